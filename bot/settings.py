@@ -1,0 +1,178 @@
+"""One Settings object for the whole process, read from the environment.
+
+Built once in the entry point and passed down. A wrong value stops start-up with
+one sentence naming the variable (see :func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DB_FILE = "csp-bot.sqlite3"
+
+
+class ConfigError(Exception):
+    """A configuration value is wrong; the message is one sentence for the operator."""
+
+
+def _split_ids(value: object) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    raise ValueError("expected a comma-separated list of Slack user IDs")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=None,
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DB_FILE}", validation_alias="DATABASE_URL"
+    )
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", validation_alias="SLACK_API_URL"
+    )
+    partnership_name: str = Field(
+        default="Maldon Community Safety Partnership", validation_alias="CSP_PARTNERSHIP_NAME"
+    )
+    partnership_channel: str | None = Field(
+        default=None, validation_alias="CSP_PARTNERSHIP_CHANNEL"
+    )
+    safeguarding_channel: str | None = Field(
+        default=None, validation_alias="CSP_SAFEGUARDING_CHANNEL"
+    )
+    admins: list[str] = Field(default_factory=list, validation_alias="CSP_ADMINS")
+    safeguarding_leads: list[str] = Field(
+        default_factory=list, validation_alias="CSP_SAFEGUARDING_LEADS"
+    )
+    encryption_key: SecretStr | None = Field(default=None, validation_alias="CSP_ENCRYPTION_KEY")
+    timezone: str = Field(default="Europe/London", validation_alias="CSP_TIMEZONE")
+    log_level: str = Field(default="INFO", validation_alias="CSP_LOG_LEVEL")
+    post_progress_to_channel: bool = Field(
+        default=True, validation_alias="CSP_POST_PROGRESS_TO_CHANNEL"
+    )
+    digest_cron: str = Field(default="mon 09:00", validation_alias="CSP_DIGEST_AT")
+
+    @field_validator("admins", "safeguarding_leads", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> list[str]:
+        return _split_ids(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"{value!r} is not a known time zone (try Europe/London)"
+            ) from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(
+                f"{value!r} is not a database URL "
+                "(try sqlite:///csp-bot.sqlite3 or postgresql+psycopg://user:pass@host/db)"
+            ) from exc
+        if url.drivername.split("+")[0] not in {"sqlite", "postgresql"}:
+            raise ValueError(
+                f"database {url.drivername!r} is not supported (use sqlite or postgresql)"
+            )
+        if url.drivername == "postgresql":
+            # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+            value = url.set(drivername="postgresql+psycopg").render_as_string(
+                hide_password=False
+            )
+        return value
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for part in value.get_secret_value().split(","):
+            key = part.strip()
+            try:
+                raw = base64.urlsafe_b64decode(key.encode("ascii"))
+            except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+                raise ValueError(
+                    "is not a Fernet key (make one with `csp-bot keys generate`)"
+                ) from exc
+            if len(raw) != 32:
+                raise ValueError("is not a Fernet key (make one with `csp-bot keys generate`)")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"{value!r} is not a log level (DEBUG, INFO, WARNING or ERROR)")
+        return upper
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def has_slack_tokens(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_app_token is not None
+
+    @property
+    def encryption_keys(self) -> list[str]:
+        if self.encryption_key is None:
+            return []
+        return [k.strip() for k in self.encryption_key.get_secret_value().split(",") if k.strip()]
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        url = make_url(self.database_url)
+        if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
+            return Path(str(url.database))
+        return None
+
+
+_ALIASES = {
+    "database_url": "DATABASE_URL",
+    "timezone": "CSP_TIMEZONE",
+    "encryption_key": "CSP_ENCRYPTION_KEY",
+    "log_level": "CSP_LOG_LEVEL",
+    "admins": "CSP_ADMINS",
+    "safeguarding_leads": "CSP_SAFEGUARDING_LEADS",
+}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, or raise ConfigError with one clear sentence."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = str(first["loc"][0]) if first["loc"] else "configuration"
+        name = _ALIASES.get(loc, loc.upper())
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name} {message}.") from None
