@@ -9,17 +9,10 @@ commands, so the core stays free of slack_bolt.
 from __future__ import annotations
 
 import importlib
-import logging
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import NoReturn
 
 import typer
 
-from bot.context import AppContext, build_context
-from bot.errors import UserError
-from bot.settings import ConfigError, Settings, load_settings
+from bot.cli_support import cli_context
 
 app = typer.Typer(
     name="csp-bot",
@@ -33,44 +26,6 @@ app = typer.Typer(
 EXTENSIONS = [
     "bot.cli_plan",
 ]
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print one clear sentence to stderr and stop, with no traceback."""
-    typer.echo(f"csp-bot: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def settings_or_exit(**overrides: object) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except ConfigError as exc:
-        fail(str(exc))
-
-
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
-@contextmanager
-def cli_context(*, migrate: bool = True) -> Iterator[AppContext]:
-    """Settings + database for one command; user errors become one line on stderr."""
-    settings = settings_or_exit()
-    configure_logging(settings)
-    try:
-        ctx = build_context(settings, migrate=migrate)
-    except Exception as exc:  # connection refused, unwritable file...
-        fail(f"cannot open the database at DATABASE_URL: {type(exc).__name__}: {exc}")
-    try:
-        yield ctx
-    except UserError as exc:
-        fail(str(exc), code=1)
-    finally:
-        ctx.engine.dispose()
 
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -63,7 +63,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
 
 
 class Role(StrEnum):
@@ -193,6 +196,8 @@ class ScheduleItem(Base):
     month_only: Mapped[bool] = mapped_column(Boolean, default=False)
     rrule: Mapped[str | None] = mapped_column(Text)
     source_text: Mapped[str] = mapped_column(Text, default="")
+    # A dated item is met when progress marks it done (see bot.plan.log_progress).
+    done_at: Mapped[dt.datetime | None]
 
     objective: Mapped[Objective] = relationship(back_populates="schedule")
 
@@ -274,12 +279,14 @@ class Delivery(Base):
 
 class Referral(Base):
     __tablename__ = "referral"
+    # References (SG-2026-0007) count per partnership per year.
+    __table_args__ = (UniqueConstraint("partnership_id", "reference"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partnership_id: Mapped[int] = mapped_column(
         ForeignKey("partnership.id", ondelete="CASCADE"), index=True
     )
-    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    reference: Mapped[str] = mapped_column(String(32))
     # Idempotency: one submission (Slack view id + hash) makes one referral.
     submission_key: Mapped[str] = mapped_column(String(128), unique=True)
     subject_group: Mapped[str] = mapped_column(String(8))  # child | adult
@@ -329,5 +336,6 @@ class AuditRecord(Base):
     action: Mapped[str] = mapped_column(String(32))
     referral_reference: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(500), default="")
-    prev_hash: Mapped[str] = mapped_column(String(64))
+    # Unique: two records can never chain onto the same predecessor (no forks).
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)

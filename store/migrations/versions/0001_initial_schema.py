@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 04:48:55.963910
+Create Date: 2026-11-26
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_record")),
         sa.UniqueConstraint("hash", name=op.f("uq_audit_record_hash")),
+        sa.UniqueConstraint("prev_hash", name=op.f("uq_audit_record_prev_hash")),
     )
     with op.batch_alter_table("audit_record", schema=None) as batch_op:
         batch_op.create_index(
@@ -137,7 +138,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_referral")),
-        sa.UniqueConstraint("reference", name=op.f("uq_referral_reference")),
+        sa.UniqueConstraint("partnership_id", "reference", name=op.f("uq_referral_partnership_id")),
         sa.UniqueConstraint("submission_key", name=op.f("uq_referral_submission_key")),
     )
     with op.batch_alter_table("referral", schema=None) as batch_op:
@@ -247,6 +248,7 @@ def upgrade() -> None:
         sa.Column("month_only", sa.Boolean(), nullable=False),
         sa.Column("rrule", sa.Text(), nullable=True),
         sa.Column("source_text", sa.Text(), nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["objective_id"],
             ["objective.id"],

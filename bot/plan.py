@@ -1,0 +1,772 @@
+"""The action plan: partnership, members and roles, objectives, schedules, progress.
+
+Functions here take a session and flush; the caller's session scope commits.
+Read models are frozen dataclasses so handlers and builders never touch ORM objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.errors import NotAllowed, NotFound, UserError
+from bot.settings import Settings
+from store.models import (
+    Meeting,
+    Member,
+    Objective,
+    ObjectiveOwner,
+    ObjectiveStatus,
+    Partnership,
+    ProgressEntry,
+    Rag,
+    Role,
+    ScheduleItem,
+    ScheduleKind,
+)
+
+DATED_KINDS = (ScheduleKind.DEADLINE, ScheduleKind.MILESTONE)
+
+
+def current_plan_year(today: dt.date) -> int:
+    """UK public-sector plan years run April to March."""
+    return today.year if today.month >= 4 else today.year - 1
+
+
+def local_today(partnership: Partnership, now: dt.datetime) -> dt.date:
+    return now.astimezone(ZoneInfo(partnership.timezone)).date()
+
+
+# --------------------------------------------------------------------------- actors
+
+
+@dataclass(frozen=True)
+class Actor:
+    slack_user_id: str
+    role: Role
+    display_name: str | None
+    bootstrap_admin: bool = False
+    bootstrap_lead: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN or self.bootstrap_admin
+
+    @property
+    def is_lead(self) -> bool:
+        """Safeguarding lead. Admins are not leads unless named as one."""
+        return self.role == Role.LEAD or self.bootstrap_lead
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.slack_user_id}>"
+
+
+def ensure_partnership(session: Session, settings: Settings, *, now: dt.datetime) -> Partnership:
+    """The partnership this process serves, created from settings on first use.
+
+    Channels and zone follow the settings on every start; `CSP_ADMINS` and
+    `CSP_SAFEGUARDING_LEADS` are recorded as members with their roles.
+    """
+    partnership = session.scalars(
+        select(Partnership).where(Partnership.name == settings.partnership_name)
+    ).one_or_none()
+    if partnership is None:
+        partnership = Partnership(
+            name=settings.partnership_name,
+            timezone=settings.timezone,
+            plan_year=current_plan_year(now.astimezone(settings.zone).date()),
+            settings={},
+            referral_seq=0,
+            created_at=now,
+        )
+        session.add(partnership)
+    partnership.timezone = settings.timezone
+    partnership.partnership_channel = settings.partnership_channel
+    partnership.safeguarding_channel = settings.safeguarding_channel
+    session.flush()
+    for user_id in settings.admins:
+        _ensure_member(session, partnership, user_id, now=now, role=Role.ADMIN)
+    for user_id in settings.safeguarding_leads:
+        if user_id not in settings.admins:
+            _ensure_member(session, partnership, user_id, now=now, role=Role.LEAD)
+    return partnership
+
+
+def _ensure_member(
+    session: Session,
+    partnership: Partnership,
+    slack_user_id: str,
+    *,
+    now: dt.datetime,
+    role: Role | None = None,
+    display_name: str | None = None,
+) -> Member:
+    member = session.scalars(
+        select(Member).where(
+            Member.partnership_id == partnership.id, Member.slack_user_id == slack_user_id
+        )
+    ).one_or_none()
+    if member is None:
+        member = Member(
+            partnership_id=partnership.id,
+            slack_user_id=slack_user_id,
+            role=role or Role.MEMBER,
+            display_name=display_name,
+            created_at=now,
+        )
+        session.add(member)
+        session.flush()
+    elif role is not None and member.role != role and role != Role.MEMBER:
+        member.role = role
+    if display_name and member.display_name != display_name:
+        member.display_name = display_name
+    return member
+
+
+def resolve_actor(
+    session: Session,
+    partnership: Partnership,
+    slack_user_id: str,
+    *,
+    now: dt.datetime,
+    display_name: str | None = None,
+    settings: Settings | None = None,
+) -> Actor:
+    member = _ensure_member(session, partnership, slack_user_id, now=now, display_name=display_name)
+    return Actor(
+        slack_user_id=slack_user_id,
+        role=Role(member.role),
+        display_name=member.display_name,
+        bootstrap_admin=settings is not None and slack_user_id in settings.admins,
+        bootstrap_lead=settings is not None and slack_user_id in settings.safeguarding_leads,
+    )
+
+
+def set_role(
+    session: Session, partnership: Partnership, actor: Actor, slack_user_id: str, role: Role
+) -> None:
+    if not actor.is_admin:
+        raise NotAllowed(
+            "Only partnership admins can change roles. Ask an admin to run "
+            f"`/csp role <@{slack_user_id}> {role.value}`."
+        )
+    member = _ensure_member(session, partnership, slack_user_id, now=_now_of(session))
+    member.role = role
+    session.flush()
+
+
+def members_with_role(session: Session, partnership: Partnership, role: Role) -> list[str]:
+    return list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(Member.partnership_id == partnership.id, Member.role == role)
+            .order_by(Member.id)
+        )
+    )
+
+
+def _now_of(session: Session) -> dt.datetime:
+    clock = session.info.get("clock")
+    if clock is not None:
+        now: dt.datetime = clock.now()
+        return now
+    return dt.datetime.now(dt.UTC)
+
+
+# --------------------------------------------------------------------------- read models
+
+
+@dataclass(frozen=True)
+class ObjectiveSummary:
+    id: int
+    title: str
+    owners: tuple[str, ...]
+    owner_ids: tuple[str, ...]
+    rag: str | None
+    status: str
+    next_date: dt.date | None
+    next_label: str | None
+    overdue: bool
+    overdue_since: dt.date | None
+    needs_dating: bool
+    ongoing: bool
+    timescale_text: str
+    last_progress_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ScheduleLine:
+    kind: str
+    due_on: dt.date | None
+    body: str | None
+    label: str
+    rrule: str | None
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    at: dt.datetime
+    author: str
+    slack_user_id: str | None
+    rag: str | None
+    done: bool
+    note: str
+    as_of: dt.date | None
+    evidence_url: str | None
+
+
+@dataclass(frozen=True)
+class ObjectiveDetail:
+    summary: ObjectiveSummary
+    action_text: str
+    statutory_basis: str | None
+    schedule: tuple[ScheduleLine, ...]
+    recent_progress: tuple[ProgressView, ...]
+
+
+@dataclass(frozen=True)
+class DueItem:
+    objective_id: int
+    title: str
+    due_on: dt.date
+    label: str
+    body: str | None
+    overdue: bool
+    owner_ids: tuple[str, ...]
+    kind: str
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    id: int
+    body: str
+    month: dt.date
+    meeting_date: dt.date | None
+    start_time: dt.time | None
+    place: str | None
+    papers_due: dt.date | None
+
+    @property
+    def date_to_be_set(self) -> bool:
+        return self.meeting_date is None
+
+    @property
+    def sort_date(self) -> dt.date:
+        return self.meeting_date or self.month
+
+
+def month_label(day: dt.date) -> str:
+    return day.strftime("%B %Y")
+
+
+def item_label(item: ScheduleItem) -> str:
+    if item.kind == ScheduleKind.RECURRING:
+        return item.source_text or "recurring"
+    if item.kind == ScheduleKind.ONGOING:
+        return "ongoing"
+    if item.kind == ScheduleKind.UNPARSED:
+        return f"needs a date: {item.source_text}"
+    if item.due_on is None:
+        return item.source_text
+    text = month_label(item.due_on) if item.month_only else item.due_on.strftime("%-d %B %Y")
+    return f"{text} ({item.body})" if item.body else text
+
+
+def next_occurrence(rule: str, dtstart: dt.date, on_or_after: dt.date) -> dt.date | None:
+    start = dt.datetime.combine(dtstart, dt.time())
+    parsed = rrulestr(rule, dtstart=start)
+    hit = parsed.after(dt.datetime.combine(on_or_after, dt.time()), inc=True)
+    return hit.date() if hit is not None else None
+
+
+def _current_objectives(session: Session, partnership: Partnership) -> list[Objective]:
+    query = (
+        select(Objective)
+        .where(
+            Objective.partnership_id == partnership.id,
+            Objective.plan_year == partnership.plan_year,
+        )
+        .order_by(Objective.position, Objective.id)
+        .options(
+            selectinload(Objective.owners),
+            selectinload(Objective.schedule),
+            selectinload(Objective.meetings),
+        )
+    )
+    return list(session.scalars(query))
+
+
+def _last_progress(session: Session, objective_ids: Iterable[int]) -> dict[int, dt.datetime]:
+    ids = list(objective_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(ProgressEntry.objective_id, func.max(ProgressEntry.created_at))
+        .where(ProgressEntry.objective_id.in_(ids))
+        .group_by(ProgressEntry.objective_id)
+    ).all()
+    result: dict[int, dt.datetime] = {}
+    for objective_id, at in rows:
+        if at is not None:
+            result[objective_id] = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    return result
+
+
+def upcoming_dates(objective: Objective, today: dt.date) -> list[tuple[dt.date, str]]:
+    """Every dated thing from today on for one objective, soonest first."""
+    found: list[tuple[dt.date, str]] = []
+    for item in objective.schedule:
+        if item.kind in DATED_KINDS and item.due_on is not None and item.done_at is None:
+            if item.due_on >= today:
+                found.append((item.due_on, item_label(item)))
+        elif item.kind == ScheduleKind.RECURRING and item.rrule and item.due_on is not None:
+            hit = next_occurrence(item.rrule, item.due_on, today)
+            if hit is not None:
+                found.append((hit, item.source_text or "recurring"))
+    for meeting in objective.meetings:
+        when = meeting.meeting_date or meeting.month
+        if (meeting.meeting_date or _month_end(meeting.month)) >= today:
+            label = (
+                f"{meeting.body} meeting {meeting.meeting_date.strftime('%-d %B %Y')}"
+                if meeting.meeting_date
+                else f"{meeting.body} meeting, {month_label(meeting.month)} (date to be set)"
+            )
+            found.append((when, label))
+    found.sort(key=lambda pair: pair[0])
+    return found
+
+
+def _month_end(first: dt.date) -> dt.date:
+    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return nxt - dt.timedelta(days=1)
+
+
+def overdue_items(objective: Objective, today: dt.date) -> list[ScheduleItem]:
+    if objective.status != ObjectiveStatus.OPEN:
+        return []
+    return [
+        item
+        for item in objective.schedule
+        if item.kind == ScheduleKind.DEADLINE
+        and item.due_on is not None
+        and item.done_at is None
+        and item.due_on < today
+    ]
+
+
+def summarise(
+    objective: Objective, today: dt.date, last_progress_at: dt.datetime | None
+) -> ObjectiveSummary:
+    upcoming = upcoming_dates(objective, today)
+    late = overdue_items(objective, today)
+    return ObjectiveSummary(
+        id=objective.id,
+        title=objective.title,
+        owners=tuple(o.slack_user_id or o.label for o in objective.owners),
+        owner_ids=tuple(o.slack_user_id for o in objective.owners if o.slack_user_id),
+        rag=objective.rag,
+        status=objective.status,
+        next_date=upcoming[0][0] if upcoming else None,
+        next_label=upcoming[0][1] if upcoming else None,
+        overdue=bool(late),
+        overdue_since=min((i.due_on for i in late if i.due_on), default=None),
+        needs_dating=objective.needs_dating,
+        ongoing=any(i.kind == ScheduleKind.ONGOING for i in objective.schedule),
+        timescale_text=objective.timescale_text,
+        last_progress_at=last_progress_at,
+    )
+
+
+def list_objectives(
+    session: Session, partnership: Partnership, today: dt.date
+) -> list[ObjectiveSummary]:
+    objectives = _current_objectives(session, partnership)
+    last = _last_progress(session, (o.id for o in objectives))
+    return [summarise(o, today, last.get(o.id)) for o in objectives]
+
+
+def objective_choices(session: Session, partnership: Partnership) -> list[tuple[int, str]]:
+    rows = session.execute(
+        select(Objective.id, Objective.title)
+        .where(
+            Objective.partnership_id == partnership.id,
+            Objective.plan_year == partnership.plan_year,
+        )
+        .order_by(Objective.position, Objective.id)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def get_objective(session: Session, partnership: Partnership, objective_id: int) -> Objective:
+    objective = session.get(Objective, objective_id)
+    if objective is None or objective.partnership_id != partnership.id:
+        raise NotFound("That objective no longer exists. Type `/csp plan` to see the current plan.")
+    return objective
+
+
+def progress_view(entry: ProgressEntry) -> ProgressView:
+    return ProgressView(
+        at=entry.created_at,
+        author=entry.author,
+        slack_user_id=entry.slack_user_id,
+        rag=entry.rag,
+        done=entry.done,
+        note=entry.note,
+        as_of=entry.as_of,
+        evidence_url=entry.evidence_url,
+    )
+
+
+def objective_detail(
+    session: Session, partnership: Partnership, objective_id: int, today: dt.date
+) -> ObjectiveDetail:
+    objective = get_objective(session, partnership, objective_id)
+    recent = list(
+        session.scalars(
+            select(ProgressEntry)
+            .where(ProgressEntry.objective_id == objective.id)
+            .order_by(ProgressEntry.created_at.desc(), ProgressEntry.id.desc())
+            .limit(5)
+        )
+    )
+    schedule = [
+        ScheduleLine(
+            kind=item.kind,
+            due_on=item.due_on,
+            body=item.body,
+            label=item_label(item),
+            rrule=item.rrule,
+            done=item.done_at is not None,
+        )
+        for item in objective.schedule
+    ]
+    for meeting in objective.meetings:
+        schedule.append(
+            ScheduleLine(
+                kind="meeting",
+                due_on=meeting.meeting_date,
+                body=meeting.body,
+                label=(
+                    f"{meeting.body}: {meeting.meeting_date.strftime('%-d %B %Y')}"
+                    if meeting.meeting_date
+                    else f"{meeting.body}: {month_label(meeting.month)} (date to be set)"
+                ),
+                rrule=None,
+            )
+        )
+    last = recent[0].created_at if recent else None
+    return ObjectiveDetail(
+        summary=summarise(objective, today, last),
+        action_text=objective.action_text,
+        statutory_basis=objective.statutory_basis,
+        schedule=tuple(schedule),
+        recent_progress=tuple(progress_view(e) for e in recent),
+    )
+
+
+def due_items(
+    session: Session, partnership: Partnership, today: dt.date, days: int
+) -> list[DueItem]:
+    """Overdue deadlines first (oldest first), then dated items due within ``days``."""
+    horizon = today + dt.timedelta(days=days)
+    overdue: list[DueItem] = []
+    upcoming: list[DueItem] = []
+    for objective in _current_objectives(session, partnership):
+        owners = tuple(o.slack_user_id for o in objective.owners if o.slack_user_id)
+        for item in overdue_items(objective, today):
+            assert item.due_on is not None
+            overdue.append(
+                DueItem(
+                    objective.id,
+                    objective.title,
+                    item.due_on,
+                    item_label(item),
+                    item.body,
+                    True,
+                    owners,
+                    item.kind,
+                )
+            )
+        if objective.status != ObjectiveStatus.OPEN:
+            continue
+        for when, label in upcoming_dates(objective, today):
+            if when <= horizon:
+                upcoming.append(
+                    DueItem(
+                        objective.id, objective.title, when, label, None, False, owners, "dated"
+                    )
+                )
+    overdue.sort(key=lambda d: (d.due_on, d.title))
+    upcoming.sort(key=lambda d: (d.due_on, d.title))
+    return overdue + upcoming
+
+
+def meeting_view(meeting: Meeting) -> MeetingView:
+    return MeetingView(
+        id=meeting.id,
+        body=meeting.body,
+        month=meeting.month,
+        meeting_date=meeting.meeting_date,
+        start_time=meeting.start_time,
+        place=meeting.place,
+        papers_due=meeting.papers_due,
+    )
+
+
+def upcoming_meetings(
+    session: Session, partnership: Partnership, today: dt.date, days: int | None = None
+) -> list[MeetingView]:
+    rows = session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.partnership_id == partnership.id,
+            Meeting.month >= today.replace(day=1),
+        )
+        .order_by(Meeting.month, Meeting.body)
+    )
+    views = []
+    for meeting in rows:
+        view = meeting_view(meeting)
+        if meeting.meeting_date is not None and meeting.meeting_date < today:
+            continue
+        if days is not None and view.sort_date > today + dt.timedelta(days=days):
+            continue
+        views.append(view)
+    views.sort(key=lambda v: (v.sort_date, v.body))
+    return views
+
+
+def meeting_bodies(session: Session, partnership: Partnership) -> list[str]:
+    return list(
+        session.scalars(
+            select(Meeting.body)
+            .where(Meeting.partnership_id == partnership.id)
+            .distinct()
+            .order_by(Meeting.body)
+        )
+    )
+
+
+def set_meeting(
+    session: Session,
+    partnership: Partnership,
+    actor: Actor,
+    body: str,
+    when: dt.date,
+    start: dt.time | None = None,
+    place: str | None = None,
+) -> MeetingView:
+    """Set or move a meeting's date: the body's meeting programmed for that month,
+    or else its next undated one."""
+    if not actor.is_admin:
+        raise NotAllowed(
+            "Only partnership admins can set meeting dates. Ask an admin, or see "
+            "`/csp meetings` for what is planned."
+        )
+    bodies = meeting_bodies(session, partnership)
+    wanted = body.strip().lower()
+    matches = [b for b in bodies if b.lower() == wanted] or [
+        b for b in bodies if wanted and wanted in b.lower()
+    ]
+    if len(matches) != 1:
+        known = ", ".join(bodies) or "none yet"
+        raise UserError(
+            f"I could not tell which body {body!r} means. Bodies with meetings: {known}. "
+            "Try `/csp meeting <body> <date> [time]`, e.g. "
+            '`/csp meeting "One Chelmsford Board" 2026-12-08 10:00`.'
+        )
+    chosen = matches[0]
+    month = when.replace(day=1)
+    meeting = session.scalars(
+        select(Meeting).where(
+            Meeting.partnership_id == partnership.id,
+            Meeting.body == chosen,
+            Meeting.month == month,
+        )
+    ).one_or_none()
+    if meeting is None:
+        # Moving a meeting to another month: take that body's nearest undated meeting.
+        undated = session.scalars(
+            select(Meeting).where(
+                Meeting.partnership_id == partnership.id,
+                Meeting.body == chosen,
+                Meeting.meeting_date.is_(None),
+            )
+        ).all()
+        near = [m for m in undated if abs((m.month - month).days) <= 62]
+        meeting = min(near, key=lambda m: abs((m.month - month).days), default=None)
+    if meeting is None:
+        meeting = Meeting(partnership_id=partnership.id, body=chosen, month=month)
+        session.add(meeting)
+    meeting.month = month
+    meeting.meeting_date = when
+    if start is not None:
+        meeting.start_time = start
+    if place is not None:
+        meeting.place = place
+    session.flush()
+    return meeting_view(meeting)
+
+
+# --------------------------------------------------------------------------- changes
+
+
+def log_progress(
+    session: Session,
+    partnership: Partnership,
+    actor: Actor,
+    objective_id: int,
+    *,
+    rag: Rag | None,
+    done: bool,
+    note: str,
+    now: dt.datetime,
+    as_of: dt.date | None = None,
+    evidence_url: str | None = None,
+) -> ObjectiveSummary:
+    """Append a progress entry (never overwritten) and update the objective's status."""
+    objective = get_objective(session, partnership, objective_id)
+    if objective.plan_year != partnership.plan_year:
+        raise UserError(
+            f"{objective.title} belongs to the {objective.plan_year} plan, which is closed. "
+            "Log progress against this year's plan: `/csp plan`."
+        )
+    note = note.strip()
+    if not note and rag is None and not done:
+        raise UserError(
+            "A progress update needs a note, a RAG status or `done`. For example: "
+            "`/csp progress dhr amber Panel booked for 3 March`."
+        )
+    entry = ProgressEntry(
+        objective_id=objective.id,
+        slack_user_id=actor.slack_user_id,
+        author=actor.display_name or actor.slack_user_id,
+        created_at=now,
+        rag=rag,
+        done=done,
+        note=note,
+        as_of=as_of,
+        evidence_url=evidence_url,
+    )
+    session.add(entry)
+    if rag is not None:
+        objective.rag = rag
+    today = local_today(partnership, now)
+    if done:
+        _mark_done(objective, today, now)
+    objective.updated_at = now
+    session.flush()
+    return summarise(objective, today, now)
+
+
+def _mark_done(objective: Objective, today: dt.date, now: dt.datetime) -> None:
+    """Close the earliest open dated item due by a month from now; close the objective
+    when nothing dated, recurring or ongoing remains."""
+    open_items = sorted(
+        (
+            i
+            for i in objective.schedule
+            if i.kind in DATED_KINDS and i.due_on is not None and i.done_at is None
+        ),
+        key=lambda i: i.due_on or today,
+    )
+    soon = [
+        i for i in open_items if i.due_on is not None and i.due_on <= today + dt.timedelta(days=31)
+    ]
+    target = soon[0] if soon else (open_items[0] if open_items else None)
+    if target is not None:
+        target.done_at = now
+    remaining = [i for i in open_items if i is not target]
+    continuing = any(
+        i.kind in (ScheduleKind.RECURRING, ScheduleKind.ONGOING) for i in objective.schedule
+    )
+    if not remaining and not continuing:
+        objective.status = ObjectiveStatus.DONE
+        if objective.rag is None:
+            objective.rag = Rag.GREEN
+
+
+def set_owner(
+    session: Session,
+    partnership: Partnership,
+    actor: Actor,
+    objective_id: int,
+    slack_user_id: str,
+    *,
+    replace: bool = False,
+) -> ObjectiveSummary:
+    if not actor.is_admin:
+        raise NotAllowed(
+            "Only partnership admins can assign owners. Ask an admin to run "
+            "`/csp owner <objective> @person`."
+        )
+    objective = get_objective(session, partnership, objective_id)
+    if replace:
+        objective.owners.clear()
+        session.flush()
+    if not any(o.slack_user_id == slack_user_id for o in objective.owners):
+        objective.owners.append(
+            ObjectiveOwner(label=f"<@{slack_user_id}>", slack_user_id=slack_user_id)
+        )
+    objective.updated_at = _now_of(session)
+    session.flush()
+    return summarise(objective, local_today(partnership, _now_of(session)), None)
+
+
+def _check_owner_or_admin(objective: Objective, actor: Actor, what: str) -> None:
+    if actor.is_admin:
+        return
+    if any(o.slack_user_id == actor.slack_user_id for o in objective.owners):
+        return
+    raise NotAllowed(
+        f"Only the owners of {objective.title} or an admin can {what}. "
+        "You can still log progress with `/csp progress`."
+    )
+
+
+def snooze(
+    session: Session,
+    partnership: Partnership,
+    actor: Actor,
+    objective_id: int,
+    until: dt.datetime,
+) -> None:
+    objective = get_objective(session, partnership, objective_id)
+    _check_owner_or_admin(objective, actor, "snooze its reminders")
+    objective.snoozed_until = until
+    session.flush()
+
+
+def waive(
+    session: Session, partnership: Partnership, actor: Actor, objective_id: int, now: dt.datetime
+) -> None:
+    if not actor.is_admin:
+        raise NotAllowed("Only partnership admins can waive an objective's reminders.")
+    objective = get_objective(session, partnership, objective_id)
+    objective.status = ObjectiveStatus.WAIVED
+    objective.updated_at = now
+    session.flush()
+
+
+def mark_done(
+    session: Session,
+    partnership: Partnership,
+    actor: Actor,
+    objective_id: int,
+    *,
+    now: dt.datetime,
+    note: str = "Marked done.",
+) -> ObjectiveSummary:
+    objective = get_objective(session, partnership, objective_id)
+    _check_owner_or_admin(objective, actor, "mark it done")
+    return log_progress(
+        session, partnership, actor, objective_id, rag=None, done=True, note=note, now=now
+    )
