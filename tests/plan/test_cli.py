@@ -16,7 +16,9 @@ from tests.plan.conftest import SEED
 pytestmark = pytest.mark.skipif(on_postgres(), reason="CLI runs are covered on SQLite")
 
 
-def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {
         k: v for k, v in os.environ.items() if not k.startswith(("CSP_", "SLACK_", "DATABASE_URL"))
     }
@@ -45,7 +47,9 @@ def test_import_show_export_round_trip(tmp_path: Path) -> None:
     doc = json.loads(exported.stdout)
     assert [o["title"] for o in doc["objectives"]][6] == "Domestic Homicide Reviews"
     csv_out = tmp_path / "plan.csv"
-    assert run(tmp_path, "plan", "export", "--format", "csv", "--output", str(csv_out)).returncode == 0
+    assert (
+        run(tmp_path, "plan", "export", "--format", "csv", "--output", str(csv_out)).returncode == 0
+    )
     assert csv_out.read_text(encoding="utf-8").startswith("Objective")
     xlsx_out = tmp_path / "plan.xlsx"
     assert run(tmp_path, "plan", "export", "--format", "xlsx", "-o", str(xlsx_out)).returncode == 0
@@ -61,7 +65,9 @@ def test_import_show_export_round_trip(tmp_path: Path) -> None:
         ({"CSP_LOG_LEVEL": "LOUD"}, "CSP_LOG_LEVEL"),
     ],
 )
-def test_bad_settings_stop_with_one_sentence(tmp_path: Path, env: dict[str, str], needle: str) -> None:
+def test_bad_settings_stop_with_one_sentence(
+    tmp_path: Path, env: dict[str, str], needle: str
+) -> None:
     done = run(tmp_path, "plan", "show", env=env)
     assert done.returncode == 2
     assert needle in done.stderr

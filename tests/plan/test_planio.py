@@ -31,7 +31,9 @@ def _import_seed(session: Session, partnership: Partnership) -> None:
     import_plan_bytes(session, partnership, SEED.read_bytes(), "seed.txt", now=NOW)
 
 
-def _items(session: Session, title: str, year: int = 2016) -> list[tuple[str, D | None, str | None]]:
+def _items(
+    session: Session, title: str, year: int = 2016
+) -> list[tuple[str, D | None, str | None]]:
     objective = session.scalars(
         select(Objective).where(Objective.title == title, Objective.plan_year == year)
     ).one()
@@ -44,7 +46,9 @@ def test_seed_imports_thirteen_objectives_whole(session: Session, partnership: P
     assert len(titles) == 13
     assert titles[0] == "Strategic Assessment" and titles[-1] == "Reducing Reoffending"
     assert partnership.plan_year == 2016
-    dhr = session.scalars(select(Objective).where(Objective.title == "Domestic Homicide Reviews")).one()
+    dhr = session.scalars(
+        select(Objective).where(Objective.title == "Domestic Homicide Reviews")
+    ).one()
     assert dhr.action_text.endswith(
         "Pull together all incidents and information from partner agencies and make "
         "recommendations for future practice."
@@ -89,7 +93,9 @@ def test_reimport_same_file_changes_nothing(session: Session, partnership: Partn
     _import_seed(session, partnership)
     before = export_plan(session, partnership, "json")
     stamps = session.execute(select(Objective.id, Objective.updated_at)).all()
-    report = import_plan_bytes(session, partnership, SEED.read_bytes(), "seed.txt", now=NOW + dt.timedelta(days=1))
+    report = import_plan_bytes(
+        session, partnership, SEED.read_bytes(), "seed.txt", now=NOW + dt.timedelta(days=1)
+    )
     assert report.created == [] and report.updated == [] and len(report.unchanged) == 13
     assert export_plan(session, partnership, "json") == before
     assert session.execute(select(Objective.id, Objective.updated_at)).all() == stamps
@@ -100,7 +106,16 @@ def test_edited_file_updates_in_place_and_keeps_history(
 ) -> None:
     _import_seed(session, partnership)
     (pid, _), *_ = objective_choices(session, partnership)
-    log_progress(session, partnership, ADMIN, pid, rag=Rag.AMBER, done=False, note="Draft with police", now=NOW)
+    log_progress(
+        session,
+        partnership,
+        ADMIN,
+        pid,
+        rag=Rag.AMBER,
+        done=False,
+        note="Draft with police",
+        now=NOW,
+    )
     edited = SEED.read_bytes().replace(b"April 2016\t\nPartnership", b"May 2016\t\nPartnership")
     assert edited != SEED.read_bytes()
     report = import_plan_bytes(session, partnership, edited, "seed.txt", now=NOW)
@@ -119,10 +134,14 @@ def test_bad_file_imports_nothing(session: Session, partnership: Partnership) ->
     assert session.scalar(select(func.count()).select_from(Objective)) == 0
 
 
-def test_json_export_round_trips(session: Session, partnership: Partnership, plan_settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_json_export_round_trips(
+    session: Session, partnership: Partnership, plan_settings: Settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     _import_seed(session, partnership)
     (pid, _), *_ = objective_choices(session, partnership)
-    log_progress(session, partnership, ADMIN, pid, rag=Rag.GREEN, done=True, note="Published", now=NOW)
+    log_progress(
+        session, partnership, ADMIN, pid, rag=Rag.GREEN, done=True, note="Published", now=NOW
+    )
     first = export_plan(session, partnership, "json")
     doc = json.loads(first)
     assert len(doc["objectives"]) == 13
@@ -169,7 +188,9 @@ def test_rollover_moves_dates_and_starts_progress_fresh(
         rollover(session, partnership, 2026, now=NOW)
 
 
-def test_load_seed_if_empty_rolls_to_current_year(session: Session, plan_settings: Settings) -> None:
+def test_load_seed_if_empty_rolls_to_current_year(
+    session: Session, plan_settings: Settings
+) -> None:
     assert load_seed_if_empty(session, plan_settings, now=NOW) == 13
     assert load_seed_if_empty(session, plan_settings, now=NOW) == 0
     partnership = session.scalars(select(Partnership)).one()
@@ -188,10 +209,20 @@ def test_done_closes_the_nearest_deadline(session: Session, plan_settings: Setti
     load_seed_if_empty(session, plan_settings, now=NOW)
     partnership = session.scalars(select(Partnership)).one()
     scrutiny = next(
-        s for s in list_objectives(session, partnership, D(2026, 11, 26))
+        s
+        for s in list_objectives(session, partnership, D(2026, 11, 26))
         if s.title == "Overview and Scrutiny Committee"
     )
-    summary = log_progress(session, partnership, ADMIN, scrutiny.id, rag=None, done=True, note="Reported in March", now=NOW)
+    summary = log_progress(
+        session,
+        partnership,
+        ADMIN,
+        scrutiny.id,
+        rag=None,
+        done=True,
+        note="Reported in March",
+        now=NOW,
+    )
     # The oldest open deadline (March) is met; October is still overdue, February ahead.
     assert summary.overdue and summary.overdue_since == D(2026, 10, 30)
     assert summary.status == "open"
