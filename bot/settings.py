@@ -48,9 +48,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(
         default=None, validation_alias="SLACK_SIGNING_SECRET"
     )
-    slack_api_url: str = Field(
-        default="https://slack.com/api/", validation_alias="SLACK_API_URL"
-    )
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     partnership_name: str = Field(
         default="Maldon Community Safety Partnership", validation_alias="CSP_PARTNERSHIP_NAME"
     )
@@ -83,9 +81,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"{value!r} is not a known time zone (try Europe/London)"
-            ) from exc
+            raise ValueError(f"{value!r} is not a known time zone (try Europe/London)") from exc
         return value
 
     @field_validator("database_url")
@@ -104,9 +100,7 @@ class Settings(BaseSettings):
             )
         if url.drivername == "postgresql":
             # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
-            value = url.set(drivername="postgresql+psycopg").render_as_string(
-                hide_password=False
-            )
+            value = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
         return value
 
     @field_validator("encryption_key")
