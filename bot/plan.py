@@ -593,16 +593,16 @@ def set_meeting(
         )
     ).one_or_none()
     if meeting is None:
-        # Moving a meeting to another month: take that body's nearest undated meeting.
-        undated = session.scalars(
-            select(Meeting).where(
-                Meeting.partnership_id == partnership.id,
-                Meeting.body == chosen,
-                Meeting.meeting_date.is_(None),
-            )
+        # Moving a meeting to another month: take that body's nearest meeting.
+        candidates = session.scalars(
+            select(Meeting).where(Meeting.partnership_id == partnership.id, Meeting.body == chosen)
         ).all()
-        near = [m for m in undated if abs((m.month - month).days) <= 62]
-        meeting = min(near, key=lambda m: abs((m.month - month).days), default=None)
+
+        def distance(m: Meeting) -> int:
+            return abs(((m.meeting_date or m.month) - when).days)
+
+        near = [m for m in candidates if distance(m) <= 62]
+        meeting = min(near, key=distance, default=None)
     if meeting is None:
         meeting = Meeting(partnership_id=partnership.id, body=chosen, month=month)
         session.add(meeting)

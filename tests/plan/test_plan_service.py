@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.errors import NotAllowed, NotFound, UserError
+from bot.plan import (
+    Actor,
+    due_items,
+    ensure_partnership,
+    list_objectives,
+    log_progress,
+    objective_detail,
+    resolve_actor,
+    set_meeting,
+    set_owner,
+    set_role,
+    snooze,
+    upcoming_meetings,
+)
+from bot.planio import load_seed_if_empty
+from bot.settings import Settings
+from store.models import Partnership, Rag, Role
+from tests.plan.conftest import NOW
+
+D = dt.date
+TODAY = D(2026, 11, 26)
+
+
+@pytest.fixture
+def seeded(session: Session, plan_settings: Settings) -> Partnership:
+    load_seed_if_empty(session, plan_settings, now=NOW)
+    return session.scalars(select(Partnership)).one()
+
+
+def _id(session: Session, partnership: Partnership, title: str) -> int:
+    return next(s.id for s in list_objectives(session, partnership, TODAY) if s.title == title)
+
+
+def test_bootstrap_roles(session: Session, seeded: Partnership, plan_settings: Settings) -> None:
+    admin = resolve_actor(session, seeded, "UADMIN", now=NOW, settings=plan_settings)
+    lead = resolve_actor(session, seeded, "ULEAD", now=NOW, settings=plan_settings)
+    member = resolve_actor(session, seeded, "UOTHER", now=NOW, display_name="Sam")
+    assert admin.is_admin and not admin.is_lead
+    assert lead.is_lead and not lead.is_admin
+    assert not member.is_admin and not member.is_lead and member.display_name == "Sam"
+
+
+def test_roles_and_owners_are_admin_only(session: Session, seeded: Partnership) -> None:
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    member = Actor("UOTHER", Role.MEMBER, None)
+    dhr = _id(session, seeded, "Domestic Homicide Reviews")
+    with pytest.raises(NotAllowed):
+        set_owner(session, seeded, member, dhr, "UOTHER")
+    with pytest.raises(NotAllowed):
+        set_role(session, seeded, member, "UOTHER", Role.ADMIN)
+    summary = set_owner(session, seeded, admin, dhr, "UOWNER")
+    assert summary.owner_ids == ("UOWNER",)
+    set_owner(session, seeded, admin, dhr, "UOWNER")  # idempotent
+    assert objective_detail(session, seeded, dhr, TODAY).summary.owner_ids == ("UOWNER",)
+    set_role(session, seeded, admin, "UOTHER", Role.LEAD)
+    assert resolve_actor(session, seeded, "UOTHER", now=NOW).is_lead
+
+
+def test_progress_is_append_only_and_shows_newest_first(
+    session: Session, seeded: Partnership
+) -> None:
+    actor = Actor("UOTHER", Role.MEMBER, "Sam Officer")
+    dhr = _id(session, seeded, "Domestic Homicide Reviews")
+    for i, rag in enumerate([Rag.GREEN, Rag.AMBER, Rag.RED, Rag.AMBER, Rag.GREEN, Rag.RED]):
+        log_progress(
+            session,
+            seeded,
+            actor,
+            dhr,
+            rag=rag,
+            done=False,
+            note=f"update {i}",
+            now=NOW + dt.timedelta(minutes=i),
+        )
+    detail = objective_detail(session, seeded, dhr, TODAY)
+    assert [p.note for p in detail.recent_progress] == [f"update {i}" for i in (5, 4, 3, 2, 1)]
+    assert detail.summary.rag == "red" and detail.recent_progress[0].author == "Sam Officer"
+    with pytest.raises(UserError):
+        log_progress(session, seeded, actor, dhr, rag=None, done=False, note="  ", now=NOW)
+    with pytest.raises(NotFound):
+        objective_detail(session, seeded, 999_999, TODAY)
+
+
+def test_due_lists_overdue_first_then_upcoming(session: Session, seeded: Partnership) -> None:
+    items = due_items(session, seeded, TODAY, 14)
+    overdue = [i for i in items if i.overdue]
+    upcoming = [i for i in items if not i.overdue]
+    assert [i.title for i in overdue] == [
+        "Overview and Scrutiny Committee",  # March 2026
+        "Partnership Plan",  # April 2026
+        "Strategic Assessment",
+        "Overview and Scrutiny Committee",  # October 2026
+    ]
+    assert items.index(overdue[-1]) < items.index(upcoming[0])
+    assert {i.due_on for i in upcoming} == {D(2026, 12, 1)}
+
+
+def test_meetings_start_undated_and_admins_set_them(session: Session, seeded: Partnership) -> None:
+    meetings = upcoming_meetings(session, seeded, TODAY)
+    assert [(m.body, m.month) for m in meetings[:2]] == [
+        ("Maldon Responsible Authorities Group", D(2026, 12, 1)),
+        ("One Chelmsford Board", D(2026, 12, 1)),
+    ]
+    assert all(m.date_to_be_set for m in meetings)
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    with pytest.raises(NotAllowed):
+        set_meeting(
+            session, seeded, Actor("UX", Role.MEMBER, None), "one chelmsford", D(2026, 12, 8)
+        )
+    with pytest.raises(UserError):
+        set_meeting(session, seeded, admin, "Parish council", D(2026, 12, 8))
+    view = set_meeting(
+        session, seeded, admin, "one chelmsford", D(2026, 12, 8), dt.time(10), "Civic Centre"
+    )
+    assert view.body == "One Chelmsford Board" and view.meeting_date == D(2026, 12, 8)
+    moved = set_meeting(session, seeded, admin, "One Chelmsford Board", D(2027, 1, 12))
+    assert moved.id == view.id and moved.meeting_date == D(2027, 1, 12)
+    after = upcoming_meetings(session, seeded, TODAY)
+    assert [m.body for m in after if m.month == D(2026, 12, 1)] == [
+        "Maldon Responsible Authorities Group"
+    ]
+
+
+def test_snooze_is_for_owners_and_admins(session: Session, seeded: Partnership) -> None:
+    dhr = _id(session, seeded, "Domestic Homicide Reviews")
+    with pytest.raises(NotAllowed):
+        snooze(session, seeded, Actor("UX", Role.MEMBER, None), dhr, NOW + dt.timedelta(days=7))
+    set_owner(session, seeded, Actor("UADMIN", Role.ADMIN, None), dhr, "UOWNER")
+    snooze(session, seeded, Actor("UOWNER", Role.MEMBER, None), dhr, NOW + dt.timedelta(days=7))
+
+
+def test_partnership_follows_settings(session: Session, plan_settings: Settings) -> None:
+    p = ensure_partnership(session, plan_settings, now=NOW)
+    assert p.partnership_channel == "C0PARTNER" and p.timezone == "Europe/London"
+    assert p.plan_year == 2026
