@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.settings import Settings
+from bot.workdays import default_calendar
 from store.models import (
     Meeting,
     Member,
@@ -329,6 +330,9 @@ def upcoming_dates(objective: Objective, today: dt.date) -> list[tuple[dt.date, 
                 found.append((item.due_on, item_label(item)))
         elif item.kind == ScheduleKind.RECURRING and item.rrule and item.due_on is not None:
             hit = next_occurrence(item.rrule, item.due_on, today)
+            if hit is not None and item.month_only:
+                # "every March": due on the month's last working day.
+                hit = default_calendar().on_or_before(hit)
             if hit is not None:
                 found.append((hit, item.source_text or "recurring"))
     for meeting in objective.meetings:

@@ -109,6 +109,7 @@ def _schedule_rows(timescale: Timescale) -> list[ScheduleItem]:
                 kind=ScheduleKind.RECURRING,
                 body=recurrence.body,
                 due_on=recurrence.dtstart,
+                month_only=recurrence.roll == "previous_working_day",
                 rrule=recurrence.rrule,
                 source_text=recurrence.label,
             )
