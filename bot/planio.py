@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -21,7 +20,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.errors import UserError
 from bot.plan import current_plan_year, local_today
-from bot.planfile import ParsedPlan, PlanRow, read_plan, write_plan_csv, write_plan_xlsx
+from bot.planfile import (
+    ParsedPlan,
+    PlanRow,
+    load_seed_plan,
+    read_plan,
+    write_plan_csv,
+    write_plan_xlsx,
+)
 from bot.settings import Settings
 from bot.timescale import Timescale, parse_timescale
 from bot.workdays import default_calendar
@@ -37,7 +43,6 @@ from store.models import (
     ScheduleKind,
 )
 
-SEED_RESOURCE = "seed-plan.txt"
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{6,})$")
 _YEAR = re.compile(r"(?<!\d)(19|20)(\d\d)(?!\d)")
 
@@ -290,12 +295,14 @@ def apply_plan(
             report.created.append(objective.title)
         else:
             changed = False
-            for attr, value in (
+            updates: list[tuple[str, object]] = [
                 ("position", position),
                 ("action_text", row.action),
-                ("statutory_basis", row.statutory_basis),
                 ("imported_progress", row.progress or None),
-            ):
+            ]
+            if row.statutory_basis is not None:  # a file without the column keeps ours
+                updates.append(("statutory_basis", row.statutory_basis))
+            for attr, value in updates:
                 if getattr(objective, attr) != value:
                     setattr(objective, attr, value)
                     changed = changed or attr != "position"
@@ -375,10 +382,6 @@ def _restore_extras(session: Session, objective: Objective, extra: dict[str, Any
     return count
 
 
-def seed_bytes() -> bytes:
-    return resources.files("bot").joinpath("data", SEED_RESOURCE).read_bytes()
-
-
 def load_seed_if_empty(session: Session, settings: Settings, *, now: dt.datetime) -> int:
     """Load the bundled seed plan into an empty database and roll it forward to the
     current plan year, so its dates are live. Returns objectives loaded (0: not empty)."""
@@ -392,7 +395,7 @@ def load_seed_if_empty(session: Session, settings: Settings, *, now: dt.datetime
         is not None
     ):
         return 0
-    report = import_plan_bytes(session, partnership, seed_bytes(), SEED_RESOURCE, now=now)
+    report = apply_plan(session, partnership, load_seed_plan(), now=now)
     target = current_plan_year(local_today(partnership, now))
     if target > report.plan_year:
         rollover(session, partnership, target, now=now)
