@@ -47,6 +47,8 @@ def cli_context(*, migrate: bool = True) -> Iterator[AppContext]:
     configure_logging(settings)
     try:
         ctx = build_context(settings, migrate=migrate)
+    except ConfigError as exc:
+        fail(str(exc))
     except Exception as exc:  # connection refused, unwritable file...
         fail(f"cannot open the database at DATABASE_URL: {type(exc).__name__}: {exc}")
     try:

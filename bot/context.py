@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.settings import Settings
-from store.db import make_engine, make_session_factory, upgrade
+from bot.crypto import verify_referral_key
+from store.db import make_engine, make_session_factory, session_scope, upgrade
 
 
 @dataclass
@@ -27,9 +28,13 @@ def build_context(
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
+    sessions = make_session_factory(engine)
+    # Stops start-up with one sentence if stored referrals cannot be read with the key.
+    with session_scope(sessions) as session:
+        verify_referral_key(session, settings.encryption_keys)
     return AppContext(
         settings=settings,
         engine=engine,
-        sessions=make_session_factory(engine),
+        sessions=sessions,
         clock=clock or SystemClock(),
     )

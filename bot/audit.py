@@ -1,0 +1,168 @@
+"""Append-only, hash-chained audit of safeguarding referrals.
+
+Every create, view, acknowledge, assign, refer-on, note, close, export, purge
+and refused attempt writes one record: who, when, what, which reference, and a
+short ``detail`` that never holds referral contents. Each record carries the
+hash of the record before it, so :func:`verify_chain` detects an edited,
+deleted or re-ordered record.
+
+Appends are serialised so two writers can never both chain onto the same
+predecessor: PostgreSQL takes a transaction-scoped advisory lock; SQLite takes
+the database write lock (a no-op UPDATE) before reading the chain's head.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from store.models import AuditRecord
+
+GENESIS_HASH = "0" * 64
+DETAIL_MAX = 500
+# Any 64-bit constant, shared by every process appending to this database.
+_PG_LOCK_KEY = 0x637370_61756474  # "csp" "audt"
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    count: int
+    first_bad_id: int | None
+    message: str
+
+
+def _canonical_at(at: dt.datetime) -> str:
+    if at.tzinfo is None:
+        raise ValueError("audit times must be aware datetimes")
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def compute_hash(
+    prev_hash: str,
+    *,
+    partnership_id: int | None,
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    reference: str | None,
+    detail: str,
+) -> str:
+    body = json.dumps(
+        [prev_hash, partnership_id, _canonical_at(at), actor, action, reference, detail],
+        ensure_ascii=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode("ascii")).hexdigest()
+
+
+def _lock_chain(session: Session) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    elif dialect == "sqlite":
+        # A write statement makes pysqlite open the transaction and SQLite take
+        # its write lock; from then on no other writer can append, and our
+        # reads see the latest committed head.
+        session.execute(text("UPDATE audit_record SET id = id WHERE id = -1"))
+
+
+def _head_hash(session: Session) -> str:
+    last = session.scalars(
+        select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
+    ).first()
+    return last if last is not None else GENESIS_HASH
+
+
+def record(
+    session: Session,
+    *,
+    partnership_id: int | None,
+    actor: str,
+    action: str,
+    reference: str | None,
+    detail: str = "",
+    now: dt.datetime,
+) -> AuditRecord:
+    """Append one record (flushed, committed by the caller's scope).
+
+    ``detail`` is for non-sensitive facts only (a role, a count, a category);
+    never pass referral contents.
+    """
+    detail = detail[:DETAIL_MAX]
+    actor = actor[:64]
+    action = action[:32]
+    _lock_chain(session)
+    session.flush()  # our own pending records join the chain first
+    prev = _head_hash(session)
+    at = now.astimezone(dt.UTC)
+    entry = AuditRecord(
+        partnership_id=partnership_id,
+        at=at,
+        actor=actor,
+        action=action,
+        referral_reference=reference,
+        detail=detail,
+        prev_hash=prev,
+        hash=compute_hash(
+            prev,
+            partnership_id=partnership_id,
+            at=at,
+            actor=actor,
+            action=action,
+            reference=reference,
+            detail=detail,
+        ),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def verify_chain(session: Session) -> VerifyResult:
+    """Walk the whole chain in order and report the first broken link, if any."""
+    prev = GENESIS_HASH
+    count = 0
+    rows = session.execute(
+        select(
+            AuditRecord.id,
+            AuditRecord.partnership_id,
+            AuditRecord.at,
+            AuditRecord.actor,
+            AuditRecord.action,
+            AuditRecord.referral_reference,
+            AuditRecord.detail,
+            AuditRecord.prev_hash,
+            AuditRecord.hash,
+        ).order_by(AuditRecord.id)
+    )
+    for row in rows:
+        count += 1
+        if row.prev_hash != prev:
+            return VerifyResult(
+                False,
+                count,
+                row.id,
+                f"Audit record {row.id} does not follow the record before it "
+                "(a record was removed or re-ordered).",
+            )
+        expected = compute_hash(
+            row.prev_hash,
+            partnership_id=row.partnership_id,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            reference=row.referral_reference,
+            detail=row.detail,
+        )
+        if expected != row.hash:
+            return VerifyResult(
+                False, count, row.id, f"Audit record {row.id} was changed after it was written."
+            )
+        prev = row.hash
+    return VerifyResult(True, count, None, f"The audit chain is intact ({count} records).")

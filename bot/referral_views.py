@@ -1,0 +1,548 @@
+"""Pure Block Kit builders for safeguarding referrals.
+
+Only :func:`build_detail_view` carries referral contents, and it is shown only
+in a safeguarding lead's modal; contents are rendered as ``plain_text`` so no
+mention, link or formatting typed into a referral is ever interpreted. Every
+other builder here takes contents-free read models (reference, category,
+urgency, times, states).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.ids import Ids
+from bot.referrals import (
+    CATEGORY_LABELS,
+    CONSENT_LABELS,
+    GROUP_LABELS,
+    REFER_ON_LABELS,
+    STATUS_LABELS,
+    TEXT_FIELDS,
+    URGENCY_LABELS,
+    Category,
+    Consent,
+    ReferOn,
+    ReferralDetail,
+    ReferralSummary,
+    Status,
+    SubjectGroup,
+    Urgency,
+    label,
+)
+
+DANGER_LINE: Final = "If anyone is in immediate danger, call 999 now."
+SECTION_MAX: Final = 3000
+MODAL_BLOCKS_MAX: Final = 100
+MESSAGE_BLOCKS_MAX: Final = 50
+
+
+def _when(at: dt.datetime, zone: str) -> str:
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
+
+
+def _options(labels: Mapping[Any, str], values: Sequence[str]) -> list[Option]:
+    return [Option(value=str(v), text=PlainTextObject(text=labels[v])) for v in values]
+
+
+def _text_input(
+    field: str, title: str, *, multiline: bool = False, hint: str | None = None
+) -> InputBlock:
+    block_id, limit, required = TEXT_FIELDS[field]
+    return InputBlock(
+        block_id=str(block_id),
+        label=PlainTextObject(text=title),
+        element=PlainTextInputElement(
+            action_id=str(block_id), multiline=multiline, max_length=limit
+        ),
+        optional=not required,
+        hint=PlainTextObject(text=hint) if hint else None,
+    )
+
+
+# --------------------------------------------------------------------------- the form
+
+
+def build_referral_form_blocks() -> list[Block]:
+    """The referral modal's blocks; the first says to call 999 in an emergency."""
+    blocks: list[Block] = [
+        SectionBlock(
+            block_id=str(Ids.REFERRAL_DANGER),
+            text=MarkdownTextObject(text=f":rotating_light: *{DANGER_LINE}*"),
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Only safeguarding leads can read what you write here. "
+                    "You will get a reference by direct message."
+                )
+            ]
+        ),
+        InputBlock(
+            block_id=str(Ids.REFERRAL_GROUP),
+            label=PlainTextObject(text="Child or adult"),
+            element=RadioButtonsElement(
+                action_id=str(Ids.REFERRAL_GROUP),
+                options=_options(GROUP_LABELS, list(SubjectGroup)),
+            ),
+        ),
+        InputBlock(
+            block_id=str(Ids.REFERRAL_CATEGORY),
+            label=PlainTextObject(text="Category"),
+            element=StaticSelectElement(
+                action_id=str(Ids.REFERRAL_CATEGORY),
+                placeholder=PlainTextObject(text="Choose a category"),
+                options=_options(CATEGORY_LABELS, list(Category)),
+            ),
+        ),
+        InputBlock(
+            block_id=str(Ids.REFERRAL_URGENCY),
+            label=PlainTextObject(text="Urgency"),
+            element=RadioButtonsElement(
+                action_id=str(Ids.REFERRAL_URGENCY), options=_options(URGENCY_LABELS, list(Urgency))
+            ),
+        ),
+        _text_input("subject_name", "Their name", hint="Write 'not known' if you do not know it."),
+        InputBlock(
+            block_id=str(Ids.REFERRAL_DOB),
+            label=PlainTextObject(text="Date of birth"),
+            element=DatePickerElement(action_id=str(Ids.REFERRAL_DOB)),
+            optional=True,
+        ),
+        _text_input("subject_age", "Approximate age", hint="If you do not know the date of birth."),
+        _text_input("subject_address", "Address"),
+        _text_input("subject_location", "Where they are now"),
+        _text_input("what_happened", "What happened", multiline=True),
+        _text_input("when_happened", "When"),
+        _text_input("where_happened", "Where"),
+        _text_input(
+            "how_known",
+            "How you know",
+            multiline=True,
+            hint="Seen, told by them, told by others...",
+        ),
+        _text_input("referrer_role", "Your role"),
+        _text_input("referrer_agency", "Your agency"),
+        _text_input("referrer_contact", "How a lead can reach you", hint="Phone or email."),
+        InputBlock(
+            block_id=str(Ids.REFERRAL_CONSENT),
+            label=PlainTextObject(text="Consent to share"),
+            element=RadioButtonsElement(
+                action_id=str(Ids.REFERRAL_CONSENT), options=_options(CONSENT_LABELS, list(Consent))
+            ),
+        ),
+        _text_input(
+            "consent_reason",
+            "Reason for sharing without consent",
+            multiline=True,
+            hint="Needed if consent was not sought or was refused.",
+        ),
+        _text_input("actions_taken", "Actions already taken", multiline=True),
+    ]
+    return blocks
+
+
+def build_referral_form_view() -> View:
+    return View(
+        type="modal",
+        callback_id=str(Ids.REFERRAL_MODAL),
+        title=PlainTextObject(text="Safeguarding referral"),
+        submit=PlainTextObject(text="Send referral"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=build_referral_form_blocks(),
+    )
+
+
+# --------------------------------------------------------------------------- receipts
+
+
+def _prompt_blocks(prompts: Sequence[str]) -> list[Block]:
+    if not prompts:
+        return []
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text="*What the law asks of you next*"))
+    ]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=p[:SECTION_MAX])) for p in prompts[:20]]
+    return blocks
+
+
+def receipt_text(reference: str) -> str:
+    return (
+        f"Your safeguarding referral {reference} has been received and the safeguarding "
+        f"leads have been alerted. {DANGER_LINE}"
+    )
+
+
+def build_receipt_blocks(reference: str, prompts: Sequence[str]) -> list[Block]:
+    """The referrer's DM: the reference, the statutory prompts, what happens next."""
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":white_check_mark: Your safeguarding referral *{reference}* has been "
+                "received and the safeguarding leads have been alerted."
+            )
+        ),
+        SectionBlock(text=MarkdownTextObject(text=f"*{DANGER_LINE}*")),
+        *_prompt_blocks(prompts),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="You will get a message here when it is acknowledged, assigned, "
+                    "referred on or closed. Quote the reference if you follow it up; "
+                    "for confidentiality the details are not shown in Slack again."
+                )
+            ]
+        ),
+    ]
+
+
+def build_confirmation_view(reference: str, prompts: Sequence[str]) -> View:
+    """What the modal turns into once the referral is stored."""
+    return View(
+        type="modal",
+        callback_id=str(Ids.REFERRAL_DONE_MODAL),
+        title=PlainTextObject(text="Referral sent"),
+        close=PlainTextObject(text="Done"),
+        blocks=build_receipt_blocks(reference, prompts),
+    )
+
+
+_EVENTS: Final = {
+    "acknowledged": "has been acknowledged by {by}",
+    "assigned": "has been assigned to a safeguarding lead ({assignee})",
+    "referred_on": "has been referred on to {to}",
+    "closed": "has been closed by {by}",
+}
+
+
+def status_dm_text(summary: ReferralSummary, event: str, by: str) -> str:
+    """The referrer's status-change DM (no contents; the outcome text is not included)."""
+    phrase = _EVENTS.get(event, "has been updated by {by}").format(
+        by=f"<@{by}>",
+        assignee=f"<@{summary.assigned_to}>" if summary.assigned_to else "a lead",
+        to=label(summary.referred_on_to or "", REFER_ON_LABELS),
+    )
+    tail = (
+        " Nothing more is needed from you unless a lead asks."
+        if event == "closed"
+        else " If you learn anything new, tell the safeguarding lead and quote the reference."
+    )
+    return f"Your safeguarding referral {summary.reference} {phrase}.{tail}"
+
+
+def assigned_dm_text(summary: ReferralSummary, by: str) -> str:
+    return (
+        f"<@{by}> has assigned safeguarding referral {summary.reference} "
+        f"({label(summary.category, CATEGORY_LABELS)}, {label(summary.urgency, URGENCY_LABELS)}) "
+        "to you. Open it from the alert in the safeguarding channel or with `/csp referrals`."
+    )
+
+
+# --------------------------------------------------------------------------- channel alert
+
+
+def _state_line(s: ReferralSummary) -> str:
+    if s.status == Status.CLOSED and s.closed_at:
+        return f"Closed {_when(s.closed_at, s.zone)}"
+    parts: list[str] = []
+    if s.acknowledged_at and s.acknowledged_by:
+        parts.append(f"Acknowledged by <@{s.acknowledged_by}> {_when(s.acknowledged_at, s.zone)}")
+    if s.assigned_to:
+        parts.append(f"Assigned to <@{s.assigned_to}>")
+    if s.status == Status.REFERRED_ON:
+        parts.append("Referred on")
+    return " · ".join(parts) if parts else ":hourglass: Awaiting acknowledgement"
+
+
+def alert_text(s: ReferralSummary) -> str:
+    return (
+        f"Safeguarding referral {s.reference}: {label(s.category, CATEGORY_LABELS)}, "
+        f"{label(s.urgency, URGENCY_LABELS)}, raised {_when(s.created_at, s.zone)}."
+    )
+
+
+def build_alert_blocks(s: ReferralSummary) -> list[Block]:
+    """The safeguarding-channel alert: reference, category, urgency, time, state, buttons."""
+    icon = ":rotating_light:" if s.urgency == Urgency.IMMEDIATE else ":shield:"
+    buttons: list[ButtonElement] = []
+    if s.acknowledged_at is None:
+        buttons.append(
+            ButtonElement(
+                text=PlainTextObject(text="Acknowledge"),
+                action_id=str(Ids.REFERRAL_ACK),
+                value=s.reference,
+                style="primary",
+            )
+        )
+    buttons.append(
+        ButtonElement(
+            text=PlainTextObject(text="View"), action_id=str(Ids.REFERRAL_VIEW), value=s.reference
+        )
+    )
+    if s.status != Status.CLOSED:
+        buttons.append(
+            ButtonElement(
+                text=PlainTextObject(text="Assign"),
+                action_id=str(Ids.REFERRAL_ASSIGN),
+                value=s.reference,
+            )
+        )
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"{icon} *Safeguarding referral {s.reference}*\n"
+                f"*Category:* {label(s.category, CATEGORY_LABELS)}\n"
+                f"*Urgency:* {label(s.urgency, URGENCY_LABELS)}\n"
+                f"*Raised:* {_when(s.created_at, s.zone)}"
+            )
+        ),
+        ContextBlock(elements=[MarkdownTextObject(text=_state_line(s))]),
+        ActionsBlock(elements=buttons),
+    ]
+
+
+# --------------------------------------------------------------------------- escalation
+
+
+def escalation_text(reference: str, category: str, urgency: str, step: int) -> str:
+    return (
+        f"Safeguarding referral {reference} ({label(category, CATEGORY_LABELS)}, "
+        f"{label(urgency, URGENCY_LABELS)}) has not been acknowledged yet "
+        f"(reminder {step}). A safeguarding lead should acknowledge or assign it now."
+    )
+
+
+def build_escalation_blocks(reference: str, category: str, urgency: str, step: int) -> list[Block]:
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":warning: *{reference}* ({label(category, CATEGORY_LABELS)}, "
+                f"{label(urgency, URGENCY_LABELS)}) has not been acknowledged yet "
+                f"(reminder {step}).\nA safeguarding lead should acknowledge it or assign "
+                "it to a lead now; the alert is in the safeguarding channel."
+            )
+        ),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text=PlainTextObject(text="Acknowledge"),
+                    action_id=str(Ids.REFERRAL_ACK),
+                    value=reference,
+                    style="primary",
+                ),
+                ButtonElement(
+                    text=PlainTextObject(text="View"),
+                    action_id=str(Ids.REFERRAL_VIEW),
+                    value=reference,
+                ),
+            ]
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- leads' list
+
+
+def build_referral_list_blocks(summaries: Sequence[ReferralSummary]) -> list[Block]:
+    if not summaries:
+        return [
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="There are no open safeguarding referrals. New ones appear in the "
+                    "safeguarding channel as they arrive."
+                )
+            )
+        ]
+    shown = summaries[: MESSAGE_BLOCKS_MAX - 3]
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=f"Open safeguarding referrals ({len(summaries)})"))
+    ]
+    for s in shown:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{s.reference}* · {label(s.category, CATEGORY_LABELS)} · "
+                    f"{label(s.urgency, URGENCY_LABELS)} · raised {_when(s.created_at, s.zone)}\n"
+                    f"{_state_line(s)}"
+                ),
+                accessory=ButtonElement(
+                    text=PlainTextObject(text="View"),
+                    action_id=str(Ids.REFERRAL_VIEW),
+                    value=s.reference,
+                ),
+            )
+        )
+    if len(summaries) > len(shown):
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"{len(summaries) - len(shown)} more not shown; close finished "
+                        "referrals to shorten the list."
+                    )
+                ]
+            )
+        )
+    return blocks
+
+
+# --------------------------------------------------------------------------- lead's modals
+
+
+def build_assign_view(reference: str) -> View:
+    return View(
+        type="modal",
+        callback_id=str(Ids.REFERRAL_ASSIGN_MODAL),
+        private_metadata=reference,
+        title=PlainTextObject(text=f"Assign {reference}"[:24]),
+        submit=PlainTextObject(text="Assign"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            InputBlock(
+                block_id=str(Ids.REFERRAL_ASSIGNEE),
+                label=PlainTextObject(text="Safeguarding lead"),
+                element=UserSelectElement(
+                    action_id=str(Ids.REFERRAL_ASSIGNEE),
+                    placeholder=PlainTextObject(text="Choose a lead"),
+                ),
+            )
+        ],
+    )
+
+
+def _chunks(text: str, size: int = SECTION_MAX) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def _plain_sections(title: str, value: object) -> list[Block]:
+    """A bold title, then the value as plain text (never interpreted as mrkdwn)."""
+    if value is None or value == "":
+        return []
+    blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=f"*{title}*")])]
+    blocks += [SectionBlock(text=PlainTextObject(text=c, emoji=False)) for c in _chunks(str(value))]
+    return blocks
+
+
+def build_detail_view(d: ReferralDetail, *, max_notes: int = 20) -> View:
+    """A lead's modal: the decrypted referral and, while open, the workflow inputs."""
+    s = d.summary
+    consent = label(str(d.consent.get("status", "")), CONSENT_LABELS)
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=f"{s.reference}")),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"{label(s.group, GROUP_LABELS)} · {label(s.category, CATEGORY_LABELS)} · "
+                    f"{label(s.urgency, URGENCY_LABELS)} · raised {_when(s.created_at, s.zone)} "
+                    f"by <@{d.referrer_slack_id}> · {label(s.status, STATUS_LABELS)}"
+                )
+            ]
+        ),
+        ContextBlock(elements=[MarkdownTextObject(text=_state_line(s))]),
+        DividerBlock(),
+    ]
+    blocks += _plain_sections("Name", d.subject.get("name"))
+    blocks += _plain_sections("Date of birth", d.subject.get("dob"))
+    blocks += _plain_sections("Approximate age", d.subject.get("age"))
+    blocks += _plain_sections("Address", d.subject.get("address"))
+    blocks += _plain_sections("Where they are now", d.subject.get("location"))
+    blocks += _plain_sections("What happened", d.concern.get("what"))
+    blocks += _plain_sections("When", d.concern.get("when"))
+    blocks += _plain_sections("Where", d.concern.get("where"))
+    blocks += _plain_sections("How it is known", d.concern.get("how_known"))
+    referrer = ", ".join(
+        str(d.referrer[k]) for k in ("name", "role", "agency", "contact") if d.referrer.get(k)
+    )
+    blocks += _plain_sections("Referrer", referrer)
+    blocks += _plain_sections("Consent", consent)
+    blocks += _plain_sections("Reason for sharing without consent", d.consent.get("reason"))
+    blocks += _plain_sections("Actions already taken", d.actions.get("taken"))
+    if d.outcome:
+        blocks += _plain_sections("Outcome", d.outcome.get("text"))
+    closed = s.status == Status.CLOSED
+    input_blocks = 0 if closed else 3
+    room = MODAL_BLOCKS_MAX - len(blocks) - input_blocks - 3
+    note_blocks: list[Block] = []
+    shown = 0
+    for n in reversed(d.notes[-max_notes:]):
+        chunk = _plain_sections(f"Note by <@{n.author_slack_id}>, {_when(n.at, s.zone)}", n.text)
+        if len(note_blocks) + len(chunk) > room:
+            break
+        note_blocks += chunk
+        shown += 1
+    if note_blocks:
+        blocks += [DividerBlock(), *note_blocks]
+    if shown < len(d.notes):
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"{len(d.notes) - shown} older notes are not shown here; "
+                        "use `csp-bot referrals export` for the full record."
+                    )
+                ]
+            )
+        )
+    if not closed:
+        blocks += [
+            InputBlock(
+                block_id=str(Ids.REFERRAL_REFER_ON),
+                label=PlainTextObject(text="Referred on to"),
+                element=StaticSelectElement(
+                    action_id=str(Ids.REFERRAL_REFER_ON),
+                    placeholder=PlainTextObject(text="Choose where it went"),
+                    options=_options(REFER_ON_LABELS, list(ReferOn)),
+                ),
+                optional=True,
+            ),
+            InputBlock(
+                block_id=str(Ids.REFERRAL_NOTE),
+                label=PlainTextObject(text="Add a case note"),
+                element=PlainTextInputElement(
+                    action_id=str(Ids.REFERRAL_NOTE), multiline=True, max_length=3000
+                ),
+                optional=True,
+            ),
+            InputBlock(
+                block_id=str(Ids.REFERRAL_OUTCOME),
+                label=PlainTextObject(text="Close with this outcome"),
+                element=PlainTextInputElement(
+                    action_id=str(Ids.REFERRAL_OUTCOME), multiline=True, max_length=3000
+                ),
+                optional=True,
+                hint=PlainTextObject(text="Filling this in closes the referral."),
+            ),
+        ]
+    return View(
+        type="modal",
+        callback_id=str(Ids.REFERRAL_ACTION_MODAL),
+        private_metadata=s.reference,
+        title=PlainTextObject(text=f"Referral {s.reference}"[:24]),
+        submit=None if closed else PlainTextObject(text="Save"),
+        close=PlainTextObject(text="Close"),
+        blocks=blocks[:MODAL_BLOCKS_MAX],
+    )
