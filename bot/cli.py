@@ -25,6 +25,9 @@ app = typer.Typer(
 # Modules that add commands: each has register(app).
 EXTENSIONS = [
     "bot.cli_plan",
+    "bot.cli_referrals",
+    "bot.cli_sweep",
+    "bot.cli_slack",
 ]
 
 

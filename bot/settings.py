@@ -9,10 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -58,8 +59,11 @@ class Settings(BaseSettings):
     safeguarding_channel: str | None = Field(
         default=None, validation_alias="CSP_SAFEGUARDING_CHANNEL"
     )
-    admins: list[str] = Field(default_factory=list, validation_alias="CSP_ADMINS")
-    safeguarding_leads: list[str] = Field(
+    # NoDecode: comma-separated IDs, not JSON (see _ids).
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="CSP_ADMINS"
+    )
+    safeguarding_leads: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="CSP_SAFEGUARDING_LEADS"
     )
     encryption_key: SecretStr | None = Field(default=None, validation_alias="CSP_ENCRYPTION_KEY")

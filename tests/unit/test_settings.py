@@ -56,3 +56,10 @@ def test_bad_values_name_the_variable(name: str, value: str) -> None:
 def test_secret_values_are_not_echoed() -> None:
     s = load_settings(SLACK_BOT_TOKEN="xoxb-test-secret")
     assert "xoxb-test-secret" not in repr(s)
+
+
+def test_id_lists_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CSP_ADMINS", "U1,U2")
+    monkeypatch.setenv("CSP_SAFEGUARDING_LEADS", "U3")
+    s = load_settings()
+    assert s.admins == ["U1", "U2"] and s.safeguarding_leads == ["U3"]

@@ -1,0 +1,248 @@
+"""Signed `/csp due` and `/csp progress` through the HTTP server, against a bare Bolt app.
+
+Both apps are served by the same HTTP transport (handlers.server) in a child
+process, so the load generator here does not share their interpreter. The plan
+has 500 objectives. Prints throughput, p50/p99 latency, and the throughput ratio
+(csp-bot / bare Bolt) at concurrency 1 and 16.
+
+    python benchmarks/bench_http.py [--seconds 2.5] [--objectives 500]
+
+Targets: ratio >= 0.7 and p99 < 300 ms at concurrency 16.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import hmac
+import http.client
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-secret"
+SEED_ROWS = [
+    ("Strategic Assessment {n}", "Produce the annual strategic assessment.", "April 2027"),
+    ("Partnership Plan {n}", "Publish the partnership plan.", "31 st March annually"),
+    ("Scrutiny {n}", "Report to the committee.", "March and October 2027"),
+    ("Quarterly management {n}", "Quarterly meetings.", "March, June, September, December 2027"),
+    ("Public engagement {n}", "Attend public events.", "Ongoing"),
+    ("Reducing Reoffending {n}", "Support offender management.", "Ongoing March 2027"),
+]
+
+
+def plan_text(count: int) -> bytes:
+    lines = ["Benchmark plan", "", "Objective\tOutcome/Action\tTimescale\tProgress"]
+    for n in range(count):
+        title, action, timescale = SEED_ROWS[n % len(SEED_ROWS)]
+        lines.append(f"{title.format(n=n)}\t{action}\t{timescale}\t")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def serve(kind: str, db_url: str, api_url: str, objectives: int, ready: Any) -> None:
+    """Child process: build the app and serve it until killed."""
+    import logging
+
+    logging.disable(logging.WARNING)
+    from slack_bolt import Ack, App
+    from slack_sdk import WebClient
+
+    from handlers.server import start_http_server
+
+    if kind == "bare":
+        bare = App(
+            signing_secret=SECRET,
+            client=WebClient(base_url=api_url, token="xoxb-bench"),
+            token_verification_enabled=False,
+        )
+
+        @bare.command("/csp")
+        def only_ack(ack: Ack) -> None:
+            ack()
+
+        server = start_http_server(bare)
+    else:
+        from bot.context import build_context
+        from bot.plan import ensure_partnership
+        from bot.planio import import_plan_bytes
+        from bot.settings import Settings
+        from handlers.app import build_app, make_client
+        from store.db import session_scope
+
+        settings = Settings.model_validate(
+            {
+                "DATABASE_URL": db_url,
+                "SLACK_BOT_TOKEN": "xoxb-bench",
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": api_url,
+                "CSP_PARTNERSHIP_CHANNEL": "C0PARTNER",
+                "CSP_ADMINS": "UADMIN",
+            }
+        )
+        ctx = build_context(settings)
+        now = dt.datetime.now(dt.UTC)
+        with session_scope(ctx.sessions) as session:
+            partnership = ensure_partnership(session, settings, now=now)
+            import_plan_bytes(session, partnership, plan_text(objectives), "plan.txt", now=now)
+        server = start_http_server(build_app(ctx, client=make_client(settings)))
+    ready.put(server.url)
+    threading.Event().wait()
+
+
+def signed(text: str, n: int) -> tuple[bytes, dict[str, str]]:
+    body = urlencode(
+        {
+            "command": "/csp",
+            "text": text,
+            "user_id": f"U0BENCH{n % 50}",
+            "user_name": "bench",
+            "channel_id": "C0PARTNER",
+            "team_id": "T0",
+            "trigger_id": f"t{n}",
+            "response_url": "",
+        }
+    )
+    ts = str(int(time.time()))
+    sig = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={sig}",
+    }
+    return body.encode(), headers
+
+
+def load(url: str, text: str, concurrency: int, seconds: float) -> tuple[float, list[float], int]:
+    """Requests per second, latencies (s) and errors over ``seconds``."""
+    split = urlsplit(url)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = [0.0]
+    counter = iter(range(10**9))
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection(split.hostname or "127.0.0.1", split.port, timeout=10)
+        mine: list[float] = []
+        failed = 0
+        while time.perf_counter() < stop_at[0]:
+            body, headers = signed(text, next(counter))
+            started = time.perf_counter()
+            try:
+                conn.request("POST", "/slack/events", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection(split.hostname or "", split.port, timeout=10)
+            mine.append(time.perf_counter() - started)
+            failed += 0 if ok else 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    # Warm up (connections, caches), then measure.
+    for phase_seconds, keep in ((0.3, False), (seconds, True)):
+        latencies.clear()
+        errors[0] = 0
+        stop_at[0] = time.perf_counter() + phase_seconds
+        threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+        began = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - began
+        if keep:
+            return len(latencies) / elapsed, sorted(latencies), errors[0]
+    raise AssertionError("unreachable")
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+
+def start(kind: str, db_url: str, api_url: str, objectives: int) -> tuple[Any, str]:
+    context = mp.get_context("fork")
+    ready = context.Queue()
+    process = context.Process(
+        target=serve, args=(kind, db_url, api_url, objectives, ready), daemon=True
+    )
+    process.start()
+    url = ready.get(timeout=120)
+    return process, url
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=2.5)
+    parser.add_argument("--objectives", type=int, default=500)
+    args = parser.parse_args()
+
+    from tests.fakeslack import FakeSlack
+
+    cases = [("due", "due"), ("progress", "progress Partnership Plan 1 green On track")]
+    results: dict[tuple[str, str, int], tuple[float, float, float, int]] = {}
+    with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
+        db_url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        for kind in ("bare", "csp"):
+            process, url = start(kind, db_url, fake.base_url, args.objectives)
+            try:
+                for name, text in cases:
+                    for concurrency in (1, 16):
+                        rps, lat, errs = load(url, text, concurrency, args.seconds)
+                        results[(kind, name, concurrency)] = (
+                            rps,
+                            pct(lat, 0.5),
+                            pct(lat, 0.99),
+                            errs,
+                        )
+            finally:
+                process.kill()
+                process.join()
+
+    print(
+        f"plan: {args.objectives} objectives; {args.seconds:.1f} s per case; {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'case':<10}{'conc':>5}{'bare rps':>10}{'csp rps':>10}{'ratio':>7}"
+        f"{'csp p50 ms':>12}{'csp p99 ms':>12}{'bare p99':>10}{'errors':>8}"
+    )
+    worst_ratio, worst_p99 = 10.0, 0.0
+    for name, _ in cases:
+        for concurrency in (1, 16):
+            bare = results[("bare", name, concurrency)]
+            ours = results[("csp", name, concurrency)]
+            ratio = ours[0] / bare[0] if bare[0] else float("nan")
+            print(
+                f"{name:<10}{concurrency:>5}{bare[0]:>10.0f}{ours[0]:>10.0f}{ratio:>7.2f}"
+                f"{ours[1]:>12.1f}{ours[2]:>12.1f}{bare[2]:>10.1f}{ours[3] + bare[3]:>8}"
+            )
+            if concurrency == 16:
+                worst_ratio = min(worst_ratio, ratio)
+                worst_p99 = max(worst_p99, ours[2])
+    verdict = "met" if worst_ratio >= 0.7 and worst_p99 < 300 else "NOT met"
+    print(
+        f"targets (ratio >= 0.70, p99 < 300 ms at c16): {verdict} "
+        f"(worst ratio {worst_ratio:.2f}, worst p99 {worst_p99:.0f} ms)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

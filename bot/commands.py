@@ -1,0 +1,441 @@
+"""`/csp` text -> a command object, or a UsageError carrying the right usage line.
+
+Pure: no Slack, no database. Slack sends the text with "escape channels, users and
+links" on, so users arrive as ``<@U123|name>`` or ``<@U123>``; plain ``U123`` ids
+work too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.errors import UsageError
+
+RagWord = Literal["red", "amber", "green"]
+RoleWord = Literal["admin", "lead", "member"]
+
+MAX_DUE_DAYS = 366
+DEFAULT_DUE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class HelpLine:
+    command: str
+    usage: str
+    description: str
+    admin_only: bool = False
+
+
+HELP: tuple[HelpLine, ...] = (
+    HelpLine("help", "/csp help", "Show this list of commands."),
+    HelpLine("plan", "/csp plan [page]", "The plan: every objective with its RAG and next date."),
+    HelpLine(
+        "show",
+        "/csp show <objective>",
+        "One objective: action, owners, schedule and the last five updates.",
+    ),
+    HelpLine("due", "/csp due [days]", "What is overdue and what is due soon (default 30 days)."),
+    HelpLine("meetings", "/csp meetings", "Upcoming meetings, by body."),
+    HelpLine(
+        "progress",
+        "/csp progress [<objective> red|amber|green|done <note>]",
+        "Log progress; with nothing after it, opens a form.",
+    ),
+    HelpLine("digest", "/csp digest", "Preview this week's digest (only you see it)."),
+    HelpLine("refer", "/csp refer", "Make a safeguarding referral (opens a private form)."),
+    HelpLine("referrals", "/csp referrals", "Open referrals (safeguarding leads only)."),
+    HelpLine(
+        "owner", "/csp owner <objective> @user", "Set who owns an objective.", admin_only=True
+    ),
+    HelpLine(
+        "role", "/csp role @user admin|lead|member", "Change someone's role.", admin_only=True
+    ),
+    HelpLine(
+        "meeting",
+        "/csp meeting <body> <date> [time] [at <place>]",
+        "Set the date of a body's next meeting, e.g. `/csp meeting RAG 2027-03-14 10:00`.",
+        admin_only=True,
+    ),
+)
+
+USAGE: dict[str, str] = {line.command: line.usage for line in HELP}
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Help(_Command):
+    topic: str | None = None
+
+
+class PlanList(_Command):
+    page: int = 1
+
+
+class Show(_Command):
+    query: str
+
+
+class Due(_Command):
+    days: int = DEFAULT_DUE_DAYS
+
+
+class Meetings(_Command):
+    pass
+
+
+class Progress(_Command):
+    query: str
+    rag: RagWord | None = None
+    done: bool = False
+    note: str = ""
+
+
+class ProgressForm(_Command):
+    pass
+
+
+class Owner(_Command):
+    query: str
+    user_id: str
+
+
+class SetRole(_Command):
+    user_id: str
+    role: RoleWord
+
+
+class Digest(_Command):
+    pass
+
+
+class Refer(_Command):
+    pass
+
+
+class Referrals(_Command):
+    pass
+
+
+class Meeting(_Command):
+    body: str
+    date: dt.date
+    time: dt.time | None = None
+    place: str | None = None
+
+
+Command = (
+    Help
+    | PlanList
+    | Show
+    | Due
+    | Meetings
+    | Progress
+    | ProgressForm
+    | Owner
+    | SetRole
+    | Digest
+    | Refer
+    | Referrals
+    | Meeting
+)
+
+# ------------------------------------------------------------------------- helpers
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+_PLAIN_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
+_LINK = re.compile(r"<((?:https?|mailto):[^>|]+)(?:\|([^>]*))?>")
+_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
+_SPECIAL = re.compile(r"<!([a-z]+)(?:\^[^>|]*)?(?:\|([^>]*))?>")
+_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+_SEPARATORS = (" : ", ": ", " - ", " – ", " — ", " | ")
+_STATUS_WORDS = {"red": "red", "amber": "amber", "green": "green", "done": "done"}
+
+
+def mention_id(token: str) -> str | None:
+    """The Slack user id in ``<@U123|name>``, ``<@U123>`` or a plain ``U123ABC``."""
+    token = token.strip()
+    found = _MENTION.fullmatch(token)
+    if found:
+        return found.group(1)
+    if _PLAIN_ID.match(token):
+        return token
+    return None
+
+
+def plain_text(text: str) -> str:
+    """Slack's escaped command text as plain text: links become their URL, channel
+    and user mentions their names (or ids), and &amp; &lt; &gt; are decoded."""
+    text = _LINK.sub(lambda m: m.group(1), text)
+    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
+    text = _MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    text = _SPECIAL.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    return html.unescape(text).strip()
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+
+
+def _usage(command: str, message: str) -> UsageError:
+    return UsageError(message, USAGE[command])
+
+
+def _unquote(query: str) -> str:
+    query = query.strip()
+    for left, right in (('"', '"'), ("“", "”"), ("'", "'")):
+        if len(query) >= 2 and query.startswith(left) and query.endswith(right):
+            return query[1:-1].strip()
+    return query
+
+
+def suggest_command(word: str) -> str | None:
+    """The closest known subcommand to a mistyped one, if any is close."""
+    if not word:
+        return None
+    names = [line.command for line in HELP]
+    best = process.extractOne(word, names, scorer=Levenshtein.normalized_similarity)
+    if best is not None and best[1] >= 0.5:
+        return str(best[0])
+    return None
+
+
+# -------------------------------------------------------------------------- parser
+
+
+def parse_command(text: str) -> Command:
+    """Parse what followed ``/csp``; raises UsageError with the usage to show."""
+    text = (text or "").strip()
+    if not text:
+        return Help()
+    head, _, rest = text.partition(" ")
+    word = head.strip().lower()
+    rest = rest.strip()
+    if word in {"help", "?", "-h", "--help"}:
+        return Help(topic=rest.lower() or None)
+    if word in {"plan", "list"}:
+        return _parse_plan(rest)
+    if word in {"show", "objective"}:
+        return _parse_show(rest)
+    if word == "due":
+        return _parse_due(rest)
+    if word in {"meetings"}:
+        if rest:
+            raise _usage("meetings", "`/csp meetings` takes nothing after it.")
+        return Meetings()
+    if word in {"progress", "update", "log"}:
+        return _parse_progress(rest)
+    if word == "owner":
+        return _parse_owner(rest)
+    if word == "role":
+        return _parse_role(rest)
+    if word == "digest":
+        return Digest()
+    if word == "refer":
+        return Refer()
+    if word == "referrals":
+        return Referrals()
+    if word == "meeting":
+        return _parse_meeting(rest)
+    shown = _esc(plain_text(head)[:40])
+    guess = suggest_command(word)
+    hint = f" Did you mean `/csp {guess}`?" if guess else ""
+    raise UsageError(f"I don't know the command `{shown}`.{hint}", "/csp help")
+
+
+def _parse_plan(rest: str) -> PlanList:
+    if not rest:
+        return PlanList()
+    if rest.isdigit() and 0 < int(rest) < 10_000:
+        return PlanList(page=int(rest))
+    raise _usage("plan", "The page must be a number, like `/csp plan 2`.")
+
+
+def _parse_show(rest: str) -> Show:
+    query = _unquote(plain_text(rest))
+    if not query:
+        raise _usage("show", "Which objective? Give a few letters of its name.")
+    return Show(query=query)
+
+
+def _parse_due(rest: str) -> Due:
+    if not rest:
+        return Due()
+    value = rest.lower().removesuffix("days").removesuffix("day").removesuffix("d").strip()
+    if value.isdigit() and 1 <= int(value) <= MAX_DUE_DAYS:
+        return Due(days=int(value))
+    raise _usage("due", f"The number of days must be a whole number from 1 to {MAX_DUE_DAYS}.")
+
+
+def _parse_progress(rest: str) -> Progress | ProgressForm:
+    text = plain_text(rest)
+    if not text:
+        return ProgressForm()
+    query, status, note = _split_status(text)
+    if not query:
+        raise _usage("progress", "Which objective? Put its name before the status.")
+    if status is None and not note:
+        raise _usage(
+            "progress",
+            "Say how it is going: add red, amber, green or done and a short note after "
+            "the objective, or type `/csp progress` alone to open the form.",
+        )
+    if status == "done":
+        return Progress(query=query, done=True, note=note)
+    rag: RagWord | None = None
+    if status == "red":
+        rag = "red"
+    elif status == "amber":
+        rag = "amber"
+    elif status == "green":
+        rag = "green"
+    return Progress(query=query, rag=rag, note=note)
+
+
+def _split_status(text: str) -> tuple[str, str | None, str]:
+    """(objective, status word or None, note) from free progress text."""
+    quoted = re.match(r'^\s*["“]([^"”]+)["”]\s*(.*)$', text, re.DOTALL)
+    if quoted:
+        query, tail = quoted.group(1).strip(), quoted.group(2).strip()
+        first, _, after = tail.partition(" ")
+        status = _STATUS_WORDS.get(first.lower().strip(".,:;-"))
+        if status:
+            return query, status, after.strip()
+        return query, None, tail.lstrip(":-–—| ").strip()
+    tokens = text.split(" ")
+    for index, token in enumerate(tokens):
+        if index == 0:
+            continue
+        status = _STATUS_WORDS.get(token.lower().strip(".,:;-"))
+        if status:
+            query = " ".join(tokens[:index]).strip(" :-–—|")
+            return query, status, " ".join(tokens[index + 1 :]).strip()
+    for separator in _SEPARATORS:
+        if separator in text:
+            query, _, note = text.partition(separator)
+            return query.strip(), None, note.strip()
+    return text.strip(), None, ""
+
+
+def _parse_owner(rest: str) -> Owner:
+    parts = rest.rsplit(" ", 1)
+    if len(parts) != 2 or not parts[0].strip():
+        raise _usage("owner", "Give the objective and then the person, like `/csp owner dhr @sam`.")
+    user_id = mention_id(parts[1])
+    if user_id is None:
+        raise _usage(
+            "owner",
+            "End with the person as an @mention (pick them from Slack's list) so I know who "
+            "you mean.",
+        )
+    query = _unquote(plain_text(parts[0]))
+    return Owner(query=query, user_id=user_id)
+
+
+def _parse_role(rest: str) -> SetRole:
+    parts = rest.split()
+    if len(parts) != 2:
+        raise _usage("role", "Give the person and then the role.")
+    user_id = mention_id(parts[0])
+    role = parts[1].lower()
+    if user_id is None:
+        raise _usage("role", "Start with the person as an @mention (pick them from Slack's list).")
+    if role == "admin":
+        return SetRole(user_id=user_id, role="admin")
+    if role == "lead":
+        return SetRole(user_id=user_id, role="lead")
+    if role == "member":
+        return SetRole(user_id=user_id, role="member")
+    raise _usage("role", "The role must be admin, lead or member.")
+
+
+def parse_time(token: str) -> dt.time | None:
+    """``14:00``, ``14.30``, ``2pm``, ``10:30am`` -> time; None if it is not a time."""
+    found = _TIME.match(token.strip())
+    if not found:
+        return None
+    hour, minute = int(found.group(1)), int(found.group(2) or 0)
+    suffix = (found.group(3) or "").lower()
+    if not suffix and found.group(2) is None:
+        return None  # a bare number is not a time
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return dt.time(hour, minute)
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+
+
+def parse_date(text: str) -> dt.date | None:
+    """``2027-03-14``, ``14/03/2027``, ``14 March 2027``, ``14 Mar 2027`` -> date."""
+    text = text.strip().lower().replace(",", " ")
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return dt.date.fromisoformat(text)
+        found = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+        if found:
+            return dt.date(int(found.group(3)), int(found.group(2)), int(found.group(1)))
+        found = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\s+(\d{4})", text)
+        if found and found.group(2) in _MONTHS:
+            return dt.date(int(found.group(3)), _MONTHS[found.group(2)], int(found.group(1)))
+    except ValueError:
+        return None
+    return None
+
+
+def _parse_meeting(rest: str) -> Meeting:
+    text = plain_text(rest)
+    place: str | None = None
+    if " at " in text:
+        before, _, after = text.rpartition(" at ")
+        if parse_time(after) is None and after.strip():
+            text, place = before.strip(), after.strip()
+    tokens = text.split()
+    start: dt.time | None = None
+    if tokens and parse_time(tokens[-1]) is not None:
+        start = parse_time(tokens[-1])
+        tokens = tokens[:-1]
+    for width in (3, 1):
+        if len(tokens) > width:
+            when = parse_date(" ".join(tokens[-width:]))
+            if when is not None:
+                body = " ".join(tokens[:-width]).strip()
+                return Meeting(body=body, date=when, time=start, place=place)
+    raise _usage(
+        "meeting",
+        "Give the body, then the date with its year (like 2027-03-14 or 14 March 2027), "
+        "then the time if you know it.",
+    )

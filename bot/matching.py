@@ -1,0 +1,156 @@
+"""Forgiving objective matching: any case, prefixes, initials, small typos.
+
+``match_objective("dhr", choices)`` finds "Domestic Homicide Reviews". The answer is
+one objective, several (the caller offers buttons), or none (with the closest
+suggestions). Pure: the caller passes ``(id, title)`` pairs in plan order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz, process, utils
+
+Choice = tuple[int, str]
+
+_STOP = frozenset({"and", "of", "the", "for", "to", "a", "an", "in", "on", "&"})
+_WORD = re.compile(r"[a-z0-9]+")
+FUZZY_ACCEPT = 86.0  # WRatio at or above this counts as a match
+FUZZY_CLEAR_LEAD = 8.0  # ...and it must beat the next best by this much to be "the" match
+SUGGEST_MIN = 45.0
+WORD_TYPO_RATIO = 80.0
+MAX_SEVERAL = 10
+
+
+@dataclass(frozen=True)
+class Match:
+    kind: Literal["one", "several", "none"]
+    objectives: tuple[Choice, ...] = ()
+    suggestions: tuple[Choice, ...] = field(default=())
+
+    @property
+    def single(self) -> Choice | None:
+        return self.objectives[0] if self.kind == "one" else None
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _normal(text: str) -> str:
+    return " ".join(_words(text))
+
+
+def initials(title: str) -> set[str]:
+    """Acronyms a person might type: with and without small words ("dhr", "smopf")."""
+    words = _words(title)
+    found = {"".join(w[0] for w in words)}
+    content = [w for w in words if w not in _STOP]
+    if content:
+        found.add("".join(w[0] for w in content))
+    # An acronym written in the title itself, e.g. "Community Safety Partnership (CSP)".
+    found.update(a.lower() for a in re.findall(r"\b[A-Z]{2,6}\b", title))
+    return {f for f in found if len(f) >= 2}
+
+
+def _word_prefix(query_words: list[str], title_words: list[str]) -> bool:
+    """Every query word starts some title word, in order."""
+    position = 0
+    for word in query_words:
+        while position < len(title_words) and not title_words[position].startswith(word):
+            position += 1
+        if position == len(title_words):
+            return False
+        position += 1
+    return True
+
+
+def match_objective(query: str, choices: Sequence[Choice]) -> Match:
+    """Find the objective(s) ``query`` means among ``choices``."""
+    wanted = _normal(query)
+    if not wanted or not choices:
+        return Match("none", (), _closest(wanted, choices))
+    digits = wanted.removeprefix("id ").strip()
+    if digits.isdigit():
+        by_id = [c for c in choices if c[0] == int(digits)]
+        if by_id:
+            return Match("one", (by_id[0],))
+    exact = [c for c in choices if _normal(c[1]) == wanted]
+    if exact:
+        return Match("one", (exact[0],))
+    compact = wanted.replace(" ", "")
+    by_initials = [c for c in choices if compact in initials(c[1])]
+    if by_initials:
+        return _result(by_initials)
+    if 2 <= len(compact) <= 6 and " " not in wanted:
+        shuffled = [c for c in choices if any(sorted(compact) == sorted(i) for i in initials(c[1]))]
+        if shuffled:
+            return _result(shuffled)
+    starts = [c for c in choices if _normal(c[1]).startswith(wanted)]
+    if starts:
+        return _result(starts)
+    query_words = wanted.split()
+    if min(len(w) for w in query_words) >= 2:
+        prefixed = [c for c in choices if _word_prefix(query_words, _words(c[1]))]
+        if prefixed:
+            return _result(prefixed)
+    if len(compact) >= 3:
+        typo = [c for c in choices if _words_close(query_words, _words(c[1]))]
+        if typo:
+            return _result(typo)
+        fuzzy = _fuzzy(wanted, choices)
+        if fuzzy is not None:
+            return fuzzy
+    return Match("none", (), _closest(wanted, choices))
+
+
+def _words_close(query_words: list[str], title_words: list[str]) -> bool:
+    """Every query word (of 4+ letters) is a small typo away from some title word,
+    or the start of one."""
+    if not query_words or any(len(w) < 4 for w in query_words):
+        return False
+    for word in query_words:
+        if not any(
+            fuzz.ratio(word, candidate) >= WORD_TYPO_RATIO
+            or fuzz.ratio(word, candidate[: len(word) + 1]) >= WORD_TYPO_RATIO
+            for candidate in title_words
+        ):
+            return False
+    return True
+
+
+def _result(found: Sequence[Choice]) -> Match:
+    if len(found) == 1:
+        return Match("one", (found[0],))
+    return Match("several", tuple(found[:MAX_SEVERAL]))
+
+
+def _fuzzy(wanted: str, choices: Sequence[Choice]) -> Match | None:
+    titles = [_normal(c[1]) for c in choices]
+    scored = process.extract(
+        wanted, titles, scorer=fuzz.WRatio, processor=utils.default_process, limit=None
+    )
+    good = [(choices[index], score) for _, score, index in scored if score >= FUZZY_ACCEPT]
+    if not good:
+        return None
+    good.sort(key=lambda pair: -pair[1])
+    best_score = good[0][1]
+    close = [c for c, score in good if best_score - score < FUZZY_CLEAR_LEAD]
+    if len(close) == 1:
+        return Match("one", (close[0],))
+    order = {c[0]: i for i, c in enumerate(choices)}
+    return Match("several", tuple(sorted(close, key=lambda c: order[c[0]])[:MAX_SEVERAL]))
+
+
+def _closest(wanted: str, choices: Sequence[Choice], limit: int = 3) -> tuple[Choice, ...]:
+    if not wanted or not choices:
+        return tuple(choices[:limit])
+    titles = [_normal(c[1]) for c in choices]
+    scored = process.extract(
+        wanted, titles, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit
+    )
+    picked = tuple(choices[index] for _, score, index in scored if score >= SUGGEST_MIN)
+    return picked

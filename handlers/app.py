@@ -1,0 +1,294 @@
+"""The Bolt app factory: client, one unit of work per request, one error handler.
+
+No App exists at import time: :func:`build_app` makes one for a context. Every
+request gets a session (opened by a global middleware) plus the partnership and
+the acting member, which listeners read with :func:`unit_of`. The session commits
+when the listener has finished (after the ack when Bolt runs listeners in the
+background) and rolls back if the listener failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy.orm import Session
+
+from bot import views
+from bot.context import AppContext
+from bot.errors import UsageError, UserError
+from bot.plan import Actor, ensure_partnership, local_today, resolve_actor
+from bot.settings import Settings
+from store.models import Partnership
+
+log = logging.getLogger(__name__)
+
+_UNIT = "csp_unit"
+_FAILED = "csp_failed"
+LISTENER_THREADS = 32
+
+
+def make_client(settings: Settings, *, token: str | None = None) -> WebClient:
+    """A Web API client for SLACK_API_URL that waits out 429s (Retry-After)."""
+    if token is None and settings.slack_bot_token is not None:
+        token = settings.slack_bot_token.get_secret_value()
+    client = WebClient(base_url=settings.slack_api_url, token=token, timeout=10)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What a listener works with: one session, the partnership and who is asking."""
+
+    ctx: AppContext
+    session: Session
+    partnership: Partnership
+    actor: Actor | None
+    now: dt.datetime
+
+    @property
+    def today(self) -> dt.date:
+        return local_today(self.partnership, self.now)
+
+    @property
+    def me(self) -> Actor:
+        if self.actor is None:
+            raise UserError("I could not tell who you are. Please try again from Slack.")
+        return self.actor
+
+
+def unit_of(context: BoltContext) -> Unit:
+    """The unit of work the middleware opened for this request."""
+    unit = context.get(_UNIT)
+    if not isinstance(unit, Unit):
+        raise RuntimeError("no unit of work: was the app built with build_app()?")
+    return unit
+
+
+class _FinishUnit(ListenerCompletionHandler):
+    """Ends the request's unit of work once its listener has run (ack or not):
+    commit, or roll back if the error handler saw a failure."""
+
+    def __init__(self, inner: ListenerCompletionHandler) -> None:
+        self.inner = inner
+
+    def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
+        unit = request.context.get(_UNIT)
+        if isinstance(unit, Unit):
+            _finish(unit.session, request.context)
+        self.inner.handle(request, response)
+
+
+class _QuietTokenWarning(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN from the environment is unused when it is given
+    a client; the client carries that same token, so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("csp.bolt")
+    if not any(isinstance(f, _QuietTokenWarning) for f in logger.filters):
+        logger.addFilter(_QuietTokenWarning())
+    return logger
+
+
+def _finish(session: Session, context: BoltContext) -> None:
+    try:
+        if context.get(_FAILED):
+            session.rollback()
+        else:
+            session.commit()
+    except Exception:
+        reference = secrets.token_hex(3)
+        log.exception("could not save a request's changes (reference %s)", reference)
+        session.rollback()
+    finally:
+        session.close()
+
+
+def _user_id(body: dict[str, Any], context: BoltContext) -> str | None:
+    if context.user_id:
+        return context.user_id
+    user = body.get("user")
+    if isinstance(user, dict):
+        found = user.get("id")
+        return str(found) if found else None
+    return None
+
+
+def _display_name(body: dict[str, Any]) -> str | None:
+    if "user_name" in body:
+        return str(body["user_name"])
+    user = body.get("user")
+    if isinstance(user, dict):
+        name = user.get("name") or user.get("username")
+        return str(name) if name else None
+    return None
+
+
+def _kind_reply(error: Exception) -> str:
+    if isinstance(error, UsageError):
+        usage = error.usage.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return f"{error}\nUsage: `{usage}`\nType `/csp help` to see every command."
+    return f"{error}\nType `/csp help` if you need the list of commands."
+
+
+def build_app(
+    ctx: AppContext,
+    *,
+    client: WebClient | None = None,
+    process_before_response: bool = False,
+    signing_secret: str | None = None,
+    verify_token: bool = False,
+) -> App:
+    """A Bolt app for ``ctx`` with every handler module registered.
+
+    ``client`` defaults to :func:`make_client`. ``signing_secret`` defaults to
+    SLACK_SIGNING_SECRET. ``verify_token`` calls auth.test at start (Socket Mode).
+    """
+    settings = ctx.settings
+    client = client or make_client(settings)
+    if signing_secret is None and settings.slack_signing_secret is not None:
+        signing_secret = settings.slack_signing_secret.get_secret_value()
+    app = App(
+        client=client,
+        signing_secret=signing_secret or "",
+        request_verification_enabled=True,
+        token_verification_enabled=verify_token,
+        process_before_response=process_before_response,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="csp-listener"
+        ),
+        logger=_bolt_logger(),
+    )
+    partnership_id: list[int] = []
+
+    def _partnership(session: Session, now: dt.datetime) -> Partnership:
+        if partnership_id:
+            found = session.get(Partnership, partnership_id[0])
+            if found is not None:
+                return found
+        partnership = ensure_partnership(session, settings, now=now)
+        session.flush()
+        partnership_id[:] = [partnership.id]
+        return partnership
+
+    runner = getattr(app, "_listener_runner", None)
+    if runner is None or not hasattr(runner, "listener_completion_handler"):
+        raise RuntimeError("this slack_bolt version has no listener completion hook")
+    runner.listener_completion_handler = _FinishUnit(runner.listener_completion_handler)
+
+    @app.use
+    def unit_of_work(context: BoltContext, body: dict[str, Any], next: Callable[[], None]) -> None:
+        """Open the request's session and find who is asking. Bolt runs the listener
+        after this returns; _FinishUnit commits or rolls back when it is done. The
+        bootstrap writes are committed here, so the session holds no lock meanwhile
+        (and a request no listener wants leaves nothing open)."""
+        session = ctx.sessions()
+        session.info["clock"] = ctx.clock
+        try:
+            now = ctx.clock.now()
+            partnership = _partnership(session, now)
+            user_id = _user_id(body, context)
+            actor = None
+            if user_id:
+                actor = resolve_actor(
+                    session,
+                    partnership,
+                    user_id,
+                    now=now,
+                    display_name=_display_name(body),
+                    settings=settings,
+                )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            session.close()
+            raise
+        context[_UNIT] = Unit(ctx, session, partnership, actor, now)
+        next()
+
+    @app.error
+    def on_error(
+        error: Exception,
+        body: dict[str, Any],
+        context: BoltContext,
+        request: BoltRequest,
+        response: BoltResponse | None,
+    ) -> BoltResponse | None:
+        context[_FAILED] = True
+        if isinstance(error, UserError):
+            text = _kind_reply(error)
+            log.debug("user error: %s", type(error).__name__)
+        else:
+            reference = secrets.token_hex(3)
+            log.error("unexpected error (reference %s)", reference, exc_info=error)
+            text = (
+                f"Something went wrong on our side (reference {reference}). Nothing was saved. "
+                "Please try again in a minute; if it keeps happening, give your partnership "
+                "admin this reference."
+            )
+        acked = context.ack is not None and context.ack.response is not None
+        kind = body.get("type")
+        if response is not None and not acked:
+            if kind == "view_submission":
+                payload: dict[str, Any] = {
+                    "response_action": "update",
+                    "view": views.build_message_modal("Sorry", text),
+                }
+                return _json_response(payload)
+            if "command" in body:
+                return _json_response({"response_type": "ephemeral", "text": text})
+        _tell_later(client, body, context, text)
+        if response is not None and not acked:
+            return BoltResponse(status=200, body="")
+        return None
+
+    from handlers import register_all
+
+    register_all(app, ctx)
+    return app
+
+
+def _json_response(payload: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(
+        status=200,
+        body=json.dumps(payload),
+        headers={"content-type": "application/json;charset=utf-8"},
+    )
+
+
+def _tell_later(client: WebClient, body: dict[str, Any], context: BoltContext, text: str) -> None:
+    """Tell the user about an error when the request was already answered."""
+    try:
+        url = body.get("response_url") or context.response_url
+        if url:
+            WebhookClient(str(url)).send(
+                text=text, response_type="ephemeral", replace_original=False
+            )
+            return
+        user_id = _user_id(body, context)
+        if not user_id or body.get("type") == "event_callback":
+            return
+        channel = context.channel_id
+        if channel and not channel.startswith("D"):
+            client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+        else:
+            client.chat_postMessage(channel=user_id, text=text)
+    except Exception:
+        log.exception("could not tell the user about an error")

@@ -1,0 +1,296 @@
+"""`/csp`: one listener that parses, calls the core, and answers within 3 seconds.
+
+Answers go in the ack (ephemeral). Database work is done before ``ack()``; after it
+only Slack calls (opening a modal, the partnership channel update).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
+
+from bot import commands as cmd
+from bot import views
+from bot.context import AppContext
+from bot.digest import build_digest, build_digest_blocks, digest_text
+from bot.errors import NotAllowed
+from bot.ids import Ids
+from bot.matching import match_objective
+from bot.plan import (
+    due_items,
+    list_objectives,
+    objective_choices,
+    objective_detail,
+    set_meeting,
+    set_owner,
+    set_role,
+    upcoming_meetings,
+)
+from handlers.app import Unit, unit_of
+from handlers.progress import announce, progress_modal, save_progress
+from store.models import Role
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reply:
+    text: str
+    blocks: Sequence[Block] = ()
+    after: list[Callable[[], None]] = field(default_factory=list)  # Slack calls after ack
+
+
+def register(app: App, ctx: AppContext) -> None:
+    app.command("/csp")(handle_csp)
+    app.action(re.compile(rf"^{Ids.PICK_OBJECTIVE}(:\d+)?$"))(handle_pick)
+
+
+def handle_csp(
+    ack: Ack, command: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    unit = unit_of(context)
+    parsed = cmd.parse_command(str(command.get("text") or ""))
+    reply = dispatch(parsed, unit, body=body, context=context, client=client, ack=ack)
+    if reply is None:
+        return  # the command answered itself (a modal, or the referrals module)
+    ack(text=reply.text, blocks=list(reply.blocks), response_type="ephemeral")
+    for step in reply.after:
+        step()
+
+
+def dispatch(
+    parsed: cmd.Command,
+    unit: Unit,
+    *,
+    body: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    ack: Ack,
+) -> Reply | None:
+    """Run one parsed command; None when it acknowledged Slack itself."""
+    match parsed:
+        case cmd.Help(topic=topic):
+            return Reply(
+                views.help_text(),
+                views.build_help_blocks(is_admin=unit.me.is_admin, topic=topic),
+            )
+        case cmd.PlanList(page=page):
+            summaries = list_objectives(unit.session, unit.partnership, unit.today)
+            pages = views.plan_pages(len(summaries))
+            shown = min(page, pages)
+            return Reply(
+                f"The plan, page {shown} of {pages}.",
+                views.build_plan_blocks(summaries, page=page, plan_year=unit.partnership.plan_year),
+            )
+        case cmd.Show(query=query):
+            found = resolve(unit, query, action="show")
+            if isinstance(found, Reply):
+                return found
+            detail = objective_detail(unit.session, unit.partnership, found, unit.today)
+            return Reply(detail.summary.title, views.build_objective_blocks(detail))
+        case cmd.Due(days=days):
+            items = due_items(unit.session, unit.partnership, unit.today, days)
+            overdue = sum(1 for i in items if i.overdue)
+            return Reply(
+                f"{overdue} overdue, {len(items) - overdue} due in the next {days} days.",
+                views.build_due_blocks(items, days=days, today=unit.today),
+            )
+        case cmd.Meetings():
+            meetings = upcoming_meetings(unit.session, unit.partnership, unit.today)
+            return Reply(
+                f"{len(meetings)} upcoming meetings.",
+                views.build_meetings_blocks(meetings, is_admin=unit.me.is_admin),
+            )
+        case cmd.Progress():
+            return typed_progress(parsed, unit, client)
+        case cmd.ProgressForm():
+            view = progress_modal(
+                unit,
+                views.ProgressFormState(),
+                response_url=body.get("response_url"),
+                channel_id=body.get("channel_id"),
+            )
+            ack()
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+            return None
+        case cmd.Owner(query=query, user_id=user_id):
+            if not unit.me.is_admin:
+                raise NotAllowed(
+                    "Only partnership admins can assign owners. Ask an admin to run "
+                    f"`/csp owner {query} <@{user_id}>`."
+                )
+            found = resolve(unit, query, action="owner", u=user_id)
+            if isinstance(found, Reply):
+                return found
+            return owner_reply(unit, found, user_id)
+        case cmd.SetRole(user_id=user_id, role=role):
+            set_role(unit.session, unit.partnership, unit.me, user_id, Role(role))
+            return Reply(
+                f"<@{user_id}> is now {_article(role)} {role}.",
+                [
+                    views.section(
+                        f":white_check_mark: <@{user_id}> is now {_article(role)} *{role}*."
+                    ),
+                    views.context("Roles take effect on their next command."),
+                ],
+            )
+        case cmd.Meeting(body=meeting_body, date=when, time=start, place=place):
+            meeting = set_meeting(
+                unit.session, unit.partnership, unit.me, meeting_body, when, start, place
+            )
+            return Reply(
+                f"Meeting set for {meeting.body}.", views.build_meeting_set_blocks(meeting)
+            )
+        case cmd.Digest():
+            digest = build_digest(unit.session, unit.partnership, unit.now)
+            blocks = build_digest_blocks(digest)[: views.MAX_MESSAGE_BLOCKS - 1]
+            blocks.append(
+                views.context(
+                    "Only you can see this preview; the digest goes to the partnership "
+                    "channel each week."
+                )
+            )
+            return Reply("Preview: " + digest_text(digest), blocks)
+        case cmd.Refer() | cmd.Referrals():
+            return _referrals(parsed, unit, ack=ack, body=body, client=client)
+    raise AssertionError(f"unhandled command {parsed!r}")
+
+
+def _article(role: str) -> str:
+    return "an" if role[0] in "aeiou" else "a"
+
+
+def resolve(unit: Unit, query: str, *, action: str, **extra: str) -> int | Reply:
+    """The objective ``query`` means, or a reply offering choices / suggestions."""
+    choices = objective_choices(unit.session, unit.partnership)
+    found = match_objective(query, choices)
+    if found.single is not None:
+        return found.single[0]
+    if found.kind == "several":
+        return Reply(
+            f"Several objectives match {query!r}; pick one.",
+            views.build_pick_blocks(query, found.objectives, action=action, **extra),
+        )
+    return Reply(
+        f"No objective matches {query!r}.",
+        views.build_no_match_blocks(query, found.suggestions),
+    )
+
+
+def typed_progress(parsed: cmd.Progress, unit: Unit, client: WebClient) -> Reply:
+    status = "done" if parsed.done else (parsed.rag or "")
+    found = resolve(unit, parsed.query, action="progress", r=status, n=parsed.note)
+    if isinstance(found, Reply):
+        return found
+    return progress_reply(unit, found, status=status, note=parsed.note, client=client)
+
+
+def progress_reply(
+    unit: Unit, objective_id: int, *, status: str, note: str, client: WebClient
+) -> Reply:
+    done = status == "done"
+    rag = status if status in ("red", "amber", "green") else None
+    summary = save_progress(unit, objective_id, rag=rag, done=done, note=note)
+    user_id = unit.me.slack_user_id
+    settings = unit.ctx.settings
+
+    def post() -> None:
+        announce(client, settings, summary, user_id=user_id, note=note, done=done, rag=rag)
+
+    return Reply(
+        views.progress_confirmation_text(summary, done=done),
+        views.build_progress_confirmation_blocks(summary, note=note, done=done, rag=rag),
+        after=[post],
+    )
+
+
+def owner_reply(unit: Unit, objective_id: int, user_id: str) -> Reply:
+    summary = set_owner(unit.session, unit.partnership, unit.me, objective_id, user_id)
+    return Reply(
+        f"<@{user_id}> now owns {summary.title}.",
+        [
+            views.section(
+                f":white_check_mark: <@{user_id}> now owns *{views.esc(summary.title)}*.\n"
+                f"Owners: {views.owners_text(summary)}"
+            ),
+            views.context("They will get its reminders and see it on their App Home tab."),
+        ],
+    )
+
+
+def handle_pick(
+    ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
+) -> None:
+    """A "did you mean" button: finish what the command started."""
+    unit = unit_of(context)
+    try:
+        value = json.loads(body["actions"][0].get("value") or "{}")
+        objective_id = int(value["id"])
+        action = str(value["a"])
+    except (ValueError, KeyError, TypeError):
+        ack()
+        respond(
+            text="That button has expired. Please type the command again.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    if action == "show":
+        detail = objective_detail(unit.session, unit.partnership, objective_id, unit.today)
+        reply = Reply(detail.summary.title, views.build_objective_blocks(detail))
+    elif action == "progress":
+        reply = progress_reply(
+            unit,
+            objective_id,
+            status=str(value.get("r", "")),
+            note=str(value.get("n", "")),
+            client=client,
+        )
+    elif action == "owner":
+        if not unit.me.is_admin:
+            raise NotAllowed("Only partnership admins can assign owners.")
+        reply = owner_reply(unit, objective_id, str(value.get("u", "")))
+    else:
+        reply = Reply("That button is no longer supported. Please type the command again.")
+    ack()
+    respond(
+        text=reply.text,
+        blocks=[b.to_dict() for b in reply.blocks],
+        response_type="ephemeral",
+        replace_original=True,
+    )
+    for step in reply.after:
+        step()
+
+
+def _referrals(
+    parsed: cmd.Command, unit: Unit, *, ack: Ack, body: dict[str, Any], client: WebClient
+) -> Reply | None:
+    """Hand `refer` / `referrals` to handlers.referrals when it is installed."""
+    try:
+        from handlers import referrals
+    except ImportError:
+        return Reply(
+            "Referrals are not enabled here yet.",
+            [
+                views.section(
+                    "Safeguarding referrals are not enabled on this bot yet. If someone is in "
+                    "immediate danger, call 999 now. Otherwise follow your agency's "
+                    "safeguarding procedure and tell your safeguarding lead."
+                )
+            ],
+        )
+    if isinstance(parsed, cmd.Refer):
+        referrals.open_referral_form(client, str(body["trigger_id"]), unit)
+        ack()
+        return None
+    text, blocks = referrals.list_referrals(unit)
+    return Reply(text, blocks or [views.section(views.esc(text))])

@@ -1,0 +1,41 @@
+"""App Home: the partnership dashboard, published when a member opens the tab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot import views
+from bot.context import AppContext
+from bot.plan import due_items, list_objectives, upcoming_meetings
+from handlers.app import Unit, unit_of
+
+HOME_DUE_DAYS = 14
+
+
+def register(app: App, ctx: AppContext) -> None:
+    app.event("app_home_opened")(home_opened)
+
+
+def home_model(unit: Unit, user_id: str) -> views.HomeModel:
+    session, partnership, today = unit.session, unit.partnership, unit.today
+    return views.HomeModel(
+        user_id=user_id,
+        summaries=tuple(list_objectives(session, partnership, today)),
+        due=tuple(due_items(session, partnership, today, HOME_DUE_DAYS)),
+        meetings=tuple(upcoming_meetings(session, partnership, today)[:10]),
+        today=today,
+        is_admin=unit.actor is not None and unit.actor.is_admin,
+    )
+
+
+def home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    user_id = str(event.get("user") or "")
+    if not user_id:
+        return
+    view = views.build_home_view(home_model(unit_of(context), user_id))
+    client.views_publish(user_id=user_id, view=view)

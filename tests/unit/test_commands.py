@@ -1,0 +1,166 @@
+"""`/csp` text parsing: pure, no Slack."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot import commands as c
+from bot.errors import UsageError
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", c.Help()),
+        ("help", c.Help()),
+        ("HELP progress", c.Help(topic="progress")),
+        ("plan", c.PlanList()),
+        ("plan 3", c.PlanList(page=3)),
+        ("show dhr", c.Show(query="dhr")),
+        ('show "Domestic Homicide Reviews"', c.Show(query="Domestic Homicide Reviews")),
+        ("due", c.Due(days=30)),
+        ("due 90", c.Due(days=90)),
+        ("due 14 days", c.Due(days=14)),
+        ("meetings", c.Meetings()),
+        ("progress", c.ProgressForm()),
+        ("digest", c.Digest()),
+        ("refer", c.Refer()),
+        ("referrals", c.Referrals()),
+    ],
+)
+def test_simple_commands(text: str, expected: c.Command) -> None:
+    assert c.parse_command(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "progress dhr amber Panel booked for March",
+            c.Progress(query="dhr", rag="amber", note="Panel booked for March"),
+        ),
+        (
+            "progress Domestic Homicide Reviews GREEN all done here",
+            c.Progress(query="Domestic Homicide Reviews", rag="green", note="all done here"),
+        ),
+        ("progress fgm done", c.Progress(query="fgm", done=True, note="")),
+        ("progress cse: trained 40 staff", c.Progress(query="cse", note="trained 40 staff")),
+        (
+            'progress "Green spaces" red funding cut',
+            c.Progress(query="Green spaces", rag="red", note="funding cut"),
+        ),
+        (
+            "progress dhr amber see <https://x.example/a|the minutes> &amp; notes",
+            c.Progress(query="dhr", rag="amber", note="see https://x.example/a & notes"),
+        ),
+    ],
+)
+def test_progress(text: str, expected: c.Progress) -> None:
+    assert c.parse_command(text) == expected
+
+
+def test_progress_needs_status_or_note() -> None:
+    with pytest.raises(UsageError) as err:
+        c.parse_command("progress dhr")
+    assert err.value.usage == c.USAGE["progress"]
+
+
+@pytest.mark.parametrize("mention", ["<@U123ABC|sam>", "<@U123ABC>", "U123ABC"])
+def test_owner_accepts_every_mention_form(mention: str) -> None:
+    assert c.parse_command(f"owner domestic homicide {mention}") == c.Owner(
+        query="domestic homicide", user_id="U123ABC"
+    )
+
+
+def test_owner_needs_a_mention() -> None:
+    with pytest.raises(UsageError, match="@mention") as err:
+        c.parse_command("owner dhr sam")
+    assert err.value.usage == c.USAGE["owner"]
+
+
+@pytest.mark.parametrize("role", ["admin", "LEAD", "member"])
+def test_role(role: str) -> None:
+    assert c.parse_command(f"role <@W42|pat> {role}") == c.SetRole(user_id="W42", role=role.lower())
+
+
+@pytest.mark.parametrize("text", ["role <@U1> boss", "role pat lead", "role <@U1>"])
+def test_role_errors(text: str) -> None:
+    with pytest.raises(UsageError) as err:
+        c.parse_command(text)
+    assert err.value.usage == c.USAGE["role"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "meeting RAG 2027-03-14 10:00",
+            c.Meeting(body="RAG", date=dt.date(2027, 3, 14), time=dt.time(10, 0)),
+        ),
+        (
+            "meeting One Chelmsford Board 14 March 2027 2pm at Council Chamber",
+            c.Meeting(
+                body="One Chelmsford Board",
+                date=dt.date(2027, 3, 14),
+                time=dt.time(14, 0),
+                place="Council Chamber",
+            ),
+        ),
+        ("meeting Scrutiny 03/10/2027", c.Meeting(body="Scrutiny", date=dt.date(2027, 10, 3))),
+    ],
+)
+def test_meeting(text: str, expected: c.Meeting) -> None:
+    assert c.parse_command(text) == expected
+
+
+@pytest.mark.parametrize("text", ["meeting RAG", "meeting RAG 14 March", "meeting RAG 2027-02-30"])
+def test_meeting_errors(text: str) -> None:
+    with pytest.raises(UsageError) as err:
+        c.parse_command(text)
+    assert err.value.usage == c.USAGE["meeting"]
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [("plan x", "plan"), ("due 0", "due"), ("due 9999", "due"), ("show", "show")],
+)
+def test_errors_carry_their_usage(text: str, command: str) -> None:
+    with pytest.raises(UsageError) as err:
+        c.parse_command(text)
+    assert err.value.usage == c.USAGE[command]
+
+
+def test_unknown_command_suggests_the_closest() -> None:
+    with pytest.raises(UsageError, match="Did you mean `/csp plan`") as err:
+        c.parse_command("plna")
+    assert err.value.usage == "/csp help"
+
+
+def test_unknown_command_echo_is_escaped() -> None:
+    with pytest.raises(UsageError) as err:
+        c.parse_command("&lt;script&gt;")
+    assert "<" not in str(err.value)
+
+
+def test_every_command_has_one_help_line() -> None:
+    names = [line.command for line in c.HELP]
+    assert len(names) == len(set(names))
+    assert {"help", "plan", "show", "due", "meetings", "progress", "owner", "role"} <= set(names)
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("14:00", dt.time(14)),
+        ("9.30", dt.time(9, 30)),
+        ("2pm", dt.time(14)),
+        ("12am", dt.time(0)),
+        ("14", None),
+        ("25:00", None),
+        ("13pm", None),
+    ],
+)
+def test_parse_time(token: str, expected: dt.time | None) -> None:
+    assert c.parse_time(token) == expected
