@@ -1,0 +1,383 @@
+"""The weekly digest: a read model built from the plan, and pure blocks from it.
+
+Posted to the partnership channel once per ISO week (delivery kind ``digest``, key per
+week) at the partnership's digest time (default Monday 09:00 local). Safeguarding
+referrals appear as counts only, never details, and only when the referrals feature
+is installed (``bot.referrals.referral_counts``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.deliveries import OutboundMessage, PlannedDelivery, calendar_driven, register_renderer
+from bot.plan import (
+    DueItem,
+    MeetingView,
+    item_label,
+    overdue_items,
+    summarise,
+    upcoming_dates,
+    upcoming_meetings,
+)
+from bot.policy import digest_occurrence
+from bot.reminders import policy_for
+from store.models import Delivery, Objective, ObjectiveStatus, Partnership, ProgressEntry
+
+KIND_DIGEST = "digest"
+DUE_DAYS = 14
+PROGRESS_DAYS = 7
+MEETING_DAYS = 14
+SECTION_LIMIT = 3000
+MAX_BLOCKS = 50
+
+
+@dataclass(frozen=True)
+class ProgressLine:
+    at: dt.datetime
+    author: str
+    slack_user_id: str | None
+    objective_title: str
+    rag: str | None
+    done: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class ReferralCounts:
+    opened: int
+    acknowledged: int
+    awaiting_past_deadline: int
+
+
+@dataclass(frozen=True)
+class Digest:
+    partnership_name: str
+    today: dt.date
+    rag_counts: dict[str, int]  # "red", "amber", "green", "none", "done"
+    total: int
+    overdue: tuple[DueItem, ...]
+    due_soon: tuple[DueItem, ...]
+    progress: tuple[ProgressLine, ...]
+    meetings: tuple[MeetingView, ...]
+    referrals: ReferralCounts | None
+
+
+def _referral_counts(
+    session: Session, partnership: Partnership, now: dt.datetime
+) -> ReferralCounts | None:
+    try:
+        module = importlib.import_module("bot.referrals")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("bot.referrals", "bot"):
+            return None
+        raise
+    fn = getattr(module, "referral_counts", None)
+    if fn is None:
+        return None
+    counts: Any = fn(session, partnership, now)
+    return ReferralCounts(
+        opened=int(counts.opened),
+        acknowledged=int(counts.acknowledged),
+        awaiting_past_deadline=int(counts.awaiting_past_deadline),
+    )
+
+
+def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -> Digest:
+    """Everything the weekly digest shows, as of ``now``."""
+    zone = ZoneInfo(partnership.timezone)
+    today = now.astimezone(zone).date()
+    objectives = list(
+        session.scalars(
+            select(Objective)
+            .where(
+                Objective.partnership_id == partnership.id,
+                Objective.plan_year == partnership.plan_year,
+            )
+            .order_by(Objective.position, Objective.id)
+            .options(
+                selectinload(Objective.owners),
+                selectinload(Objective.schedule),
+                selectinload(Objective.meetings),
+            )
+        )
+    )
+    rag_counts = {"red": 0, "amber": 0, "green": 0, "none": 0, "done": 0}
+    overdue: list[DueItem] = []
+    due_soon: list[DueItem] = []
+    horizon = today + dt.timedelta(days=DUE_DAYS)
+    titles: dict[int, str] = {}
+    for objective in objectives:
+        titles[objective.id] = objective.title
+        summary = summarise(objective, today, None)
+        if objective.status != ObjectiveStatus.OPEN:
+            rag_counts["done"] += 1
+        else:
+            rag_counts[summary.rag or "none"] = rag_counts.get(summary.rag or "none", 0) + 1
+        owners = summary.owner_ids
+        for item in overdue_items(objective, today):
+            assert item.due_on is not None
+            overdue.append(
+                DueItem(
+                    objective.id,
+                    objective.title,
+                    item.due_on,
+                    item_label(item),
+                    item.body,
+                    True,
+                    owners,
+                    item.kind,
+                )
+            )
+        if objective.status != ObjectiveStatus.OPEN:
+            continue
+        for when, label in upcoming_dates(objective, today):
+            if when > horizon:
+                break
+            due_soon.append(
+                DueItem(objective.id, objective.title, when, label, None, False, owners, "dated")
+            )
+    overdue.sort(key=lambda d: (d.due_on, d.title))
+    due_soon.sort(key=lambda d: (d.due_on, d.title))
+    since = now - dt.timedelta(days=PROGRESS_DAYS)
+    progress_rows = session.scalars(
+        select(ProgressEntry)
+        .join(Objective, Objective.id == ProgressEntry.objective_id)
+        .where(Objective.partnership_id == partnership.id, ProgressEntry.created_at >= since)
+        .order_by(ProgressEntry.created_at.desc(), ProgressEntry.id.desc())
+        .limit(200)
+    )
+    progress = tuple(
+        ProgressLine(
+            at=e.created_at,
+            author=e.author,
+            slack_user_id=e.slack_user_id,
+            objective_title=titles.get(e.objective_id) or e.objective.title,
+            rag=e.rag,
+            done=e.done,
+            note=e.note,
+        )
+        for e in progress_rows
+    )
+    meetings = tuple(upcoming_meetings(session, partnership, today, MEETING_DAYS))
+    return Digest(
+        partnership_name=partnership.name,
+        today=today,
+        rag_counts=rag_counts,
+        total=len(objectives),
+        overdue=tuple(overdue),
+        due_soon=tuple(due_soon),
+        progress=progress,
+        meetings=meetings,
+        referrals=_referral_counts(session, partnership, now),
+    )
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+def _day(d: dt.date) -> str:
+    return d.strftime("%a %-d %b")
+
+
+def _who(ids: tuple[str, ...]) -> str:
+    return ", ".join(f"<@{u}>" for u in ids) if ids else "_no owner yet_"
+
+
+def _capped(title: str, lines: list[str], more_hint: str) -> str:
+    """A section's text: as many lines as fit in 3000 characters, then "and N more"."""
+    text = f"*{title}*"
+    for i, line in enumerate(lines):
+        rest = len(lines) - i
+        tail = f"\n…and {rest} more: {more_hint}"
+        candidate = f"{text}\n{line}"
+        need = len(candidate) + (len(tail) if rest > 1 else 0)
+        if need > SECTION_LIMIT:
+            return text + tail
+        text = candidate
+    return text
+
+
+_RAG_ICON = {
+    "red": ":red_circle:",
+    "amber": ":large_orange_circle:",
+    "green": ":large_green_circle:",
+}
+
+
+def _progress_line(p: ProgressLine) -> str:
+    who = f"<@{p.slack_user_id}>" if p.slack_user_id else p.author
+    rag = f" {_RAG_ICON[p.rag]}" if p.rag in _RAG_ICON else ""
+    done = " :white_check_mark: done" if p.done else ""
+    note = p.note.replace("\n", " ")
+    if len(note) > 200:
+        note = note[:199] + "…"
+    return f"• {_day(p.at.date())} {who} on *{p.objective_title}*{rag}{done}: {note}"
+
+
+def _meeting_line(m: MeetingView) -> str:
+    if m.meeting_date is None:
+        return f"• {m.body}: {m.month.strftime('%B %Y')}, _date to be set_ (`/csp meeting`)"
+    at = f" {m.start_time.strftime('%H:%M')}" if m.start_time else ""
+    where = f", {m.place}" if m.place else ""
+    papers = f" (papers due {_day(m.papers_due)})" if m.papers_due else ""
+    return f"• {_day(m.meeting_date)}{at}: {m.body}{where}{papers}"
+
+
+def build_digest_blocks(digest: Digest) -> list[Block]:
+    """The digest as at most 50 blocks, each section under 3,000 characters."""
+    c = digest.rag_counts
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Weekly digest: {digest.partnership_name}"[:150]),
+        SectionBlock(
+            block_id="digest_rag",
+            text=MarkdownTextObject(
+                text=(
+                    f"*Plan at {_day(digest.today)}:* {digest.total} objectives. "
+                    f"{_RAG_ICON['red']} {c.get('red', 0)} red  "
+                    f"{_RAG_ICON['amber']} {c.get('amber', 0)} amber  "
+                    f"{_RAG_ICON['green']} {c.get('green', 0)} green  "
+                    f":white_circle: {c.get('none', 0)} not rated  "
+                    f":white_check_mark: {c.get('done', 0)} done or waived"
+                )
+            ),
+        ),
+        DividerBlock(),
+    ]
+    overdue = [
+        f"• *{d.title}*: due {_day(d.due_on)} ({d.label}); {_who(d.owner_ids)}"
+        for d in digest.overdue
+    ]
+    blocks.append(
+        SectionBlock(
+            block_id="digest_overdue",
+            text=MarkdownTextObject(
+                text=_capped(":red_circle: Overdue", overdue, "/csp due")
+                if overdue
+                else "*:red_circle: Overdue*\nNothing overdue. :tada:"
+            ),
+        )
+    )
+    soon = [
+        f"• {_day(d.due_on)}: *{d.title}* ({d.label}); {_who(d.owner_ids)}" for d in digest.due_soon
+    ]
+    blocks.append(
+        SectionBlock(
+            block_id="digest_due",
+            text=MarkdownTextObject(
+                text=_capped(f":calendar: Due in the next {DUE_DAYS} days", soon, "/csp due")
+                if soon
+                else f"*:calendar: Due in the next {DUE_DAYS} days*\nNothing dated."
+            ),
+        )
+    )
+    progress = [_progress_line(p) for p in digest.progress]
+    blocks.append(
+        SectionBlock(
+            block_id="digest_progress",
+            text=MarkdownTextObject(
+                text=_capped(":memo: Progress logged in the last 7 days", progress, "/csp plan")
+                if progress
+                else "*:memo: Progress logged in the last 7 days*\nNone. Log some with "
+                "`/csp progress <objective> <note>`."
+            ),
+        )
+    )
+    meetings = [_meeting_line(m) for m in digest.meetings]
+    blocks.append(
+        SectionBlock(
+            block_id="digest_meetings",
+            text=MarkdownTextObject(
+                text=_capped(
+                    f":spiral_calendar_pad: Meetings in the next {MEETING_DAYS} days",
+                    meetings,
+                    "/csp meetings",
+                )
+                if meetings
+                else f"*:spiral_calendar_pad: Meetings in the next {MEETING_DAYS} days*\nNone."
+            ),
+        )
+    )
+    if digest.referrals is not None:
+        r = digest.referrals
+        blocks.append(
+            SectionBlock(
+                block_id="digest_referrals",
+                text=MarkdownTextObject(
+                    text=(
+                        "*:shield: Safeguarding referrals (counts only)*\n"
+                        f"Opened this week: {r.opened}. Acknowledged: {r.acknowledged}. "
+                        f"Awaiting acknowledgement past their deadline: {r.awaiting_past_deadline}."
+                    )
+                ),
+            )
+        )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Details: `/csp due`, `/csp plan`, `/csp meetings`. "
+                    "Log progress: `/csp progress`."
+                )
+            ]
+        )
+    )
+    return blocks[:MAX_BLOCKS]
+
+
+def digest_text(digest: Digest) -> str:
+    return (
+        f"Weekly digest: {len(digest.overdue)} overdue, {len(digest.due_soon)} due in the next "
+        f"{DUE_DAYS} days, {len(digest.progress)} progress updates this week."
+    )
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+@calendar_driven
+def digest_source(
+    session: Session, partnership: Partnership, now: dt.datetime
+) -> list[PlannedDelivery]:
+    """This week's digest for the partnership channel, once its time has come."""
+    if not partnership.partnership_channel:
+        return []
+    found = digest_occurrence(now, policy_for(partnership), ZoneInfo(partnership.timezone))
+    if found is None:
+        return []
+    week, at, until = found
+    return [
+        PlannedDelivery(
+            key=f"digest:p{partnership.id}:{week}",
+            kind=KIND_DIGEST,
+            target=partnership.partnership_channel,
+            occurrence=at,
+            payload={"week": week},
+            useful_until=until,
+        )
+    ]
+
+
+def render_digest(session: Session, delivery: Delivery, now: dt.datetime) -> OutboundMessage:
+    partnership = session.get(Partnership, delivery.partnership_id)
+    assert partnership is not None
+    digest = build_digest(session, partnership, now)
+    return OutboundMessage(text=digest_text(digest), blocks=build_digest_blocks(digest))
+
+
+register_renderer(KIND_DIGEST, render_digest)

@@ -1,0 +1,292 @@
+"""The outbox against the fake Slack: exactly once through 429s, 5xx and bad channels."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import func, select
+
+from bot.clock import FixedClock
+from bot.context import AppContext
+from bot.deliveries import METADATA_EVENT_TYPE, PlannedDelivery
+from bot.plan import ensure_partnership
+from scheduler.outbox import Outbox, insert_planned
+from scheduler.sweep import reset_gate, run_sweep
+from store.db import session_scope
+from store.models import (
+    Delivery,
+    DeliveryStatus,
+    Objective,
+    ObjectiveOwner,
+    ScheduleItem,
+    ScheduleKind,
+)
+from tests.fakeslack import FakeSlack
+
+LONDON = dt.UTC
+
+
+def client_for(fake: FakeSlack) -> WebClient:
+    return WebClient(token="xoxb-test", base_url=fake.base_url, retry_handlers=[])
+
+
+def posted_keys(fake: FakeSlack) -> Counter[str]:
+    keys: Counter[str] = Counter()
+    for call in fake.calls_to("chat.postMessage", ok=True):
+        meta = call.args.get("metadata") or {}
+        assert meta.get("event_type") == METADATA_EVENT_TYPE
+        keys[meta["event_payload"]["key"]] += 1
+    return keys
+
+
+def add_due_objectives(
+    ctx: AppContext, n: int, *, due: dt.date, owners: list[str] | None = None
+) -> None:
+    """``n`` open objectives with a deadline on ``due`` (owner i -> owners[i % len])."""
+    now = ctx.clock.now()
+    with session_scope(ctx.sessions) as session:
+        p = ensure_partnership(session, ctx.settings, now=now)
+        for i in range(n):
+            o = Objective(
+                partnership_id=p.id,
+                plan_year=p.plan_year,
+                position=1000 + i,
+                title=f"Bulk objective {i:04d}",
+                created_at=now - dt.timedelta(days=1),
+                updated_at=now - dt.timedelta(days=1),
+            )
+            o.schedule.append(
+                ScheduleItem(position=0, kind=ScheduleKind.DEADLINE, due_on=due, source_text="x")
+            )
+            if owners:
+                uid = owners[i % len(owners)]
+                o.owners.append(ObjectiveOwner(label=f"<@{uid}>", slack_user_id=uid))
+            session.add(o)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gate() -> None:
+    reset_gate()
+
+
+def test_sweep_sends_each_due_reminder_once(ctx: AppContext, fake_slack: FakeSlack) -> None:
+    # 26 Nov 2026 10:00Z is a Thursday; a deadline today gives the on-the-day notice.
+    add_due_objectives(ctx, 3, due=dt.date(2026, 11, 26), owners=["U1", "U2", "U3"])
+    report = run_sweep(ctx, client=client_for(fake_slack), per_channel_interval=0)
+    assert report.outbox.sent == 3
+    keys = posted_keys(fake_slack)
+    assert sorted(keys) == [
+        f"rem:o{i}:2026-11-26:day:U{n}" for i, n in zip(sorted(_ids(ctx)), (1, 2, 3), strict=True)
+    ]
+    assert all(v == 1 for v in keys.values())
+    # DMs go to the IM channel conversations.open gave.
+    assert {c.args["channel"] for c in fake_slack.calls_to("chat.postMessage")} == {
+        "DU1",
+        "DU2",
+        "DU3",
+    }
+    again = run_sweep(ctx, client=client_for(fake_slack), per_channel_interval=0)
+    assert again.outbox.sent == 0 and again.inserted == 0
+    reset_gate()  # even a full re-plan at the same instant sends nothing new
+    third = run_sweep(ctx, client=client_for(fake_slack), per_channel_interval=0)
+    assert third.outbox.sent == 0 and third.inserted == 0
+    assert len(fake_slack.calls_to("chat.postMessage")) == 3
+
+
+def _ids(ctx: AppContext) -> list[int]:
+    with session_scope(ctx.sessions) as session:
+        return list(session.scalars(select(Objective.id).order_by(Objective.id)))
+
+
+def test_no_owner_goes_to_channel_with_assign_prompt(
+    ctx: AppContext, fake_slack: FakeSlack
+) -> None:
+    add_due_objectives(ctx, 1, due=dt.date(2026, 12, 3))  # 7 days ahead, no owner
+    run_sweep(ctx, client=client_for(fake_slack), per_channel_interval=0)
+    [msg] = fake_slack.messages("C0PARTNER")
+    blob = str(msg.get("blocks"))
+    assert "/csp owner" in blob
+    assert "reminder_snooze" in blob and "reminder_done" in blob and "progress_open" in blob
+
+
+def test_500s_and_429s_for_30_minutes_then_exactly_once(
+    ctx: AppContext, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    owners = [f"U{i:03d}" for i in range(20)]
+    add_due_objectives(ctx, 40, due=dt.date(2026, 11, 26), owners=owners)
+    client = client_for(fake_slack)
+    troubles = 0
+    # 30 simulated minutes: each minute's sweep meets a burst of 500s or 429s.
+    for minute in range(30):
+        # (fail_for windows are real seconds: short ones cover the start of each sweep)
+        if minute % 3 == 0:
+            fake_slack.fail_for("chat.postMessage", 0.15, status=500)
+        elif minute % 3 == 1:
+            fake_slack.fail_for("chat.postMessage", 0.15, status=429, retry_after=20)
+        else:
+            fake_slack.fail_for("conversations.open", 0.05, status=503)
+            fake_slack.fail_for("chat.postMessage", 0.15, status=502)
+        stats = run_sweep(ctx, client=client, per_channel_interval=0).outbox
+        troubles += stats.retried + stats.rate_limited
+        clock.advance(dt.timedelta(minutes=1))
+    # The outage is over: back-offs (capped at an hour) run out within two hours.
+    for _ in range(24):
+        run_sweep(ctx, client=client, per_channel_interval=0)
+        clock.advance(dt.timedelta(minutes=5))
+    keys = posted_keys(fake_slack)
+    assert len(keys) == 40
+    assert set(keys.values()) == {1}
+    with session_scope(ctx.sessions) as session:
+        statuses = Counter(session.scalars(select(Delivery.status)))
+    assert statuses == {DeliveryStatus.SENT: 40}
+    assert troubles >= 40  # every delivery met the outage at least once
+    assert len(fake_slack.calls_to("chat.postMessage", ok=False)) >= 40
+
+
+def test_rate_limit_waits_retry_after_without_burning_attempts(
+    ctx: AppContext, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    add_due_objectives(ctx, 1, due=dt.date(2026, 11, 26), owners=["U1"])
+    fake_slack.fail_next("chat.postMessage", 1, status=429, retry_after=42)
+    run_sweep(ctx, client=client_for(fake_slack), per_channel_interval=0)
+    with session_scope(ctx.sessions) as session:
+        row = session.scalars(select(Delivery)).one()
+        assert row.status == DeliveryStatus.PENDING
+        assert row.attempts == 0
+        assert row.next_attempt_at == clock.now() + dt.timedelta(seconds=42)
+    clock.advance(dt.timedelta(seconds=41))
+    assert run_sweep(ctx, client=client_for(fake_slack), per_channel_interval=0).outbox.sent == 0
+    clock.advance(dt.timedelta(seconds=1))
+    assert run_sweep(ctx, client=client_for(fake_slack), per_channel_interval=0).outbox.sent == 1
+
+
+def test_server_errors_back_off_exponentially(
+    ctx: AppContext, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    add_due_objectives(ctx, 1, due=dt.date(2026, 11, 26), owners=["U1"])
+    start = clock.now()
+    fake_slack.fail_next("chat.postMessage", 3, status=500)
+    client = client_for(fake_slack)
+    waits = []
+    for _ in range(3):
+        run_sweep(ctx, client=client, per_channel_interval=0)
+        with session_scope(ctx.sessions) as session:
+            row = session.scalars(select(Delivery)).one()
+        waits.append(row.next_attempt_at - clock.now())
+        clock.set(row.next_attempt_at)
+    assert waits == [dt.timedelta(seconds=30), dt.timedelta(seconds=60), dt.timedelta(seconds=120)]
+    assert run_sweep(ctx, client=client, per_channel_interval=0).outbox.sent == 1
+    assert clock.now() - start == dt.timedelta(seconds=210)
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "is_archived"])
+def test_permanent_errors_fail_and_tell_admins_once(
+    ctx: AppContext, fake_slack: FakeSlack, error: str
+) -> None:
+    add_due_objectives(ctx, 3, due=dt.date(2026, 12, 3))  # no owners: all to C0PARTNER
+    fake_slack.fail_next("chat.postMessage", 3, error=error)
+    report = run_sweep(ctx, client=client_for(fake_slack), per_channel_interval=0)
+    assert report.outbox.failed == 3
+    admin_dms = fake_slack.messages("DUADMIN")
+    assert len(admin_dms) == 1
+    assert error in admin_dms[0]["text"] or "C0PARTNER" in admin_dms[0]["text"]
+    with session_scope(ctx.sessions) as session:
+        failed = session.scalars(
+            select(Delivery).where(Delivery.status == DeliveryStatus.FAILED)
+        ).all()
+        assert {r.last_error for r in failed} == {error}
+    # no retry later, and admins are not told again
+    report = run_sweep(
+        ctx, now=ctx.clock.now() + dt.timedelta(hours=2), client=client_for(fake_slack)
+    )
+    assert report.outbox.sent == 0
+    assert len(fake_slack.messages("DUADMIN")) == 1
+
+
+def test_in_flight_row_is_reconciled_not_reposted(
+    ctx: AppContext, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    """A crash between Slack's ok and our commit: the next sweep finds the message."""
+    now = clock.now()
+    with session_scope(ctx.sessions) as session:
+        p = ensure_partnership(session, ctx.settings, now=now)
+        pid = p.id
+        insert_planned(
+            session,
+            pid,
+            [
+                PlannedDelivery(
+                    key="test:crash:1",
+                    kind="delivery_failed",
+                    target="C0PARTNER",
+                    occurrence=now,
+                    payload={"reason": "x", "failed_target": "C1"},
+                ),
+                PlannedDelivery(
+                    key="test:crash:2",
+                    kind="delivery_failed",
+                    target="C0PARTNER",
+                    occurrence=now,
+                    payload={"reason": "y", "failed_target": "C1"},
+                ),
+            ],
+            now,
+        )
+    client = client_for(fake_slack)
+    # Pretend an earlier process posted #1 and died before recording it.
+    client.chat_postMessage(
+        channel="C0PARTNER",
+        text="posted before crash",
+        metadata={"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": "test:crash:1"}},
+    )
+    with session_scope(ctx.sessions) as session:
+        for row in session.scalars(select(Delivery)):
+            row.status = DeliveryStatus.IN_FLIGHT
+            row.slack_channel = "C0PARTNER"
+            row.claimed_until = now + dt.timedelta(minutes=5)
+            row.attempts = 1
+    outbox = Outbox(ctx.sessions, client, per_channel_interval=0)
+    assert outbox.run(now).sent == 0  # lease not over: left alone
+    stats = outbox.run(now + dt.timedelta(minutes=6))
+    assert stats.reconciled == 1 and stats.sent == 1
+    assert Counter(posted_keys(fake_slack)) == {"test:crash:1": 1, "test:crash:2": 1}
+
+
+def test_channels_are_served_concurrently_within_the_rate_limit(
+    ctx: AppContext, fake_slack: FakeSlack
+) -> None:
+    import time
+
+    now = ctx.clock.now()
+    fake_slack.per_channel_interval = 0.2
+    with session_scope(ctx.sessions) as session:
+        p = ensure_partnership(session, ctx.settings, now=now)
+        planned = [
+            PlannedDelivery(
+                key=f"test:rate:{c}:{i}",
+                kind="delivery_failed",
+                target=f"C{c:03d}",
+                occurrence=now,
+                payload={"reason": "x", "failed_target": "C1"},
+            )
+            for c in range(10)
+            for i in range(5)
+        ]
+        insert_planned(session, p.id, planned, now)
+    outbox = Outbox(ctx.sessions, client_for(fake_slack), per_channel_interval=0.21)
+    started = time.monotonic()
+    stats = outbox.run(now)
+    took = time.monotonic() - started
+    assert stats.sent == 50 and stats.rate_limited == 0
+    assert took < 0.8 * 1.5 + 0.5  # floor: 4 gaps of 0.2 s per channel, in parallel
+    assert set(posted_keys(fake_slack).values()) == {1}
+    with session_scope(ctx.sessions) as session:
+        assert (
+            session.scalar(
+                select(func.count(Delivery.id)).where(Delivery.status == DeliveryStatus.SENT)
+            )
+            == 50
+        )

@@ -1,0 +1,73 @@
+"""The weekly digest: limits (50 blocks, 3000 chars a section) and counts-only referrals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from bot.context import AppContext
+from bot.digest import Digest, ReferralCounts, build_digest, build_digest_blocks
+from bot.plan import DueItem, MeetingView
+from store.db import session_scope
+from store.models import Partnership
+
+
+def _digest(n: int, referrals: ReferralCounts | None = None) -> Digest:
+    overdue = tuple(
+        DueItem(
+            i,
+            f"Objective number {i} with a fairly long title",
+            dt.date(2026, 11, 1),
+            "November 2026",
+            None,
+            True,
+            ("U1",),
+            "deadline",
+        )
+        for i in range(n)
+    )
+    return Digest(
+        partnership_name="Maldon CSP",
+        today=dt.date(2026, 11, 30),
+        rag_counts={"red": 1, "amber": 2, "green": 3, "none": n, "done": 0},
+        total=n + 6,
+        overdue=overdue,
+        due_soon=overdue[: n // 2],
+        progress=(),
+        meetings=(
+            MeetingView(1, "One Chelmsford Board", dt.date(2026, 12, 1), None, None, None, None),
+        ),
+        referrals=referrals,
+    )
+
+
+def test_large_plan_fits_slack_limits() -> None:
+    blocks = [b.to_dict() for b in build_digest_blocks(_digest(500))]
+    assert len(blocks) <= 50
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert all(len(s) <= 3000 for s in sections)
+    overdue = next(s for s in sections if "Overdue" in s)
+    assert overdue.rstrip().endswith("more: /csp due")
+    shown = overdue.count("\n• ")
+    assert f"and {500 - shown} more" in overdue
+    assert "date to be set" in str(blocks)
+
+
+def test_referrals_are_counts_only_and_optional() -> None:
+    without = str([b.to_dict() for b in build_digest_blocks(_digest(2))])
+    assert "Safeguarding" not in without
+    text = str([b.to_dict() for b in build_digest_blocks(_digest(2, ReferralCounts(3, 2, 1)))])
+    assert "Opened this week: 3" in text and "past their deadline: 1" in text
+
+
+def test_build_digest_on_the_seed(seeded_ctx: AppContext) -> None:
+    now = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+    with session_scope(seeded_ctx.sessions) as session:
+        p = session.scalars(select(Partnership)).one()
+        digest = build_digest(session, p, now)
+    assert digest.total == 13
+    assert sum(digest.rag_counts.values()) == 13
+    assert any("Overview" in d.title for d in digest.overdue)
+    assert {m.body for m in digest.meetings} >= {"One Chelmsford Board"}
+    assert len(build_digest_blocks(digest)) <= 50

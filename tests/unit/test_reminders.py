@@ -1,0 +1,121 @@
+"""Reminder source and views: targets, keys, snooze/done, and the button blocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from bot.context import AppContext
+from bot.ids import Ids
+from bot.plan import ensure_partnership
+from bot.reminder_views import ReminderView, build_reminder_blocks, build_resolved_blocks
+from bot.reminders import reminder_source
+from store.db import session_scope
+from store.models import Objective, ObjectiveOwner, ScheduleItem, ScheduleKind
+
+NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)  # Thursday
+
+
+def _objective(ctx: AppContext, due: dt.date, owners: list[str]) -> int:
+    with session_scope(ctx.sessions) as session:
+        p = ensure_partnership(session, ctx.settings, now=NOW)
+        o = Objective(
+            partnership_id=p.id,
+            plan_year=p.plan_year,
+            position=1,
+            title="Strategic Assessment",
+            created_at=NOW - dt.timedelta(days=60),
+            updated_at=NOW - dt.timedelta(days=60),
+        )
+        o.schedule.append(ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=due, source_text="x"))
+        for u in owners:
+            o.owners.append(ObjectiveOwner(label=u, slack_user_id=u))
+        session.add(o)
+        session.flush()
+        return o.id
+
+
+def _plan(ctx: AppContext, now: dt.datetime = NOW) -> list[tuple[str, str, str]]:
+    with session_scope(ctx.sessions) as session:
+        p = ensure_partnership(session, ctx.settings, now=now)
+        return sorted((d.kind, d.target, d.key) for d in reminder_source(session, p, now))
+
+
+def test_owners_get_dms_and_overdue_also_goes_to_channel(ctx: AppContext) -> None:
+    oid = _objective(ctx, dt.date(2026, 12, 3), ["U1", "U2"])
+    assert _plan(ctx) == [
+        ("deadline", "U1", f"rem:o{oid}:2026-12-03:d7:U1"),
+        ("deadline", "U2", f"rem:o{oid}:2026-12-03:d7:U2"),
+    ]
+    later = dt.datetime(2026, 12, 10, 9, 30, tzinfo=dt.UTC)
+    assert [(k, t) for k, t, _ in _plan(ctx, later)] == [
+        ("overdue", "C0PARTNER"),
+        ("overdue", "U1"),
+        ("overdue", "U2"),
+    ]
+
+
+def test_no_owner_goes_to_channel_and_snooze_silences(ctx: AppContext) -> None:
+    oid = _objective(ctx, dt.date(2026, 11, 26), [])
+    assert _plan(ctx) == [("deadline", "C0PARTNER", f"rem:o{oid}:2026-11-26:day:C0PARTNER")]
+    with session_scope(ctx.sessions) as session:
+        o = session.get(Objective, oid)
+        assert o is not None
+        o.snoozed_until = NOW + dt.timedelta(days=7)
+    assert _plan(ctx) == []
+    # the overdue falling inside the snooze is skipped; the next weekly one comes
+    assert _plan(ctx, dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)) == []
+    assert _plan(ctx, dt.datetime(2026, 12, 10, 9, 0, tzinfo=dt.UTC)) == [
+        ("overdue", "C0PARTNER", f"rem:o{oid}:2026-11-26:overdue2:C0PARTNER")
+    ]
+
+
+def test_done_item_stops_reminders(ctx: AppContext) -> None:
+    oid = _objective(ctx, dt.date(2026, 11, 26), ["U1"])
+    with session_scope(ctx.sessions) as session:
+        item = session.scalars(select(ScheduleItem).where(ScheduleItem.objective_id == oid)).one()
+        item.done_at = NOW
+    assert _plan(ctx) == []
+
+
+def test_reminder_blocks_have_the_three_buttons_and_resolve_cleanly() -> None:
+    view = ReminderView(
+        kind="overdue",
+        stage="overdue1",
+        objective_id=7,
+        title="Partnership Plan",
+        today=dt.date(2026, 12, 7),
+        due_on=dt.date(2026, 11, 30),
+        owners=("U1",),
+    )
+    blocks = [b.to_dict() for b in build_reminder_blocks(view)]
+    actions = next(b for b in blocks if b["type"] == "actions")["elements"]
+    assert [(e["action_id"], e["value"]) for e in actions] == [
+        (Ids.PROGRESS_OPEN, "7"),
+        (Ids.REMINDER_SNOOZE, "7"),
+        (Ids.REMINDER_DONE, "7"),
+    ]
+    assert "Overdue" in blocks[0]["text"]["text"] and "7 days ago" in blocks[0]["text"]["text"]
+    resolved = build_resolved_blocks(blocks, "Snoozed until Mon 14 Dec")
+    assert all(b["type"] != "actions" for b in resolved)
+    assert resolved[-1]["elements"][0]["text"] == "Snoozed until Mon 14 Dec"
+    again = build_resolved_blocks(resolved, "Marked done")
+    assert [b.get("block_id") for b in again].count("reminder_state") == 1
+
+
+def test_unowned_reminder_prompts_for_an_owner() -> None:
+    view = ReminderView(
+        kind="deadline",
+        stage="d14",
+        objective_id=3,
+        title="PREVENT",
+        today=dt.date(2026, 5, 15),
+        due_on=dt.date(2026, 5, 29),
+        owners=("Jo Bloggs",),
+        no_owner=True,
+        late=True,
+        planned_for=dt.date(2026, 5, 14),
+    )
+    text = str([b.to_dict() for b in build_reminder_blocks(view)])
+    assert "/csp owner" in text and "Jo Bloggs" in text and "Sent late" in text
