@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import os
 from pathlib import Path
@@ -21,6 +22,32 @@ from store.models import Partnership
 keys_app = typer.Typer(help="Encryption keys for safeguarding referrals.", no_args_is_help=True)
 audit_app = typer.Typer(help="The referral audit trail.", no_args_is_help=True)
 referrals_app = typer.Typer(help="Safeguarding referrals.", no_args_is_help=True)
+
+
+def _operator() -> str:
+    """Who ran the command, for the audit trail (the operating-system account)."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return f"cli:{name}"[:64]
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable and writable by its owner only.
+
+    The mode is forced even when the file already existed with a wider one, and a
+    symbolic link is refused rather than followed.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def _parse_now(value: str | None) -> dt.datetime:
@@ -52,6 +79,15 @@ def keys_rotate() -> None:
         try:
             with session_scope(ctx.sessions) as session:
                 count = crypto.rotate_all(session, cipher)
+                audit.record(
+                    session,
+                    partnership_id=None,
+                    actor=_operator(),
+                    action="rotate_keys",
+                    reference=None,
+                    detail=f"fields={count} keys={cipher.key_count}",
+                    now=dt.datetime.now(dt.UTC),
+                )
         except crypto.DecryptError:
             fail(
                 "some stored referral fields cannot be decrypted with any key in "
@@ -68,6 +104,15 @@ def audit_verify() -> None:
     """Check the audit chain; exits 1 if a record was changed, removed or re-ordered."""
     with cli_context() as ctx, session_scope(ctx.sessions) as session:
         result = audit.verify_chain(session)
+        audit.record(
+            session,
+            partnership_id=None,
+            actor=_operator(),
+            action="audit_verify",
+            reference=None,
+            detail=f"ok={result.ok} records={result.count} first_bad={result.first_bad_id}",
+            now=dt.datetime.now(dt.UTC),
+        )
     if not result.ok:
         fail(result.message + " Restore the audit table from a backup and report it.", code=1)
     typer.echo(result.message)
@@ -84,7 +129,7 @@ def referrals_purge(
     with cli_context() as ctx, session_scope(ctx.sessions) as session:
         total = 0
         for partnership in session.scalars(select(Partnership).order_by(Partnership.id)):
-            total += referrals.purge_expired(session, partnership, when)
+            total += referrals.purge_expired(session, partnership, when, actor=_operator())
     typer.echo(
         f"Purged the personal details of {total} referral(s) past their retention period."
         if total
@@ -127,9 +172,14 @@ def referrals_export(
         if output is None:
             typer.echo(text)
             return
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+        try:
+            _write_private(output, text + "\n")
+        except OSError as exc:
+            fail(
+                f"could not write {output} ({exc.strerror or type(exc).__name__}); the export "
+                "was recorded in the audit trail. Choose another path and run it again.",
+                code=1,
+            )
         typer.echo(f"Wrote {reference} to {output}. Keep it secure and delete it when done.")
 
 

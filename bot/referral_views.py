@@ -434,8 +434,23 @@ def build_assign_view(reference: str) -> View:
     )
 
 
+def _slack_length(ch: str) -> int:
+    """How many characters Slack counts for ``ch`` (UTF-16 code units: emoji count two)."""
+    return 2 if ord(ch) > 0xFFFF else 1
+
+
 def _chunks(text: str, size: int = SECTION_MAX) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+    """``text`` in pieces Slack accepts in one section (at most ``size`` as Slack counts)."""
+    out: list[str] = []
+    start = used = 0
+    for i, ch in enumerate(text):
+        width = _slack_length(ch)
+        if used + width > size:
+            out.append(text[start:i])
+            start, used = i, 0
+        used += width
+    out.append(text[start:])
+    return out
 
 
 def _plain_sections(title: str, value: object) -> list[Block]:

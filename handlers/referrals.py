@@ -134,6 +134,19 @@ def _action_value(body: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- replies
 
 
+def _settle(unit: Unit) -> None:
+    """Commit the request's changes before talking to Slack.
+
+    On SQLite the first write of a transaction takes the database's single write
+    lock and keeps it until commit. A Slack call can take seconds (a slow API, a
+    429 waited out with Retry-After, a 30 s webhook timeout); holding the lock
+    that long makes every other request's write (the audit append first) wait out
+    its busy timeout and fail with "database is locked". So each listener saves
+    what it decided, then calls Slack; the request's scope finishes the rest.
+    """
+    unit.session.commit()
+
+
 def _tell(client: WebClient, body: Mapping[str, Any], user_id: str, text: str) -> None:
     """An ephemeral reply to whoever clicked (DM if there is no channel)."""
     try:
@@ -208,6 +221,7 @@ def list_referrals(unit: Unit) -> tuple[str, list[Block]]:
     try:
         summaries = referrals.list_open(unit.session, unit.partnership, unit.me, now=unit.now)
     except referrals.NotALead as exc:
+        _settle(unit)  # the refusal's audit record
         return str(exc), []
     return f"{len(summaries)} open safeguarding referrals.", rv.build_referral_list_blocks(
         summaries
@@ -282,6 +296,7 @@ def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
             log.warning(
                 "alert for %s left to the outbox: %s", created.reference, type(exc).__name__
             )
+    _settle(unit)
     _dm(
         client,
         created.referrer_slack_id,
@@ -299,8 +314,10 @@ def _on_ack(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCont
             unit.session, unit.partnership, unit.me, reference, now=unit.now
         )
     except UserError as exc:
+        _settle(unit)  # a refusal's audit record
         _tell(client, body, unit.me.slack_user_id, str(exc))
         return
+    _settle(unit)
     _after_change(client, unit, change)
     if not change.changed:
         _tell(
@@ -318,8 +335,10 @@ def _on_view(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
     try:
         detail = referrals.view(unit.session, unit.partnership, unit.me, reference, now=unit.now)
     except UserError as exc:
+        _settle(unit)  # a refusal's audit record
         _tell(client, body, unit.me.slack_user_id, str(exc))
         return
+    _settle(unit)
     try:
         sensitive_client(client).views_open(
             trigger_id=str(body.get("trigger_id", "")), view=rv.build_detail_view(detail)
@@ -345,8 +364,10 @@ def _on_assign(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
         )
         referrals.summary_of(unit.session, unit.partnership, reference)
     except UserError as exc:
+        _settle(unit)  # a refusal's audit record
         _tell(client, body, unit.me.slack_user_id, str(exc))
         return
+    _settle(unit)
     client.views_open(
         trigger_id=str(body.get("trigger_id", "")), view=rv.build_assign_view(reference)
     )
@@ -373,6 +394,7 @@ def _on_assign_submit(
     except UserError as exc:
         ack(response_action="errors", errors={str(Ids.REFERRAL_ASSIGNEE): str(exc)[:150]})
         return
+    _settle(unit)
     ack()
     _after_change(client, unit, change)
     if change.changed and assignee_id != unit.me.slack_user_id:
@@ -419,12 +441,14 @@ def _on_action_submit(
         if outcome:
             changes.append(referrals.close(s, p, me, reference, outcome, now=now))
     except referrals.NotALead as exc:
+        _settle(unit)  # the refusal's audit record
         ack(response_action="errors", errors={step: str(exc)[:300]})
         return
     except UserError as exc:
         unit.session.rollback()
         ack(response_action="errors", errors={step: str(exc)[:300]})
         return
+    _settle(unit)
     ack()
     for change in changes:
         _after_change(client, unit, change)

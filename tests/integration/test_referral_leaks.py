@@ -143,7 +143,7 @@ def test_marker_never_leaks(
     )
     opened = fake_slack.calls_to("views.open")
     assert len(opened) == 1 and MARKER in json.dumps(opened[0].args)
-    action_values = {
+    action_values: dict[str, dict[str, dict[str, Any]]] = {
         str(Ids.REFERRAL_NOTE): {str(Ids.REFERRAL_NOTE): {"value": f"{MARKER} note"}},
         str(Ids.REFERRAL_OUTCOME): {str(Ids.REFERRAL_OUTCOME): {"value": f"{MARKER} outcome"}},
         str(Ids.REFERRAL_REFER_ON): {

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit, crypto, referrals
-from bot.errors import NotFound
+from bot.errors import NotFound, UserError
 from bot.plan import Actor
 from store.db import make_engine
 from store.models import AuditRecord, Base, Delivery, Member, Partnership, Referral, Role
@@ -95,7 +95,7 @@ def test_create_is_idempotent_and_numbered_per_year(session: Session) -> None:
 def test_non_lead_cannot_view_ack_list_or_export_and_is_audited(session: Session) -> None:
     p = partnership(session)
     ref = referrals.create_referral(session, p, MEMBER, form(), submission_key="k", now=NOW)
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: referrals.view(session, p, MEMBER, ref.reference, now=NOW),
         lambda: referrals.acknowledge(session, p, MEMBER, ref.reference, now=NOW),
         lambda: referrals.list_open(session, p, MEMBER, now=NOW),
@@ -140,7 +140,7 @@ def test_workflow_notes_close_counts_and_purge(session: Session) -> None:
     assert referrals.acknowledge(session, p, LEAD, r, now=NOW).changed
     assert not referrals.acknowledge(session, p, LEAD, r, now=NOW).changed
     assert referrals.assign(session, p, LEAD, r, LEAD, now=NOW).summary.assigned_to == "ULEAD"
-    with pytest.raises(referrals.UserError, match="not a safeguarding lead"):
+    with pytest.raises(UserError, match="not a safeguarding lead"):
         referrals.assign(session, p, LEAD, r, MEMBER, now=NOW)
     referrals.refer_on(session, p, LEAD, r, referrals.ReferOn.POLICE, now=NOW)
     referrals.add_note(session, p, LEAD, r, "Note with Marker", now=NOW)
@@ -156,7 +156,7 @@ def test_workflow_notes_close_counts_and_purge(session: Session) -> None:
     row = session.scalars(select(Referral)).one()
     assert row.subject_enc is None and row.concern_enc is None and row.purged_at is not None
     assert (row.category, row.urgency) == ("fgm", "routine")
-    with pytest.raises(referrals.UserError, match="retention"):
+    with pytest.raises(UserError, match="retention"):
         referrals.view(session, p, LEAD, r, now=NOW)
     actions = session.scalars(select(AuditRecord.action).order_by(AuditRecord.id)).all()
     assert actions[-2:] == ["view", "purge"] or "purge" in actions
