@@ -19,6 +19,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # Bound parameters never appear in error messages or logs (defence in depth for
+    # referral data, which is ciphertext by the time it reaches SQL anyway).
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
