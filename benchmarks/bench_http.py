@@ -3,7 +3,9 @@
 Both apps are served by the same HTTP transport (handlers.server) in a child
 process, so the load generator here does not share their interpreter. The plan
 has 500 objectives. Prints throughput, p50/p99 latency, and the throughput ratio
-(csp-bot / bare Bolt) at concurrency 1 and 16.
+(csp-bot / bare Bolt) at concurrency 1 and 16. Only finished requests count: a
+csp-bot reply must carry its answer, and a progress update is finished when its
+partnership-channel post has reached the fake Slack (the clock waits for it).
 
     python benchmarks/bench_http.py [--seconds 2.5] [--objectives 500]
 
@@ -17,8 +19,10 @@ import datetime as dt
 import hashlib
 import hmac
 import http.client
+import json
 import multiprocessing as mp
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -122,52 +126,90 @@ def signed(text: str, n: int) -> tuple[bytes, dict[str, str]]:
     return body.encode(), headers
 
 
-def load(url: str, text: str, concurrency: int, seconds: float) -> tuple[float, list[float], int]:
-    """Requests per second, latencies (s) and errors over ``seconds``."""
+def load(
+    url: str,
+    text: str,
+    concurrency: int,
+    seconds: float,
+    fake: Any,
+    *,
+    expect_post: bool,
+    expect_in_reply: str,
+) -> tuple[float, list[float], int]:
+    """Finished requests per second, latencies (s) and errors over ``seconds``.
+
+    A request is finished when its reply is complete: the HTTP answer (which must
+    carry ``expect_in_reply``) and, when ``expect_post``, the chat.postMessage it
+    causes, matched by a token in the text. The clock stops at the last finished
+    reply, so work left running after a quick ack is counted, not hidden.
+    """
     split = urlsplit(url)
-    latencies: list[float] = []
-    errors = [0]
     lock = threading.Lock()
     stop_at = [0.0]
     counter = iter(range(10**9))
+    sent: dict[int, tuple[float, float]] = {}  # n -> (started, answered)
+    errors = [0]
 
     def worker() -> None:
         conn = http.client.HTTPConnection(split.hostname or "127.0.0.1", split.port, timeout=10)
-        mine: list[float] = []
+        mine: dict[int, tuple[float, float]] = {}
         failed = 0
-        while time.perf_counter() < stop_at[0]:
-            body, headers = signed(text, next(counter))
-            started = time.perf_counter()
+        while time.monotonic() < stop_at[0]:
+            n = next(counter)
+            body, headers = signed(f"{text} bench-{n}-end" if expect_post else text, n)
+            started = time.monotonic()
             try:
                 conn.request("POST", "/slack/events", body=body, headers=headers)
                 response = conn.getresponse()
-                response.read()
-                ok = response.status == 200
+                reply = response.read().decode("utf-8", "replace")
+                ok = response.status == 200 and expect_in_reply in reply
             except (OSError, http.client.HTTPException):
                 ok = False
                 conn.close()
                 conn = http.client.HTTPConnection(split.hostname or "", split.port, timeout=10)
-            mine.append(time.perf_counter() - started)
-            failed += 0 if ok else 1
+            if ok:
+                mine[n] = (started, time.monotonic())
+            else:
+                failed += 1
         conn.close()
         with lock:
-            latencies.extend(mine)
+            sent.update(mine)
             errors[0] += failed
+
+    def posted() -> dict[int, float]:
+        found: dict[int, float] = {}
+        for call in fake.calls_to("chat.postMessage"):
+            match = re.search(r"bench-(\d+)-end", json.dumps(call.args))
+            if match:
+                found[int(match.group(1))] = call.at
+        return found
 
     # Warm up (connections, caches), then measure.
     for phase_seconds, keep in ((0.3, False), (seconds, True)):
-        latencies.clear()
+        sent.clear()
         errors[0] = 0
-        stop_at[0] = time.perf_counter() + phase_seconds
+        stop_at[0] = time.monotonic() + phase_seconds
         threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-        began = time.perf_counter()
+        began = time.monotonic()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        elapsed = time.perf_counter() - began
+        finished = {n: answered for n, (_, answered) in sent.items()}
+        if expect_post:
+            deadline = time.monotonic() + 60
+            while True:
+                arrived = posted()
+                if all(n in arrived for n in sent) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+            errors[0] += sum(1 for n in sent if n not in arrived)
+            finished = {n: max(at, arrived[n]) for n, at in finished.items() if n in arrived}
+            fake.reset()
         if keep:
-            return len(latencies) / elapsed, sorted(latencies), errors[0]
+            end = max(finished.values(), default=began)
+            latencies = sorted(finished[n] - sent[n][0] for n in finished)
+            return len(finished) / max(end - began, 1e-9), latencies, errors[0]
     raise AssertionError("unreachable")
 
 
@@ -196,16 +238,29 @@ def main() -> int:
 
     from tests.fakeslack import FakeSlack
 
-    cases = [("due", "due"), ("progress", "progress Partnership Plan 1 green On track")]
+    # (name, command text, text the csp reply must carry, whether it posts to the channel)
+    cases = [
+        ("due", "due", "overdue", False),
+        ("progress", "progress Partnership Plan 1 green On track", "Partnership Plan 1", True),
+    ]
     results: dict[tuple[str, str, int], tuple[float, float, float, int]] = {}
     with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
         db_url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         for kind in ("bare", "csp"):
             process, url = start(kind, db_url, fake.base_url, args.objectives)
             try:
-                for name, text in cases:
+                for name, text, expect, posts in cases:
                     for concurrency in (1, 16):
-                        rps, lat, errs = load(url, text, concurrency, args.seconds)
+                        is_bare = kind == "bare"
+                        rps, lat, errs = load(
+                            url,
+                            text,
+                            concurrency,
+                            args.seconds,
+                            fake,
+                            expect_post=posts and not is_bare,
+                            expect_in_reply="" if is_bare else expect,
+                        )
                         results[(kind, name, concurrency)] = (
                             rps,
                             pct(lat, 0.5),
@@ -224,7 +279,7 @@ def main() -> int:
         f"{'csp p50 ms':>12}{'csp p99 ms':>12}{'bare p99':>10}{'errors':>8}"
     )
     worst_ratio, worst_p99 = 10.0, 0.0
-    for name, _ in cases:
+    for name, *_ in cases:
         for concurrency in (1, 16):
             bare = results[("bare", name, concurrency)]
             ours = results[("csp", name, concurrency)]

@@ -7,14 +7,18 @@ Read models are frozen dataclasses so handlers and builders never touch ORM obje
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrule, rrulestr
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from bot import readcache
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.settings import Settings
 from bot.workdays import default_calendar
@@ -28,7 +32,6 @@ from store.models import (
     ProgressEntry,
     Rag,
     Role,
-    ScheduleItem,
     ScheduleKind,
 )
 
@@ -122,9 +125,20 @@ def _ensure_member(
             display_name=display_name,
             created_at=now,
         )
-        session.add(member)
-        session.flush()
-    elif role is not None and member.role != role and role != Role.MEMBER:
+        try:
+            # Two first requests from one person can race: the loser uses the winner's row.
+            with session.begin_nested():
+                session.add(member)
+        except IntegrityError:
+            member = session.scalars(
+                select(Member).where(
+                    Member.partnership_id == partnership.id,
+                    Member.slack_user_id == slack_user_id,
+                )
+            ).one()
+        else:
+            return member
+    if role is not None and member.role != role and role != Role.MEMBER:
         member.role = role
     if display_name and member.display_name != display_name:
         member.display_name = display_name
@@ -264,11 +278,69 @@ class MeetingView:
         return self.meeting_date or self.month
 
 
+class ItemLike(Protocol):
+    """A schedule item: the ORM row or its read-model snapshot."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def due_on(self) -> dt.date | None: ...
+    @property
+    def body(self) -> str | None: ...
+    @property
+    def month_only(self) -> bool: ...
+    @property
+    def rrule(self) -> str | None: ...
+    @property
+    def source_text(self) -> str: ...
+    @property
+    def done_at(self) -> dt.datetime | None: ...
+
+
+class OwnerLike(Protocol):
+    @property
+    def label(self) -> str: ...
+    @property
+    def slack_user_id(self) -> str | None: ...
+
+
+class MeetingLike(Protocol):
+    @property
+    def body(self) -> str: ...
+    @property
+    def month(self) -> dt.date: ...
+    @property
+    def meeting_date(self) -> dt.date | None: ...
+
+
+class ObjectiveLike(Protocol):
+    """An objective with its owners, schedule and linked meetings (ORM or snapshot)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def rag(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def needs_dating(self) -> bool: ...
+    @property
+    def timescale_text(self) -> str: ...
+    @property
+    def owners(self) -> Sequence[OwnerLike]: ...
+    @property
+    def schedule(self) -> Sequence[ItemLike]: ...
+    @property
+    def meetings(self) -> Sequence[MeetingLike]: ...
+
+
 def month_label(day: dt.date) -> str:
     return day.strftime("%B %Y")
 
 
-def item_label(item: ScheduleItem) -> str:
+def item_label(item: ItemLike) -> str:
     if item.kind == ScheduleKind.RECURRING:
         return item.source_text or "recurring"
     if item.kind == ScheduleKind.ONGOING:
@@ -281,9 +353,16 @@ def item_label(item: ScheduleItem) -> str:
     return f"{text} ({item.body})" if item.body else text
 
 
+@lru_cache(maxsize=4096)
+def _parsed_rule(rule: str, dtstart: dt.date) -> rrule:
+    parsed = rrulestr(rule, dtstart=dt.datetime.combine(dtstart, dt.time()))
+    if not isinstance(parsed, rrule):
+        raise ValueError(f"expected a single recurrence rule, got {rule!r}")
+    return parsed
+
+
 def next_occurrence(rule: str, dtstart: dt.date, on_or_after: dt.date) -> dt.date | None:
-    start = dt.datetime.combine(dtstart, dt.time())
-    parsed = rrulestr(rule, dtstart=start)
+    parsed = _parsed_rule(rule, dtstart)
     hit = parsed.after(dt.datetime.combine(on_or_after, dt.time()), inc=True)
     return hit.date() if hit is not None else None
 
@@ -321,7 +400,7 @@ def _last_progress(session: Session, objective_ids: Iterable[int]) -> dict[int, 
     return result
 
 
-def upcoming_dates(objective: Objective, today: dt.date) -> list[tuple[dt.date, str]]:
+def upcoming_dates(objective: ObjectiveLike, today: dt.date) -> list[tuple[dt.date, str]]:
     """Every dated thing from today on for one objective, soonest first."""
     found: list[tuple[dt.date, str]] = []
     for item in objective.schedule:
@@ -353,7 +432,7 @@ def _month_end(first: dt.date) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
-def overdue_items(objective: Objective, today: dt.date) -> list[ScheduleItem]:
+def overdue_items(objective: ObjectiveLike, today: dt.date) -> list[ItemLike]:
     if objective.status != ObjectiveStatus.OPEN:
         return []
     return [
@@ -367,7 +446,7 @@ def overdue_items(objective: Objective, today: dt.date) -> list[ScheduleItem]:
 
 
 def summarise(
-    objective: Objective, today: dt.date, last_progress_at: dt.datetime | None
+    objective: ObjectiveLike, today: dt.date, last_progress_at: dt.datetime | None
 ) -> ObjectiveSummary:
     upcoming = upcoming_dates(objective, today)
     late = overdue_items(objective, today)
@@ -389,12 +468,19 @@ def summarise(
     )
 
 
+def _snapshot(session: Session, partnership: Partnership) -> readcache.PlanSnapshot:
+    return readcache.plan_snapshot(session, partnership.id, partnership.plan_year)
+
+
 def list_objectives(
     session: Session, partnership: Partnership, today: dt.date
 ) -> list[ObjectiveSummary]:
-    objectives = _current_objectives(session, partnership)
-    last = _last_progress(session, (o.id for o in objectives))
-    return [summarise(o, today, last.get(o.id)) for o in objectives]
+    snap = _snapshot(session, partnership)
+
+    def build() -> tuple[ObjectiveSummary, ...]:
+        return tuple(summarise(o, today, snap.last_progress.get(o.id)) for o in snap.objectives)
+
+    return list(snap.memo(("summaries", today), build))
 
 
 def objective_choices(session: Session, partnership: Partnership) -> list[tuple[int, str]]:
@@ -480,10 +566,15 @@ def due_items(
     session: Session, partnership: Partnership, today: dt.date, days: int
 ) -> list[DueItem]:
     """Overdue deadlines first (oldest first), then dated items due within ``days``."""
+    snap = _snapshot(session, partnership)
+    return list(snap.memo(("due", today, days), lambda: tuple(_due(snap.objectives, today, days))))
+
+
+def _due(objectives: Iterable[ObjectiveLike], today: dt.date, days: int) -> list[DueItem]:
     horizon = today + dt.timedelta(days=days)
     overdue: list[DueItem] = []
     upcoming: list[DueItem] = []
-    for objective in _current_objectives(session, partnership):
+    for objective in objectives:
         owners = tuple(o.slack_user_id for o in objective.owners if o.slack_user_id)
         for item in overdue_items(objective, today):
             assert item.due_on is not None
@@ -617,6 +708,12 @@ def set_meeting(
     if place is not None:
         meeting.place = place
     session.flush()
+    if meeting.objective_id is not None:
+        # A linked meeting is one of its objective's dates: the plan changed.
+        readcache.touch(
+            session, get_objective(session, partnership, meeting.objective_id), _now_of(session)
+        )
+        session.flush()
     return meeting_view(meeting)
 
 
@@ -666,7 +763,7 @@ def log_progress(
     today = local_today(partnership, now)
     if done:
         _mark_done(objective, today, now)
-    objective.updated_at = now
+    readcache.touch(session, objective, now)
     session.flush()
     return summarise(objective, today, now)
 
@@ -720,7 +817,7 @@ def set_owner(
         objective.owners.append(
             ObjectiveOwner(label=f"<@{slack_user_id}>", slack_user_id=slack_user_id)
         )
-    objective.updated_at = _now_of(session)
+    readcache.touch(session, objective, _now_of(session))
     session.flush()
     return summarise(objective, local_today(partnership, _now_of(session)), None)
 
@@ -746,6 +843,7 @@ def snooze(
     objective = get_objective(session, partnership, objective_id)
     _check_owner_or_admin(objective, actor, "snooze its reminders")
     objective.snoozed_until = until
+    readcache.touch(session, objective, _now_of(session))
     session.flush()
 
 
@@ -756,7 +854,7 @@ def waive(
         raise NotAllowed("Only partnership admins can waive an objective's reminders.")
     objective = get_objective(session, partnership, objective_id)
     objective.status = ObjectiveStatus.WAIVED
-    objective.updated_at = now
+    readcache.touch(session, objective, now)
     session.flush()
 
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot import readcache
 from bot.errors import UserError
 from bot.plan import current_plan_year, local_today
 from bot.planfile import (
@@ -293,8 +294,11 @@ def apply_plan(
             objective.owners.extend(_owner_rows(row.owners))
             _apply_schedule(session, partnership, objective, parse_for_plan(row.timescale, year))
             report.created.append(objective.title)
+            if extra:
+                report.progress_restored += _restore_extras(session, objective, extra)
         else:
             changed = False
+            reordered = objective.position != position
             updates: list[tuple[str, object]] = [
                 ("position", position),
                 ("action_text", row.action),
@@ -320,17 +324,25 @@ def apply_plan(
                 objective.owners.extend(_owner_rows(row.owners))
                 changed = True
             if changed:
-                objective.updated_at = now
                 report.updated.append(objective.title)
             else:
                 report.unchanged.append(objective.title)
-        if extra:
-            report.progress_restored += _restore_extras(session, objective, extra)
+            before = _state(objective)
+            restored = _restore_extras(session, objective, extra) if extra else 0
+            report.progress_restored += restored
+            if changed or reordered or restored or _state(objective) != before:
+                # Stamp it so cached read models of the plan are refreshed.
+                readcache.touch(session, objective, now)
         if objective.needs_dating:
             report.needs_dating.append(objective.title)
     report.not_in_file = [o.title for k, o in existing.items() if k not in seen]
     session.flush()
     return report
+
+
+def _state(objective: Objective) -> tuple[object, ...]:
+    """What restoring extras can change on an existing objective."""
+    return (objective.status, objective.rag, tuple(i.done_at for i in objective.schedule))
 
 
 def _restore_extras(session: Session, objective: Objective, extra: dict[str, Any]) -> int:

@@ -1,10 +1,13 @@
 """The Bolt app factory: client, one unit of work per request, one error handler.
 
 No App exists at import time: :func:`build_app` makes one for a context. Every
-request gets a session (opened by a global middleware) plus the partnership and
-the acting member, which listeners read with :func:`unit_of`. The session commits
-when the listener has finished (after the ack when Bolt runs listeners in the
-background) and rolls back if the listener failed.
+request gets a :class:`Unit` (set up by a global middleware, which touches no
+database), which listeners read with :func:`unit_of`. The unit opens its session,
+loads the partnership and resolves the acting member only when a listener first
+asks, so a request that needs none of them costs no database work, and resolving a
+member writes only when the member is new or their name changed. The session
+commits when the listener has finished (after the ack when Bolt runs listeners in
+the background) and rolls back if the listener failed.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import datetime as dt
 import json
 import logging
 import secrets
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
@@ -31,6 +34,7 @@ from bot.context import AppContext
 from bot.errors import UsageError, UserError
 from bot.plan import Actor, ensure_partnership, local_today, resolve_actor
 from bot.settings import Settings
+from store.db import session_scope
 from store.models import Partnership
 
 log = logging.getLogger(__name__)
@@ -49,15 +53,59 @@ def make_client(settings: Settings, *, token: str | None = None) -> WebClient:
     return client
 
 
-@dataclass(frozen=True)
 class Unit:
-    """What a listener works with: one session, the partnership and who is asking."""
+    """What a listener works with: one session, the partnership and who is asking.
 
-    ctx: AppContext
-    session: Session
-    partnership: Partnership
-    actor: Actor | None
-    now: dt.datetime
+    Each is made on first use, in the listener's own thread; :meth:`finish` ends
+    the session if one was opened.
+    """
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        now: dt.datetime,
+        load_partnership: Callable[[Session, dt.datetime], Partnership],
+        user_id: str | None,
+        display_name: str | None,
+    ) -> None:
+        self.ctx = ctx
+        self.now = now
+        self._load_partnership = load_partnership
+        self._user_id = user_id
+        self._display_name = display_name
+        self._session: Session | None = None
+        self._partnership: Partnership | None = None
+        self._actor: Actor | None = None
+        self._resolved = False
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            session = self.ctx.sessions()
+            session.info["clock"] = self.ctx.clock
+            self._session = session
+        return self._session
+
+    @property
+    def partnership(self) -> Partnership:
+        if self._partnership is None:
+            self._partnership = self._load_partnership(self.session, self.now)
+        return self._partnership
+
+    @property
+    def actor(self) -> Actor | None:
+        if not self._resolved:
+            if self._user_id:
+                self._actor = resolve_actor(
+                    self.session,
+                    self.partnership,
+                    self._user_id,
+                    now=self.now,
+                    display_name=self._display_name,
+                    settings=self.ctx.settings,
+                )
+            self._resolved = True
+        return self._actor
 
     @property
     def today(self) -> dt.date:
@@ -65,9 +113,34 @@ class Unit:
 
     @property
     def me(self) -> Actor:
-        if self.actor is None:
+        actor = self.actor
+        if actor is None:
             raise UserError("I could not tell who you are. Please try again from Slack.")
-        return self.actor
+        return actor
+
+    def commit(self) -> None:
+        """Save this request's changes now (before answering, so a confirmation is
+        never sent for a change that was not saved, and no lock is held while the
+        listener goes on to call Slack)."""
+        if self._session is not None:
+            self._session.commit()
+
+    def finish(self, *, failed: bool) -> None:
+        """Commit (or roll back after a failure) and close the session, if opened."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            if failed:
+                session.rollback()
+            else:
+                session.commit()
+        except Exception:
+            reference = secrets.token_hex(3)
+            log.exception("could not save a request's changes (reference %s)", reference)
+            session.rollback()
+        finally:
+            session.close()
 
 
 def unit_of(context: BoltContext) -> Unit:
@@ -88,7 +161,7 @@ class _FinishUnit(ListenerCompletionHandler):
     def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
         unit = request.context.get(_UNIT)
         if isinstance(unit, Unit):
-            _finish(unit.session, request.context)
+            unit.finish(failed=bool(request.context.get(_FAILED)))
         self.inner.handle(request, response)
 
 
@@ -105,20 +178,6 @@ def _bolt_logger() -> logging.Logger:
     if not any(isinstance(f, _QuietTokenWarning) for f in logger.filters):
         logger.addFilter(_QuietTokenWarning())
     return logger
-
-
-def _finish(session: Session, context: BoltContext) -> None:
-    try:
-        if context.get(_FAILED):
-            session.rollback()
-        else:
-            session.commit()
-    except Exception:
-        reference = secrets.token_hex(3)
-        log.exception("could not save a request's changes (reference %s)", reference)
-        session.rollback()
-    finally:
-        session.close()
 
 
 def _user_id(body: dict[str, Any], context: BoltContext) -> str | None:
@@ -177,16 +236,22 @@ def build_app(
         logger=_bolt_logger(),
     )
     partnership_id: list[int] = []
+    first_use = threading.Lock()
 
     def _partnership(session: Session, now: dt.datetime) -> Partnership:
         if partnership_id:
             found = session.get(Partnership, partnership_id[0])
             if found is not None:
                 return found
-        partnership = ensure_partnership(session, settings, now=now)
-        session.flush()
-        partnership_id[:] = [partnership.id]
-        return partnership
+        # The settings bootstrap is written once, by one request, in its own unit.
+        with first_use, session_scope(ctx.sessions) as setup:
+            setup.info["clock"] = ctx.clock
+            if not partnership_id:
+                partnership_id[:] = [ensure_partnership(setup, settings, now=now).id]
+        found = session.get(Partnership, partnership_id[0])
+        if found is None:
+            raise RuntimeError("the partnership vanished while starting up")
+        return found
 
     runner = getattr(app, "_listener_runner", None)
     if runner is None or not hasattr(runner, "listener_completion_handler"):
@@ -195,32 +260,13 @@ def build_app(
 
     @app.use
     def unit_of_work(context: BoltContext, body: dict[str, Any], next: Callable[[], None]) -> None:
-        """Open the request's session and find who is asking. Bolt runs the listener
-        after this returns; _FinishUnit commits or rolls back when it is done. The
-        bootstrap writes are committed here, so the session holds no lock meanwhile
-        (and a request no listener wants leaves nothing open)."""
-        session = ctx.sessions()
-        session.info["clock"] = ctx.clock
-        try:
-            now = ctx.clock.now()
-            partnership = _partnership(session, now)
-            user_id = _user_id(body, context)
-            actor = None
-            if user_id:
-                actor = resolve_actor(
-                    session,
-                    partnership,
-                    user_id,
-                    now=now,
-                    display_name=_display_name(body),
-                    settings=settings,
-                )
-            session.commit()
-        except BaseException:
-            session.rollback()
-            session.close()
-            raise
-        context[_UNIT] = Unit(ctx, session, partnership, actor, now)
+        """Give the request its unit of work. No database work happens here: the
+        unit opens its session when the listener first needs it, and _FinishUnit
+        commits or rolls back when the listener is done."""
+        unit = Unit(
+            ctx, ctx.clock.now(), _partnership, _user_id(body, context), _display_name(body)
+        )
+        context[_UNIT] = unit
         next()
 
     @app.error

@@ -1,7 +1,8 @@
 """`/csp`: one listener that parses, calls the core, and answers within 3 seconds.
 
-Answers go in the ack (ephemeral). Database work is done before ``ack()``; after it
-only Slack calls (opening a modal, the partnership channel update).
+Answers go in the ack (ephemeral). Database work is done and committed before
+``ack()``; after it only Slack calls (opening a modal, the partnership channel
+update), so no database lock is held while Slack answers.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def handle_csp(
     reply = dispatch(parsed, unit, body=body, context=context, client=client, ack=ack)
     if reply is None:
         return  # the command answered itself (a modal, or the referrals module)
+    unit.commit()
     ack(text=reply.text, blocks=list(reply.blocks), response_type="ephemeral")
     for step in reply.after:
         step()
@@ -260,6 +262,7 @@ def handle_pick(
         reply = owner_reply(unit, objective_id, str(value.get("u", "")))
     else:
         reply = Reply("That button is no longer supported. Please type the command again.")
+    unit.commit()
     ack()
     respond(
         text=reply.text,

@@ -1,6 +1,7 @@
 """Progress logging: typed, through the modal, or from a "Log progress" button.
 
-Database work happens before ``ack()``; after it only Slack calls are made.
+Database work happens and is committed before ``ack()``; after it only Slack calls
+are made, with no database lock held.
 """
 
 from __future__ import annotations
@@ -205,6 +206,7 @@ def submit_progress(
         unit, int(objective_id), rag=rag, done=done, note=note, as_of=as_of, evidence_url=url
     )
     user_id = unit.me.slack_user_id
+    unit.commit()
     response_url = meta.get("response_url")
     if response_url:
         ack()

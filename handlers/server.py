@@ -69,6 +69,9 @@ class SlackHTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: SlackHTTPServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as separate writes; without TCP_NODELAY each reply with
+    # a body waits ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
     server_version = "csp-bot"
     sys_version = ""
 

@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,7 +24,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # referral data, which is ciphertext by the time it reaches SQL anyway).
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        # timeout is SQLite's busy timeout: writers queue for the lock instead of failing.
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+            # Enough pooled connections for the listener threads (32) without opening
+            # and closing a connection per request once warm.
+            kwargs.setdefault("poolclass", QueuePool)
+            kwargs.setdefault("pool_size", 10)
+            kwargs.setdefault("max_overflow", 30)
+            kwargs.setdefault("pool_timeout", 30)
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")

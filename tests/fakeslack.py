@@ -68,6 +68,11 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # read when the socket starts listening
+
+
 class FakeSlack:
     """Recording fake of Slack's Web API on 127.0.0.1 (a free port), in a thread."""
 
@@ -98,9 +103,7 @@ class FakeSlack:
         class Handler(_Handler):
             owner = fake
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        server.request_queue_size = 128
+        server = _Server(("127.0.0.1", 0), Handler)
         self._server = server
         port = server.server_address[1]
         self.root_url = f"http://127.0.0.1:{port}"
