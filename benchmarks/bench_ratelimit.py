@@ -4,6 +4,7 @@ gaps); target within 1.2x. Run: python -m benchmarks.bench_ratelimit"""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter
 
@@ -13,7 +14,7 @@ import bot.reminders  # noqa: F401  (registers the renderers)
 from benchmarks._common import NOW, make_ctx
 from bot.deliveries import PlannedDelivery
 from bot.plan import ensure_partnership
-from scheduler.outbox import Outbox, insert_planned
+from scheduler.outbox import Outbox, OutboxStats, insert_planned
 from store.db import session_scope
 from tests.fakeslack import FakeSlack
 
@@ -39,9 +40,21 @@ def main() -> None:
             ]
             insert_planned(session, p.id, planned, NOW)
         client = WebClient(token="xoxb-bench", base_url=fake.base_url, retry_handlers=[])
-        outbox = Outbox(ctx.sessions, client, per_channel_interval=1.02, workers=16)
+        # Four workers are plenty for 100 posts a second against a local server (each
+        # post takes a few ms), and stay under the fake server's listen backlog of 5.
+        outbox = Outbox(ctx.sessions, client, per_channel_interval=1.02, workers=4)
         t0 = time.perf_counter()
-        stats = outbox.run(NOW, max_rounds=100)
+        # Sweep again, with the clock moved on by the time spent, until every row is
+        # sent (a real deployment sweeps every minute; rows deferred by a 429 come
+        # due again once their Retry-After has passed).
+        stats = OutboxStats()
+        sweeps = 0
+        while stats.sent < CHANNELS * PER_CHANNEL and sweeps < 100:
+            sweeps += 1
+            elapsed = dt.timedelta(seconds=time.perf_counter() - t0)
+            stats.add(outbox.run(NOW + elapsed, max_rounds=100))
+            if stats.sent < CHANNELS * PER_CHANNEL:
+                time.sleep(0.2)
         took = time.perf_counter() - t0
         keys = Counter(
             c.args["metadata"]["event_payload"]["key"]
@@ -49,8 +62,8 @@ def main() -> None:
         )
         floor = (PER_CHANNEL - 1) * 1.0
         print(
-            f"sent {stats.sent}, 429s {stats.rate_limited}, distinct keys {len(keys)}, "
-            f"max per key {max(keys.values())}"
+            f"sent {stats.sent} in {sweeps} sweep(s), 429s {stats.rate_limited}, "
+            f"distinct keys {len(keys)}, max per key {max(keys.values())}"
         )
         print(
             f"took {took:.2f} s; floor {floor:.0f} s of enforced gaps "

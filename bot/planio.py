@@ -495,25 +495,26 @@ def _export_objective(objective: Objective) -> dict[str, Any]:
 
 
 def _flat_rows(document: dict[str, Any]) -> list[dict[str, object]]:
+    """One row per objective in the columns `plan import` reads back (the seed's four,
+    owners and statutory basis); Progress carries the latest entry when there is one."""
     rows: list[dict[str, object]] = []
     for o in document["objectives"]:
         latest = o["progress_history"][-1] if o["progress_history"] else None
+        progress = o["progress"]
+        if latest is not None:
+            status = latest["rag"] or ("done" if latest["done"] else "")
+            progress = f"{latest['at'][:10]} {latest['author']}" + (
+                f" ({status})" if status else ""
+            )
+            progress += f": {latest['note']}" if latest["note"] else ""
         rows.append(
             {
-                "Objective": o["title"],
-                "Outcome/Action": o["action"],
-                "Timescale": o["timescale"],
-                "Progress": o["progress"]
-                or (f"{latest['at'][:10]} {latest['author']}: {latest['note']}" if latest else ""),
-                "Owners": "; ".join(o["owners"]),
-                "Statutory basis": o["statutory_basis"] or "",
-                "RAG": o["rag"] or "",
-                "Status": o["status"],
-                "Dates": "; ".join(
-                    s["due_on"] + (f" ({s['body']})" if s["body"] else "")
-                    for s in o["schedule"]
-                    if s["due_on"] and s["kind"] in ("deadline", "milestone")
-                ),
+                "title": o["title"],
+                "action": o["action"],
+                "timescale": o["timescale"],
+                "progress": progress,
+                "owners": o["owners"],
+                "statutory_basis": o["statutory_basis"] or "",
             }
         )
     return rows
@@ -526,9 +527,10 @@ def export_plan(session: Session, partnership: Partnership, fmt: ExportFormat) -
     document = export_document(session, partnership)
     if fmt == "json":
         return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    title = f"{partnership.name}: plan {partnership.plan_year}"
     if fmt == "csv":
-        return write_plan_csv(_flat_rows(document)).encode("utf-8")
-    return write_plan_xlsx(_flat_rows(document))
+        return write_plan_csv(_flat_rows(document), title=title).encode("utf-8")
+    return write_plan_xlsx(_flat_rows(document), title=title)
 
 
 # --------------------------------------------------------------------------- rollover

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DB_FILE = "csp-bot.sqlite3"
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
 
 
 class ConfigError(Exception):
@@ -77,7 +80,48 @@ class Settings(BaseSettings):
     @field_validator("admins", "safeguarding_leads", mode="before")
     @classmethod
     def _ids(cls, value: object) -> list[str]:
-        return _split_ids(value)
+        ids = _split_ids(value)
+        for user_id in ids:
+            if not _USER_ID.match(user_id):
+                raise ValueError(
+                    f"has {user_id!r}, which is not a Slack user ID (like U0123ABCD: "
+                    "in Slack, open the person's profile, More, Copy member ID)"
+                )
+        return ids
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _digest_at(cls, value: str) -> str:
+        from bot.policy import parse_digest_at
+
+        parse_digest_at(value)  # ValueError says how to write it
+        return value.strip().lower()
+
+    @field_validator("partnership_channel", "safeguarding_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not _CHANNEL_ID.match(value):
+            raise ValueError(
+                f"{value!r} is not a Slack channel ID: use the ID (like C0123ABCD) from the "
+                "channel's details, not its #name"
+            )
+        return value
+
+    @field_validator("slack_bot_token", "slack_app_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        prefix = "xoxb-" if info.field_name == "slack_bot_token" else "xapp-"
+        if not value.get_secret_value().strip().startswith(prefix):
+            raise ValueError(
+                f"should start with {prefix} (the bot token is xoxb-..., the app-level "
+                "token for Socket Mode is xapp-...)"
+            )
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("timezone")
     @classmethod
@@ -161,6 +205,11 @@ _ALIASES = {
     "log_level": "CSP_LOG_LEVEL",
     "admins": "CSP_ADMINS",
     "safeguarding_leads": "CSP_SAFEGUARDING_LEADS",
+    "digest_cron": "CSP_DIGEST_AT",
+    "partnership_channel": "CSP_PARTNERSHIP_CHANNEL",
+    "safeguarding_channel": "CSP_SAFEGUARDING_CHANNEL",
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_app_token": "SLACK_APP_TOKEN",
 }
 
 

@@ -4,14 +4,17 @@
   on the unique key), so any number of sweeps and processes insert it once.
 * :func:`claim` takes due rows: pending rows whose ``next_attempt_at`` has come, and
   rows left ``in_flight`` by a process that died (their lease ``claimed_until`` ran
-  out). On PostgreSQL it locks with ``FOR UPDATE SKIP LOCKED``; on SQLite it uses a
-  compare-and-set update per row. Claimed rows are marked ``in_flight`` and committed
-  *before* Slack is called.
+  out), at most ``per_target`` per channel or user so a batch fits in its lease. On
+  PostgreSQL it locks with ``FOR UPDATE SKIP LOCKED``; on SQLite the mark is a
+  compare-and-set update. The whole batch is marked ``in_flight`` and committed in one
+  transaction *before* Slack is called.
 * :class:`Outbox.deliver` posts each claimed row with its key in the message
-  ``metadata``. A row found ``in_flight`` after a crash is first looked for in
-  ``conversations.history``; only if Slack has no message carrying its key is it sent
-  again. Different channels are served concurrently; one channel gets at most one
-  message per ``per_channel_interval`` seconds.
+  ``metadata``, one lane per channel: a lane posts no sooner than
+  ``per_channel_interval`` after Slack answered its previous post (kept per process
+  across batches and sweeps by :data:`PACER`). Sent rows are recorded in small batched
+  commits; until then they stay in flight. A row found ``in_flight`` after a crash, or
+  whose post got no answer at all, is first looked for in ``conversations.history``;
+  only if Slack has no message carrying its key is it sent again.
 
 Failures: 429 waits ``Retry-After`` (no attempt counted); 5xx and network errors back
 off exponentially across sweeps; ``channel_not_found``, ``not_in_channel`` and other
@@ -23,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import logging
+import queue
 import threading
 import time
 from collections import defaultdict, deque
@@ -33,7 +37,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,7 +54,9 @@ from store.models import Delivery, DeliveryStatus
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
-BATCH = 200
+BATCH = 1000
+RECORD_BATCH = 50  # sent rows recorded per commit
+RECORD_WAIT = 0.05  # seconds a sent row may wait for others to share its commit
 MAX_ATTEMPTS = 30
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)
@@ -154,6 +160,7 @@ class OutboxStats:
     dropped: int = 0
     sent_keys: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
+    retry_after: float = 0.0  # longest Retry-After Slack asked for (seconds)
 
     def add(self, other: OutboxStats) -> None:
         self.inserted += other.inserted
@@ -165,6 +172,7 @@ class OutboxStats:
         self.dropped += other.dropped
         self.sent_keys.extend(other.sent_keys)
         self.failures.extend(other.failures)
+        self.retry_after = max(self.retry_after, other.retry_after)
 
 
 # --------------------------------------------------------------------------- insert
@@ -264,60 +272,99 @@ def claim(
     now: dt.datetime,
     *,
     limit: int = BATCH,
+    per_target: int | None = None,
     partnership_ids: Sequence[int] | None = None,
 ) -> list[Claimed]:
-    """Take due rows for this process, mark them in flight and commit."""
+    """Take due rows for this process, mark them in flight and commit, all in one go.
+
+    ``per_target`` caps the rows taken for any one target (channel or user), so one
+    busy channel cannot fill a batch that would outlive its lease while other channels
+    wait. Rows are marked in flight with one statement per kind of row (pending, or
+    left in flight by a dead process) and one commit for the batch.
+    """
     due = (Delivery.status == DeliveryStatus.PENDING) & (Delivery.next_attempt_at <= now)
     stale = (Delivery.status == DeliveryStatus.IN_FLIGHT) & (Delivery.claimed_until < now)
+    wanted = due | stale
+    if partnership_ids is not None:
+        wanted = wanted & Delivery.partnership_id.in_(list(partnership_ids))
     claimed: list[Claimed] = []
     with session_scope(sessions) as session:
         on_pg = session.get_bind().dialect.name == "postgresql"
-        query = select(Delivery).where(due | stale)
-        if partnership_ids is not None:
-            query = query.where(Delivery.partnership_id.in_(list(partnership_ids)))
+        query = select(
+            Delivery.id,
+            Delivery.key,
+            Delivery.kind,
+            Delivery.target,
+            Delivery.partnership_id,
+            Delivery.slack_channel,
+            Delivery.status,
+            Delivery.claimed_until,
+            Delivery.created_at,
+        )
+        if per_target is not None:
+            rank = (
+                func.row_number()
+                .over(
+                    partition_by=Delivery.target,
+                    order_by=(Delivery.next_attempt_at, Delivery.id),
+                )
+                .label("rank")
+            )
+            ranked = select(Delivery.id, rank).where(wanted).subquery()
+            first = select(ranked.c.id).where(ranked.c.rank <= per_target)
+            query = query.where(Delivery.id.in_(first), wanted)
+        else:
+            query = query.where(wanted)
         query = query.order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
         if on_pg:
-            query = query.with_for_update(skip_locked=True)
-        rows = list(session.scalars(query))
+            # Locks the rows read here; rows another process holds are skipped.
+            query = query.with_for_update(skip_locked=True, of=Delivery)
+        rows = session.execute(query).all()
         lease = now + LEASE
-        for row in rows:
-            was_in_flight = row.status == DeliveryStatus.IN_FLIGHT
-            if on_pg:
-                row.status = DeliveryStatus.IN_FLIGHT
-                row.claimed_until = lease
-                if not was_in_flight:
-                    row.attempts += 1
-                ok = True
-            else:
-                cond = (
-                    (Delivery.status == DeliveryStatus.IN_FLIGHT)
-                    & (Delivery.claimed_until == row.claimed_until)
-                    if was_in_flight
-                    else (Delivery.status == DeliveryStatus.PENDING)
-                    & (Delivery.attempts == row.attempts)
+        taken: set[int] = set()
+        pending_ids = [r.id for r in rows if r.status == DeliveryStatus.PENDING]
+        for i in range(0, len(pending_ids), 500):
+            # Compare-and-set (SQLite has no row locks): only rows still pending and due
+            # are taken; a row another process claimed meanwhile is left to it.
+            result = session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(pending_ids[i : i + 500]), due)
+                .values(
+                    status=DeliveryStatus.IN_FLIGHT,
+                    claimed_until=lease,
+                    attempts=Delivery.attempts + 1,
                 )
-                result = session.execute(
-                    update(Delivery)
-                    .where(Delivery.id == row.id, cond)
-                    .values(
-                        status=DeliveryStatus.IN_FLIGHT,
-                        claimed_until=lease,
-                        attempts=Delivery.attempts + (0 if was_in_flight else 1),
-                    )
-                    .execution_options(synchronize_session=False)
+                .returning(Delivery.id)
+                .execution_options(synchronize_session=False)
+            )
+            taken.update(result.scalars())
+        for r in rows:
+            if r.status != DeliveryStatus.IN_FLIGHT:
+                continue
+            result = session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == r.id,
+                    Delivery.status == DeliveryStatus.IN_FLIGHT,
+                    Delivery.claimed_until == r.claimed_until,
                 )
-                ok = getattr(result, "rowcount", 0) == 1
-            if ok:
+                .values(claimed_until=lease)
+                .returning(Delivery.id)
+                .execution_options(synchronize_session=False)
+            )
+            taken.update(result.scalars())
+        for r in rows:
+            if r.id in taken:
                 claimed.append(
                     Claimed(
-                        id=row.id,
-                        key=row.key,
-                        kind=row.kind,
-                        target=row.target,
-                        partnership_id=row.partnership_id,
-                        slack_channel=row.slack_channel,
-                        reconcile=was_in_flight,
-                        created_at=row.created_at,
+                        id=r.id,
+                        key=r.key,
+                        kind=r.kind,
+                        target=r.target,
+                        partnership_id=r.partnership_id,
+                        slack_channel=r.slack_channel,
+                        reconcile=r.status == DeliveryStatus.IN_FLIGHT,
+                        created_at=r.created_at,
                     )
                 )
     return claimed
@@ -335,6 +382,113 @@ def _blocks_json(blocks: Sequence[Block | dict[str, Any]] | None) -> list[dict[s
 FailureHook = Callable[[Session, int, str, str, str, dt.datetime], list[PlannedDelivery]]
 
 
+class ChannelPacer:
+    """When each target may next be posted to, shared by every outbox in a process.
+
+    Spacing runs from the moment Slack *answered* the previous post to that target (a
+    post is received by Slack before it answers, so the gap Slack sees is never shorter
+    than the one kept here), and it carries over from one batch, sweep and ``Outbox`` to
+    the next. (A 429's ``Retry-After`` is kept in the rows' ``next_attempt_at``.)
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._answered: dict[str, float] = {}
+
+    def ready_at(self, target: str, interval: float) -> float:
+        with self._lock:
+            answered = self._answered.get(target)
+        return answered + interval if answered is not None else 0.0
+
+    def answered(self, target: str, at: float) -> None:
+        with self._lock:
+            self._answered[target] = at
+            if len(self._answered) > 50_000:  # forget targets not posted to for long
+                cutoff = at - 3600.0
+                for key in [k for k, v in self._answered.items() if v < cutoff]:
+                    del self._answered[key]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._answered.clear()
+
+
+PACER = ChannelPacer()
+
+_SENT_UPDATE = (
+    update(Delivery)
+    .where(Delivery.id == bindparam("row_id"))
+    .values(
+        status=DeliveryStatus.SENT,
+        slack_channel=bindparam("channel"),
+        slack_ts=bindparam("ts"),
+        sent_at=bindparam("at"),
+        claimed_until=None,
+        last_error=None,
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
+class _SentRecorder:
+    """Writes "sent" rows in small batched commits, off the posting threads.
+
+    Until its batch commits a row stays ``in_flight`` under its lease; if the process
+    dies first, the next process finds the message by its metadata key in
+    ``conversations.history`` and records it instead of posting again.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], *, size: int, wait: float) -> None:
+        self.sessions = sessions
+        self.size = size
+        self.wait = wait
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="outbox-recorder", daemon=True)
+        self._thread.start()
+
+    def sent(self, row_id: int, channel: str, ts: str | None, at: dt.datetime) -> None:
+        self._queue.put({"row_id": row_id, "channel": channel, "ts": ts, "at": at})
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _loop(self) -> None:
+        pending: list[dict[str, Any]] = []
+        closing = False
+        while not closing:
+            item = self._queue.get()
+            if item is None:
+                closing = True
+            else:
+                pending.append(item)
+                deadline = time.monotonic() + self.wait
+                while len(pending) < self.size:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    try:
+                        more = self._queue.get(timeout=left)
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        closing = True
+                        break
+                    pending.append(more)
+            if pending:
+                self._flush(pending)
+                pending = []
+
+    def _flush(self, rows: list[dict[str, Any]]) -> None:
+        try:
+            with session_scope(self.sessions) as session:
+                session.connection().execute(_SENT_UPDATE, rows)
+        except Exception:
+            # The posts stand; their rows stay in flight and are reconciled from
+            # Slack's history once the lease runs out, never posted again.
+            log.exception("could not record %d sent deliveries; they will be reconciled", len(rows))
+
+
 class Outbox:
     """Delivers claimed rows with a Slack WebClient; one instance per process is fine."""
 
@@ -344,20 +498,30 @@ class Outbox:
         client: WebClient,
         *,
         per_channel_interval: float = 1.0,
-        workers: int = 8,
+        workers: int = 4,
         on_permanent_failure: FailureHook | None = None,
+        pacer: ChannelPacer | None = None,
     ) -> None:
         self.sessions = sessions
         self.client = client
         self.per_channel_interval = per_channel_interval
         self.workers = workers
         self.on_permanent_failure = on_permanent_failure
+        self.pacer = pacer if pacer is not None else PACER
         self._im_channels: dict[str, str] = {}
         self._im_lock = threading.Lock()
         # channel -> (oldest looked at, key -> ts); refreshed per delivery batch
         self._history: dict[str, tuple[dt.datetime, dict[str, str]]] = {}
+        self._history_lock = threading.Lock()
 
     # ---------------------------------------------------------------- public
+
+    def per_target_cap(self) -> int:
+        """Rows one target may take per batch: its posts must fit well inside a lease."""
+        if self.per_channel_interval <= 0:
+            return BATCH
+        fits = int(LEASE.total_seconds() / 2 / self.per_channel_interval)
+        return max(1, min(BATCH, fits))
 
     def run(
         self,
@@ -369,69 +533,101 @@ class Outbox:
         """Claim and deliver until nothing due is left (or ``max_rounds`` batches)."""
         stats = OutboxStats()
         for _ in range(max_rounds):
-            batch = claim(self.sessions, now, partnership_ids=partnership_ids)
+            batch = claim(
+                self.sessions,
+                now,
+                per_target=self.per_target_cap(),
+                partnership_ids=partnership_ids,
+            )
             if not batch:
                 break
             stats.add(self.deliver(batch, now))
         return stats
 
     def deliver(self, batch: Sequence[Claimed], now: dt.datetime) -> OutboxStats:
+        """Post a claimed batch: one lane per target, lanes served by a pool of workers.
+
+        A lane posts its rows in order, each no sooner than ``per_channel_interval``
+        after Slack answered the lane's previous post; a worker only takes a lane whose
+        turn has come, so no worker sleeps on a lane while another one is ready.
+        """
         stats = OutboxStats()
-        self._history = {}
-        lock = threading.Lock()
+        with self._history_lock:
+            self._history = {}
         queues: dict[str, deque[Claimed]] = defaultdict(deque)
         for row in batch:
             queues[row.target].append(row)
-        heap: list[tuple[float, int, str]] = []
-        start = time.monotonic()
-        for seq, target in enumerate(queues):
-            heap.append((start, seq, target))
+        interval = self.per_channel_interval
+        heap: list[tuple[float, int, str]] = [
+            (self.pacer.ready_at(target, interval), seq, target)
+            for seq, target in enumerate(queues)
+        ]
         heapq.heapify(heap)
         counter = [len(heap)]
-        errors: list[BaseException] = []
+        busy = [0]
+        cond = threading.Condition()
+        recorder = _SentRecorder(self.sessions, size=RECORD_BATCH, wait=RECORD_WAIT)
+
+        def next_lane() -> str | None:
+            with cond:
+                while True:
+                    if heap:
+                        wait = heap[0][0] - time.monotonic()
+                        if wait <= 0:
+                            busy[0] += 1
+                            return heapq.heappop(heap)[2]
+                        cond.wait(timeout=wait)
+                    elif busy[0] == 0:
+                        return None
+                    else:
+                        cond.wait()
 
         def worker() -> None:
-            while True:
-                with lock:
-                    if not heap:
-                        return
-                    ready_at, _, target = heapq.heappop(heap)
-                wait = ready_at - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
-                queue = queues[target]
-                row = queue.popleft()
+            while (target := next_lane()) is not None:
+                lane = queues[target]
+                row = lane.popleft()
                 local = OutboxStats()
                 try:
-                    outcome = self._deliver_one(row, now, local)
-                except BaseException as exc:  # keep the other channels going
+                    outcome = self._deliver_one(row, now, local, recorder)
+                except BaseException:  # keep the other channels going
                     log.exception("delivery %s crashed", row.key)
-                    errors.append(exc)
                     outcome = "stop"
                 if outcome == "stop":
-                    self._release(list(queue), now, local)
-                    queue.clear()
-                with lock:
+                    try:
+                        # After a 429 the rest of the channel waits out Retry-After too.
+                        wait = dt.timedelta(seconds=local.retry_after)
+                        later = now + wait if local.retry_after else None
+                        self._release(list(lane), now, local, not_before=later)
+                    except Exception:  # rows stay in flight; their lease runs out
+                        log.exception("could not release the rest of lane %s", target)
+                    lane.clear()
+                with cond:
                     stats.add(local)
-                    if queue:
-                        posted = outcome == "posted"
-                        delay = self.per_channel_interval if posted else 0.0
+                    busy[0] -= 1
+                    if lane:
+                        ready = self.pacer.ready_at(target, interval) if outcome == "posted" else 0
                         counter[0] += 1
-                        heapq.heappush(heap, (time.monotonic() + delay, counter[0], target))
+                        heapq.heappush(heap, (ready, counter[0], target))
+                    cond.notify_all()
 
         threads = [
             threading.Thread(target=worker, name=f"outbox-{i}", daemon=True)
             for i in range(max(1, min(self.workers, len(queues))))
         ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            recorder.close()
         return stats
 
     # ---------------------------------------------------------------- one row
 
-    def _deliver_one(self, row: Claimed, now: dt.datetime, stats: OutboxStats) -> str:
+    def _deliver_one(
+        self, row: Claimed, now: dt.datetime, stats: OutboxStats, recorder: _SentRecorder
+    ) -> str:
         """Returns "posted", "skipped" (nothing sent, go on) or "stop" (leave the channel)."""
         channel = row.slack_channel
         if channel is None:
@@ -475,7 +671,6 @@ class Outbox:
                 delivery.claimed_until = None
                 stats.dropped += 1
                 return "skipped"
-            delivery.slack_channel = channel
         try:
             response = self.client.chat_postMessage(
                 channel=channel,
@@ -485,18 +680,15 @@ class Outbox:
                 unfurl_links=False,
                 unfurl_media=False,
             )
-        except Exception as exc:
+        except SlackApiError as exc:
+            self.pacer.answered(row.target, time.monotonic())
             return self._failed_call(row, exc, now, stats)
+        except Exception as exc:
+            # No answer (timeout, connection lost): Slack may have posted it anyway.
+            return self._unanswered(row, exc, now, stats)
+        self.pacer.answered(row.target, time.monotonic())
         ts = response.get("ts")
-        self._update(
-            row.id,
-            status=DeliveryStatus.SENT,
-            slack_channel=str(response.get("channel") or channel),
-            slack_ts=str(ts) if ts else None,
-            sent_at=now,
-            claimed_until=None,
-            last_error=None,
-        )
+        recorder.sent(row.id, str(response.get("channel") or channel), str(ts) if ts else None, now)
         stats.sent += 1
         stats.sent_keys.append(row.key)
         return "posted"
@@ -530,6 +722,7 @@ class Outbox:
                 last_error="ratelimited",
             )
             stats.rate_limited += 1
+            stats.retry_after = max(stats.retry_after, verdict.retry_after or 30.0)
             return "stop"
         if verdict.outcome == "transient":
             attempts = self._attempts(row.id)
@@ -547,6 +740,29 @@ class Outbox:
             return "stop"
         self._fail(row, verdict.reason, now, stats, notify=True)
         return "skipped"
+
+    def _unanswered(
+        self, row: Claimed, exc: BaseException, now: dt.datetime, stats: OutboxStats
+    ) -> str:
+        """A post that got no answer stays in flight, to be looked for before a resend.
+
+        It backs off like a transient failure, but the next claim takes it as a row left
+        in flight and searches ``conversations.history`` for its key first, so a post
+        that reached Slack while the answer was lost is recorded, not posted twice.
+        """
+        reason = classify(exc).reason
+        attempts = self._attempts(row.id)
+        if attempts >= MAX_ATTEMPTS:
+            self._fail(row, f"gave up after {attempts} attempts: {reason}", now, stats)
+            return "stop"
+        self._update(
+            row.id,
+            claimed_until=now + backoff(attempts),
+            attempts_delta=1 if row.reconcile else 0,
+            last_error=reason[:500],
+        )
+        stats.retried += 1
+        return "stop"
 
     def _fail(
         self,
@@ -573,17 +789,35 @@ class Outbox:
         stats.failures.append((row.key, reason))
         log.warning("delivery %s failed for good: %s", row.key, reason)
 
-    def _release(self, rows: Sequence[Claimed], now: dt.datetime, stats: OutboxStats) -> None:
-        """Give back rows not tried this sweep, without counting an attempt."""
-        for row in rows:
-            if row.reconcile:
-                self._update(row.id, claimed_until=now)  # look for it again next sweep
-            else:
-                self._update(
-                    row.id,
-                    status=DeliveryStatus.PENDING,
-                    claimed_until=None,
-                    attempts_delta=-1,
+    def _release(
+        self,
+        rows: Sequence[Claimed],
+        now: dt.datetime,
+        stats: OutboxStats,
+        *,
+        not_before: dt.datetime | None = None,
+    ) -> None:
+        """Give back rows not tried this sweep, without counting an attempt, in one commit."""
+        if not rows:
+            return
+        with session_scope(self.sessions) as session:
+            for row in rows:
+                if row.reconcile:
+                    # Look for it again next sweep (after Retry-After, if one was asked).
+                    values: dict[str, Any] = {"claimed_until": max(now, not_before or now)}
+                else:
+                    values = {
+                        "status": DeliveryStatus.PENDING,
+                        "claimed_until": None,
+                        "attempts": Delivery.attempts - 1,
+                    }
+                    if not_before is not None:
+                        values["next_attempt_at"] = not_before
+                session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == row.id)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
                 )
 
     # ---------------------------------------------------------------- Slack helpers

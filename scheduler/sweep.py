@@ -6,8 +6,11 @@ keyed, claimed rows are locked (PostgreSQL) or compare-and-set (SQLite).
 
 Calendar-driven sources (reminders, digest) only change what they propose when a
 partnership's local clock passes one of its send times or when the plan changes, so a
-sweep that sees neither skips them (a cheap fingerprint of the plan tables is kept per
-database in this process). Other sources (referral escalations) run every sweep.
+sweep that sees neither skips them. The fingerprint of the plan tables and the instant
+of the last full plan are kept in the database (``sweep_gate``, written in the same
+transaction as the rows that plan inserted), so a fresh ``csp-bot sweep`` process skips
+too. Other sources (referral escalations) run every sweep, asked only about the
+partnerships that have a referral waiting for acknowledgement.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ import datetime as dt
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.context import AppContext
@@ -45,7 +50,9 @@ from store.models import (
     ObjectiveOwner,
     Partnership,
     ProgressEntry,
+    Referral,
     ScheduleItem,
+    SweepGate,
 )
 
 log = logging.getLogger(__name__)
@@ -183,11 +190,46 @@ def plan_fingerprint(session: Session) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+GATE_NAME = "calendar"
+
+
+def _stored_gate(session: Session) -> tuple[str, dt.datetime] | bool | None:
+    """The gate kept in the database; False when its table is not there (yet)."""
+    try:
+        with session.begin_nested():
+            row = session.get(SweepGate, GATE_NAME)
+    except DBAPIError:
+        return False
+    return None if row is None else (row.fingerprint, row.planned_at)
+
+
+def _store_gate(session: Session, fingerprint: str, now: dt.datetime) -> bool:
+    """Record a full plan in the same transaction as the rows it inserted."""
+    try:
+        with session.begin_nested():
+            row = session.get(SweepGate, GATE_NAME, with_for_update=_on_pg(session))
+            if row is None:
+                session.add(SweepGate(name=GATE_NAME, fingerprint=fingerprint, planned_at=now))
+            else:
+                row.fingerprint = fingerprint
+                row.planned_at = now
+            session.flush()
+    except DBAPIError:
+        return False
+    return True
+
+
+def _on_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _calendar_needed(
-    gate_key: str, fingerprint: str, partnerships: list[Partnership], now: dt.datetime, digest: str
+    last: tuple[str, dt.datetime] | None,
+    fingerprint: str,
+    partnerships: list[Partnership],
+    now: dt.datetime,
+    digest: str,
 ) -> bool:
-    with _GATE_LOCK:
-        last = _GATE.get(gate_key)
     if last is None or last[0] != fingerprint or now < last[1]:
         return True
     for p in partnerships:
@@ -214,6 +256,34 @@ def _default_client(ctx: AppContext) -> WebClient:
     )
 
 
+def _open_referral_partnerships(session: Session) -> set[int]:
+    """Partnerships with a referral still waiting for acknowledgement.
+
+    Escalations are only ever proposed for such referrals (see
+    ``bot.referrals.escalation_source``), so the source is not asked about the others:
+    one query for every partnership instead of one per partnership per sweep.
+    """
+    return set(
+        session.scalars(
+            select(Referral.partnership_id)
+            .where(
+                Referral.acknowledged_at.is_(None),
+                Referral.closed_at.is_(None),
+                Referral.purged_at.is_(None),
+            )
+            .distinct()
+        )
+    )
+
+
+# Sources that only ever propose something for a few partnerships, with a single query
+# naming those partnerships (a pre-filter may only leave out partnerships for which the
+# source would certainly propose nothing).
+PREFILTERS: dict[str, Callable[[Session], set[int]]] = {
+    "bot.referrals:escalation_source": _open_referral_partnerships,
+}
+
+
 def _plan(
     session: Session,
     partnership: Partnership,
@@ -221,10 +291,13 @@ def _plan(
     sources: list[tuple[str, DeliverySource]],
     with_calendar: bool,
     report: SweepReport,
+    only: dict[str, set[int]] | None = None,
 ) -> list[PlannedDelivery]:
     planned: list[PlannedDelivery] = []
     for name, source in sources:
         if is_calendar_driven(source) and not with_calendar:
+            continue
+        if only is not None and name in only and partnership.id not in only[name]:
             continue
         try:
             with session.begin_nested():
@@ -233,6 +306,23 @@ def _plan(
             log.exception("delivery source %s failed for partnership %s", name, partnership.id)
             report.source_errors.append(f"source {name} failed: {type(exc).__name__}: {exc}")
     return planned
+
+
+def _prefilter(
+    session: Session, sources: list[tuple[str, DeliverySource]], report: SweepReport
+) -> dict[str, set[int]]:
+    only: dict[str, set[int]] = {}
+    for name, _source in sources:
+        prefilter = PREFILTERS.get(name)
+        if prefilter is None:
+            continue
+        try:
+            with session.begin_nested():
+                only[name] = prefilter(session)
+        except Exception as exc:  # fall back to asking the source for every partnership
+            log.exception("pre-filter for source %s failed", name)
+            report.source_errors.append(f"pre-filter {name} failed: {type(exc).__name__}: {exc}")
+    return only
 
 
 def run_sweep(
@@ -264,12 +354,19 @@ def run_sweep(
         partnerships = list(session.scalars(select(Partnership).order_by(Partnership.id)))
         report.partnerships = len(partnerships)
         fingerprint = plan_fingerprint(session)
+        stored = _stored_gate(session)
+        if stored is False:  # no gate table: fall back to what this process planned
+            with _GATE_LOCK:
+                last = _GATE.get(gate_key)
+        else:
+            last = stored if isinstance(stored, tuple) else None
         with_calendar = dry_run or _calendar_needed(
-            gate_key, fingerprint, partnerships, now, digest_default
+            last, fingerprint, partnerships, now, digest_default
         )
         report.calendar_planned = with_calendar
+        only = _prefilter(session, sources, report)
         for partnership in partnerships:
-            planned = _plan(session, partnership, now, sources, with_calendar, report)
+            planned = _plan(session, partnership, now, sources, with_calendar, report, only)
             report.planned += len(planned)
             if dry_run:
                 _dry(session, partnership, planned, now, report)
@@ -284,6 +381,8 @@ def run_sweep(
             _dry_pending(session, now, report)
             session.rollback()
             return report
+        if with_calendar and not report.source_errors and stored is not False:
+            _store_gate(session, fingerprint, now)
     if with_calendar and not report.source_errors:
         with _GATE_LOCK:
             _GATE[gate_key] = (fingerprint, now)

@@ -339,3 +339,18 @@ class AuditRecord(Base):
     # Unique: two records can never chain onto the same predecessor (no forks).
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class SweepGate(Base):
+    """What the last full calendar plan saw, so any process may skip an unneeded one.
+
+    ``fingerprint`` digests the plan tables the calendar-driven sources read;
+    ``planned_at`` is the sweep instant of that plan. A sweep may skip calendar
+    planning only while the fingerprint is unchanged and no send time has passed since.
+    """
+
+    __tablename__ = "sweep_gate"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    planned_at: Mapped[dt.datetime]

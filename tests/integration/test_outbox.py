@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from typing import Any
 
 import pytest
 from slack_sdk import WebClient
@@ -13,7 +14,7 @@ from bot.clock import FixedClock
 from bot.context import AppContext
 from bot.deliveries import METADATA_EVENT_TYPE, PlannedDelivery
 from bot.plan import ensure_partnership
-from scheduler.outbox import Outbox, insert_planned
+from scheduler.outbox import Outbox, OutboxStats, claim, insert_planned
 from scheduler.sweep import reset_gate, run_sweep
 from store.db import session_scope
 from store.models import (
@@ -290,3 +291,179 @@ def test_channels_are_served_concurrently_within_the_rate_limit(
             )
             == 50
         )
+
+
+def test_pacing_carries_over_between_batches_and_runs(
+    ctx: AppContext, fake_slack: FakeSlack
+) -> None:
+    """Per-channel spacing runs from Slack's answer and survives batch boundaries."""
+    now = ctx.clock.now()
+    fake_slack.per_channel_interval = 0.2
+    with session_scope(ctx.sessions) as session:
+        p = ensure_partnership(session, ctx.settings, now=now)
+        pid = p.id
+        insert_planned(
+            session,
+            pid,
+            [
+                PlannedDelivery(
+                    key=f"test:pace:{c}:{i}",
+                    kind="delivery_failed",
+                    target=f"C{c:03d}",
+                    occurrence=now,
+                    payload={"reason": "x", "failed_target": "C1"},
+                )
+                for i in range(3)
+                for c in range(4)
+            ],
+            now,
+        )
+    outbox = Outbox(ctx.sessions, client_for(fake_slack), per_channel_interval=0.21)
+    # One row per channel per batch: every batch starts on channels just posted to.
+    stats = OutboxStats()
+    for _ in range(3):
+        batch = claim(ctx.sessions, now, per_target=1)
+        assert len(batch) == 4 and len({row.target for row in batch}) == 4
+        stats.add(outbox.deliver(batch, now))
+    assert stats.sent == 12 and stats.rate_limited == 0
+    assert set(posted_keys(fake_slack).values()) == {1}
+
+
+def test_claim_caps_rows_per_target_and_marks_them_in_one_go(
+    ctx: AppContext, fake_slack: FakeSlack
+) -> None:
+    now = ctx.clock.now()
+    with session_scope(ctx.sessions) as session:
+        p = ensure_partnership(session, ctx.settings, now=now)
+        insert_planned(
+            session,
+            p.id,
+            [
+                PlannedDelivery(
+                    key=f"test:cap:{target}:{i}",
+                    kind="delivery_failed",
+                    target=target,
+                    occurrence=now,
+                    payload={"reason": "x", "failed_target": "C1"},
+                )
+                for target in ("CBUSY", "CQUIET")
+                for i in range(5 if target == "CBUSY" else 1)
+            ],
+            now,
+        )
+    first = claim(ctx.sessions, now, per_target=2)
+    assert Counter(row.target for row in first) == {"CBUSY": 2, "CQUIET": 1}
+    assert not any(row.reconcile for row in first)
+    second = claim(ctx.sessions, now, per_target=2)
+    assert Counter(row.target for row in second) == {"CBUSY": 2}
+    assert not {row.id for row in first} & {row.id for row in second}
+    with session_scope(ctx.sessions) as session:
+        statuses = Counter(session.scalars(select(Delivery.status)))
+        attempts = set(
+            session.scalars(
+                select(Delivery.attempts).where(Delivery.status == DeliveryStatus.IN_FLIGHT)
+            )
+        )
+    assert statuses == {DeliveryStatus.IN_FLIGHT: 5, DeliveryStatus.PENDING: 1}
+    assert attempts == {1}
+
+
+class _AnswerLost(WebClient):
+    """Slack posts the message but the answer never arrives (a timeout, once)."""
+
+    lost = 1
+
+    def chat_postMessage(self, **kwargs: Any) -> Any:
+        response = super().chat_postMessage(**kwargs)
+        if self.lost:
+            self.lost -= 1
+            raise TimeoutError("The read operation timed out")
+        return response
+
+
+def test_post_without_answer_is_reconciled_not_reposted(
+    ctx: AppContext, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    now = clock.now()
+    with session_scope(ctx.sessions) as session:
+        p = ensure_partnership(session, ctx.settings, now=now)
+        insert_planned(
+            session,
+            p.id,
+            [
+                PlannedDelivery(
+                    key="test:lost:1",
+                    kind="delivery_failed",
+                    target="C0PARTNER",
+                    occurrence=now,
+                    payload={"reason": "x", "failed_target": "C1"},
+                )
+            ],
+            now,
+        )
+    client = _AnswerLost(token="xoxb-test", base_url=fake_slack.base_url, retry_handlers=[])
+    outbox = Outbox(ctx.sessions, client, per_channel_interval=0)
+    first = outbox.run(now)
+    assert first.sent == 0 and first.retried == 1
+    with session_scope(ctx.sessions) as session:
+        row = session.scalars(select(Delivery)).one()
+        assert row.status == DeliveryStatus.IN_FLIGHT  # unknown outcome: look before resending
+        assert row.claimed_until == now + dt.timedelta(seconds=30)
+    assert outbox.run(now + dt.timedelta(seconds=10)).reconciled == 0  # still backing off
+    later = outbox.run(now + dt.timedelta(seconds=31))
+    assert later.reconciled == 1 and later.sent == 0
+    assert posted_keys(fake_slack) == {"test:lost:1": 1}
+    with session_scope(ctx.sessions) as session:
+        assert session.scalars(select(Delivery.status)).one() == DeliveryStatus.SENT
+
+
+def test_fresh_process_skips_calendar_planning_until_something_changes(
+    ctx: AppContext, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    """The plan gate lives in the database, so a cron-driven sweep can skip too."""
+    from store.models import Base
+
+    Base.metadata.create_all(ctx.engine)  # sweep_gate, until the migration has it
+    add_due_objectives(ctx, 2, due=dt.date(2027, 3, 1), owners=["U1"])
+    client = client_for(fake_slack)
+    assert run_sweep(ctx, client=client, per_channel_interval=0).calendar_planned
+    for minutes in (1, 2):
+        reset_gate()  # a new process knows nothing
+        report = run_sweep(ctx, now=clock.now() + dt.timedelta(minutes=minutes), client=client)
+        assert not report.calendar_planned
+    # A plan change is seen by the next process.
+    with session_scope(ctx.sessions) as session:
+        p = ensure_partnership(session, ctx.settings, now=clock.now())
+        o = Objective(
+            partnership_id=p.id,
+            plan_year=p.plan_year,
+            position=2000,
+            title="Added later",
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        o.schedule.append(
+            ScheduleItem(
+                position=0,
+                kind=ScheduleKind.DEADLINE,
+                due_on=dt.date(2026, 11, 26),
+                source_text="x",
+            )
+        )
+        o.owners.append(ObjectiveOwner(label="<@U2>", slack_user_id="U2"))
+        session.add(o)
+    reset_gate()
+    report = run_sweep(ctx, now=clock.now() + dt.timedelta(minutes=3), client=client)
+    assert report.calendar_planned and report.outbox.sent >= 1
+    reset_gate()
+    assert not run_sweep(
+        ctx, now=clock.now() + dt.timedelta(minutes=4), client=client
+    ).calendar_planned
+    # Passing a send time (09:00 tomorrow) plans again.
+    reset_gate()
+    tomorrow = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
+    assert run_sweep(ctx, now=tomorrow, client=client).calendar_planned
+    reset_gate()
+    assert not run_sweep(
+        ctx, now=tomorrow + dt.timedelta(minutes=1), client=client
+    ).calendar_planned

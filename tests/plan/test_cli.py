@@ -50,7 +50,7 @@ def test_import_show_export_round_trip(tmp_path: Path) -> None:
     assert (
         run(tmp_path, "plan", "export", "--format", "csv", "--output", str(csv_out)).returncode == 0
     )
-    assert csv_out.read_text(encoding="utf-8").startswith("Objective")
+    assert csv_out.read_text(encoding="utf-8").splitlines()[1].startswith("Objective,")
     xlsx_out = tmp_path / "plan.xlsx"
     assert run(tmp_path, "plan", "export", "--format", "xlsx", "-o", str(xlsx_out)).returncode == 0
     assert xlsx_out.read_bytes()[:2] == b"PK"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.plan import Actor, list_objectives, log_progress, objective_choices
-from bot.planfile import PlanFileError
+from bot.planfile import PlanFileError, read_plan
 from bot.planio import export_plan, import_plan_bytes, load_seed_if_empty, rollover
 from bot.settings import Settings
 from store.models import (
@@ -230,3 +230,23 @@ def test_done_closes_the_nearest_deadline(session: Session, plan_settings: Setti
     assert len(entries) == 1 and entries[0].done
     closed = session.scalars(select(ScheduleItem).where(ScheduleItem.done_at.is_not(None))).all()
     assert len(closed) == 1
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("csv", "plan.csv"), ("xlsx", "plan.xlsx")])
+def test_csv_and_xlsx_exports_carry_the_plan_and_import_back(
+    session: Session, partnership: Partnership, fmt: str, name: str
+) -> None:
+    _import_seed(session, partnership)
+    (pid, _), *_ = objective_choices(session, partnership)
+    log_progress(session, partnership, ADMIN, pid, rag=Rag.AMBER, done=False, note="Draft", now=NOW)
+    data = export_plan(session, partnership, fmt)  # type: ignore[arg-type]
+    parsed = read_plan(data, name)
+    assert [r.title for r in parsed.rows][:2] == ["Strategic Assessment", "Partnership Plan"]
+    assert len(parsed.rows) == 13
+    assert parsed.rows[0].timescale == "April 2016"
+    assert "(amber): Draft" in parsed.rows[0].progress
+    dhr = next(r for r in parsed.rows if r.title == "Domestic Homicide Reviews")
+    assert dhr.action.endswith("recommendations for future practice.")
+    # Importing it back over the same plan changes nothing but the progress note.
+    report = import_plan_bytes(session, partnership, data, name, now=NOW)
+    assert report.created == [] and len(report.unchanged) + len(report.updated) == 13

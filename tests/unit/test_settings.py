@@ -63,3 +63,33 @@ def test_id_lists_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CSP_SAFEGUARDING_LEADS", "U3")
     s = load_settings()
     assert s.admins == ["U1", "U2"] and s.safeguarding_leads == ["U3"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CSP_DIGEST_AT", "funday"),
+        ("CSP_DIGEST_AT", "mon 25:00"),
+        ("CSP_PARTNERSHIP_CHANNEL", "#general"),
+        ("CSP_SAFEGUARDING_CHANNEL", "safeguarding"),
+        ("CSP_ADMINS", "bob"),
+        ("CSP_SAFEGUARDING_LEADS", "U1,@carol"),
+        ("SLACK_BOT_TOKEN", "xapp-1-swapped"),
+        ("SLACK_APP_TOKEN", "xoxb-swapped"),
+    ],
+)
+def test_more_bad_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(**{name: value})
+    message = str(info.value)
+    assert message.startswith(name) and "\n" not in message
+    assert "swapped" not in message  # tokens are never echoed
+
+
+def test_good_channel_and_digest_values() -> None:
+    s = load_settings(
+        CSP_PARTNERSHIP_CHANNEL="C0PARTNER",
+        CSP_SAFEGUARDING_CHANNEL="G0SAFE",
+        CSP_DIGEST_AT="Fri 16:30",
+    )
+    assert s.partnership_channel == "C0PARTNER" and s.digest_cron == "fri 16:30"

@@ -55,6 +55,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_partnership_name")),
     )
     op.create_table(
+        "sweep_gate",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("planned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_sweep_gate")),
+    )
+    op.create_table(
         "member",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("partnership_id", sa.Integer(), nullable=False),
@@ -341,6 +348,7 @@ def downgrade() -> None:
 
     op.drop_table("objective")
     op.drop_table("member")
+    op.drop_table("sweep_gate")
     op.drop_table("partnership")
     with op.batch_alter_table("audit_record", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_record_partnership_id"))
