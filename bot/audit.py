@@ -165,4 +165,5 @@ def verify_chain(session: Session) -> VerifyResult:
                 False, count, row.id, f"Audit record {row.id} was changed after it was written."
             )
         prev = row.hash
-    return VerifyResult(True, count, None, f"The audit chain is intact ({count} records).")
+    noun = "record" if count == 1 else "records"
+    return VerifyResult(True, count, None, f"The audit chain is intact ({count} {noun}).")

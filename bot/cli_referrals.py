@@ -7,7 +7,7 @@ import getpass
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 from sqlalchemy import select
@@ -62,10 +62,22 @@ def _parse_now(value: str | None) -> dt.datetime:
     return when.astimezone(dt.UTC)
 
 
+KEY_GUIDANCE: Final = "\n".join(
+    [
+        "That is a new key for safeguarding referrals; it is shown once and stored nowhere.",
+        "- Store it in your secret store or environment file, and set it as CSP_ENCRYPTION_KEY.",
+        "- Back it up somewhere safe: losing it makes every stored referral unreadable.",
+        "- When rotating, put the new key first and the old ones after it, comma-separated",
+        "  (CSP_ENCRYPTION_KEY=new,old), run `csp-bot keys rotate`, then drop the old ones.",
+    ]
+)
+
+
 @keys_app.command("generate")
 def keys_generate() -> None:
     """Print a new key. Put it first in CSP_ENCRYPTION_KEY, then run `csp-bot keys rotate`."""
-    typer.echo(crypto.generate_key())
+    typer.echo(crypto.generate_key())  # alone on stdout, so KEY=$(csp-bot keys generate) works
+    typer.echo(KEY_GUIDANCE, err=True)
 
 
 @keys_app.command("rotate")
@@ -141,13 +153,23 @@ def referrals_purge(
 def referrals_export(
     reference: Annotated[str, typer.Argument(help="The referral reference, e.g. SG-2026-0007.")],
     as_user: Annotated[
-        str, typer.Option("--as", help="Slack user ID of the lead or admin asking.")
-    ],
+        str | None,
+        typer.Option(
+            "--as",
+            help="Slack user ID of the lead or admin asking (exports are audited against it).",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option(help="Write the JSON here (created readable by you only).")
     ] = None,
 ) -> None:
     """Write one referral's full record (subject access request or handover); audited."""
+    if as_user is None or not as_user.strip():
+        fail(
+            "say who is asking with --as and a safeguarding lead's or admin's Slack user ID "
+            f"(e.g. `csp-bot referrals export {reference} --as U0123ABCD`): every export is "
+            "checked against that person's role and recorded in the audit trail under it."
+        )
     with cli_context() as ctx:
         try:
             with session_scope(ctx.sessions) as session:

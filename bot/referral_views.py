@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,7 @@ from bot.referrals import (
     STATUS_LABELS,
     TEXT_FIELDS,
     URGENCY_LABELS,
+    AlertRoute,
     Category,
     Consent,
     ReferOn,
@@ -180,6 +182,20 @@ def build_referral_form_view() -> View:
 # --------------------------------------------------------------------------- receipts
 
 
+class AlertOutcome(StrEnum):
+    """What happened to a new referral's alert, as the referrer's receipt tells it."""
+
+    CHANNEL = "channel"  # posted in the safeguarding channel
+    DIRECT = "direct"  # sent to the safeguarding leads by DM
+    RETRYING = "retrying"  # not through yet; the outbox keeps trying
+    NOBODY = "nobody"  # there is no safeguarding lead to alert
+
+
+def esc(text: str) -> str:
+    """``text`` made safe inside mrkdwn: Slack's three control characters escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _prompt_blocks(prompts: Sequence[str]) -> list[Block]:
     if not prompts:
         return []
@@ -190,22 +206,70 @@ def _prompt_blocks(prompts: Sequence[str]) -> list[Block]:
     return blocks
 
 
-def receipt_text(reference: str) -> str:
+def _no_leads_sentence(reference: str, admins_told: bool) -> str:
+    tail = (
+        "The admins have been told that nobody is a safeguarding lead."
+        if admins_told
+        else "Ask an admin to make someone a safeguarding lead in Slack."
+    )
     return (
-        f"Your safeguarding referral {reference} has been received and the safeguarding "
-        f"leads have been alerted. {DANGER_LINE}"
+        f"Your safeguarding referral {reference} has been stored, but nobody is set up as "
+        "a safeguarding lead in Slack, so no one has been alerted. Contact your "
+        f"safeguarding lead by phone now and give them the reference. {tail}"
     )
 
 
-def build_receipt_blocks(reference: str, prompts: Sequence[str]) -> list[Block]:
-    """The referrer's DM: the reference, the statutory prompts, what happens next."""
+def receipt_sentence(reference: str, outcome: AlertOutcome, *, admins_told: bool = True) -> str:
+    """One true sentence on what happened to the referral and its alert."""
+    if outcome == AlertOutcome.CHANNEL:
+        return (
+            f"Your safeguarding referral {reference} has been received and the safeguarding "
+            "leads have been alerted in the safeguarding channel."
+        )
+    if outcome == AlertOutcome.DIRECT:
+        return (
+            f"Your safeguarding referral {reference} has been received and the safeguarding "
+            "leads have been alerted by direct message."
+        )
+    if outcome == AlertOutcome.RETRYING:
+        return (
+            f"Your safeguarding referral {reference} has been received and stored, but the "
+            "alert to the safeguarding leads has not gone through yet; it is being retried "
+            "automatically. If it is urgent, phone your safeguarding lead now."
+        )
+    return _no_leads_sentence(reference, admins_told)
+
+
+def receipt_text(
+    reference: str,
+    outcome: AlertOutcome = AlertOutcome.CHANNEL,
+    *,
+    admins_told: bool = True,
+) -> str:
+    return f"{receipt_sentence(reference, outcome, admins_told=admins_told)} {DANGER_LINE}"
+
+
+def build_receipt_blocks(
+    reference: str,
+    prompts: Sequence[str],
+    outcome: AlertOutcome = AlertOutcome.CHANNEL,
+    *,
+    admins_told: bool = True,
+) -> list[Block]:
+    """The referrer's DM: the reference, what happened to the alert, the prompts, what next."""
+    icon = (
+        ":warning:"
+        if outcome in (AlertOutcome.RETRYING, AlertOutcome.NOBODY)
+        else (":white_check_mark:")
+    )
+    sentence = esc(receipt_sentence(reference, outcome, admins_told=admins_told))
+    sentence = sentence.replace(reference, f"*{reference}*", 1)
+    return _receipt_blocks(f"{icon} {sentence}", prompts)
+
+
+def _receipt_blocks(first: str, prompts: Sequence[str]) -> list[Block]:
     return [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f":white_check_mark: Your safeguarding referral *{reference}* has been "
-                "received and the safeguarding leads have been alerted."
-            )
-        ),
+        SectionBlock(text=MarkdownTextObject(text=first)),
         SectionBlock(text=MarkdownTextObject(text=f"*{DANGER_LINE}*")),
         *_prompt_blocks(prompts),
         ContextBlock(
@@ -220,15 +284,48 @@ def build_receipt_blocks(reference: str, prompts: Sequence[str]) -> list[Block]:
     ]
 
 
-def build_confirmation_view(reference: str, prompts: Sequence[str]) -> View:
-    """What the modal turns into once the referral is stored."""
+def build_confirmation_view(
+    reference: str,
+    prompts: Sequence[str],
+    route: AlertRoute = AlertRoute.CHANNEL,
+    *,
+    admins_told: bool = True,
+) -> View:
+    """What the modal turns into once the referral is stored (before the alert is sent)."""
+    if route == AlertRoute.NOBODY:
+        first = f":warning: {esc(_no_leads_sentence(reference, admins_told))}"
+        first = first.replace(reference, f"*{reference}*", 1)
+    else:
+        where = (
+            "in the safeguarding channel" if route == AlertRoute.CHANNEL else "by direct message"
+        )
+        first = (
+            f":white_check_mark: Your safeguarding referral *{reference}* has been stored "
+            f"and the safeguarding leads are being alerted {where} now. A direct message "
+            "to you will confirm it has gone."
+        )
     return View(
         type="modal",
         callback_id=str(Ids.REFERRAL_DONE_MODAL),
         title=PlainTextObject(text="Referral sent"),
         close=PlainTextObject(text="Done"),
-        blocks=build_receipt_blocks(reference, prompts),
+        blocks=_receipt_blocks(first, prompts),
     )
+
+
+def no_leads_text(s: ReferralSummary) -> str:
+    """To each admin when a referral arrives and nobody is a safeguarding lead."""
+    return (
+        f"Safeguarding referral {s.reference} ({label(s.category, CATEGORY_LABELS)}, "
+        f"{label(s.urgency, URGENCY_LABELS)}) was raised {_when(s.created_at, s.zone)}, but "
+        "nobody is a safeguarding lead, so no one has been alerted and no one can read it. "
+        "Make a lead now with `/csp role @user lead` (or set CSP_SAFEGUARDING_LEADS); "
+        "they will be sent the alert. The referrer was told to phone their safeguarding lead."
+    )
+
+
+def build_no_leads_blocks(s: ReferralSummary) -> list[Block]:
+    return [SectionBlock(text=MarkdownTextObject(text=f":warning: {esc(no_leads_text(s))}"))]
 
 
 _EVENTS: Final = {
@@ -343,7 +440,7 @@ def build_escalation_blocks(reference: str, category: str, urgency: str, step: i
                 text=f":warning: *{reference}* ({label(category, CATEGORY_LABELS)}, "
                 f"{label(urgency, URGENCY_LABELS)}) has not been acknowledged yet "
                 f"(reminder {step}).\nA safeguarding lead should acknowledge it or assign "
-                "it to a lead now; the alert is in the safeguarding channel."
+                "it to a lead now: use the buttons below or `/csp referrals`."
             )
         ),
         ActionsBlock(

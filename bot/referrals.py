@@ -14,9 +14,10 @@ Functions flush, never commit; the caller's session scope commits.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -33,6 +34,7 @@ from bot.deliveries import OutboundMessage, PlannedDelivery, register_renderer
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.ids import Ids
 from bot.plan import Actor
+from bot.settings import Settings
 from bot.workdays import WorkingCalendar, default_calendar
 from store.models import (
     Delivery,
@@ -44,10 +46,30 @@ from store.models import (
     Role,
 )
 
+log = logging.getLogger(__name__)
+
 PROMPTS_FILE: Final = Path(__file__).parent / "data" / "statutory-prompts.toml"
 DEFAULT_RETENTION_YEARS: Final = 6
 ALERT_KIND: Final = "referral_alert"
 ESCALATION_KIND: Final = "referral_escalation"
+# The alert sent to each safeguarding lead by DM when there is no usable channel.
+ALERT_DM_KIND: Final = "referral_alert_dm"
+# Told to each admin when a referral arrives and nobody is a safeguarding lead.
+NO_LEADS_KIND: Final = "referral_no_leads"
+# Slack errors after which the safeguarding channel will not take the alert.
+CHANNEL_UNUSABLE_ERRORS: Final = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "channel_is_archived",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "no_permission",
+        "missing_scope",
+        "access_denied",
+    }
+)
 # How long the inline alert post may take before the outbox retries it.
 ALERT_GRACE: Final = dt.timedelta(minutes=2)
 SYSTEM_ACTOR: Final = "system"
@@ -95,6 +117,14 @@ class ReferOn(StrEnum):
     MARAC = "marac"
     CHANNEL = "channel"
     OTHER = "other"
+
+
+class AlertRoute(StrEnum):
+    """Where a new referral's alert goes."""
+
+    CHANNEL = "channel"  # the safeguarding channel
+    DIRECT = "direct"  # each safeguarding lead by DM (no channel, or it refused the post)
+    NOBODY = "nobody"  # there are no safeguarding leads: the admins are told instead
 
 
 class Status(StrEnum):
@@ -373,12 +403,24 @@ class ReferralSummary:
 
 
 @dataclass(frozen=True)
+class AlertDelivery:
+    """One queued alert: its outbox key and whom (or which channel) it goes to."""
+
+    key: str
+    target: str
+
+
+@dataclass(frozen=True)
 class ReferralCreated:
     summary: ReferralSummary
     created: bool  # False when the submission had already been stored
     prompts: tuple[str, ...]
     referrer_slack_id: str
     alert_delivery_key: str | None
+    route: AlertRoute = AlertRoute.CHANNEL
+    # Everything queued for this referral: the channel alert, the leads' DMs, or the
+    # admins' "nobody is a lead" notices (see ``route``).
+    alerts: tuple[AlertDelivery, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -488,6 +530,13 @@ def require_lead(
         now=now,
     )
     who = "a safeguarding lead or an admin" if admins_too else "a safeguarding lead"
+    if action == "list":
+        raise NotALead(
+            "You are not a safeguarding lead, so you cannot list referrals: only "
+            "safeguarding leads can see them. To raise a safeguarding concern, use "
+            "`/csp refer`. If you should be a lead, ask an admin to run "
+            "`/csp role @you lead` (with your name for @you). This attempt has been recorded."
+        )
     raise NotALead(
         f"You are not {who}, so you cannot {_VERBS.get(action, action)}. "
         "If you need to know about a referral, ask a safeguarding lead. "
@@ -550,6 +599,179 @@ def _next_reference(session: Session, partnership: Partnership, year: int) -> st
     return f"{prefix}{highest + 1:04d}"
 
 
+def safeguarding_lead_ids(
+    session: Session, partnership: Partnership, extra: Iterable[str] = ()
+) -> list[str]:
+    """Everyone who should hear of a new referral: members with the lead role, then ``extra``
+    (``CSP_SAFEGUARDING_LEADS``, which also names admins who are leads)."""
+    found = list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(Member.partnership_id == partnership.id, Member.role == Role.LEAD.value)
+            .order_by(Member.id)
+        )
+    )
+    for user in extra:
+        if user and user not in found:
+            found.append(user)
+    return found
+
+
+def _admin_ids(session: Session, partnership: Partnership, extra: Iterable[str] = ()) -> list[str]:
+    found = list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(Member.partnership_id == partnership.id, Member.role == Role.ADMIN.value)
+            .order_by(Member.id)
+        )
+    )
+    for user in extra:
+        if user and user not in found:
+            found.append(user)
+    return found
+
+
+def _alert_payload(ref: Referral) -> dict[str, Any]:
+    return {
+        "reference": ref.reference,
+        "category": ref.category,
+        "urgency": ref.urgency,
+        "group": ref.subject_group,
+    }
+
+
+def _queue(
+    session: Session,
+    partnership: Partnership,
+    ref: Referral,
+    *,
+    key: str,
+    kind: str,
+    target: str,
+    now: dt.datetime,
+) -> AlertDelivery:
+    """Queue one alert row, unless its key is already queued (each key goes out once).
+
+    The handler posts it straight away and settles the row; the outbox picks the row
+    up after :data:`ALERT_GRACE` if that did not happen.
+    """
+    if session.scalar(select(Delivery.id).where(Delivery.key == key)) is None:
+        session.add(
+            Delivery(
+                partnership_id=partnership.id,
+                key=key,
+                kind=kind,
+                target=target,
+                occurrence=now,
+                referral_id=ref.id,
+                status=DeliveryStatus.PENDING,
+                attempts=0,
+                next_attempt_at=now + ALERT_GRACE,
+                payload=_alert_payload(ref),
+                created_at=now,
+            )
+        )
+    return AlertDelivery(key=key, target=target)
+
+
+def _queue_direct(
+    session: Session,
+    partnership: Partnership,
+    ref: Referral,
+    *,
+    leads: Sequence[str],
+    admins: Sequence[str],
+    now: dt.datetime,
+) -> tuple[AlertRoute, tuple[AlertDelivery, ...]]:
+    """DM every lead; if there are none, tell every admin that nobody was alerted."""
+    if leads:
+        queued = tuple(
+            _queue(
+                session,
+                partnership,
+                ref,
+                key=f"refalertdm:{ref.id}:{lead}",
+                kind=ALERT_DM_KIND,
+                target=lead,
+                now=now,
+            )
+            for lead in leads
+        )
+        return AlertRoute.DIRECT, queued
+    log.warning("referral %s has no safeguarding lead to alert; admins told", ref.reference)
+    queued = tuple(
+        _queue(
+            session,
+            partnership,
+            ref,
+            key=f"refnolead:{ref.id}:{admin}",
+            kind=NO_LEADS_KIND,
+            target=admin,
+            now=now,
+        )
+        for admin in admins
+    )
+    return AlertRoute.NOBODY, queued
+
+
+def _existing_submission(
+    session: Session, partnership: Partnership, actor: Actor, submission_key: str
+) -> tuple[Referral | None, str]:
+    """The referral this submission already made (a retry), and the key to store it under.
+
+    A key already used by *another* person (or partnership) is never theirs to see:
+    the submission is stored as a new referral under a key of its own.
+    """
+    key = submission_key[:128]
+    existing = session.scalars(select(Referral).where(Referral.submission_key == key)).one_or_none()
+    if existing is None:
+        return None, key
+    if existing.partnership_id == partnership.id and (
+        existing.referrer_slack_id == actor.slack_user_id
+    ):
+        return existing, key
+    log.warning(
+        "a referral submission reused another submitter's form key; stored as a new referral"
+    )
+    own = f"{actor.slack_user_id}:{partnership.id}:{submission_key}"[:128]
+    mine = session.scalars(select(Referral).where(Referral.submission_key == own)).one_or_none()
+    if mine is not None and mine.referrer_slack_id == actor.slack_user_id:
+        return mine, own
+    if mine is not None:
+        raise UserError(
+            "This referral form could not be matched to you. Nothing was stored; open a "
+            "new one with `/csp refer`. If anyone is in immediate danger, call 999 now."
+        )
+    return None, own
+
+
+def _created_again(session: Session, partnership: Partnership, ref: Referral) -> ReferralCreated:
+    rows = list(
+        session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.referral_id == ref.id,
+                Delivery.kind.in_([ALERT_KIND, ALERT_DM_KIND, NO_LEADS_KIND]),
+            )
+            .order_by(Delivery.id)
+        )
+    )
+    route = AlertRoute.CHANNEL
+    if any(r.kind == ALERT_DM_KIND for r in rows):
+        route = AlertRoute.DIRECT
+    elif any(r.kind == NO_LEADS_KIND for r in rows) or not rows:
+        route = AlertRoute.NOBODY
+    return ReferralCreated(
+        summary=_summary(ref, partnership),
+        created=False,
+        prompts=prompts_for(partnership, ref.subject_group, ref.category),
+        referrer_slack_id=ref.referrer_slack_id,
+        alert_delivery_key=rows[0].key if rows else None,
+        route=route,
+        alerts=tuple(AlertDelivery(r.key, r.target) for r in rows),
+    )
+
+
 def create_referral(
     session: Session,
     partnership: Partnership,
@@ -559,11 +781,19 @@ def create_referral(
     submission_key: str,
     now: dt.datetime,
     cipher: Cipher | None = None,
+    leads: Iterable[str] = (),
+    admins: Iterable[str] = (),
 ) -> ReferralCreated:
-    """Store a referral once per ``submission_key`` and queue its channel alert.
+    """Store a referral once per ``submission_key`` and queue its alert.
 
-    A second call with the same key (a re-submitted modal, a Slack retry) returns
-    the first referral with ``created=False``.
+    A second call with the same key *by the same person* (a re-submitted modal, a
+    Slack retry) returns the first referral with ``created=False``. The same key from
+    someone else never returns that referral: it is stored as a new one.
+
+    The alert goes to the safeguarding channel if one is set; otherwise to every
+    safeguarding lead by DM (members with the lead role plus ``leads``, the
+    bootstrap list); if there are no leads, every admin (plus ``admins``) is told
+    and the referral is still stored.
     """
     cipher = cipher or active_cipher()
     # Serialise creators: the row lock (PostgreSQL) or write lock (SQLite) makes
@@ -573,25 +803,15 @@ def create_referral(
         .where(Partnership.id == partnership.id)
         .values(referral_seq=Partnership.referral_seq + 1)
     )
-    existing = session.scalars(
-        select(Referral).where(Referral.submission_key == submission_key)
-    ).one_or_none()
+    existing, key = _existing_submission(session, partnership, actor, submission_key)
     if existing is not None:
-        if existing.partnership_id != partnership.id:
-            raise UserError("This form was already used; open a new one with `/csp refer`.")
-        return ReferralCreated(
-            summary=_summary(existing, partnership),
-            created=False,
-            prompts=prompts_for(partnership, existing.subject_group, existing.category),
-            referrer_slack_id=existing.referrer_slack_id,
-            alert_delivery_key=f"refalert:{existing.id}",
-        )
+        return _created_again(session, partnership, existing)
     zone = ZoneInfo(partnership.timezone)
     reference = _next_reference(session, partnership, now.astimezone(zone).year)
     ref = Referral(
         partnership_id=partnership.id,
         reference=reference,
-        submission_key=submission_key,
+        submission_key=key,
         subject_group=form.subject_group.value,
         category=form.category.value,
         urgency=form.urgency.value,
@@ -631,29 +851,28 @@ def create_referral(
     )
     session.add(ref)
     session.flush()
-    alert_key: str | None = None
     channel = partnership.safeguarding_channel
     if channel:
-        alert_key = f"refalert:{ref.id}"
-        session.add(
-            Delivery(
-                partnership_id=partnership.id,
-                key=alert_key,
+        route = AlertRoute.CHANNEL
+        alerts: tuple[AlertDelivery, ...] = (
+            _queue(
+                session,
+                partnership,
+                ref,
+                key=f"refalert:{ref.id}",
                 kind=ALERT_KIND,
                 target=channel,
-                occurrence=now,
-                referral_id=ref.id,
-                status=DeliveryStatus.PENDING,
-                attempts=0,
-                next_attempt_at=now + ALERT_GRACE,
-                payload={
-                    "reference": reference,
-                    "category": ref.category,
-                    "urgency": ref.urgency,
-                    "group": ref.subject_group,
-                },
-                created_at=now,
-            )
+                now=now,
+            ),
+        )
+    else:
+        route, alerts = _queue_direct(
+            session,
+            partnership,
+            ref,
+            leads=safeguarding_lead_ids(session, partnership, leads),
+            admins=_admin_ids(session, partnership, admins),
+            now=now,
         )
     _audit(
         session,
@@ -662,7 +881,8 @@ def create_referral(
         "create",
         reference,
         now,
-        f"group={ref.subject_group} category={ref.category} urgency={ref.urgency}",
+        f"group={ref.subject_group} category={ref.category} urgency={ref.urgency} "
+        f"alert={route.value}",
     )
     session.flush()
     return ReferralCreated(
@@ -670,8 +890,74 @@ def create_referral(
         created=True,
         prompts=prompts_for(partnership, ref.subject_group, ref.category),
         referrer_slack_id=actor.slack_user_id,
-        alert_delivery_key=alert_key,
+        alert_delivery_key=alerts[0].key if alerts else None,
+        route=route,
+        alerts=alerts,
     )
+
+
+def channel_alert_refused(
+    session: Session,
+    partnership: Partnership,
+    reference: str,
+    *,
+    reason: str,
+    now: dt.datetime,
+    leads: Iterable[str] = (),
+    admins: Iterable[str] = (),
+) -> tuple[AlertRoute, tuple[AlertDelivery, ...]]:
+    """The safeguarding channel refused the alert for good: DM the leads instead.
+
+    Fails the channel row (so the outbox does not retry it) and queues one DM per
+    lead, or one notice per admin if there are no leads. ``reason`` is Slack's error
+    code (never contents).
+    """
+    ref = _get(session, partnership, reference)
+    row = session.scalars(select(Delivery).where(Delivery.key == f"refalert:{ref.id}")).first()
+    if row is not None and row.status in (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT):
+        row.status = DeliveryStatus.FAILED
+        row.last_error = f"safeguarding channel refused the alert: {reason}"[:500]
+        row.claimed_until = None
+    route, alerts = _queue_direct(
+        session,
+        partnership,
+        ref,
+        leads=safeguarding_lead_ids(session, partnership, leads),
+        admins=_admin_ids(session, partnership, admins),
+        now=now,
+    )
+    log.warning("alert for %s sent by DM instead: the channel said %s", ref.reference, reason)
+    session.flush()
+    return route, alerts
+
+
+def record_direct_alert(
+    session: Session,
+    key: str,
+    *,
+    now: dt.datetime,
+    channel: str | None = None,
+    ts: str | None = None,
+    error: str | None = None,
+) -> None:
+    """Settle a DM alert (or admin notice) the handler posted itself: sent, or failed for good.
+
+    Rows that failed for a passing reason are left pending for the outbox.
+    """
+    row = session.scalars(select(Delivery).where(Delivery.key == key)).first()
+    if row is None or row.status not in (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT):
+        return
+    row.attempts += 1
+    if error is None:
+        row.status = DeliveryStatus.SENT
+        row.sent_at = now
+        row.slack_channel = channel
+        row.slack_ts = ts
+    else:
+        row.status = DeliveryStatus.FAILED
+        row.last_error = error[:500]
+    row.claimed_until = None
+    session.flush()
 
 
 def record_alert_posted(
@@ -1137,7 +1423,46 @@ def escalation_source(
                     useful_until=following,
                 )
             )
+    planned.extend(_fallback_alerts(session, partnership, refs, now))
     return planned
+
+
+def _fallback_alerts(
+    session: Session, partnership: Partnership, refs: Sequence[Referral], now: dt.datetime
+) -> list[PlannedDelivery]:
+    """DM alerts to the leads for waiting referrals that no channel alert will reach.
+
+    Covers a channel alert the outbox failed for good (``channel_not_found``...) and a
+    referral raised while nobody was a lead, once someone is. Keys match the ones
+    :func:`create_referral` uses, so each lead gets each alert once.
+    """
+    leads = safeguarding_lead_ids(session, partnership)
+    if not leads:
+        return []
+    live = {DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.SENT}
+    reached: set[int] = set()
+    for referral_id, status in session.execute(
+        select(Delivery.referral_id, Delivery.status).where(
+            Delivery.partnership_id == partnership.id,
+            Delivery.kind == ALERT_KIND,
+            Delivery.referral_id.in_([r.id for r in refs]),
+        )
+    ):
+        if referral_id is not None and status in live:
+            reached.add(referral_id)
+    return [
+        PlannedDelivery(
+            key=f"refalertdm:{ref.id}:{lead}",
+            kind=ALERT_DM_KIND,
+            target=lead,
+            occurrence=now,
+            referral_id=ref.id,
+            payload=_alert_payload(ref),
+        )
+        for ref in refs
+        if ref.id not in reached
+        for lead in leads
+    ]
 
 
 def referral_counts(
@@ -1272,5 +1597,51 @@ def _render_escalation(
     )
 
 
+def _render_no_leads(
+    session: Session, delivery: Delivery, now: dt.datetime
+) -> OutboundMessage | None:
+    from bot import referral_views as views
+
+    ref = session.get(Referral, delivery.referral_id) if delivery.referral_id else None
+    if ref is None:
+        return None
+    partnership = session.get(Partnership, ref.partnership_id)
+    if partnership is None:
+        return None
+    summary = _summary(ref, partnership)
+    return OutboundMessage(
+        text=views.no_leads_text(summary), blocks=views.build_no_leads_blocks(summary)
+    )
+
+
+# --------------------------------------------------------------------------- readiness
+
+
+def safeguarding_readiness(
+    settings: Settings, session: Session, partnership: Partnership
+) -> list[str]:
+    """Warnings worth logging at start-up: what would stop a referral reaching a lead."""
+    warnings: list[str] = []
+    if not settings.encryption_keys:
+        warnings.append(
+            "CSP_ENCRYPTION_KEY is not set, so `/csp refer` cannot take referrals: make a key "
+            "with `csp-bot keys generate` and set it."
+        )
+    if not safeguarding_lead_ids(session, partnership, settings.safeguarding_leads):
+        warnings.append(
+            "Nobody is a safeguarding lead, so a referral would reach no one who can read "
+            "it (the referrer is told to phone instead): set CSP_SAFEGUARDING_LEADS or have "
+            "an admin run `/csp role @user lead`."
+        )
+    if not settings.safeguarding_channel:
+        warnings.append(
+            "CSP_SAFEGUARDING_CHANNEL is not set, so referral alerts go to each safeguarding "
+            "lead by direct message: set it to a private channel the bot is in."
+        )
+    return warnings
+
+
 register_renderer(ALERT_KIND, _render_alert)
+register_renderer(ALERT_DM_KIND, _render_alert)
+register_renderer(NO_LEADS_KIND, _render_no_leads)
 register_renderer(ESCALATION_KIND, _render_escalation)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext
@@ -41,6 +42,10 @@ GUARDED_LOGGERS: Final = (
     "websocket",
     "aiohttp",
     "http.client",
+)
+# Slack errors after which a DM will never go through (the user left, was removed...).
+_DM_GONE_ERRORS: Final = frozenset(
+    {"user_not_found", "user_disabled", "account_inactive", "cannot_dm_bot", "channel_not_found"}
 )
 _WITHHELD: Final = "debug output withheld (it may carry safeguarding referral data)"
 _guard_installed = False
@@ -231,6 +236,108 @@ def list_referrals(unit: Unit) -> tuple[str, list[Block]]:
 # --------------------------------------------------------------------------- listeners
 
 
+def submission_key(body: Mapping[str, Any]) -> str:
+    """The idempotency key of a referral modal submission: who submitted which view state.
+
+    Slack retries and double clicks repeat all three; two people never share one.
+    """
+    view = _view(body)
+    user = body.get("user")
+    user_id = user.get("id") if isinstance(user, Mapping) else None
+    return f"{user_id or ''}:{view.get('id', '')}:{view.get('hash', '')}"[:128]
+
+
+def _slack_error(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or "slack_error")
+    return type(exc).__name__
+
+
+def _post_alert(
+    client: WebClient,
+    unit: Unit,
+    created: referrals.ReferralCreated,
+    alert: referrals.AlertDelivery,
+) -> str | None:
+    """Post one DM alert (or admin notice) now; None if it went, else Slack's error."""
+    summary = created.summary
+    if created.route == referrals.AlertRoute.NOBODY:
+        text, blocks = rv.no_leads_text(summary), rv.build_no_leads_blocks(summary)
+    else:
+        text, blocks = rv.alert_text(summary), rv.build_alert_blocks(summary)
+    try:
+        posted = client.chat_postMessage(
+            channel=alert.target, text=text, blocks=blocks, metadata=delivery_metadata(alert.key)
+        )
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        error = _slack_error(exc)
+        permanent = isinstance(exc, SlackApiError) and error in _DM_GONE_ERRORS
+        if permanent:
+            referrals.record_direct_alert(unit.session, alert.key, now=unit.now, error=error)
+        # A passing failure stays pending: the outbox retries it after its grace time.
+        log.warning("alert %s not sent now: %s", alert.key, error)
+        return error
+    referrals.record_direct_alert(
+        unit.session,
+        alert.key,
+        now=unit.now,
+        channel=str(posted.get("channel") or alert.target),
+        ts=str(posted.get("ts")),
+    )
+    return None
+
+
+def _send_alerts(
+    client: WebClient, unit: Unit, created: referrals.ReferralCreated
+) -> tuple[rv.AlertOutcome, bool]:
+    """Alert the leads now (channel, else DMs, else the admins).
+
+    Returns what the receipt should say, and whether any admin was told.
+    """
+    route, alerts = created.route, created.alerts
+    settings = unit.ctx.settings
+    if route == referrals.AlertRoute.CHANNEL and alerts:
+        channel = alerts[0].target
+        try:
+            posted = client.chat_postMessage(
+                channel=channel,
+                text=rv.alert_text(created.summary),
+                blocks=rv.build_alert_blocks(created.summary),
+                metadata=delivery_metadata(alerts[0].key),
+            )
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            error = _slack_error(exc)
+            if not (isinstance(exc, SlackApiError) and error in referrals.CHANNEL_UNUSABLE_ERRORS):
+                # The outbox row stays pending and is retried by the next sweep.
+                log.warning("alert for %s left to the outbox: %s", created.reference, error)
+                return rv.AlertOutcome.RETRYING, False
+            route, alerts = referrals.channel_alert_refused(
+                unit.session,
+                unit.partnership,
+                created.reference,
+                reason=error,
+                now=unit.now,
+                leads=settings.safeguarding_leads,
+                admins=settings.admins,
+            )
+            _settle(unit)
+            created = replace(created, route=route, alerts=alerts)
+        else:
+            referrals.record_alert_posted(
+                unit.session,
+                unit.partnership,
+                created.reference,
+                channel=str(posted.get("channel") or channel),
+                ts=str(posted.get("ts")),
+                now=unit.now,
+            )
+            return rv.AlertOutcome.CHANNEL, False
+    failures = [_post_alert(client, unit, created, alert) for alert in alerts]
+    if route == referrals.AlertRoute.NOBODY:
+        return rv.AlertOutcome.NOBODY, bool(alerts)
+    return (rv.AlertOutcome.DIRECT if None in failures else rv.AlertOutcome.RETRYING), False
+
+
 def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     unit = unit_of(context)
     view = _view(body)
@@ -241,10 +348,17 @@ def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
     except referrals.FormInvalid as exc:
         ack(response_action="errors", errors=exc.errors)
         return
-    key = f"{view.get('id', '')}:{view.get('hash', '')}"[:128]
+    settings = unit.ctx.settings
     try:
         created = referrals.create_referral(
-            unit.session, unit.partnership, unit.me, form, submission_key=key, now=unit.now
+            unit.session,
+            unit.partnership,
+            unit.me,
+            form,
+            submission_key=submission_key(body),
+            now=unit.now,
+            leads=settings.safeguarding_leads,
+            admins=settings.admins,
         )
         unit.session.commit()
     except ConfigError:
@@ -256,6 +370,10 @@ def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
                 "CSP_ENCRYPTION_KEY. Contact your safeguarding lead directly. " + rv.DANGER_LINE
             },
         )
+        return
+    except UserError as exc:
+        unit.session.rollback()
+        ack(response_action="errors", errors={str(Ids.REFERRAL_WHAT): str(exc)[:300]})
         return
     except Exception as exc:  # the database refused: keep the form open
         unit.session.rollback()
@@ -270,38 +388,21 @@ def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
         return
     ack(
         response_action="update",
-        view=rv.build_confirmation_view(created.reference, created.prompts),
+        view=rv.build_confirmation_view(
+            created.reference, created.prompts, created.route, admins_told=bool(created.alerts)
+        ),
     )
     if not created.created:
         return  # a re-submission or a Slack retry: alert and receipt already went
-    channel = unit.partnership.safeguarding_channel
-    if channel and created.alert_delivery_key:
-        try:
-            posted = client.chat_postMessage(
-                channel=channel,
-                text=rv.alert_text(created.summary),
-                blocks=rv.build_alert_blocks(created.summary),
-                metadata=delivery_metadata(created.alert_delivery_key),
-            )
-            referrals.record_alert_posted(
-                unit.session,
-                unit.partnership,
-                created.reference,
-                channel=str(posted.get("channel") or channel),
-                ts=str(posted.get("ts")),
-                now=unit.now,
-            )
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            # The outbox row stays pending and is retried by the next sweep.
-            log.warning(
-                "alert for %s left to the outbox: %s", created.reference, type(exc).__name__
-            )
+    outcome, admins_told = _send_alerts(client, unit, created)
     _settle(unit)
     _dm(
         client,
         created.referrer_slack_id,
-        rv.receipt_text(created.reference),
-        rv.build_receipt_blocks(created.reference, created.prompts),
+        rv.receipt_text(created.reference, outcome, admins_told=admins_told),
+        rv.build_receipt_blocks(
+            created.reference, created.prompts, outcome, admins_told=admins_told
+        ),
     )
 
 
