@@ -11,7 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli_support import cli_context, fail
-from bot.plan import ObjectiveSummary, ensure_partnership, list_objectives, local_today
+from bot.plan import (
+    ObjectiveSummary,
+    current_plan_year,
+    ensure_partnership,
+    list_objectives,
+    local_today,
+)
 from bot.planio import ExportFormat, export_plan, import_plan_bytes, rollover
 from store.db import session_scope
 
@@ -40,6 +46,12 @@ def plan_import(
         partnership = ensure_partnership(session, ctx.settings, now=now)
         report = import_plan_bytes(session, partnership, data, file.name, now=now, plan_year=year)
     typer.echo(f"Imported {file.name}. {report.summary()}")
+    current = current_plan_year(local_today(partnership, now))
+    if report.plan_year < current:
+        typer.echo(
+            f"Its dates are in {report.plan_year}. To make them live this year: "
+            f"`csp-bot plan rollover --year {current}`."
+        )
     typer.echo("Next: `csp-bot plan show` to check the dates.")
 
 
@@ -122,7 +134,10 @@ def plan_export(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        output.write_bytes(data)
+        try:
+            output.write_bytes(data)
+        except OSError as exc:
+            fail(f"could not write {output}: {exc.strerror or exc}. Check the folder exists.")
         typer.echo(f"Wrote {output} ({len(data)} bytes).", err=True)
 
 
@@ -137,11 +152,22 @@ def _as_format(fmt: str) -> ExportFormat:
 @plan_app.command("rollover")
 def plan_rollover(
     year: Annotated[int, typer.Option(help="The new plan year, e.g. 2026.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Start a plan year that has not begun yet.")
+    ] = False,
 ) -> None:
     """Start a new plan year from the last one; the old year stays readable."""
     with cli_context() as ctx, session_scope(ctx.sessions) as session:
         now = ctx.clock.now()
         partnership = ensure_partnership(session, ctx.settings, now=now)
+        current = current_plan_year(local_today(partnership, now))
+        if year > current and not force:
+            fail(
+                f"the {year} plan year has not started yet (plan years start in April; "
+                f"this is {current}). Rolling over now would hide the live {current} "
+                f"deadlines from reminders and /csp due. Add --force if you mean it.",
+                code=1,
+            )
         report = rollover(session, partnership, year, now=now)
     typer.echo(report.summary())
     typer.echo("Next: `csp-bot plan show` to check the new dates.")

@@ -85,3 +85,15 @@ def test_user_errors_have_no_traceback(tmp_path: Path) -> None:
     assert run(tmp_path, "plan", "export", "--format", "pdf").returncode != 0
     rolled = run(tmp_path, "plan", "rollover", "--year", "1999")
     assert rolled.returncode == 1 and "Traceback" not in rolled.stderr
+
+
+def test_rollover_guard_export_errors_and_import_hint(tmp_path: Path) -> None:
+    imported = run(tmp_path, "plan", "import", str(SEED))
+    assert "plan rollover --year" in imported.stdout  # 2016 dates: how to make them live
+    early = run(tmp_path, "plan", "rollover", "--year", "2099")
+    assert early.returncode == 1 and "--force" in early.stderr and "Traceback" not in early.stderr
+    bad_dir = run(tmp_path, "plan", "export", "--format", "csv", "-o", "/nonexistent/dir/x.csv")
+    assert bad_dir.returncode == 2 and "Traceback" not in bad_dir.stderr
+    assert "/nonexistent/dir/x.csv" in bad_dir.stderr
+    helped = run(tmp_path, "sweep", "--help")
+    assert "<bool>" not in helped.stdout and "--dry-run" in helped.stdout
