@@ -379,7 +379,18 @@ def _interpret_table(
             if column is not None and cell:
                 values[column] = cell
         if not values.get("title"):
-            if last is not None:
+            if fmt != "seed":
+                # Only the Word table's page breaks split a row; in a spreadsheet a row
+                # without a title is a mistake to show, not something to merge silently.
+                problems.append(
+                    LineProblem(
+                        line,
+                        f"this row has no {header.labels[header.columns.index('title')]}; "
+                        "every row needs its objective's title (if the text continues the "
+                        "row above, move it into that row's cells)",
+                    )
+                )
+            elif last is not None:
                 _continue_row(last, values)
             elif not bad_row_seen:
                 problems.append(

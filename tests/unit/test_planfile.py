@@ -321,10 +321,19 @@ def test_every_problem_is_reported_together() -> None:
 
 def test_no_row_is_silently_dropped() -> None:
     # Each non-blank line is a title, a header, a row, a continuation or a problem.
-    data = b"My plan\nObjective,Action\nA,a\n,more\nB,b\nObjective,Action\nC,c\n"
+    data = b"My plan\nObjective,Action\nA,a\nB,b\nObjective,Action\nC,c\n"
     plan = read_plan(data, "plan.csv")
     assert plan.title == "My plan"
-    assert [(r.title, r.action) for r in plan.rows] == [("A", "a more"), ("B", "b"), ("C", "c")]
+    assert [(r.title, r.action) for r in plan.rows] == [("A", "a"), ("B", "b"), ("C", "c")]
+
+
+def test_a_spreadsheet_row_without_a_title_is_reported_not_merged() -> None:
+    # Only the Word table's page break continues a row; in CSV each blank title is shown.
+    error = problems_of(b"Objective,Action\nA,a\n,more\nB,b\n,again\n")
+    assert [p.line for p in error.problems] == [3, 5]
+    assert "no Objective" in str(error)
+    seed = read_plan(b"Objective\tOutcome/Action\nA\ta\n\tmore\n", "plan.txt")
+    assert [(r.title, r.action) for r in seed.rows] == [("A", "a more")]
 
 
 def test_data_before_the_header_is_reported() -> None:
@@ -506,8 +515,7 @@ def test_xlsx_header_below_title_rows_and_cell_types() -> None:
             [],
             ["Objective", "Outcome/Action", "Timescale", "Progress", "Owner(s)"],
             ["Strategic Assessment", "Produce it", dt.date(2026, 12, 31), None, "U0AAA"],
-            ["Count", 3, 4.0, 2.5, None],
-            [None, "continued", None, None, "<@U0BBB>"],
+            ["Count", 3, 4.0, 2.5, "<@U0BBB>"],
         ]
     )
     plan = read_plan(data, "plan.xlsx")
@@ -515,7 +523,7 @@ def test_xlsx_header_below_title_rows_and_cell_types() -> None:
     assert plan.title == "Maldon CSP Statutory functions"
     first, second = plan.rows
     assert (first.timescale, first.owners, first.source_line) == ("31 December 2026", ["U0AAA"], 5)
-    assert (second.action, second.timescale, second.progress) == ("3 continued", "4", "2.5")
+    assert (second.action, second.timescale, second.progress) == ("3", "4", "2.5")
     assert second.owners == ["<@U0BBB>"]
 
 
