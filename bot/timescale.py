@@ -25,6 +25,7 @@ frequency words; anything left over is reported in the flag.
 from __future__ import annotations
 
 import calendar as _calendar
+import difflib
 import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
@@ -394,6 +395,12 @@ class _Item:
     year_only: bool = False  # a bare year ("2017"): only the year was said
 
 
+def _looks_like_month(word: str) -> bool:
+    cleaned = word.lower().strip(".,;:")
+    names = [name.lower() for name in MONTH_NAMES]
+    return len(cleaned) >= 3 and bool(difflib.get_close_matches(cleaned, names, n=1, cutoff=0.7))
+
+
 @dataclass
 class _Walk:
     ongoing: bool = False
@@ -512,8 +519,14 @@ def _walk_tokens(tokens: Sequence[_Token], walk: _Walk) -> None:
             _read_financial_year(walk, tok)
         elif tok.kind == "year":
             year = int(tok.text)
+            before = tokens[i - 2] if i >= 2 else None
             if walk.pending:
                 _resolve_pending(walk, year, None, tok.text)
+            elif before is not None and before.kind == "word" and _looks_like_month(before.text):
+                # "Septembr 2027": a misspelt month, not "some time in 2027".
+                walk.problems.append(
+                    f"'{before.text} {tok.text}': '{before.text}' looks like a misspelt month"
+                )
             else:
                 walk.items.append(
                     _Item(year, 12, None, tok.text, walk.current_body, year_only=True)

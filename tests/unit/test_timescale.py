@@ -532,3 +532,11 @@ def test_mixtures_never_raise(text: str, deadline_day: str, reference_year: int 
     shifted = got.shift_years(1)
     assert shifted.original == text
     assert len(shifted.milestones) == len(got.milestones)
+
+
+@pytest.mark.parametrize("text", ["Septembr 2027", "Octobr 2026 for Maldon District Council"])
+def test_a_misspelt_month_is_flagged_not_read_as_the_end_of_the_year(text: str) -> None:
+    result = parse_timescale(text)
+    assert result.milestones == () and result.unparsed
+    assert result.flag is not None and "misspelt month" in result.flag
+    assert result.original == text
