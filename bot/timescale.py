@@ -25,8 +25,8 @@ frequency words; anything left over is reported in the flag.
 from __future__ import annotations
 
 import calendar as _calendar
-import difflib
 import datetime as dt
+import difflib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
