@@ -5,6 +5,7 @@ Repositories flush, never commit; :func:`session_scope` commits or rolls back.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -49,8 +50,43 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+class _WriteGate:
+    """One writer at a time per SQLite file, queued in Python.
+
+    SQLite lets one connection write at a time; others retry with sleeps of up to
+    100 ms, so under load a writer can wait a second while the file sits idle. The
+    gate queues a session's writes on a lock from its first flush to the end of its
+    transaction, so writers take turns at once. A second session flushing in a thread
+    that already holds the gate is left to SQLite's own busy handling (no deadlock).
+    """
+
+    HELD = "csp_write_gate_held"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+
+    def enter(self, session: Session, *_: Any) -> None:
+        if session.info.get(self.HELD) or self._owner == threading.get_ident():
+            return
+        if self._lock.acquire(timeout=30):
+            self._owner = threading.get_ident()
+            session.info[self.HELD] = True
+
+    def leave(self, session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None and session.info.pop(self.HELD, False):
+            self._owner = None
+            self._lock.release()
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
+        gate = _WriteGate()
+        event.listen(factory, "before_flush", gate.enter)
+        event.listen(factory, "after_transaction_end", gate.leave)
+    return factory
 
 
 @contextmanager

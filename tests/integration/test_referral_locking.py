@@ -109,7 +109,7 @@ def test_slow_slack_call_does_not_hold_the_write_lock(
             )
             == 200
         )
-        fake_slack.wait_for("chat.update", updates_before + 1)  # the 429: it is waiting now
+        fake_slack.wait_for("chat.update", updates_before + 1, timeout=20)  # the 429: waiting
 
         # Meanwhile a member presses View and another lead's Acknowledge arrives:
         # both need the write lock for their audit records.
@@ -121,7 +121,7 @@ def test_slow_slack_call_does_not_hold_the_write_lock(
             == 200
         )
         _wait_until(lambda n=n: _audit_actions(short_ctx).count("denied_view") == n + 1)
-        fake_slack.wait_for("chat.update", n + 1, ok=True, timeout=10)
+        fake_slack.wait_for("chat.update", n + 1, ok=True, timeout=20)
 
     elapsed = time.monotonic() - started
     assert elapsed < 30, elapsed
