@@ -47,13 +47,16 @@ def _run_socket_mode(ctx: AppContext, *, scheduler: bool) -> None:
 
     settings = ctx.settings
     app_token = settings.slack_app_token
+    missing = _missing_tokens(settings)
     if settings.slack_bot_token is None or app_token is None:
         fail(
-            "Socket Mode needs SLACK_BOT_TOKEN (xoxb-...) and SLACK_APP_TOKEN (xapp-...); "
+            f"Socket Mode needs SLACK_BOT_TOKEN (xoxb-...) and SLACK_APP_TOKEN (xapp-...), "
+            f"and {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; "
             "see docs/slack-setup.md, or try `csp-bot shell` without Slack."
         )
     client = make_client(settings)
-    app = build_app(ctx, client=client, verify_token=True)
+    _check_slack(client, settings.slack_api_url)
+    app = build_app(ctx, client=client)
     jobs = _start_scheduler(ctx, client) if scheduler else None
     handler = SocketModeHandler(app, app_token.get_secret_value())
     typer.echo("csp-bot is connected to Slack (Socket Mode). Press Ctrl-C to stop.", err=True)
@@ -62,6 +65,43 @@ def _run_socket_mode(ctx: AppContext, *, scheduler: bool) -> None:
     finally:
         if jobs is not None:
             jobs.shutdown(wait=False)
+
+
+def _missing_tokens(settings: Any) -> list[str]:
+    return [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            ("SLACK_APP_TOKEN", settings.slack_app_token),
+        )
+        if value is None
+    ]
+
+
+def _check_slack(client: WebClient, api_url: str) -> None:
+    """Ask Slack who we are (auth.test) before starting; one clear sentence and exit
+    code 2 when Slack cannot be reached or rejects the token."""
+    from slack_sdk.errors import SlackApiError
+
+    sdk_log = logging.getLogger("slack_sdk.web.base_client")
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)  # the sentence below says it once, plainly
+    try:
+        client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else None
+        fail(
+            f"Slack rejected SLACK_BOT_TOKEN ({error or 'no reason given'}); check the "
+            "token on the app's OAuth & Permissions page and that the app is installed."
+        )
+    except Exception as exc:  # connection refused, DNS, TLS, timeouts
+        reason = getattr(exc, "reason", None) or exc
+        fail(
+            f"cannot reach Slack at {api_url} ({reason}); check the network and "
+            "SLACK_API_URL, then try again."
+        )
+    finally:
+        sdk_log.setLevel(level)
 
 
 def _run_shell(ctx: AppContext, *, user: str | None, as_admin: bool) -> None:
@@ -106,6 +146,7 @@ def register(app: typer.Typer) -> None:
             if ctx.settings.slack_signing_secret is None:
                 fail("serving HTTP needs SLACK_SIGNING_SECRET (from the app's Basic Information).")
             client = make_client(ctx.settings)
+            _check_slack(client, ctx.settings.slack_api_url)
             slack_app = build_app(ctx, client=client)
 
             def healthy() -> bool:
@@ -154,8 +195,15 @@ def register(app: typer.Typer) -> None:
                 fail(str(exc), code=1)
             if loaded:
                 typer.echo(f"Loaded the seed plan: {loaded} objectives.", err=True)
+            missing = _missing_tokens(ctx.settings)
             if ctx.settings.has_slack_tokens:
                 _run_socket_mode(ctx, scheduler=True)
+            elif len(missing) == 1:
+                fail(
+                    f"{missing[0]} is not set, but the other Slack token is: set "
+                    f"{missing[0]} too to run on Slack (see docs/slack-setup.md), or unset "
+                    "both to use the local shell."
+                )
             else:
                 typer.echo(
                     "No Slack tokens set (SLACK_BOT_TOKEN, SLACK_APP_TOKEN): opening the "

@@ -32,37 +32,62 @@ class HelpLine:
     usage: str
     description: str
     admin_only: bool = False
+    example: str = ""  # a command that works as typed against the plan
 
 
 HELP: tuple[HelpLine, ...] = (
-    HelpLine("help", "/csp help", "Show this list of commands."),
-    HelpLine("plan", "/csp plan [page]", "The plan: every objective with its RAG and next date."),
+    HelpLine("help", "/csp help [command]", "Show this list, or the help for one command."),
+    HelpLine(
+        "plan",
+        "/csp plan [page]",
+        "The plan: every objective with its RAG and next date.",
+        example="/csp plan",
+    ),
     HelpLine(
         "show",
         "/csp show <objective>",
         "One objective: action, owners, schedule and the last five updates.",
+        example="/csp show dhr",
     ),
-    HelpLine("due", "/csp due [days]", "What is overdue and what is due soon (default 30 days)."),
+    HelpLine(
+        "due",
+        "/csp due [days]",
+        "What is overdue and what is due soon (default 30 days).",
+        example="/csp due 90",
+    ),
     HelpLine("meetings", "/csp meetings", "Upcoming meetings, by body."),
     HelpLine(
         "progress",
-        "/csp progress [<objective> red|amber|green|done <note>]",
-        "Log progress; with nothing after it, opens a form.",
+        "/csp progress [<objective> [red|amber|green|done] <note>]",
+        "Log progress: a RAG status, done, or just a note; with nothing after it, opens a form.",
+        example="/csp progress dhr amber Panel booked for 3 March",
     ),
     HelpLine("digest", "/csp digest", "Preview this week's digest (only you see it)."),
     HelpLine("refer", "/csp refer", "Make a safeguarding referral (opens a private form)."),
     HelpLine("referrals", "/csp referrals", "Open referrals (safeguarding leads only)."),
     HelpLine(
-        "owner", "/csp owner <objective> @user", "Set who owns an objective.", admin_only=True
+        "owner",
+        "/csp owner <objective> @user",
+        "Set who owns an objective.",
+        admin_only=True,
+        example="/csp owner dhr @sam",
     ),
     HelpLine(
-        "role", "/csp role @user admin|lead|member", "Change someone's role.", admin_only=True
+        "role",
+        "/csp role @user admin|lead|member",
+        "Change someone's role. *admin*: manages the plan, owners, roles and meetings; "
+        "*lead*: a safeguarding lead, who sees and handles referrals; *member*: logs "
+        "progress and sees the plan.",
+        admin_only=True,
+        example="/csp role @sam lead",
     ),
     HelpLine(
         "meeting",
         "/csp meeting <body> <date> [time] [at <place>]",
-        "Set the date of a body's next meeting, e.g. `/csp meeting RAG 2027-03-14 10:00`.",
+        "Set or move the date of a body's meeting. Name the body loosely: its initials "
+        "(RAG, OCB), the start of its name, or in quotes.",
         admin_only=True,
+        example="/csp meeting RAG 2027-03-14 10:00 at Council Chamber",
     ),
 )
 
@@ -255,6 +280,8 @@ def parse_command(text: str) -> Command:
 def _parse_plan(rest: str) -> PlanList:
     if not rest:
         return PlanList()
+    if rest.isdigit() and int(rest) == 0:
+        raise _usage("plan", "Pages start at 1: type `/csp plan` or `/csp plan 1`.")
     if rest.isdigit() and 0 < int(rest) < 10_000:
         return PlanList(page=int(rest))
     raise _usage("plan", "The page must be a number, like `/csp plan 2`.")
@@ -262,8 +289,12 @@ def _parse_plan(rest: str) -> PlanList:
 
 def _parse_show(rest: str) -> Show:
     query = _unquote(plain_text(rest))
-    if not query:
-        raise _usage("show", "Which objective? Give a few letters of its name.")
+    if not re.search(r"\w", query):
+        raise _usage(
+            "show",
+            "Which objective? Type a few letters of its name or its initials, like "
+            "`/csp show dhr`, or `/csp plan` to see them all.",
+        )
     return Show(query=query)
 
 
@@ -284,11 +315,9 @@ def _parse_progress(rest: str) -> Progress | ProgressForm:
     if not query:
         raise _usage("progress", "Which objective? Put its name before the status.")
     if status is None and not note:
-        raise _usage(
-            "progress",
-            "Say how it is going: add red, amber, green or done and a short note after "
-            "the objective, or type `/csp progress` alone to open the form.",
-        )
+        # "dhr Panel booked": a note with no RAG change. Where the objective's name
+        # ends is decided against the plan (bot.matching.split_objective).
+        return Progress(query=query)
     if status == "done":
         return Progress(query=query, done=True, note=note)
     rag: RagWord | None = None
@@ -432,7 +461,11 @@ def _parse_meeting(rest: str) -> Meeting:
         if len(tokens) > width:
             when = parse_date(" ".join(tokens[-width:]))
             if when is not None:
-                body = " ".join(tokens[:-width]).strip()
+                body = _unquote(" ".join(tokens[:-width]))
+                if not body.strip(" \"'“”"):
+                    raise _usage(
+                        "meeting", "Which body is meeting? Put its name or initials first."
+                    )
                 return Meeting(body=body, date=when, time=start, place=place)
     raise _usage(
         "meeting",

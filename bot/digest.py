@@ -37,6 +37,7 @@ from bot.plan import (
 )
 from bot.policy import digest_occurrence
 from bot.reminders import policy_for
+from bot.views import esc
 from store.models import Delivery, Objective, ObjectiveStatus, Partnership, ProgressEntry
 
 KIND_DIGEST = "digest"
@@ -221,22 +222,22 @@ _RAG_ICON = {
 
 
 def _progress_line(p: ProgressLine) -> str:
-    who = f"<@{p.slack_user_id}>" if p.slack_user_id else p.author
+    who = f"<@{p.slack_user_id}>" if p.slack_user_id else esc(p.author)
     rag = f" {_RAG_ICON[p.rag]}" if p.rag in _RAG_ICON else ""
     done = " :white_check_mark: done" if p.done else ""
     note = p.note.replace("\n", " ")
     if len(note) > 200:
         note = note[:199] + "…"
-    return f"• {_day(p.at.date())} {who} on *{p.objective_title}*{rag}{done}: {note}"
+    return f"• {_day(p.at.date())} {who} on *{esc(p.objective_title)}*{rag}{done}: {esc(note)}"
 
 
 def _meeting_line(m: MeetingView) -> str:
     if m.meeting_date is None:
-        return f"• {m.body}: {m.month.strftime('%B %Y')}, _date to be set_ (`/csp meeting`)"
+        return f"• {esc(m.body)}: {m.month.strftime('%B %Y')}, _date to be set_ (`/csp meeting`)"
     at = f" {m.start_time.strftime('%H:%M')}" if m.start_time else ""
-    where = f", {m.place}" if m.place else ""
+    where = f", {esc(m.place)}" if m.place else ""
     papers = f" (papers due {_day(m.papers_due)})" if m.papers_due else ""
-    return f"• {_day(m.meeting_date)}{at}: {m.body}{where}{papers}"
+    return f"• {_day(m.meeting_date)}{at}: {esc(m.body)}{where}{papers}"
 
 
 def build_digest_blocks(digest: Digest) -> list[Block]:
@@ -260,7 +261,7 @@ def build_digest_blocks(digest: Digest) -> list[Block]:
         DividerBlock(),
     ]
     overdue = [
-        f"• *{d.title}*: due {_day(d.due_on)} ({d.label}); {_who(d.owner_ids)}"
+        f"• *{esc(d.title)}*: due {_day(d.due_on)} ({esc(d.label)}); {_who(d.owner_ids)}"
         for d in digest.overdue
     ]
     blocks.append(
@@ -274,7 +275,8 @@ def build_digest_blocks(digest: Digest) -> list[Block]:
         )
     )
     soon = [
-        f"• {_day(d.due_on)}: *{d.title}* ({d.label}); {_who(d.owner_ids)}" for d in digest.due_soon
+        f"• {_day(d.due_on)}: *{esc(d.title)}* ({esc(d.label)}); {_who(d.owner_ids)}"
+        for d in digest.due_soon
     ]
     blocks.append(
         SectionBlock(
@@ -294,7 +296,7 @@ def build_digest_blocks(digest: Digest) -> list[Block]:
                 text=_capped(":memo: Progress logged in the last 7 days", progress, "/csp plan")
                 if progress
                 else "*:memo: Progress logged in the last 7 days*\nNone. Log some with "
-                "`/csp progress <objective> <note>`."
+                "`/csp progress dhr Panel booked for 3 March` (the objective, then a note)."
             ),
         )
     )

@@ -154,3 +154,63 @@ def _closest(wanted: str, choices: Sequence[Choice], limit: int = 3) -> tuple[Ch
     )
     picked = tuple(choices[index] for _, score, index in scored if score >= SUGGEST_MIN)
     return picked
+
+
+def body_initials(name: str) -> set[str]:
+    """Initials a person might use for a meeting body: those of the whole name and
+    of the words after a leading place name ("rag" and "mrag" for "Maldon
+    Responsible Authorities Group")."""
+    found = initials(name)
+    words = [w for w in _words(name) if w not in _STOP]
+    for start in range(1, len(words) - 1):
+        found.add("".join(w[0] for w in words[start:]))
+    return {f for f in found if len(f) >= 2}
+
+
+def match_body(query: str, bodies: Sequence[str]) -> Match:
+    """Find the meeting body ``query`` means, as forgivingly as objectives: any
+    case, the start of the name, initials (also of the words after a place name)
+    and small typos. Choices in the answer carry the body's index in ``bodies``."""
+    choices = list(enumerate(bodies))
+    wanted = _normal(query)
+    if not wanted or not choices:
+        return Match("none", (), tuple(choices[:MAX_SEVERAL]))
+    exact = [c for c in choices if _normal(c[1]) == wanted]
+    if exact:
+        return Match("one", (exact[0],))
+    compact = wanted.replace(" ", "")
+    by_initials = [c for c in choices if compact in body_initials(c[1])]
+    if by_initials:
+        return _result(by_initials)
+    if wanted.isdigit():  # a number is never a body's index
+        return Match("none", (), tuple(choices[:MAX_SEVERAL]))
+    found = match_objective(query, choices)
+    if found.kind == "none":
+        return Match("none", (), tuple(choices[:MAX_SEVERAL]))
+    return found
+
+
+def split_objective(text: str, choices: Sequence[Choice]) -> tuple[str, str] | None:
+    """Split "dhr Panel booked" into (objective words, note) using the plan: the
+    shortest start of ``text`` that names one objective (or several), extended while
+    the next words still start words of that objective's title. None when no start
+    of ``text`` names any objective or nothing is left for the note."""
+    tokens = text.split()
+    for cut in range(1, len(tokens)):
+        found = match_objective(" ".join(tokens[:cut]), choices)
+        if found.kind == "none":
+            continue
+        while found.kind == "several" and cut < len(tokens) - 1:
+            narrower = match_objective(" ".join(tokens[: cut + 1]), choices)
+            if narrower.kind == "none":
+                break
+            cut, found = cut + 1, narrower
+        if found.single is not None:
+            title_words = _words(found.single[1])
+            while cut < len(tokens) - 1:
+                longer = _words(" ".join(tokens[: cut + 1]))
+                if not longer or not _word_prefix(longer, title_words):
+                    break
+                cut += 1
+        return " ".join(tokens[:cut]), " ".join(tokens[cut:])
+    return None

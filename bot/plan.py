@@ -7,8 +7,8 @@ Read models are frozen dataclasses so handlers and builders never touch ORM obje
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot import readcache
 from bot.errors import NotAllowed, NotFound, UserError
+from bot.matching import match_body
 from bot.settings import Settings
 from bot.workdays import default_calendar
 from store.models import (
@@ -32,6 +33,7 @@ from store.models import (
     ProgressEntry,
     Rag,
     Role,
+    ScheduleItem,
     ScheduleKind,
 )
 
@@ -165,14 +167,32 @@ def resolve_actor(
 
 
 def set_role(
-    session: Session, partnership: Partnership, actor: Actor, slack_user_id: str, role: Role
+    session: Session,
+    partnership: Partnership,
+    actor: Actor,
+    slack_user_id: str,
+    role: Role,
+    *,
+    bootstrap_admins: Collection[str] = (),
 ) -> None:
+    """Store someone's role. Refuses to leave the partnership with no admin: the
+    last admin (counting those listed in CSP_ADMINS, ``bootstrap_admins``) cannot
+    be demoted."""
     if not actor.is_admin:
         raise NotAllowed(
             "Only partnership admins can change roles. Ask an admin to run "
             f"`/csp role <@{slack_user_id}> {role.value}`."
         )
     member = _ensure_member(session, partnership, slack_user_id, now=_now_of(session))
+    if role != Role.ADMIN and member.role == Role.ADMIN and slack_user_id not in bootstrap_admins:
+        others = set(members_with_role(session, partnership, Role.ADMIN)) | set(bootstrap_admins)
+        others.discard(slack_user_id)
+        if not others:
+            raise UserError(
+                f"<@{slack_user_id}> is the partnership's only admin, so I have kept them as "
+                "admin: someone has to be able to manage the plan and roles. Make someone "
+                "else an admin first with `/csp role @person admin`, then try again."
+            )
     member.role = role
     session.flush()
 
@@ -214,6 +234,9 @@ class ObjectiveSummary:
     ongoing: bool
     timescale_text: str
     last_progress_at: dt.datetime | None
+    # The next thing is known only to the month (an undated meeting, a month-only
+    # deadline): show next_label alone, with no made-up day and no "in N days".
+    next_month_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,6 +280,7 @@ class DueItem:
     overdue: bool
     owner_ids: tuple[str, ...]
     kind: str
+    month_only: bool = False  # known only to the month: show the label, not a day
 
 
 @dataclass(frozen=True)
@@ -268,6 +292,7 @@ class MeetingView:
     start_time: dt.time | None
     place: str | None
     papers_due: dt.date | None
+    moved_from: str | None = None  # set_meeting: "December 2026 (date to be set)" when moved
 
     @property
     def date_to_be_set(self) -> bool:
@@ -402,18 +427,25 @@ def _last_progress(session: Session, objective_ids: Iterable[int]) -> dict[int, 
 
 def upcoming_dates(objective: ObjectiveLike, today: dt.date) -> list[tuple[dt.date, str]]:
     """Every dated thing from today on for one objective, soonest first."""
-    found: list[tuple[dt.date, str]] = []
+    return [(when, label) for when, label, _ in upcoming_items(objective, today)]
+
+
+def upcoming_items(objective: ObjectiveLike, today: dt.date) -> list[tuple[dt.date, str, bool]]:
+    """Like :func:`upcoming_dates`, with a third value: True when the thing is known
+    only to the month (an undated meeting, a month-only deadline), so its date is a
+    sort key, not a day to show."""
+    found: list[tuple[dt.date, str, bool]] = []
     for item in objective.schedule:
         if item.kind in DATED_KINDS and item.due_on is not None and item.done_at is None:
             if item.due_on >= today:
-                found.append((item.due_on, item_label(item)))
+                found.append((item.due_on, item_label(item), item.month_only))
         elif item.kind == ScheduleKind.RECURRING and item.rrule and item.due_on is not None:
             hit = next_occurrence(item.rrule, item.due_on, today)
             if hit is not None and item.month_only:
                 # "every March": due on the month's last working day.
                 hit = default_calendar().on_or_before(hit)
             if hit is not None:
-                found.append((hit, item.source_text or "recurring"))
+                found.append((hit, item.source_text or "recurring", False))
     for meeting in objective.meetings:
         when = meeting.meeting_date or meeting.month
         if (meeting.meeting_date or _month_end(meeting.month)) >= today:
@@ -422,8 +454,8 @@ def upcoming_dates(objective: ObjectiveLike, today: dt.date) -> list[tuple[dt.da
                 if meeting.meeting_date
                 else f"{meeting.body} meeting, {month_label(meeting.month)} (date to be set)"
             )
-            found.append((when, label))
-    found.sort(key=lambda pair: pair[0])
+            found.append((when, label, meeting.meeting_date is None))
+    found.sort(key=lambda entry: entry[0])
     return found
 
 
@@ -448,7 +480,7 @@ def overdue_items(objective: ObjectiveLike, today: dt.date) -> list[ItemLike]:
 def summarise(
     objective: ObjectiveLike, today: dt.date, last_progress_at: dt.datetime | None
 ) -> ObjectiveSummary:
-    upcoming = upcoming_dates(objective, today)
+    upcoming = upcoming_items(objective, today)
     late = overdue_items(objective, today)
     return ObjectiveSummary(
         id=objective.id,
@@ -465,6 +497,7 @@ def summarise(
         ongoing=any(i.kind == ScheduleKind.ONGOING for i in objective.schedule),
         timescale_text=objective.timescale_text,
         last_progress_at=last_progress_at,
+        next_month_only=upcoming[0][2] if upcoming else False,
     )
 
 
@@ -592,11 +625,19 @@ def _due(objectives: Iterable[ObjectiveLike], today: dt.date, days: int) -> list
             )
         if objective.status != ObjectiveStatus.OPEN:
             continue
-        for when, label in upcoming_dates(objective, today):
+        for when, label, month_only in upcoming_items(objective, today):
             if when <= horizon:
                 upcoming.append(
                     DueItem(
-                        objective.id, objective.title, when, label, None, False, owners, "dated"
+                        objective.id,
+                        objective.title,
+                        when,
+                        label,
+                        None,
+                        False,
+                        owners,
+                        "dated",
+                        month_only=month_only,
                     )
                 )
     overdue.sort(key=lambda d: (d.due_on, d.title))
@@ -667,18 +708,7 @@ def set_meeting(
             "`/csp meetings` for what is planned."
         )
     bodies = meeting_bodies(session, partnership)
-    wanted = body.strip().lower()
-    matches = [b for b in bodies if b.lower() == wanted] or [
-        b for b in bodies if wanted and wanted in b.lower()
-    ]
-    if len(matches) != 1:
-        known = ", ".join(bodies) or "none yet"
-        raise UserError(
-            f"I could not tell which body {body!r} means. Bodies with meetings: {known}. "
-            "Try `/csp meeting <body> <date> [time]`, e.g. "
-            '`/csp meeting "One Chelmsford Board" 2026-12-08 10:00`.'
-        )
-    chosen = matches[0]
+    chosen = _pick_body(body, bodies)
     month = when.replace(day=1)
     meeting = session.scalars(
         select(Meeting).where(
@@ -687,6 +717,7 @@ def set_meeting(
             Meeting.month == month,
         )
     ).one_or_none()
+    moved_from: str | None = None
     if meeting is None:
         # Moving a meeting to another month: take that body's nearest meeting.
         candidates = session.scalars(
@@ -698,6 +729,12 @@ def set_meeting(
 
         near = [m for m in candidates if distance(m) <= 62]
         meeting = min(near, key=distance, default=None)
+        if meeting is not None:
+            moved_from = (
+                meeting.meeting_date.strftime("%a %-d %b %Y")
+                if meeting.meeting_date
+                else f"{month_label(meeting.month)} (date to be set)"
+            )
     if meeting is None:
         meeting = Meeting(partnership_id=partnership.id, body=chosen, month=month)
         session.add(meeting)
@@ -714,10 +751,64 @@ def set_meeting(
             session, get_objective(session, partnership, meeting.objective_id), _now_of(session)
         )
         session.flush()
-    return meeting_view(meeting)
+    view = meeting_view(meeting)
+    return replace(view, moved_from=moved_from) if moved_from else view
+
+
+def refuse_past_meeting(
+    partnership: Partnership, body: str, when: dt.date, now: dt.datetime
+) -> None:
+    """A kind UserError when ``when`` is before today (for `/csp meeting`)."""
+    today = local_today(partnership, now)
+    if when < today:
+        raise UserError(
+            f"{when.strftime('%-d %B %Y')} is in the past, so I have not changed anything. "
+            "Give the date of the body's next meeting, today or later, e.g. "
+            f"`/csp meeting {_quoted(body)} {(today + dt.timedelta(days=14)).isoformat()}`."
+        )
+
+
+def _quoted(body: str) -> str:
+    return f'"{body}"' if " " in body else body
+
+
+def _pick_body(query: str, bodies: Sequence[str]) -> str:
+    """The one body ``query`` means, or a kind UserError listing the choices."""
+    found = match_body(query, bodies)
+    if found.single is not None:
+        return found.single[1]
+    example = "`/csp meeting RAG 2027-03-14 10:00`"
+    if found.kind == "several":
+        names = " or ".join(_quoted(b) for _, b in found.objectives)
+        raise UserError(
+            f"“{query}” could be {names}. Which one? Type more of the name, e.g. "
+            f"`/csp meeting {_quoted(found.objectives[0][1])} 2027-03-14 10:00`."
+        )
+    if not bodies:
+        raise UserError(
+            "No meetings are planned yet, so there is no body to set a date for. "
+            "Meetings come from the plan's timescales."
+        )
+    known = "; ".join(_quoted(b) for b in bodies)
+    raise UserError(
+        f"I couldn't find a body called “{query}”. Bodies with meetings: {known}. "
+        f"Use a name, its start or its initials, e.g. {example}."
+    )
 
 
 # --------------------------------------------------------------------------- changes
+
+
+@dataclass(frozen=True)
+class ProgressResult:
+    """What logging progress did: the objective now, the dated item ``done`` closed
+    (e.g. "March 2026 deadline (Maldon District Council)"), whether the whole
+    objective is now done, and the dated items still open (with "overdue since")."""
+
+    summary: ObjectiveSummary
+    closed_label: str | None = None
+    objective_done: bool = False
+    still_open: tuple[str, ...] = ()
 
 
 def log_progress(
@@ -734,6 +825,35 @@ def log_progress(
     evidence_url: str | None = None,
 ) -> ObjectiveSummary:
     """Append a progress entry (never overwritten) and update the objective's status."""
+    return log_progress_result(
+        session,
+        partnership,
+        actor,
+        objective_id,
+        rag=rag,
+        done=done,
+        note=note,
+        now=now,
+        as_of=as_of,
+        evidence_url=evidence_url,
+    ).summary
+
+
+def log_progress_result(
+    session: Session,
+    partnership: Partnership,
+    actor: Actor,
+    objective_id: int,
+    *,
+    rag: Rag | None,
+    done: bool,
+    note: str,
+    now: dt.datetime,
+    as_of: dt.date | None = None,
+    evidence_url: str | None = None,
+) -> ProgressResult:
+    """:func:`log_progress`, saying what ``done`` closed. ``done`` on an ongoing
+    objective with nothing dated to close is refused kindly (nothing is stored)."""
     objective = get_objective(session, partnership, objective_id)
     if objective.plan_year != partnership.plan_year:
         raise UserError(
@@ -745,6 +865,19 @@ def log_progress(
         raise UserError(
             "A progress update needs a note, a RAG status or `done`. For example: "
             "`/csp progress dhr amber Panel booked for 3 March`."
+        )
+    today = local_today(partnership, now)
+    if (
+        done
+        and objective.status == ObjectiveStatus.OPEN
+        and not _open_dated(objective)
+        and any(i.kind == ScheduleKind.ONGOING for i in objective.schedule)
+    ):
+        raise UserError(
+            f"{objective.title} is ongoing, so there is nothing dated to mark done and I "
+            "have not saved anything. Log how it is going instead, with a RAG status or "
+            "a note, e.g. `/csp progress "
+            f"{_short(objective.title)} green Panel met and actions agreed`."
         )
     entry = ProgressEntry(
         objective_id=objective.id,
@@ -760,25 +893,65 @@ def log_progress(
     session.add(entry)
     if rag is not None:
         objective.rag = rag
-    today = local_today(partnership, now)
+    closed: str | None = None
     if done:
-        _mark_done(objective, today, now)
+        closed = _mark_done(objective, today, now)
     readcache.touch(session, objective, now)
     session.flush()
-    return summarise(objective, today, now)
+    still_open = tuple(
+        _open_label(item, today) for item in _open_dated(objective) if item.due_on is not None
+    )
+    return ProgressResult(
+        summary=summarise(objective, today, now),
+        closed_label=closed,
+        objective_done=done and objective.status == ObjectiveStatus.DONE,
+        still_open=still_open,
+    )
 
 
-def _mark_done(objective: Objective, today: dt.date, now: dt.datetime) -> None:
-    """Close the earliest open dated item due by a month from now; close the objective
-    when nothing dated, recurring or ongoing remains."""
-    open_items = sorted(
+def _short(title: str) -> str:
+    """A short name for ``title`` that matching finds: its initials, else its first word."""
+    letters = "".join(w[0] for w in title.split() if w[:1].isalpha() and w[0].isupper())
+    return letters.lower() if len(letters) >= 2 else title.split()[0].lower()
+
+
+def _open_dated(objective: Objective) -> list[ScheduleItem]:
+    return sorted(
         (
             i
             for i in objective.schedule
             if i.kind in DATED_KINDS and i.due_on is not None and i.done_at is None
         ),
-        key=lambda i: i.due_on or today,
+        key=lambda i: i.due_on or dt.date.max,
     )
+
+
+def _when_text(item: ItemLike) -> str:
+    assert item.due_on is not None
+    return month_label(item.due_on) if item.month_only else item.due_on.strftime("%-d %B %Y")
+
+
+def _closed_label(item: ItemLike) -> str:
+    kind = "deadline" if item.kind == ScheduleKind.DEADLINE else "milestone"
+    body = f" ({item.body})" if item.body else ""
+    return f"{_when_text(item)} {kind}{body}"
+
+
+def _open_label(item: ItemLike, today: dt.date) -> str:
+    assert item.due_on is not None
+    body = f", {item.body}" if item.body else ""
+    late = (
+        f" (overdue since {item.due_on.day} {item.due_on.strftime('%b')})"
+        if item.due_on < today
+        else ""
+    )
+    return f"{_when_text(item)}{body}{late}"
+
+
+def _mark_done(objective: Objective, today: dt.date, now: dt.datetime) -> str | None:
+    """Close the earliest open dated item due by a month from now; close the objective
+    when nothing dated, recurring or ongoing remains. Returns what was closed."""
+    open_items = _open_dated(objective)
     soon = [
         i for i in open_items if i.due_on is not None and i.due_on <= today + dt.timedelta(days=31)
     ]
@@ -793,6 +966,7 @@ def _mark_done(objective: Objective, today: dt.date, now: dt.datetime) -> None:
         objective.status = ObjectiveStatus.DONE
         if objective.rag is None:
             objective.rag = Rag.GREEN
+    return _closed_label(target) if target is not None else None
 
 
 def set_owner(

@@ -36,7 +36,7 @@ from slack_sdk.models.views import View
 
 from bot.commands import HELP, HelpLine
 from bot.ids import Ids
-from bot.plan import DueItem, MeetingView, ObjectiveDetail, ObjectiveSummary
+from bot.plan import DueItem, MeetingView, ObjectiveDetail, ObjectiveSummary, ProgressResult
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -81,11 +81,10 @@ def fmt_time(at: dt.time | None) -> str:
 def status_line(summary: ObjectiveSummary) -> str:
     """ ":large_orange_circle: Amber · next: 31 Mar 2027 (Annual report)"."""
     if summary.status == "done":
-        head = ":white_check_mark: Done"
-    elif summary.status == "waived":
-        head = ":heavy_minus_sign: Waived"
-    else:
-        head = f"{RAG_EMOJI.get(summary.rag, RAG_EMOJI[None])} {RAG_WORD.get(summary.rag, 'RAG')}"
+        return ":white_check_mark: Done"  # nothing is next for a finished objective
+    if summary.status == "waived":
+        return ":heavy_minus_sign: Waived"
+    head = f"{RAG_EMOJI.get(summary.rag, RAG_EMOJI[None])} {RAG_WORD.get(summary.rag, 'RAG')}"
     return f"{head} · {next_text(summary)}"
 
 
@@ -94,6 +93,8 @@ def next_text(summary: ObjectiveSummary) -> str:
         since = fmt_date(summary.overdue_since) if summary.overdue_since else "a past date"
         return f":warning: overdue since {since}"
     if summary.next_date is not None:
+        if summary.next_month_only and summary.next_label:
+            return f"next: {esc(summary.next_label)}"
         label = f" ({esc(summary.next_label)})" if summary.next_label else ""
         return f"next: {fmt_date(summary.next_date)}{label}"
     if summary.needs_dating:
@@ -182,18 +183,11 @@ def build_help_blocks(*, is_admin: bool, topic: str | None = None) -> list[Block
     general = [h for h in lines if not h.admin_only]
     admin = [h for h in lines if h.admin_only]
     blocks: list[Block] = [_header("Community Safety Partnership bot")]
-    blocks.append(
-        _section("\n".join(f"`{esc(h.usage)}`\n      {esc(h.description)}" for h in general))
-    )
+    if general:
+        blocks.append(_section("\n".join(map(_help_entry, general))))
     if admin:
         title = "*For partnership admins*" if is_admin else "*For partnership admins* (not you)"
-        blocks.append(
-            _section(
-                title
-                + "\n"
-                + "\n".join(f"`{esc(h.usage)}`\n      {esc(h.description)}" for h in admin)
-            )
-        )
+        blocks.append(_section(title + "\n" + "\n".join(map(_help_entry, admin))))
     blocks.append(
         _context(
             "Objectives can be named loosely: any case, the start of the name, initials "
@@ -202,6 +196,11 @@ def build_help_blocks(*, is_admin: bool, topic: str | None = None) -> list[Block
         )
     )
     return blocks
+
+
+def _help_entry(line: HelpLine) -> str:
+    example = f" For example: `{esc(line.example)}`" if line.example else ""
+    return f"`{esc(line.usage)}`\n      {esc(line.description)}{example}"
 
 
 def help_text() -> str:
@@ -302,8 +301,11 @@ def build_objective_blocks(detail: ObjectiveDetail) -> list[Block]:
             who = f"<@{entry.slack_user_id}>" if entry.slack_user_id else esc(entry.author)
             rag = "done" if entry.done else (entry.rag or "no RAG")
             note = esc(clip(entry.note, 500)) if entry.note else "_no note_"
-            link = f" <{entry.evidence_url}|evidence>" if entry.evidence_url else ""
-            lines.append(f"• {fmt_date(entry.at.date())}, {who} ({rag}): {note}{link}")
+            link = f" <{esc(entry.evidence_url)}|evidence>" if entry.evidence_url else ""
+            as_of = (
+                f", as of {entry.as_of.day} {entry.as_of.strftime('%b %Y')}" if entry.as_of else ""
+            )
+            lines.append(f"• {fmt_date(entry.at.date())}, {who} ({rag}{as_of}): {note}{link}")
         for chunk in chunk_lines(lines)[:3]:
             blocks.append(_section(chunk))
     else:
@@ -334,10 +336,13 @@ def build_due_blocks(items: Sequence[DueItem], *, days: int, today: dt.date) -> 
         owners = ", ".join(f"<@{o}>" for o in item.owner_ids) or "no owner"
         body = f" ({esc(item.body)})" if item.body and item.body not in item.label else ""
         when = fmt_date(item.due_on)
-        if not item.overdue:
+        if item.month_only and not item.overdue:
+            when = ""  # the label already says the month; no made-up day
+        elif not item.overdue:
             left = (item.due_on - today).days
             when += " (today)" if left == 0 else f" (in {left} days)" if left > 1 else " (tomorrow)"
-        return f"• *{esc(clip(item.title, 150))}*: {esc(item.label)}{body}, {when}, {owners}"
+        when = f", {when}" if when else ""
+        return f"• *{esc(clip(item.title, 150))}*: {esc(item.label)}{body}{when}, {owners}"
 
     budget = MAX_MESSAGE_BLOCKS - 4
     if overdue:
@@ -399,10 +404,15 @@ def build_meetings_blocks(meetings: Sequence[MeetingView], *, is_admin: bool) ->
 
 
 def build_meeting_set_blocks(meeting: MeetingView) -> list[Block]:
+    if meeting.moved_from:
+        head = (
+            f":white_check_mark: Moved the *{esc(meeting.body)}* meeting from "
+            f"{esc(meeting.moved_from)} to:\n{meeting_line(meeting)}"
+        )
+    else:
+        head = f":white_check_mark: Meeting set for *{esc(meeting.body)}*:\n{meeting_line(meeting)}"
     return [
-        _section(
-            f":white_check_mark: Meeting set for *{esc(meeting.body)}*:\n{meeting_line(meeting)}"
-        ),
+        _section(head),
         _context("Members will be reminded before it. Type `/csp meetings` to see them all."),
     ]
 
@@ -410,11 +420,40 @@ def build_meeting_set_blocks(meeting: MeetingView) -> list[Block]:
 # ------------------------------------------------------------------------ progress
 
 
+def done_text(summary: ObjectiveSummary, result: ProgressResult | None) -> str:
+    """What ``done`` closed, in a sentence or two (mrkdwn, escaped)."""
+    title = f"*{esc(summary.title)}*"
+    if result is None:
+        return f"Marked {title} done."
+    parts: list[str] = []
+    if result.closed_label:
+        parts.append(f"Marked the {esc(result.closed_label)} for {title} as met.")
+    if result.objective_done:
+        parts.append(
+            f"Nothing else is dated, so {title} is now done."
+            if result.closed_label
+            else f"Marked {title} as done."
+        )
+    elif result.still_open:
+        parts.append("Still open: " + ", ".join(esc(x) for x in result.still_open) + ".")
+    if not parts:
+        parts.append(f"Logged done for {title}.")
+    return " ".join(parts)
+
+
 def build_progress_confirmation_blocks(
-    summary: ObjectiveSummary, *, note: str, done: bool, rag: str | None
+    summary: ObjectiveSummary,
+    *,
+    note: str,
+    done: bool,
+    rag: str | None,
+    result: ProgressResult | None = None,
 ) -> list[Block]:
-    what = "marked *done*" if done else f"logged as *{RAG_WORD.get(rag, 'an update')}*"
-    text = f":white_check_mark: Progress {what} for *{esc(summary.title)}*."
+    if done:
+        text = f":white_check_mark: {done_text(summary, result)}"
+    else:
+        what = f"logged as *{RAG_WORD[rag]}*" if rag in RAG_WORD and rag else "logged as a note"
+        text = f":white_check_mark: Progress {what} for *{esc(summary.title)}*."
     if note:
         text += f"\n>{esc(clip(note, 500))}"
     return [
@@ -426,17 +465,30 @@ def build_progress_confirmation_blocks(
     ]
 
 
-def progress_confirmation_text(summary: ObjectiveSummary, *, done: bool) -> str:
-    state = "done" if done else RAG_WORD.get(summary.rag, "updated")
+def progress_confirmation_text(
+    summary: ObjectiveSummary, *, done: bool, result: ProgressResult | None = None
+) -> str:
+    if done:
+        return mrkdwn_to_text(done_text(summary, result)).replace("*", "")
+    state = RAG_WORD.get(summary.rag, "updated")
     following = next_text(summary)
     return f"Progress logged for {summary.title}: {state}. {following[:1].upper()}{following[1:]}."
 
 
 def build_progress_channel_blocks(
-    summary: ObjectiveSummary, *, user_id: str, note: str, done: bool, rag: str | None
+    summary: ObjectiveSummary,
+    *,
+    user_id: str,
+    note: str,
+    done: bool,
+    rag: str | None,
+    result: ProgressResult | None = None,
 ) -> list[Block]:
-    what = "marked it done" if done else f"rated it {RAG_WORD.get(rag, 'unchanged')}"
-    text = f"<@{user_id}> logged progress on *{esc(summary.title)}* and {what}."
+    if done:
+        text = f"<@{user_id}> logged progress. {done_text(summary, result)}"
+    else:
+        what = f"rated it {RAG_WORD[rag]}" if rag in RAG_WORD and rag else "added a note"
+        text = f"<@{user_id}> logged progress on *{esc(summary.title)}* and {what}."
     if note:
         text += f"\n>{esc(clip(note, 300))}"
     return [_section(text), _context(status_line(summary))]
@@ -564,14 +616,18 @@ def build_progress_modal(
     )
 
 
-def build_progress_saved_modal(summary: ObjectiveSummary, *, done: bool) -> View:
-    what = "marked done" if done else "saved"
+def build_progress_saved_modal(
+    summary: ObjectiveSummary, *, done: bool, result: ProgressResult | None = None
+) -> View:
+    head = (
+        done_text(summary, result) if done else f"Your update on *{esc(summary.title)}* is saved."
+    )
     return View(
         type="modal",
         title="Progress saved",
         close="Close",
         blocks=[
-            _section(f":white_check_mark: Your update on *{esc(summary.title)}* is {what}."),
+            _section(f":white_check_mark: {head}"),
             _section(f"Status now: {status_line(summary)}"),
             _context("Close this window. Your update is on the App Home tab and in `/csp show`."),
         ],
@@ -661,7 +717,8 @@ def build_home_view(model: HomeModel) -> View:
     soon = [i for i in model.due if not i.overdue]
 
     def line(item: DueItem) -> str:
-        return f"• *{esc(clip(item.title, 120))}*: {esc(item.label)}, {fmt_date(item.due_on)}"
+        when = "" if item.month_only and not item.overdue else f", {fmt_date(item.due_on)}"
+        return f"• *{esc(clip(item.title, 120))}*: {esc(item.label)}{when}"
 
     for title, group, empty in (
         (":warning: Overdue", overdue, "Nothing is overdue."),

@@ -22,14 +22,15 @@ from bot import commands as cmd
 from bot import views
 from bot.context import AppContext
 from bot.digest import build_digest, build_digest_blocks, digest_text
-from bot.errors import NotAllowed
+from bot.errors import NotAllowed, UsageError
 from bot.ids import Ids
-from bot.matching import match_objective
+from bot.matching import match_objective, split_objective
 from bot.plan import (
     due_items,
     list_objectives,
     objective_choices,
     objective_detail,
+    refuse_past_meeting,
     set_meeting,
     set_owner,
     set_role,
@@ -87,6 +88,13 @@ def dispatch(
         case cmd.PlanList(page=page):
             summaries = list_objectives(unit.session, unit.partnership, unit.today)
             pages = views.plan_pages(len(summaries))
+            if page > pages:
+                only = "only one page" if pages == 1 else f"only {pages} pages"
+                raise UsageError(
+                    f"The plan has {only}, so there is no page {page}. Type `/csp plan`"
+                    + (f" or `/csp plan {pages}`." if pages > 1 else " to see it all."),
+                    cmd.USAGE["plan"],
+                )
             shown = min(page, pages)
             return Reply(
                 f"The plan, page {shown} of {pages}.",
@@ -134,23 +142,33 @@ def dispatch(
                 return found
             return owner_reply(unit, found, user_id)
         case cmd.SetRole(user_id=user_id, role=role):
-            set_role(unit.session, unit.partnership, unit.me, user_id, Role(role))
-            return Reply(
-                f"<@{user_id}> is now {_article(role)} {role}.",
-                [
-                    views.section(
-                        f":white_check_mark: <@{user_id}> is now {_article(role)} *{role}*."
-                    ),
-                    views.context("Roles take effect on their next command."),
-                ],
+            settings = unit.ctx.settings
+            set_role(
+                unit.session,
+                unit.partnership,
+                unit.me,
+                user_id,
+                Role(role),
+                bootstrap_admins=settings.admins,
+            )
+            return role_reply(
+                user_id,
+                role,
+                listed_admin=user_id in settings.admins,
+                listed_lead=user_id in settings.safeguarding_leads,
             )
         case cmd.Meeting(body=meeting_body, date=when, time=start, place=place):
+            refuse_past_meeting(unit.partnership, meeting_body, when, unit.now)
             meeting = set_meeting(
                 unit.session, unit.partnership, unit.me, meeting_body, when, start, place
             )
-            return Reply(
-                f"Meeting set for {meeting.body}.", views.build_meeting_set_blocks(meeting)
+            text = (
+                f"Moved the {meeting.body} meeting from {meeting.moved_from} to "
+                f"{views.fmt_date(meeting.meeting_date)}."
+                if meeting.moved_from
+                else f"Meeting set for {meeting.body}."
             )
+            return Reply(text, views.build_meeting_set_blocks(meeting))
         case cmd.Digest():
             digest = build_digest(unit.session, unit.partnership, unit.now)
             blocks = build_digest_blocks(digest)[: views.MAX_MESSAGE_BLOCKS - 1]
@@ -164,6 +182,38 @@ def dispatch(
         case cmd.Refer() | cmd.Referrals():
             return _referrals(parsed, unit, ack=ack, body=body, client=client)
     raise AssertionError(f"unhandled command {parsed!r}")
+
+
+def role_reply(user_id: str, role: str, *, listed_admin: bool, listed_lead: bool) -> Reply:
+    """The answer to `/csp role`: settings lists (CSP_ADMINS, CSP_SAFEGUARDING_LEADS)
+    win over a stored role, so say so instead of claiming a demotion took effect."""
+    kept = []
+    if listed_admin and role != "admin":
+        kept.append(("an admin", "CSP_ADMINS"))
+    if listed_lead and role == "member":
+        kept.append(("a safeguarding lead", "CSP_SAFEGUARDING_LEADS"))
+    if kept:
+        stays = " and ".join(f"{what} while listed in {var}" for what, var in kept)
+        text = (
+            f"I recorded <@{user_id}> as {_article(role)} {role}, but they stay {stays} "
+            "(the bot's settings win). Ask whoever runs the bot to remove them from that "
+            "list to change it."
+        )
+        return Reply(text, [views.section(f":information_source: {text}")])
+    meaning = {
+        "admin": "they can manage the plan, owners, roles and meetings",
+        "lead": "they will see and handle safeguarding referrals",
+        "member": "they can log progress and see the plan",
+    }[role]
+    return Reply(
+        f"<@{user_id}> is now {_article(role)} {role}.",
+        [
+            views.section(
+                f":white_check_mark: <@{user_id}> is now {_article(role)} *{role}*: {meaning}."
+            ),
+            views.context("Roles take effect on their next command."),
+        ],
+    )
 
 
 def _article(role: str) -> str:
@@ -189,10 +239,24 @@ def resolve(unit: Unit, query: str, *, action: str, **extra: str) -> int | Reply
 
 def typed_progress(parsed: cmd.Progress, unit: Unit, client: WebClient) -> Reply:
     status = "done" if parsed.done else (parsed.rag or "")
-    found = resolve(unit, parsed.query, action="progress", r=status, n=parsed.note)
+    query, note = parsed.query, parsed.note
+    if not status and not note:
+        # "/csp progress dhr Panel booked": a note with no RAG change.
+        choices = objective_choices(unit.session, unit.partnership)
+        split = split_objective(query, choices)
+        if split is not None:
+            query, note = split
+        elif match_objective(query, choices).kind != "none":
+            raise UsageError(
+                "Say how it is going: after the objective add red, amber, green or done "
+                "and/or a short note, like `/csp progress dhr Panel booked`, or type "
+                "`/csp progress` alone to open the form.",
+                cmd.USAGE["progress"],
+            )
+    found = resolve(unit, query, action="progress", r=status, n=note)
     if isinstance(found, Reply):
         return found
-    return progress_reply(unit, found, status=status, note=parsed.note, client=client)
+    return progress_reply(unit, found, status=status, note=note, client=client)
 
 
 def progress_reply(
@@ -200,16 +264,19 @@ def progress_reply(
 ) -> Reply:
     done = status == "done"
     rag = status if status in ("red", "amber", "green") else None
-    summary = save_progress(unit, objective_id, rag=rag, done=done, note=note)
+    result = save_progress(unit, objective_id, rag=rag, done=done, note=note)
+    summary = result.summary
     user_id = unit.me.slack_user_id
     settings = unit.ctx.settings
 
     def post() -> None:
-        announce(client, settings, summary, user_id=user_id, note=note, done=done, rag=rag)
+        announce(client, settings, result, user_id=user_id, note=note, done=done, rag=rag)
 
     return Reply(
-        views.progress_confirmation_text(summary, done=done),
-        views.build_progress_confirmation_blocks(summary, note=note, done=done, rag=rag),
+        views.progress_confirmation_text(summary, done=done, result=result),
+        views.build_progress_confirmation_blocks(
+            summary, note=note, done=done, rag=rag, result=result
+        ),
         after=[post],
     )
 

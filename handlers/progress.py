@@ -17,9 +17,10 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import views
 from bot.context import AppContext
+from bot.errors import UserError
 from bot.ids import Ids
 from bot.matching import match_objective
-from bot.plan import ObjectiveSummary, log_progress, objective_choices
+from bot.plan import ProgressResult, log_progress_result, objective_choices
 from bot.settings import Settings
 from handlers.app import Unit, unit_of
 from store.models import Rag
@@ -47,8 +48,8 @@ def save_progress(
     note: str,
     as_of: dt.date | None = None,
     evidence_url: str | None = None,
-) -> ObjectiveSummary:
-    return log_progress(
+) -> ProgressResult:
+    return log_progress_result(
         unit.session,
         unit.partnership,
         unit.me,
@@ -65,7 +66,7 @@ def save_progress(
 def announce(
     client: WebClient,
     settings: Settings,
-    summary: ObjectiveSummary,
+    result: ProgressResult,
     *,
     user_id: str,
     note: str,
@@ -79,9 +80,9 @@ def announce(
     try:
         client.chat_postMessage(
             channel=channel,
-            text=views.progress_confirmation_text(summary, done=done),
+            text=views.progress_confirmation_text(result.summary, done=done, result=result),
             blocks=views.build_progress_channel_blocks(
-                summary, user_id=user_id, note=note, done=done, rag=rag
+                result.summary, user_id=user_id, note=note, done=done, rag=rag, result=result
             ),
             unfurl_links=False,
         )
@@ -202,9 +203,23 @@ def submit_progress(
 
     done = status == views.DONE_VALUE
     rag = None if done else status
-    summary = save_progress(
-        unit, int(objective_id), rag=rag, done=done, note=note, as_of=as_of, evidence_url=url
-    )
+    try:
+        result = save_progress(
+            unit, int(objective_id), rag=rag, done=done, note=note, as_of=as_of, evidence_url=url
+        )
+    except UserError as error:
+        if not done:
+            raise
+        log.debug("done refused: %s", error)
+        ack(
+            response_action="errors",
+            errors={
+                Ids.PROGRESS_RAG: "This objective is ongoing: nothing dated to mark done. "
+                "Choose red, amber or green instead."
+            },
+        )
+        return
+    summary = result.summary
     user_id = unit.me.slack_user_id
     unit.commit()
     response_url = meta.get("response_url")
@@ -212,9 +227,9 @@ def submit_progress(
         ack()
         try:
             WebhookClient(str(response_url)).send(
-                text=views.progress_confirmation_text(summary, done=done),
+                text=views.progress_confirmation_text(summary, done=done, result=result),
                 blocks=views.build_progress_confirmation_blocks(
-                    summary, note=note, done=done, rag=rag
+                    summary, note=note, done=done, rag=rag, result=result
                 ),
                 response_type="ephemeral",
                 replace_original=False,
@@ -224,6 +239,6 @@ def submit_progress(
     else:
         ack(
             response_action="update",
-            view=views.build_progress_saved_modal(summary, done=done),
+            view=views.build_progress_saved_modal(summary, done=done, result=result),
         )
-    announce(client, unit.ctx.settings, summary, user_id=user_id, note=note, done=done, rag=rag)
+    announce(client, unit.ctx.settings, result, user_id=user_id, note=note, done=done, rag=rag)

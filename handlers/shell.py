@@ -122,7 +122,10 @@ class Recorder:
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method.startswith("views."):
             view = dict(args.get("view") or {})
+            # Every view Slack opens has its own id and hash; so does every one here.
             view["id"] = args.get("view_id") or f"VSHELL{number}"
+            view["hash"] = f"{number}.{secrets.token_hex(4)}"
+            args["view"] = view  # what the shell shows and later submits
             return {"ok": True, "view": view}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).split(",")[0]}}
@@ -330,13 +333,7 @@ class Shell:
                 self._print("— only you can see this —")
                 self._show_blocks(str(args.get("text", "")), args.get("blocks"))
             elif event.method == "chat.postMessage":
-                where = str(args.get("channel", ""))
-                label = (
-                    "a direct message to you"
-                    if where in (self.user_id, "D" + self.user_id)
-                    else f"#{where}"
-                )
-                self._print(f"— posted in {label} —")
+                self._print(f"— {self._where(str(args.get('channel', '')))} —")
                 self._show_blocks(str(args.get("text", "")), args.get("blocks"))
             elif event.method == "chat.postEphemeral":
                 self._print("— only you can see this —")
@@ -346,6 +343,15 @@ class Shell:
                 self._show_blocks("", (args.get("view") or {}).get("blocks"), view_id="VHOME")
             elif event.method in ("views.open", "views.push"):
                 self.fill_modal(dict(args.get("view") or {}))
+
+    def _where(self, channel: str) -> str:
+        if channel in (self.user_id, "D" + self.user_id):
+            return "a direct message to you"
+        if channel[:1] in ("U", "W"):
+            return f"DM to <@{channel}>"
+        if channel[:1] == "D" and channel[1:2] in ("U", "W"):
+            return f"DM to <@{channel[1:]}>"
+        return f"posted in #{channel}"
 
     # ------------------------------------------------------------------- modals
     def fill_modal(self, view: dict[str, Any]) -> None:
@@ -391,28 +397,12 @@ class Shell:
         kind = element.get("type")
         label = (block.get("label") or {}).get("text", "")
         optional = bool(block.get("optional"))
-        suffix = " (optional, Enter to skip)" if optional else ""
-        empty: dict[str, Any] = {"type": kind}
-        if kind == "static_select":
-            options = element.get("options", [])
-            for number, option in enumerate(options, 1):
-                self._print(f"│   {number}. {mrkdwn_to_text(option['text']['text'])}")
-            initial = element.get("initial_option")
-            hint = f" [{mrkdwn_to_text(initial['text']['text'])}]" if initial else ""
-            while True:
-                line = self._read(f"│ {label}{suffix}{hint} (number): ")
-                if line is None:
-                    return None
-                line = line.strip()
-                if not line:
-                    if initial:
-                        return {"type": kind, "selected_option": initial}
-                    if optional:
-                        return {**empty, "selected_option": None}
-                    return None
-                if line.isdigit() and 1 <= int(line) <= len(options):
-                    return {"type": kind, "selected_option": options[int(line) - 1]}
-                self._print(f"│ Type a number from 1 to {len(options)}.")
+        if optional and "(optional)" in label:
+            suffix = " (Enter to skip)"
+        else:
+            suffix = " (optional, Enter to skip)" if optional else ""
+        if kind in ("static_select", "radio_buttons", "checkboxes"):
+            return self._choose(block, kind, label + suffix, optional)
         if kind == "datepicker":
             line = self._read(f"│ {label}{suffix} (YYYY-MM-DD): ")
             if line is None:
@@ -428,6 +418,76 @@ class Shell:
             return None
         return {"type": kind, "value": value or None}
 
+    def _choose(
+        self, block: dict[str, Any], kind: str, label: str, optional: bool
+    ) -> dict[str, Any] | None:
+        """A menu, radio buttons or checkboxes: options numbered; type a number (or
+        several, for checkboxes) or the option's text."""
+        element = block["element"]
+        options: list[dict[str, Any]] = list(element.get("options", []))
+        for group in element.get("option_groups", []) or []:
+            options.extend(group.get("options", []))
+        texts = [mrkdwn_to_text(o["text"]["text"]) for o in options]
+        for number, text in enumerate(texts, 1):
+            self._print(f"│   {number}. {text}")
+        many = kind == "checkboxes"
+        initial = element.get("initial_options" if many else "initial_option")
+        if initial:
+            shown = initial if isinstance(initial, list) else [initial]
+            hint = " [" + ", ".join(mrkdwn_to_text(o["text"]["text"]) for o in shown) + "]"
+        else:
+            hint = ""
+        how = "numbers, comma-separated" if many else "number"
+        while True:
+            line = self._read(f"│ {label}{hint} ({how}): ")
+            if line is None:
+                return None
+            line = line.strip()
+            if not line:
+                if initial:
+                    key = "selected_options" if many else "selected_option"
+                    return {"type": kind, key: initial}
+                if optional:
+                    return (
+                        {"type": kind, "selected_options": []}
+                        if many
+                        else {
+                            "type": kind,
+                            "selected_option": None,
+                        }
+                    )
+                return None
+            picked = [self._option(part, options, texts) for part in line.split(",")]
+            if picked and all(p is not None for p in picked) and (many or len(picked) == 1):
+                chosen = [p for p in picked if p is not None]
+                if many:
+                    return {"type": kind, "selected_options": chosen}
+                return {"type": kind, "selected_option": chosen[0]}
+            self._print(
+                f"│ Type a number from 1 to {len(options)}, or the option's words"
+                + (" (several separated by commas)." if many else ".")
+            )
+
+    @staticmethod
+    def _option(
+        typed: str, options: list[dict[str, Any]], texts: list[str]
+    ) -> dict[str, Any] | None:
+        typed = typed.strip().lower()
+        if typed.isdigit():
+            index = int(typed)
+            return options[index - 1] if 1 <= index <= len(options) else None
+        if not typed:
+            return None
+        exact = [o for o, t in zip(options, texts, strict=True) if t.lower() == typed]
+        if exact:
+            return exact[0]
+        starts = [
+            o
+            for o, t in zip(options, texts, strict=True)
+            if t.lower().startswith(typed) or str(o.get("value", "")).lower() == typed
+        ]
+        return starts[0] if len(starts) == 1 else None
+
     def _submit(self, view: dict[str, Any], values: dict[str, Any]) -> tuple[int, str]:
         payload = {
             "type": "view_submission",
@@ -437,6 +497,7 @@ class Shell:
             "trigger_id": self._trigger(),
             "view": {
                 "id": view.get("id", "VSHELL"),
+                "hash": view.get("hash", ""),
                 "type": "modal",
                 "callback_id": view.get("callback_id", ""),
                 "private_metadata": view.get("private_metadata", ""),

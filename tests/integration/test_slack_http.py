@@ -77,7 +77,8 @@ def test_plan_show_due_meetings_digest(slack_http: str, fake_slack: FakeSlack) -
     plan = csp(slack_http, fake_slack, "plan")
     assert "Domestic Homicide Reviews" in words(plan)
     assert len(plan["blocks"]) <= 50
-    assert "page 1 of 1" in csp(slack_http, fake_slack, "plan 7")["text"]
+    assert "page 1 of 1" in csp(slack_http, fake_slack, "plan 1")["text"]
+    assert "only one page, so there is no page 7" in csp(slack_http, fake_slack, "plan 7")["text"]
     show = csp(slack_http, fake_slack, "show DHR")
     assert show["text"] == "Domestic Homicide Reviews"
     assert "Latest progress" in words(show)
@@ -199,7 +200,15 @@ def test_progress_modal_open_and_submit(slack_http: str, fake_slack: FakeSlack) 
     assert errors["response_action"] == "errors"
     assert set(errors["errors"]) == {Ids.PROGRESS_NOTE, Ids.PROGRESS_DATE, Ids.PROGRESS_EVIDENCE}
 
-    good = _modal_values(dhr, "done", "Review closed with the Home Office")
+    # DHR is ongoing: "done" has nothing to close, so the form says so on the field.
+    ongoing = _modal_values(dhr, "done", "Review closed with the Home Office")
+    status, body = post(
+        slack_http,
+        view_submission(Ids.PROGRESS_MODAL, ongoing, private_metadata=view["private_metadata"]),
+    )
+    assert json.loads(body)["errors"][Ids.PROGRESS_RAG].startswith("This objective is ongoing")
+
+    good = _modal_values(dhr, "green", "Review closed with the Home Office")
     status, body = post(
         slack_http,
         view_submission(Ids.PROGRESS_MODAL, good, private_metadata=view["private_metadata"]),
@@ -355,3 +364,45 @@ def test_any_text_gets_a_helpful_200(
         reply = json.loads(body)
         assert reply.get("text")
         assert reply.get("response_type", "ephemeral") == "ephemeral"
+
+
+def _mrkdwn(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn":
+            return [str(node.get("text", ""))]
+        return [t for value in node.values() for t in _mrkdwn(value)]
+    if isinstance(node, list):
+        return [t for value in node for t in _mrkdwn(value)]
+    return []
+
+
+def test_a_typed_special_mention_is_never_rendered_live(
+    slack_http: str, fake_slack: FakeSlack
+) -> None:
+    # What Slack sends when someone types `<!channel> <https://evil.example|click here>`.
+    typed = "hi &lt;!channel&gt; &lt;https://evil.example|click here&gt;"
+    csp(slack_http, fake_slack, f"progress dhr amber {typed}", "U0SAM")
+    (posted,) = fake_slack.wait_for("chat.postMessage")
+    answers = {
+        "channel": posted.args["blocks"],
+        "show": csp(slack_http, fake_slack, "show dhr")["blocks"],
+        "digest": csp(slack_http, fake_slack, "digest")["blocks"],
+        "due": csp(slack_http, fake_slack, "due 120")["blocks"],
+    }
+    for name, blocks in answers.items():
+        texts = _mrkdwn(blocks)
+        assert not any("<!channel>" in t or "<https://evil" in t for t in texts), name
+    assert "&lt;!channel&gt;" in json.dumps(answers["digest"])
+    assert "&lt;!channel&gt;" in json.dumps(answers["show"])
+
+
+def test_roles_listed_in_settings_win_and_help_explains_roles(
+    slack_http: str, fake_slack: FakeSlack
+) -> None:
+    reply = csp(slack_http, fake_slack, "role <@UADMIN> member")
+    assert "stay an admin while listed in CSP_ADMINS" in reply["text"]
+    assert "is now a member" not in reply["text"]
+    lead = csp(slack_http, fake_slack, "role <@ULEAD> member")["text"]
+    assert "stay a safeguarding lead while listed in CSP_SAFEGUARDING_LEADS" in lead
+    help_text = words(csp(slack_http, fake_slack, "help role"))
+    assert "*lead*: a safeguarding lead, who sees and handles referrals" in help_text

@@ -142,3 +142,29 @@ def test_partnership_follows_settings(session: Session, plan_settings: Settings)
     p = ensure_partnership(session, plan_settings, now=NOW)
     assert p.partnership_channel == "C0PARTNER" and p.timezone == "Europe/London"
     assert p.plan_year == 2026
+
+
+def test_the_last_admin_cannot_be_demoted(session: Session, seeded: Partnership) -> None:
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    with pytest.raises(UserError, match="only admin"):
+        set_role(session, seeded, admin, "UADMIN", Role.MEMBER)
+    set_role(session, seeded, admin, "UADMIN", Role.MEMBER, bootstrap_admins=("UADMIN",))
+    set_role(session, seeded, admin, "USECOND", Role.ADMIN)
+    set_role(session, seeded, admin, "USECOND", Role.MEMBER, bootstrap_admins=("UADMIN",))
+
+
+def test_log_progress_result_says_what_done_closed(session: Session, seeded: Partnership) -> None:
+    from bot.plan import log_progress_result
+
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    overview = _id(session, seeded, "Overview and Scrutiny Committee")
+    result = log_progress_result(
+        session, seeded, admin, overview, rag=None, done=True, note="", now=NOW
+    )
+    assert result.closed_label == "March 2026 deadline (Maldon District Council)"
+    assert not result.objective_done
+    assert result.still_open[0] == "October 2026, Maldon District Council (overdue since 30 Oct)"
+    dhr = _id(session, seeded, "Domestic Homicide Reviews")
+    with pytest.raises(UserError, match="ongoing"):
+        log_progress_result(session, seeded, admin, dhr, rag=None, done=True, note="", now=NOW)
+    assert objective_detail(session, seeded, dhr, TODAY).recent_progress == ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy import select
 
@@ -71,3 +72,51 @@ def test_build_digest_on_the_seed(seeded_ctx: AppContext) -> None:
     assert any("Overview" in d.title for d in digest.overdue)
     assert {m.body for m in digest.meetings} >= {"One Chelmsford Board"}
     assert len(build_digest_blocks(digest)) <= 50
+
+
+EVIL = "hi <!channel> <https://evil.example|click here> & co"
+
+
+def _unsafe(text: str) -> bool:
+    return "<!channel>" in text or "<https://evil" in text
+
+
+def test_digest_escapes_user_text() -> None:
+    from bot.digest import ProgressLine
+
+    item = DueItem(1, EVIL, dt.date(2026, 11, 1), EVIL, EVIL, True, ("U1",), "deadline")
+    soon = DueItem(2, EVIL, dt.date(2026, 12, 1), EVIL, None, False, (), "dated")
+    digest = Digest(
+        partnership_name="Maldon CSP",
+        today=dt.date(2026, 11, 30),
+        rag_counts={"red": 0, "amber": 0, "green": 0, "none": 2, "done": 0},
+        total=2,
+        overdue=(item,),
+        due_soon=(soon,),
+        progress=(
+            ProgressLine(
+                dt.datetime(2026, 11, 29, tzinfo=dt.UTC), EVIL, None, EVIL, "amber", False, EVIL
+            ),
+        ),
+        meetings=(
+            MeetingView(1, EVIL, dt.date(2026, 12, 1), dt.date(2026, 12, 3), None, EVIL, None),
+            MeetingView(2, EVIL, dt.date(2026, 12, 1), None, None, None, None),
+        ),
+        referrals=None,
+    )
+    blocks = [b.to_dict() for b in build_digest_blocks(digest)]
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert any("&lt;!channel&gt;" in t for t in texts)
+    assert not any(_unsafe(t) for t in texts), texts
+
+
+def test_empty_digest_tip_is_a_command_that_parses() -> None:
+    from bot.commands import Progress, parse_command
+
+    digest = _digest(0)
+    digest = Digest(**{**digest.__dict__, "overdue": (), "due_soon": ()})
+    text = json.dumps([b.to_dict() for b in build_digest_blocks(digest)])
+    tip = text.split("Log some with `")[1].split("`")[0]
+    assert "<" not in tip
+    parsed = parse_command(tip.removeprefix("/csp "))
+    assert isinstance(parsed, Progress)

@@ -87,3 +87,55 @@ def test_large_plan_is_quick_and_bounded() -> None:
     found = match_objective("topic", big)
     assert found.kind == "several"
     assert len(found.objectives) <= 10
+
+
+BODIES = ["Maldon Responsible Authorities Group", "One Chelmsford Board"]
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        ("RAG", 0),
+        ("mrag", 0),
+        ("ocb", 1),
+        ("One Chelmsford Board", 1),
+        ("one chelmsford", 1),
+        ("Maldn Responsible", 0),
+        ("chelmsfrd", 1),
+    ],
+)
+def test_bodies_match_loosely(query: str, index: int) -> None:
+    from bot.matching import match_body
+
+    found = match_body(query, BODIES)
+    assert found.single is not None and found.single[0] == index
+
+
+def test_bodies_several_and_none() -> None:
+    from bot.matching import match_body
+
+    several = match_body("maldon", ["Maldon Board", "Maldon Group"])
+    assert several.kind == "several" and len(several.objectives) == 2
+    none = match_body("zzz", BODIES)
+    assert none.kind == "none" and [b for _, b in none.suggestions] == BODIES
+
+
+def test_split_objective_finds_where_the_name_ends() -> None:
+    from bot.matching import split_objective
+
+    plan = [
+        (1, "Domestic Homicide Reviews"),
+        (2, "Strategic Assessment"),
+        (3, "Strategic management of partnership functions"),
+    ]
+    assert split_objective("dhr Panel booked", plan) == ("dhr", "Panel booked")
+    assert split_objective("domestic homicide reviews panel met", plan) == (
+        "domestic homicide reviews",
+        "panel met",
+    )
+    assert split_objective("strategic management Panel booked", plan) == (
+        "strategic management",
+        "Panel booked",
+    )
+    assert split_objective("dhr", plan) is None
+    assert split_objective("qqq zzz", plan) is None

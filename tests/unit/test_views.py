@@ -243,3 +243,81 @@ def test_meetings() -> None:
     blocks = dicts(views.build_meetings_blocks([meeting(i) for i in range(400)], is_admin=True))
     assert len(blocks) <= 50
     assert "date to be set" in json.dumps(blocks)
+
+
+EVIL = "hi <!channel> <https://evil.example|click here>"
+
+
+def _mrkdwn(node: Any) -> list[str]:
+    """Every mrkdwn text in a block tree (plain_text is never parsed by Slack)."""
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn":
+            return [str(node.get("text", ""))]
+        return [t for value in node.values() for t in _mrkdwn(value)]
+    if isinstance(node, list):
+        return [t for value in node for t in _mrkdwn(value)]
+    return []
+
+
+def _unsafe(blocks: list[dict[str, Any]]) -> bool:
+    return any("<!channel>" in t or "<https://evil" in t for t in _mrkdwn(blocks))
+
+
+def test_user_text_is_escaped_everywhere() -> None:
+    s = summary(1, title=EVIL, next_label=EVIL, owners=(EVIL,), owner_ids=())
+    entry = ProgressView(
+        dt.datetime(2026, 11, 20, tzinfo=dt.UTC), EVIL, None, "amber", False, EVIL, None, None
+    )
+    line = ScheduleLine("deadline", TODAY, EVIL, EVIL, None)
+    detail = ObjectiveDetail(s, EVIL, EVIL, (line,), (entry,))
+    item = DueItem(1, EVIL, TODAY, EVIL, EVIL, False, (), "deadline")
+    home = views.HomeModel("U1", (s,), (item,), (meeting(1),), TODAY)
+    built = {
+        "show": dicts(views.build_objective_blocks(detail)),
+        "due": dicts(views.build_due_blocks([item], days=30, today=TODAY)),
+        "home": views.build_home_view(home).to_dict()["blocks"],
+        "channel": dicts(
+            views.build_progress_channel_blocks(s, user_id="U1", note=EVIL, done=False, rag=None)
+        ),
+        "confirm": dicts(
+            views.build_progress_confirmation_blocks(s, note=EVIL, done=False, rag=None)
+        ),
+        "plan": dicts(views.build_plan_blocks([s])),
+    }
+    for name, blocks in built.items():
+        assert not _unsafe(blocks), name
+    assert "&lt;!channel&gt;" in json.dumps(built["show"])
+
+
+def test_show_gives_the_as_of_date_when_set() -> None:
+    at = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+    dated = ProgressView(at, "Sam", "U1", "amber", False, "Panel met", dt.date(2026, 11, 20), None)
+    plain = ProgressView(at, "Sam", "U1", "green", False, "Report sent", None, None)
+    detail = ObjectiveDetail(summary(1), "", None, (), (dated, plain))
+    text = json.dumps(dicts(views.build_objective_blocks(detail)))
+    assert "(amber, as of 20 Nov 2026): Panel met" in text
+    assert "(green): Report sent" in text
+
+
+def test_month_only_next_has_no_made_up_day() -> None:
+    s = summary(
+        2,
+        next_date=dt.date(2026, 12, 1),
+        next_label="RAG meeting, December 2026 (date to be set)",
+        next_month_only=True,
+        overdue=False,
+    )
+    assert views.next_text(s) == "next: RAG meeting, December 2026 (date to be set)"
+    item = DueItem(
+        2,
+        "T",
+        dt.date(2026, 12, 1),
+        "December 2026 (date to be set)",
+        None,
+        False,
+        (),
+        "dated",
+        month_only=True,
+    )
+    text = json.dumps(dicts(views.build_due_blocks([item], days=30, today=TODAY)))
+    assert "Tue 1 Dec" not in text and "in 5 days" not in text
