@@ -31,6 +31,31 @@ def _load_seed(ctx: AppContext) -> int:
         return load_seed_if_empty(session, ctx.settings, now=ctx.clock.now())
 
 
+def _warn_readiness(ctx: AppContext) -> list[str]:
+    """Log, one WARNING sentence each, what would stop a referral reaching a lead.
+
+    Returns the sentences (the shell also shows them). Never stops the start: if the
+    check itself fails, that is logged and the bot starts anyway.
+    """
+    from bot.plan import ensure_partnership
+    from bot.referrals import safeguarding_readiness
+
+    try:
+        with session_scope(ctx.sessions) as session:
+            session.info["clock"] = ctx.clock
+            partnership = ensure_partnership(session, ctx.settings, now=ctx.clock.now())
+            warnings = safeguarding_readiness(ctx.settings, session, partnership)
+    except Exception as exc:  # a readiness check must never keep the bot from starting
+        log.warning(
+            "Could not check whether safeguarding referrals are set up (%s); starting anyway.",
+            type(exc).__name__,
+        )
+        return []
+    for warning in warnings:
+        log.warning("%s", warning)
+    return warnings
+
+
 def _start_scheduler(ctx: AppContext, client: WebClient) -> Any:
     try:
         from scheduler.jobs import start_scheduler
@@ -56,6 +81,7 @@ def _run_socket_mode(ctx: AppContext, *, scheduler: bool) -> None:
         )
     client = make_client(settings)
     _check_slack(client, settings.slack_api_url)
+    _warn_readiness(ctx)
     app = build_app(ctx, client=client)
     jobs = _start_scheduler(ctx, client) if scheduler else None
     handler = SocketModeHandler(app, app_token.get_secret_value())
@@ -113,7 +139,7 @@ def _run_shell(ctx: AppContext, *, user: str | None, as_admin: bool) -> None:
     if wants_admin and user_id not in settings.admins:
         settings = settings.model_copy(update={"admins": [*settings.admins, user_id]})
         ctx = AppContext(settings, ctx.engine, ctx.sessions, ctx.clock)
-    shell = Shell(ctx, user_id=user_id)
+    shell = Shell(ctx, user_id=user_id, notices=_warn_readiness(ctx))
     shell.run(sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
 
 
@@ -147,6 +173,7 @@ def register(app: typer.Typer) -> None:
                 fail("serving HTTP needs SLACK_SIGNING_SECRET (from the app's Basic Information).")
             client = make_client(ctx.settings)
             _check_slack(client, ctx.settings.slack_api_url)
+            _warn_readiness(ctx)
             slack_app = build_app(ctx, client=client)
 
             def healthy() -> bool:

@@ -29,13 +29,13 @@ from bot.deliveries import OutboundMessage, PlannedDelivery, calendar_driven, re
 from bot.plan import (
     DueItem,
     MeetingView,
-    item_label,
-    overdue_items,
-    summarise,
-    upcoming_dates,
+    overdue_due_items,
+    progress_facts,
+    reminder_policy,
+    upcoming_due_items,
     upcoming_meetings,
 )
-from bot.policy import digest_occurrence
+from bot.policy import digest_occurrence, held_for_working_hours
 from bot.reminders import policy_for
 from bot.views import esc
 from store.models import Delivery, Objective, ObjectiveStatus, Partnership, ProgressEntry
@@ -121,38 +121,19 @@ def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -
     rag_counts = {"red": 0, "amber": 0, "green": 0, "none": 0, "done": 0}
     overdue: list[DueItem] = []
     due_soon: list[DueItem] = []
-    horizon = today + dt.timedelta(days=DUE_DAYS)
     titles: dict[int, str] = {}
+    # The one overdue rule (bot.plan.overdue_items), as `/csp due` and the notices use.
+    facts = progress_facts(session, partnership, (o.id for o in objectives))
+    policy = reminder_policy(partnership)
     for objective in objectives:
         titles[objective.id] = objective.title
-        summary = summarise(objective, today, None)
         if objective.status != ObjectiveStatus.OPEN:
             rag_counts["done"] += 1
         else:
-            rag_counts[summary.rag or "none"] = rag_counts.get(summary.rag or "none", 0) + 1
-        owners = summary.owner_ids
-        for item in overdue_items(objective, today):
-            assert item.due_on is not None
-            overdue.append(
-                DueItem(
-                    objective.id,
-                    objective.title,
-                    item.due_on,
-                    item_label(item),
-                    item.body,
-                    True,
-                    owners,
-                    item.kind,
-                )
-            )
-        if objective.status != ObjectiveStatus.OPEN:
-            continue
-        for when, label in upcoming_dates(objective, today):
-            if when > horizon:
-                break
-            due_soon.append(
-                DueItem(objective.id, objective.title, when, label, None, False, owners, "dated")
-            )
+            rag = objective.rag or "none"
+            rag_counts[rag] = rag_counts.get(rag, 0) + 1
+        overdue.extend(overdue_due_items(objective, today, facts, policy))
+        due_soon.extend(upcoming_due_items(objective, today, DUE_DAYS))
     overdue.sort(key=lambda d: (d.due_on, d.title))
     due_soon.sort(key=lambda d: (d.due_on, d.title))
     since = now - dt.timedelta(days=PROGRESS_DAYS)
@@ -240,6 +221,15 @@ def _meeting_line(m: MeetingView) -> str:
     return f"• {_day(m.meeting_date)}{at}: {esc(m.body)}{where}{papers}"
 
 
+def _due_soon_line(d: DueItem) -> str:
+    """A "due in the next 14 days" line. Something known only to its month (an undated
+    meeting) shows its label ("December 2026 (date to be set)"), never a made-up day."""
+    who = _who(d.owner_ids)
+    if d.month_only:
+        return f"• *{esc(d.title)}*: {esc(d.label)}; {who}"
+    return f"• {_day(d.due_on)}: *{esc(d.title)}* ({esc(d.label)}); {who}"
+
+
 def build_digest_blocks(digest: Digest) -> list[Block]:
     """The digest as at most 50 blocks, each section under 3,000 characters."""
     c = digest.rag_counts
@@ -262,6 +252,7 @@ def build_digest_blocks(digest: Digest) -> list[Block]:
     ]
     overdue = [
         f"• *{esc(d.title)}*: due {_day(d.due_on)} ({esc(d.label)}); {_who(d.owner_ids)}"
+        + (f" (reminders snoozed until {_day(d.snoozed_until.date())})" if d.snoozed_until else "")
         for d in digest.overdue
     ]
     blocks.append(
@@ -274,10 +265,7 @@ def build_digest_blocks(digest: Digest) -> list[Block]:
             ),
         )
     )
-    soon = [
-        f"• {_day(d.due_on)}: *{esc(d.title)}* ({esc(d.label)}); {_who(d.owner_ids)}"
-        for d in digest.due_soon
-    ]
+    soon = [_due_soon_line(d) for d in digest.due_soon]
     blocks.append(
         SectionBlock(
             block_id="digest_due",
@@ -359,10 +347,14 @@ def digest_source(
     """This week's digest for the partnership channel, once its time has come."""
     if not partnership.partnership_channel:
         return []
-    found = digest_occurrence(now, policy_for(partnership), ZoneInfo(partnership.timezone))
+    policy = policy_for(partnership)
+    zone = ZoneInfo(partnership.timezone)
+    found = digest_occurrence(now, policy, zone)
     if found is None:
         return []
     week, at, until = found
+    if held_for_working_hours(at, now, policy, zone):
+        return []  # a late digest waits for working hours, like every catch-up notice
     return [
         PlannedDelivery(
             key=f"digest:p{partnership.id}:{week}",

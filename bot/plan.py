@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot import readcache
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.matching import match_body
+from bot.policy import ReminderPolicy, first_notice_day
 from bot.settings import Settings
 from bot.workdays import default_calendar
 from store.models import (
@@ -281,6 +282,8 @@ class DueItem:
     owner_ids: tuple[str, ...]
     kind: str
     month_only: bool = False  # known only to the month: show the label, not a day
+    # Overdue but snoozed: notices are silenced until then; it is still overdue.
+    snoozed_until: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -464,24 +467,150 @@ def _month_end(first: dt.date) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
-def overdue_items(objective: ObjectiveLike, today: dt.date) -> list[ItemLike]:
+# --------------------------------------------------------------------------- overdue
+#
+# The one definition of "overdue", used by every view (`/csp due`, the plan list, App
+# Home, the weekly digest) and by the reminder engine's weekly overdue notices:
+#
+# * a dated deadline or milestone is overdue from the day after its date until it is
+#   marked done (its ``done_at``) or the objective is closed or waived;
+# * an occurrence of a recurring item ("31 March annually") is overdue from the day
+#   after it until a "done" progress entry meets it, or until the next occurrence's
+#   first reminder begins (from then on the next occurrence is what people are asked
+#   about). Each "done" entry meets one occurrence: the earliest one not yet met that
+#   falls due no more than 60 days after it (early returns count, and a late "done"
+#   closes the late occurrence first, as ``done`` closes the earliest dated item);
+# * meetings, ongoing work and undated items are never overdue.
+#
+# A snooze only silences notices: a snoozed item is still overdue in every view.
+
+RECURRING_DONE_WINDOW = dt.timedelta(days=60)
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    """One overdue occurrence of a dated or recurring schedule item."""
+
+    due_on: dt.date
+    kind: str
+    label: str
+    body: str | None
+    month_only: bool
+    recurring: bool
+    source_text: str
+    # Recurring occurrences stop being overdue on this local day (the next occurrence's
+    # first reminder); None for dated items, which stay overdue until done.
+    until: dt.date | None = None
+
+
+def recurring_dates(item: ItemLike, up_to: dt.date) -> list[dt.date]:
+    """Every occurrence of a recurring item from its start to ``up_to``, soonest first
+    ("every March" items fall on the month's last working day)."""
+    if item.kind != ScheduleKind.RECURRING or not item.rrule or item.due_on is None:
+        return []
+    rule = _parsed_rule(item.rrule, item.due_on)
+    start = dt.datetime.combine(item.due_on, dt.time())
+    end = dt.datetime.combine(up_to, dt.time())
+    dates = [d.date() for d in rule.between(start, end, inc=True)]
+    if item.month_only:
+        cal = default_calendar()
+        dates = [cal.on_or_before(d) for d in dates]
+    return dates
+
+
+def met_occurrences(dates: Sequence[dt.date], done_days: Iterable[dt.date]) -> set[dt.date]:
+    """The occurrences in ``dates`` that "done" entries (local days) meet: each entry
+    meets the earliest occurrence not yet met that is due no more than 60 days after it."""
+    open_dates = sorted(dates)
+    met: set[dt.date] = set()
+    for done in sorted(done_days):
+        for due in open_dates:
+            if due in met:
+                continue
+            if due - RECURRING_DONE_WINDOW <= done:
+                met.add(due)
+            break
+    return met
+
+
+def overdue_items(
+    objective: ObjectiveLike,
+    today: dt.date,
+    done_days: Iterable[dt.date] = (),
+    policy: ReminderPolicy | None = None,
+) -> list[OverdueItem]:
+    """What is overdue for ``objective`` on local day ``today``, oldest first.
+
+    ``done_days`` are the local days of its "done" progress entries (they meet recurring
+    occurrences); ``policy`` says when the next occurrence's first reminder begins.
+    """
     if objective.status != ObjectiveStatus.OPEN:
         return []
-    return [
-        item
-        for item in objective.schedule
-        if item.kind == ScheduleKind.DEADLINE
-        and item.due_on is not None
-        and item.done_at is None
-        and item.due_on < today
-    ]
+    policy = policy or ReminderPolicy()
+    done_list = sorted(done_days)
+    found: list[OverdueItem] = []
+    for item in objective.schedule:
+        if item.kind in DATED_KINDS:
+            if item.due_on is not None and item.done_at is None and item.due_on < today:
+                found.append(
+                    OverdueItem(
+                        due_on=item.due_on,
+                        kind=item.kind,
+                        label=item_label(item),
+                        body=item.body,
+                        month_only=item.month_only,
+                        recurring=False,
+                        source_text=item.source_text,
+                    )
+                )
+        elif item.kind == ScheduleKind.RECURRING:
+            found.extend(_overdue_occurrences(item, today, done_list, policy))
+    found.sort(key=lambda o: o.due_on)
+    return found
+
+
+def _overdue_occurrences(
+    item: ItemLike, today: dt.date, done_days: Sequence[dt.date], policy: ReminderPolicy
+) -> list[OverdueItem]:
+    dates = recurring_dates(item, today + dt.timedelta(days=400))
+    if not dates or dates[0] >= today:
+        return []
+    met = met_occurrences(dates, done_days)
+    cal = default_calendar()
+    found: list[OverdueItem] = []
+    for i, due in enumerate(dates):
+        if due >= today:
+            break
+        until = None
+        if i + 1 < len(dates):
+            until = first_notice_day(dates[i + 1], policy, cal)
+        if due in met or (until is not None and today >= until):
+            continue
+        found.append(
+            OverdueItem(
+                due_on=due,
+                kind=item.kind,
+                label=item.source_text or "recurring",
+                body=item.body,
+                month_only=False,
+                recurring=True,
+                source_text=item.source_text,
+                until=until,
+            )
+        )
+    return found
 
 
 def summarise(
-    objective: ObjectiveLike, today: dt.date, last_progress_at: dt.datetime | None
+    objective: ObjectiveLike,
+    today: dt.date,
+    last_progress_at: dt.datetime | None,
+    *,
+    done_days: Iterable[dt.date] = (),
+    policy: ReminderPolicy | None = None,
 ) -> ObjectiveSummary:
     upcoming = upcoming_items(objective, today)
-    late = overdue_items(objective, today)
+    late = overdue_items(objective, today, done_days, policy)
     return ObjectiveSummary(
         id=objective.id,
         title=objective.title,
@@ -492,13 +621,79 @@ def summarise(
         next_date=upcoming[0][0] if upcoming else None,
         next_label=upcoming[0][1] if upcoming else None,
         overdue=bool(late),
-        overdue_since=min((i.due_on for i in late if i.due_on), default=None),
+        overdue_since=min((i.due_on for i in late), default=None),
         needs_dating=objective.needs_dating,
         ongoing=any(i.kind == ScheduleKind.ONGOING for i in objective.schedule),
         timescale_text=objective.timescale_text,
         last_progress_at=last_progress_at,
         next_month_only=upcoming[0][2] if upcoming else False,
     )
+
+
+@dataclass(frozen=True)
+class ProgressFacts:
+    """What the overdue rule needs beyond the schedule: the local days of each
+    objective's "done" entries, and snoozes (which only silence notices)."""
+
+    done_days: dict[int, tuple[dt.date, ...]]
+    snoozed_until: dict[int, dt.datetime]
+
+
+def reminder_policy(partnership: Partnership) -> ReminderPolicy:
+    """The partnership's reminder policy as far as the overdue rule needs it (a bad
+    setting falls back to the defaults here; the reminder engine reports it)."""
+    try:
+        return ReminderPolicy.from_settings(partnership.settings)
+    except ValueError:
+        return ReminderPolicy()
+
+
+def progress_facts(
+    session: Session, partnership: Partnership, objective_ids: Iterable[int]
+) -> ProgressFacts:
+    ids = list(objective_ids)
+    zone = ZoneInfo(partnership.timezone)
+    done: dict[int, list[dt.date]] = {}
+    snoozed: dict[int, dt.datetime] = {}
+    if ids:
+        for oid, at in session.execute(
+            select(ProgressEntry.objective_id, ProgressEntry.created_at)
+            .where(ProgressEntry.objective_id.in_(ids), ProgressEntry.done.is_(True))
+            .order_by(ProgressEntry.created_at)
+        ):
+            aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+            done.setdefault(oid, []).append(aware.astimezone(zone).date())
+        for oid, until in session.execute(
+            select(Objective.id, Objective.snoozed_until).where(
+                Objective.id.in_(ids), Objective.snoozed_until.is_not(None)
+            )
+        ):
+            if until is not None:
+                snoozed[oid] = until if until.tzinfo else until.replace(tzinfo=dt.UTC)
+    return ProgressFacts({k: tuple(v) for k, v in done.items()}, snoozed)
+
+
+def _summary_of(
+    session: Session,
+    partnership: Partnership,
+    objective: Objective,
+    today: dt.date,
+    last_progress_at: dt.datetime | None,
+) -> ObjectiveSummary:
+    """:func:`summarise` for one ORM objective, with its "done" entries."""
+    facts = progress_facts(session, partnership, [objective.id])
+    return summarise(
+        objective,
+        today,
+        last_progress_at,
+        done_days=facts.done_days.get(objective.id, ()),
+        policy=reminder_policy(partnership),
+    )
+
+
+def _active_snooze(facts: ProgressFacts, objective_id: int, today: dt.date) -> dt.datetime | None:
+    until = facts.snoozed_until.get(objective_id)
+    return until if until is not None and until.date() >= today else None
 
 
 def _snapshot(session: Session, partnership: Partnership) -> readcache.PlanSnapshot:
@@ -509,11 +704,33 @@ def list_objectives(
     session: Session, partnership: Partnership, today: dt.date
 ) -> list[ObjectiveSummary]:
     snap = _snapshot(session, partnership)
+    facts = _facts(session, partnership, snap)
+    policy = reminder_policy(partnership)
 
     def build() -> tuple[ObjectiveSummary, ...]:
-        return tuple(summarise(o, today, snap.last_progress.get(o.id)) for o in snap.objectives)
+        return tuple(
+            summarise(
+                o,
+                today,
+                snap.last_progress.get(o.id),
+                done_days=facts.done_days.get(o.id, ()),
+                policy=policy,
+            )
+            for o in snap.objectives
+        )
 
-    return list(snap.memo(("summaries", today), build))
+    return list(snap.memo(("summaries", today, policy), build))
+
+
+def _facts(
+    session: Session, partnership: Partnership, snap: readcache.PlanSnapshot
+) -> ProgressFacts:
+    # The snapshot's fingerprint moves with every progress entry and every snooze
+    # (snooze stamps the objective), so these facts live as long as the snapshot.
+    return snap.memo(
+        ("progress_facts", partnership.timezone),
+        lambda: progress_facts(session, partnership, (o.id for o in snap.objectives)),
+    )
 
 
 def objective_choices(session: Session, partnership: Partnership) -> list[tuple[int, str]]:
@@ -587,7 +804,7 @@ def objective_detail(
         )
     last = recent[0].created_at if recent else None
     return ObjectiveDetail(
-        summary=summarise(objective, today, last),
+        summary=_summary_of(session, partnership, objective, today, last),
         action_text=objective.action_text,
         statutory_basis=objective.statutory_basis,
         schedule=tuple(schedule),
@@ -598,48 +815,80 @@ def objective_detail(
 def due_items(
     session: Session, partnership: Partnership, today: dt.date, days: int
 ) -> list[DueItem]:
-    """Overdue deadlines first (oldest first), then dated items due within ``days``."""
+    """Overdue items first (oldest first), then dated items due within ``days``."""
     snap = _snapshot(session, partnership)
-    return list(snap.memo(("due", today, days), lambda: tuple(_due(snap.objectives, today, days))))
+    facts = _facts(session, partnership, snap)
+    policy = reminder_policy(partnership)
+    return list(
+        snap.memo(
+            ("due", today, days, policy),
+            lambda: tuple(_due(snap.objectives, today, days, facts, policy)),
+        )
+    )
 
 
-def _due(objectives: Iterable[ObjectiveLike], today: dt.date, days: int) -> list[DueItem]:
+def overdue_due_items(
+    objective: ObjectiveLike,
+    today: dt.date,
+    facts: ProgressFacts,
+    policy: ReminderPolicy,
+) -> list[DueItem]:
+    """:func:`overdue_items` for one objective as :class:`DueItem` rows."""
+    owners = tuple(o.slack_user_id for o in objective.owners if o.slack_user_id)
+    snoozed = _active_snooze(facts, objective.id, today)
+    return [
+        DueItem(
+            objective.id,
+            objective.title,
+            late.due_on,
+            late.label,
+            late.body,
+            True,
+            owners,
+            late.kind,
+            snoozed_until=snoozed,
+        )
+        for late in overdue_items(objective, today, facts.done_days.get(objective.id, ()), policy)
+    ]
+
+
+def upcoming_due_items(objective: ObjectiveLike, today: dt.date, days: int) -> list[DueItem]:
+    """Dated things (deadlines, milestones, occurrences, meetings) due within ``days``."""
+    if objective.status != ObjectiveStatus.OPEN:
+        return []
     horizon = today + dt.timedelta(days=days)
+    owners = tuple(o.slack_user_id for o in objective.owners if o.slack_user_id)
+    return [
+        DueItem(
+            objective.id,
+            objective.title,
+            when,
+            label,
+            None,
+            False,
+            owners,
+            "dated",
+            month_only=month_only,
+        )
+        for when, label, month_only in upcoming_items(objective, today)
+        if when <= horizon
+    ]
+
+
+def _due(
+    objectives: Iterable[ObjectiveLike],
+    today: dt.date,
+    days: int,
+    facts: ProgressFacts | None = None,
+    policy: ReminderPolicy | None = None,
+) -> list[DueItem]:
+    facts = facts or ProgressFacts({}, {})
+    policy = policy or ReminderPolicy()
     overdue: list[DueItem] = []
     upcoming: list[DueItem] = []
     for objective in objectives:
-        owners = tuple(o.slack_user_id for o in objective.owners if o.slack_user_id)
-        for item in overdue_items(objective, today):
-            assert item.due_on is not None
-            overdue.append(
-                DueItem(
-                    objective.id,
-                    objective.title,
-                    item.due_on,
-                    item_label(item),
-                    item.body,
-                    True,
-                    owners,
-                    item.kind,
-                )
-            )
-        if objective.status != ObjectiveStatus.OPEN:
-            continue
-        for when, label, month_only in upcoming_items(objective, today):
-            if when <= horizon:
-                upcoming.append(
-                    DueItem(
-                        objective.id,
-                        objective.title,
-                        when,
-                        label,
-                        None,
-                        False,
-                        owners,
-                        "dated",
-                        month_only=month_only,
-                    )
-                )
+        overdue.extend(overdue_due_items(objective, today, facts, policy))
+        upcoming.extend(upcoming_due_items(objective, today, days))
     overdue.sort(key=lambda d: (d.due_on, d.title))
     upcoming.sort(key=lambda d: (d.due_on, d.title))
     return overdue + upcoming
@@ -879,6 +1128,20 @@ def log_progress_result(
             "a note, e.g. `/csp progress "
             f"{_short(objective.title)} green Panel met and actions agreed`."
         )
+    if (
+        done
+        and objective.status == ObjectiveStatus.OPEN
+        and not _open_dated(objective)
+        and objective.meetings
+        and not _continuing(objective, meetings=False)
+    ):
+        raise UserError(
+            f"{objective.title} is carried on through its meetings, so there is nothing "
+            "dated to mark done and I have not saved anything. Log how the last meeting "
+            "went instead, e.g. `/csp progress "
+            f"{_short(objective.title)} green Budget approved at the March meeting`, "
+            "and set the next meeting's date with `/csp meeting`."
+        )
     entry = ProgressEntry(
         objective_id=objective.id,
         slack_user_id=actor.slack_user_id,
@@ -902,7 +1165,7 @@ def log_progress_result(
         _open_label(item, today) for item in _open_dated(objective) if item.due_on is not None
     )
     return ProgressResult(
-        summary=summarise(objective, today, now),
+        summary=_summary_of(session, partnership, objective, today, now),
         closed_label=closed,
         objective_done=done and objective.status == ObjectiveStatus.DONE,
         still_open=still_open,
@@ -948,9 +1211,18 @@ def _open_label(item: ItemLike, today: dt.date) -> str:
     return f"{_when_text(item)}{body}{late}"
 
 
+def _continuing(objective: Objective, *, meetings: bool = True) -> bool:
+    """Whether the objective carries on after its dated items are met: ongoing or
+    recurring work, or (with ``meetings``) meetings linked to it."""
+    if any(i.kind in (ScheduleKind.RECURRING, ScheduleKind.ONGOING) for i in objective.schedule):
+        return True
+    return meetings and bool(objective.meetings)
+
+
 def _mark_done(objective: Objective, today: dt.date, now: dt.datetime) -> str | None:
     """Close the earliest open dated item due by a month from now; close the objective
-    when nothing dated, recurring or ongoing remains. Returns what was closed."""
+    when nothing dated, recurring, ongoing or meeting-linked remains. Returns what was
+    closed."""
     open_items = _open_dated(objective)
     soon = [
         i for i in open_items if i.due_on is not None and i.due_on <= today + dt.timedelta(days=31)
@@ -959,9 +1231,7 @@ def _mark_done(objective: Objective, today: dt.date, now: dt.datetime) -> str | 
     if target is not None:
         target.done_at = now
     remaining = [i for i in open_items if i is not target]
-    continuing = any(
-        i.kind in (ScheduleKind.RECURRING, ScheduleKind.ONGOING) for i in objective.schedule
-    )
+    continuing = _continuing(objective)
     if not remaining and not continuing:
         objective.status = ObjectiveStatus.DONE
         if objective.rag is None:
@@ -993,7 +1263,9 @@ def set_owner(
         )
     readcache.touch(session, objective, _now_of(session))
     session.flush()
-    return summarise(objective, local_today(partnership, _now_of(session)), None)
+    return _summary_of(
+        session, partnership, objective, local_today(partnership, _now_of(session)), None
+    )
 
 
 def _check_owner_or_admin(objective: Objective, actor: Actor, what: str) -> None:

@@ -12,6 +12,10 @@ Rules (defaults):
 * meetings: 7 days before (with "papers due" when set) and on the morning;
 * undated meetings: one "set the date" prompt to admins a month ahead;
 * ongoing objectives: a prompt to the owners after 30 days with no progress;
+* late (catch-up) notices, found after downtime or by a cron sweep off the hour,
+  wait for working hours: a working day between the send time and 18:00 local.
+  They are never sent at night or at a weekend (safeguarding escalations are not
+  reminders and are never held);
 * everything is sent at 09:00 in the partnership's zone on a working day. Notices
   that would land on a weekend or an England-and-Wales bank holiday move to the
   previous working day ("before" notices and the on-the-day notice alike, so the
@@ -76,6 +80,9 @@ class ReminderPolicy:
     digest_at: DigestAt = DigestAt(0, dt.time(9, 0))
     digest_useful_hours: int = 48
     late_after_minutes: int = 60
+    # Late (catch-up) notices wait for working hours: a working day, from ``send_at``
+    # until this local time.
+    catch_up_until: dt.time = dt.time(18, 0)
 
     @classmethod
     def from_settings(
@@ -103,9 +110,10 @@ class ReminderPolicy:
         for name in ("on_the_day", "meeting_on_the_day"):
             if name in data:
                 kwargs[name] = bool(data[name])
-        if "send_at" in data:
-            hour, minute = str(data["send_at"]).split(":")
-            kwargs["send_at"] = dt.time(int(hour), int(minute))
+        for name in ("send_at", "catch_up_until"):
+            if name in data:
+                hour, minute = str(data[name]).split(":")
+                kwargs[name] = dt.time(int(hour), int(minute))
         return cls(**kwargs)
 
     def times_of_day(self) -> tuple[dt.time, ...]:
@@ -178,6 +186,19 @@ def deadline_notices(
             last.stage, last.on, last.at, local_instant(first_overdue, policy.send_at, zone)
         )
     return notices
+
+
+def first_notice_day(
+    due: dt.date, policy: ReminderPolicy, cal: WorkingCalendar | None = None
+) -> dt.date:
+    """The local day the first notice for a deadline on ``due`` goes out (``due``
+    itself when the policy sends nothing before)."""
+    cal = cal or default_calendar()
+    days = [cal.on_or_before(due - dt.timedelta(days=n)) for n in policy.days_before]
+    days += [cal.add_working_days(due, -n) for n in policy.working_days_before]
+    if policy.on_the_day:
+        days.append(cal.on_or_before(due))
+    return min(days, default=due)
 
 
 def overdue_day(
@@ -286,6 +307,52 @@ def quiet_prompt(
             return Notice(f"quiet{n}", day, at, local_instant(nxt_day, policy.send_at, zone))
         n -= 1
     return None
+
+
+def catch_up_open(
+    now: dt.datetime,
+    policy: ReminderPolicy,
+    zone: ZoneInfo,
+    cal: WorkingCalendar | None = None,
+) -> bool:
+    """Whether a late notice may go out at ``now``: a working day, between the send
+    time and ``catch_up_until`` local time."""
+    cal = cal or default_calendar()
+    local = now.astimezone(zone)
+    return (
+        cal.is_working_day(local.date())
+        and policy.send_at <= local.time().replace(tzinfo=None) < policy.catch_up_until
+    )
+
+
+def next_catch_up(
+    now: dt.datetime,
+    policy: ReminderPolicy,
+    zone: ZoneInfo,
+    cal: WorkingCalendar | None = None,
+) -> dt.datetime:
+    """The first instant from ``now`` at which late notices may go out (aware UTC)."""
+    cal = cal or default_calendar()
+    if catch_up_open(now, policy, zone, cal):
+        return now
+    local = now.astimezone(zone)
+    day = local.date()
+    if local.time().replace(tzinfo=None) >= policy.send_at:
+        day += dt.timedelta(days=1)
+    return local_instant(cal.on_or_after(day), policy.send_at, zone)
+
+
+def held_for_working_hours(
+    occurrence: dt.datetime,
+    now: dt.datetime,
+    policy: ReminderPolicy,
+    zone: ZoneInfo,
+    cal: WorkingCalendar | None = None,
+) -> bool:
+    """Whether a notice meant for ``occurrence`` is late at ``now`` and must wait for
+    working hours (see :func:`catch_up_open`)."""
+    late = now - occurrence > dt.timedelta(minutes=policy.late_after_minutes)
+    return late and not catch_up_open(now, policy, zone, cal)
 
 
 def digest_occurrence(

@@ -70,7 +70,8 @@ CHANNEL_UNUSABLE_ERRORS: Final = frozenset(
         "access_denied",
     }
 )
-# How long the inline alert post may take before the outbox retries it.
+# How long a queued alert waits for the handler to claim and post it before the outbox
+# takes it (the handler claims it at once; this covers a process that dies first).
 ALERT_GRACE: Final = dt.timedelta(minutes=2)
 SYSTEM_ACTOR: Final = "system"
 
@@ -652,8 +653,10 @@ def _queue(
 ) -> AlertDelivery:
     """Queue one alert row, unless its key is already queued (each key goes out once).
 
-    The handler posts it straight away and settles the row; the outbox picks the row
-    up after :data:`ALERT_GRACE` if that did not happen.
+    The handler claims the row (in flight, under a lease), commits, posts it straight
+    away and settles it; the outbox picks the row up after :data:`ALERT_GRACE` if it
+    was never claimed, and reconciles it through ``conversations.history`` if it was
+    left in flight.
     """
     if session.scalar(select(Delivery.id).where(Delivery.key == key)) is None:
         session.add(
@@ -896,6 +899,17 @@ def create_referral(
     )
 
 
+def _alert_row(session: Session, key: str) -> Delivery | None:
+    """The alert's outbox row as the database has it now.
+
+    The row may have been claimed or settled by a bulk update (the outbox's
+    compare-and-set) since this session loaded it, so its loaded state is refreshed.
+    """
+    return session.scalars(
+        select(Delivery).where(Delivery.key == key).execution_options(populate_existing=True)
+    ).first()
+
+
 def channel_alert_refused(
     session: Session,
     partnership: Partnership,
@@ -913,7 +927,7 @@ def channel_alert_refused(
     code (never contents).
     """
     ref = _get(session, partnership, reference)
-    row = session.scalars(select(Delivery).where(Delivery.key == f"refalert:{ref.id}")).first()
+    row = _alert_row(session, f"refalert:{ref.id}")
     if row is not None and row.status in (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT):
         row.status = DeliveryStatus.FAILED
         row.last_error = f"safeguarding channel refused the alert: {reason}"[:500]
@@ -942,12 +956,15 @@ def record_direct_alert(
 ) -> None:
     """Settle a DM alert (or admin notice) the handler posted itself: sent, or failed for good.
 
-    Rows that failed for a passing reason are left pending for the outbox.
+    Rows that failed for a passing reason go back to the outbox with
+    :func:`alert_not_sent` instead. A row the handler claimed already counted its
+    attempt; one settled by the outbox meanwhile is left as the outbox recorded it.
     """
-    row = session.scalars(select(Delivery).where(Delivery.key == key)).first()
+    row = _alert_row(session, key)
     if row is None or row.status not in (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT):
         return
-    row.attempts += 1
+    if row.status == DeliveryStatus.PENDING:
+        row.attempts += 1
     if error is None:
         row.status = DeliveryStatus.SENT
         row.sent_at = now
@@ -973,13 +990,61 @@ def record_alert_posted(
     ref = _get(session, partnership, reference)
     ref.alert_channel = channel
     ref.alert_ts = ts
-    row = session.scalars(select(Delivery).where(Delivery.key == f"refalert:{ref.id}")).first()
+    row = _alert_row(session, f"refalert:{ref.id}")
     if row is not None and row.status in (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT):
+        if row.status == DeliveryStatus.PENDING:
+            row.attempts += 1  # a claimed row counted its attempt when it was claimed
         row.status = DeliveryStatus.SENT
         row.sent_at = now
         row.slack_channel = channel
         row.slack_ts = ts
-        row.attempts += 1
+        row.claimed_until = None
+    session.flush()
+
+
+def alert_row_ids(session: Session, alerts: Iterable[AlertDelivery]) -> dict[str, int]:
+    """Outbox row id of each queued alert, by key (alerts with no row are left out)."""
+    keys = [a.key for a in alerts]
+    if not keys:
+        return {}
+    return {
+        key: row_id
+        for key, row_id in session.execute(
+            select(Delivery.key, Delivery.id).where(Delivery.key.in_(keys))
+        )
+    }
+
+
+def alert_not_sent(
+    session: Session,
+    key: str,
+    *,
+    error: str,
+    retry_at: dt.datetime,
+    maybe_posted: bool,
+    count_attempt: bool = True,
+) -> None:
+    """Hand a claimed alert the handler could not post back to the outbox.
+
+    If Slack answered with an error, nothing was posted: the row goes back to
+    pending, due at ``retry_at`` (``count_attempt=False`` for a rate limit, which the
+    outbox does not count either). If no answer came (a timeout, a lost connection),
+    Slack may have posted it: the row stays in flight until ``retry_at``, and the
+    outbox then looks for it in ``conversations.history`` before posting again.
+    ``error`` is Slack's error code or the exception's name, never contents.
+    """
+    row = _alert_row(session, key)
+    if row is None or row.status != DeliveryStatus.IN_FLIGHT:
+        return
+    row.last_error = error[:500]
+    if maybe_posted:
+        row.claimed_until = retry_at
+    else:
+        row.status = DeliveryStatus.PENDING
+        row.claimed_until = None
+        row.next_attempt_at = retry_at
+        if not count_attempt:
+            row.attempts = max(0, row.attempts - 1)
     session.flush()
 
 

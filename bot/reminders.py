@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -30,10 +29,17 @@ from bot.deliveries import (
     calendar_driven,
     register_renderer,
 )
+from bot.plan import (
+    met_occurrences,
+    overdue_items,
+    progress_facts,
+    recurring_dates,
+)
 from bot.policy import (
     Notice,
     ReminderPolicy,
     deadline_notices,
+    held_for_working_hours,
     latest_overdue,
     local_instant,
     meeting_notices,
@@ -64,7 +70,6 @@ from store.models import (
     Partnership,
     ProgressEntry,
     Role,
-    ScheduleItem,
     ScheduleKind,
 )
 
@@ -76,10 +81,9 @@ KIND_SET_DATE = "meeting_set_date"
 KIND_FAILED = "delivery_failed"
 
 DATED = (ScheduleKind.DEADLINE, ScheduleKind.MILESTONE)
-# A recurring occurrence counts as met when progress marked done this close before it.
-RECURRING_DONE_WINDOW = dt.timedelta(days=60)
-# How far back a meeting, deadline or recurrence can still produce a live notice.
-LOOKBACK = dt.timedelta(days=400)
+# How far ahead a dated occurrence can have a live "before" notice (14 days, moved back
+# over a long weekend, with room to spare).
+BEFORE_HORIZON = dt.timedelta(days=20)
 
 
 _DEFAULTS = {"digest_at": "mon 09:00"}
@@ -107,8 +111,10 @@ class _Ctx:
     channel: str | None
 
 
-def _late(ctx: _Ctx, notice: Notice) -> bool:
-    return ctx.now - notice.at > dt.timedelta(minutes=ctx.policy.late_after_minutes)
+def _held(ctx: _Ctx, notice: Notice) -> bool:
+    """A late (catch-up) notice outside working hours: propose it at the next sweep in
+    working hours instead, if it is still useful then."""
+    return held_for_working_hours(notice.at, ctx.now, ctx.policy, ctx.zone, ctx.cal)
 
 
 def _live(notices: list[Notice], now: dt.datetime) -> Notice | None:
@@ -133,18 +139,31 @@ def _base_payload(objective: Objective, notice: Notice) -> dict[str, object]:
     }
 
 
+@dataclass(frozen=True)
+class _Dated:
+    """One dated occurrence to remind about: a deadline, a milestone or one
+    occurrence of a recurring item."""
+
+    due: dt.date
+    kind: str
+    body: str | None
+    month_only: bool
+    source_text: str
+
+
 def _dated_plans(
     ctx: _Ctx,
     objective: Objective,
-    due: dt.date,
-    item: ScheduleItem,
+    what: _Dated,
     *,
     overdue_until: dt.datetime | None,
-    met: bool,
 ) -> Iterator[PlannedDelivery]:
-    """The live notice (before, on the day, or overdue) for one dated item."""
-    if met:
-        return
+    """The live notice (before, on the day, or overdue) for one dated occurrence.
+
+    Callers pass only occurrences that are upcoming or overdue by
+    :func:`bot.plan.overdue_items`, so notices and views agree on what is overdue.
+    """
+    due = what.due
     owners = _owner_targets(objective)
     notice = _live(deadline_notices(due, ctx.policy, ctx.zone, ctx.cal), ctx.now)
     kind = KIND_DEADLINE
@@ -159,18 +178,18 @@ def _dated_plans(
             if notice.useful_until is None or notice.useful_until > overdue_until:
                 notice = Notice(notice.stage, notice.on, notice.at, overdue_until)
         kind = KIND_OVERDUE
-    if _snoozed(objective, notice):
+    if _snoozed(objective, notice) or _held(ctx, notice):
         return
     targets = list(owners) or ([ctx.channel] if ctx.channel else [])
     if kind == KIND_OVERDUE and ctx.channel and ctx.channel not in targets:
         targets.append(ctx.channel)
     payload = _base_payload(objective, notice) | {
         "due_on": due.isoformat(),
-        "body": item.body,
-        "month_only": item.month_only,
-        "label": item.source_text if item.kind == ScheduleKind.RECURRING else None,
+        "body": what.body,
+        "month_only": what.month_only,
+        "label": what.source_text if what.kind == ScheduleKind.RECURRING else None,
         "no_owner": not owners,
-        "item": item.kind,
+        "item": what.kind,
     }
     for target in targets:
         yield PlannedDelivery(
@@ -184,54 +203,50 @@ def _dated_plans(
         )
 
 
-def _recurring_plans(
-    ctx: _Ctx, objective: Objective, item: ScheduleItem, last_done: dt.datetime | None
-) -> Iterator[PlannedDelivery]:
-    if not item.rrule or item.due_on is None:
-        return
-    today = ctx.now.astimezone(ctx.zone).date()
-    rule = rrulestr(item.rrule, dtstart=dt.datetime.combine(item.due_on, dt.time()))
-    window_start = dt.datetime.combine(today - LOOKBACK, dt.time())
-    window_end = dt.datetime.combine(today + dt.timedelta(days=60), dt.time())
-    dates = [d.date() for d in rule.between(window_start, window_end, inc=True)]
-    for i, due in enumerate(dates):
-        # Overdue notices for one occurrence stop once the next one's notices begin.
-        overdue_until = None
-        if i + 1 < len(dates):
-            first = deadline_notices(dates[i + 1], ctx.policy, ctx.zone, ctx.cal)
-            overdue_until = first[0].at if first else None
-        met = last_done is not None and last_done.astimezone(ctx.zone).date() >= (
-            due - RECURRING_DONE_WINDOW
-        )
-        yield from _dated_plans(ctx, objective, due, item, overdue_until=overdue_until, met=met)
+def _upcoming(objective: Objective, today: dt.date, done_days: Sequence[dt.date]) -> list[_Dated]:
+    """Dated occurrences from today on whose "before" notices may be live."""
+    found: list[_Dated] = []
+    for item in objective.schedule:
+        if item.kind in DATED and item.due_on is not None and item.done_at is None:
+            if today <= item.due_on <= today + BEFORE_HORIZON:
+                found.append(
+                    _Dated(item.due_on, item.kind, item.body, item.month_only, item.source_text)
+                )
+        elif item.kind == ScheduleKind.RECURRING:
+            dates = recurring_dates(item, today + BEFORE_HORIZON)
+            met = met_occurrences(dates, done_days)
+            found.extend(
+                _Dated(due, item.kind, item.body, False, item.source_text)
+                for due in dates
+                if due >= today and due not in met
+            )
+    return found
 
 
 def _objective_plans(
     ctx: _Ctx,
     objective: Objective,
     last_progress: dt.datetime | None,
-    last_done: dt.datetime | None,
+    done_days: Sequence[dt.date],
 ) -> Iterator[PlannedDelivery]:
     if objective.status != ObjectiveStatus.OPEN:
         return
     today = ctx.now.astimezone(ctx.zone).date()
     seen: set[dt.date] = set()
-    ongoing = False
-    for item in objective.schedule:
-        if item.kind in DATED and item.due_on is not None:
-            if item.done_at is not None or item.due_on in seen:
-                continue
-            if item.due_on - today > dt.timedelta(days=20) or today - item.due_on > LOOKBACK:
-                continue
-            seen.add(item.due_on)
-            yield from _dated_plans(
-                ctx, objective, item.due_on, item, overdue_until=None, met=False
-            )
-        elif item.kind == ScheduleKind.RECURRING:
-            yield from _recurring_plans(ctx, objective, item, last_done)
-        elif item.kind == ScheduleKind.ONGOING:
-            ongoing = True
-    if ongoing:
+    # Overdue: exactly what the views call overdue (bot.plan.overdue_items).
+    for late in overdue_items(objective, today, done_days, ctx.policy):
+        if late.due_on in seen:
+            continue
+        seen.add(late.due_on)
+        until = local_instant(late.until, ctx.policy.send_at, ctx.zone) if late.until else None
+        what = _Dated(late.due_on, late.kind, late.body, late.month_only, late.source_text)
+        yield from _dated_plans(ctx, objective, what, overdue_until=until)
+    for what in _upcoming(objective, today, done_days):
+        if what.due in seen:
+            continue
+        seen.add(what.due)
+        yield from _dated_plans(ctx, objective, what, overdue_until=None)
+    if any(item.kind == ScheduleKind.ONGOING for item in objective.schedule):
         yield from _quiet_plans(ctx, objective, last_progress)
 
 
@@ -240,7 +255,7 @@ def _quiet_plans(
 ) -> Iterator[PlannedDelivery]:
     last = max(filter(None, (last_progress, objective.created_at)))
     notice = quiet_prompt(last, ctx.now, ctx.policy, ctx.zone, ctx.cal)
-    if notice is None or _snoozed(objective, notice):
+    if notice is None or _snoozed(objective, notice) or _held(ctx, notice):
         return
     owners = _owner_targets(objective)
     targets = owners or ([ctx.channel] if ctx.channel else [])
@@ -267,7 +282,7 @@ def _meeting_plans(
         notice = set_date_prompt(meeting.month, ctx.policy, ctx.zone, ctx.cal)
         if not (
             notice.at <= ctx.now and (notice.useful_until is None or ctx.now < notice.useful_until)
-        ):
+        ) or _held(ctx, notice):
             return
         targets = admins or ([ctx.channel] if ctx.channel else [])
         for target in targets:
@@ -285,7 +300,7 @@ def _meeting_plans(
         meeting.meeting_date, meeting.start_time, ctx.policy, ctx.zone, ctx.cal
     )
     live = _live(notices, ctx.now)
-    if live is None:
+    if live is None or _held(ctx, live):
         return
     targets = ([ctx.channel] if ctx.channel else []) + [o for o in owners if o != ctx.channel]
     for target in targets:
@@ -333,30 +348,20 @@ def reminder_source(
     )
     ids = [o.id for o in objectives]
     last_progress: dict[int, dt.datetime] = {}
-    last_done: dict[int, dt.datetime] = {}
     if ids:
-        for oid, at, done_at in session.execute(
-            select(
-                ProgressEntry.objective_id,
-                func.max(ProgressEntry.created_at),
-                func.max(ProgressEntry.created_at).filter(ProgressEntry.done.is_(True)),
-            )
-            .join(Objective, Objective.id == ProgressEntry.objective_id)
-            .where(
-                Objective.partnership_id == partnership.id,
-                Objective.plan_year == partnership.plan_year,
-            )
+        for oid, at in session.execute(
+            select(ProgressEntry.objective_id, func.max(ProgressEntry.created_at))
+            .where(ProgressEntry.objective_id.in_(ids))
             .group_by(ProgressEntry.objective_id)
         ):
             if at is not None:
                 last_progress[oid] = _aware(at)
-            if done_at is not None:
-                last_done[oid] = _aware(done_at)
+    done_days = progress_facts(session, partnership, ids).done_days
     planned: list[PlannedDelivery] = []
     for objective in objectives:
         planned.extend(
             _objective_plans(
-                ctx, objective, last_progress.get(objective.id), last_done.get(objective.id)
+                ctx, objective, last_progress.get(objective.id), done_days.get(objective.id, ())
             )
         )
     today = now.astimezone(zone).date()
@@ -414,6 +419,15 @@ def render_reminder(
         i.due_on == due and i.done_at is not None for i in objective.schedule
     ):
         return None
+    if due is not None and delivery.kind == KIND_OVERDUE:
+        partnership = objective.partnership
+        today = _today(partnership, now)
+        facts = progress_facts(session, partnership, [objective.id])
+        late = overdue_items(
+            objective, today, facts.done_days.get(objective.id, ()), policy_for(partnership)
+        )
+        if all(o.due_on != due for o in late):
+            return None  # met or superseded since it was planned
     owners = tuple(o.slack_user_id or o.label for o in objective.owners)
     has_slack_owner = any(o.slack_user_id for o in objective.owners)
     label = payload.get("label")

@@ -10,8 +10,9 @@ withholds DEBUG records of the Slack and HTTP libraries for the same reason.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Final
 
@@ -30,6 +31,7 @@ from bot.ids import Ids
 from bot.plan import resolve_actor
 from bot.settings import ConfigError
 from handlers.app import Unit, unit_of
+from scheduler import outbox
 
 log = logging.getLogger(__name__)
 
@@ -253,37 +255,90 @@ def _slack_error(exc: Exception) -> str:
     return type(exc).__name__
 
 
+def _claim(unit: Unit, alerts: Sequence[referrals.AlertDelivery]) -> list[referrals.AlertDelivery]:
+    """Mark the alerts' outbox rows in flight under a lease and commit, before any post.
+
+    The outbox's own claim (:func:`scheduler.outbox.mark_in_flight`): if this process
+    dies after Slack took a post and before it was recorded as sent, the outbox finds
+    the post by its metadata key once the lease runs out instead of posting it again.
+    Rows taken or settled by someone else meanwhile are left to them.
+    """
+    ids = referrals.alert_row_ids(unit.session, alerts)
+    taken = outbox.mark_in_flight(unit.session, list(ids.values()), unit.now, due_only=False)
+    _settle(unit)
+    return [a for a in alerts if ids.get(a.key) in taken]
+
+
+def _alert_channel(client: WebClient, target: str) -> str:
+    """Where the outbox would post to ``target``: a user's DM channel, else the channel.
+
+    Posting to the same channel the outbox uses keeps a post findable by its metadata
+    key in that channel's ``conversations.history``.
+    """
+    if target[:1] not in ("U", "W"):
+        return target
+    opened = client.conversations_open(users=[target]).get("channel")
+    found = opened.get("id") if isinstance(opened, Mapping) else None
+    return str(found) if found else target
+
+
+def _not_sent(unit: Unit, key: str, exc: Exception) -> str:
+    """Give a claimed alert back to the outbox after a failed post; returns the error."""
+    error = _slack_error(exc)
+    if isinstance(exc, SlackApiError):  # Slack answered: nothing was posted
+        verdict = outbox.classify(exc)
+        limited = verdict.outcome == "rate_limited"
+        wait = dt.timedelta(seconds=verdict.retry_after or 30.0) if limited else outbox.backoff(1)
+        referrals.alert_not_sent(
+            unit.session,
+            key,
+            error=error,
+            retry_at=unit.now + wait,
+            maybe_posted=False,
+            count_attempt=not limited,
+        )
+    else:  # no answer: it may have been posted, so the outbox looks before resending
+        referrals.alert_not_sent(
+            unit.session, key, error=error, retry_at=unit.now + outbox.backoff(1), maybe_posted=True
+        )
+    _settle(unit)
+    return error
+
+
 def _post_alert(
     client: WebClient,
     unit: Unit,
     created: referrals.ReferralCreated,
     alert: referrals.AlertDelivery,
 ) -> str | None:
-    """Post one DM alert (or admin notice) now; None if it went, else Slack's error."""
+    """Post one claimed DM alert (or admin notice) now; None if it went, else Slack's error."""
     summary = created.summary
     if created.route == referrals.AlertRoute.NOBODY:
         text, blocks = rv.no_leads_text(summary), rv.build_no_leads_blocks(summary)
     else:
         text, blocks = rv.alert_text(summary), rv.build_alert_blocks(summary)
     try:
+        channel = _alert_channel(client, alert.target)
         posted = client.chat_postMessage(
-            channel=alert.target, text=text, blocks=blocks, metadata=delivery_metadata(alert.key)
+            channel=channel, text=text, blocks=blocks, metadata=delivery_metadata(alert.key)
         )
     except (SlackApiError, SlackClientError, OSError) as exc:
         error = _slack_error(exc)
-        permanent = isinstance(exc, SlackApiError) and error in _DM_GONE_ERRORS
-        if permanent:
+        if isinstance(exc, SlackApiError) and error in _DM_GONE_ERRORS:
             referrals.record_direct_alert(unit.session, alert.key, now=unit.now, error=error)
-        # A passing failure stays pending: the outbox retries it after its grace time.
+            _settle(unit)
+        else:  # a passing failure: the outbox retries it
+            _not_sent(unit, alert.key, exc)
         log.warning("alert %s not sent now: %s", alert.key, error)
         return error
     referrals.record_direct_alert(
         unit.session,
         alert.key,
         now=unit.now,
-        channel=str(posted.get("channel") or alert.target),
+        channel=str(posted.get("channel") or channel),
         ts=str(posted.get("ts")),
     )
+    _settle(unit)
     return None
 
 
@@ -292,11 +347,16 @@ def _send_alerts(
 ) -> tuple[rv.AlertOutcome, bool]:
     """Alert the leads now (channel, else DMs, else the admins).
 
-    Returns what the receipt should say, and whether any admin was told.
+    Each alert's outbox row is claimed (in flight, committed) before it is posted and
+    recorded as sent after, so a crash in between is reconciled by the outbox rather
+    than posted twice. Returns what the receipt should say, and whether any admin was
+    told.
     """
     route, alerts = created.route, created.alerts
     settings = unit.ctx.settings
     if route == referrals.AlertRoute.CHANNEL and alerts:
+        if not _claim(unit, alerts[:1]):
+            return rv.AlertOutcome.RETRYING, False  # the outbox has it already
         channel = alerts[0].target
         try:
             posted = client.chat_postMessage(
@@ -308,7 +368,7 @@ def _send_alerts(
         except (SlackApiError, SlackClientError, OSError) as exc:
             error = _slack_error(exc)
             if not (isinstance(exc, SlackApiError) and error in referrals.CHANNEL_UNUSABLE_ERRORS):
-                # The outbox row stays pending and is retried by the next sweep.
+                _not_sent(unit, alerts[0].key, exc)
                 log.warning("alert for %s left to the outbox: %s", created.reference, error)
                 return rv.AlertOutcome.RETRYING, False
             route, alerts = referrals.channel_alert_refused(
@@ -331,8 +391,13 @@ def _send_alerts(
                 ts=str(posted.get("ts")),
                 now=unit.now,
             )
+            _settle(unit)
             return rv.AlertOutcome.CHANNEL, False
-    failures = [_post_alert(client, unit, created, alert) for alert in alerts]
+    mine = {a.key for a in _claim(unit, alerts)}
+    failures = [
+        _post_alert(client, unit, created, alert) if alert.key in mine else "claimed elsewhere"
+        for alert in alerts
+    ]
     if route == referrals.AlertRoute.NOBODY:
         return rv.AlertOutcome.NOBODY, bool(alerts)
     return (rv.AlertOutcome.DIRECT if None in failures else rv.AlertOutcome.RETRYING), False

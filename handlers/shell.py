@@ -18,7 +18,7 @@ import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any
@@ -158,8 +158,10 @@ class Shell:
         user_id: str,
         channel_id: str | None = None,
         app_factory: Callable[..., App] = build_app,
+        notices: Sequence[str] = (),
     ) -> None:
         self.ctx = ctx
+        self.notices = tuple(notices)  # shown at the top of the session
         self.user_id = user_id
         self.channel_id = channel_id or ctx.settings.partnership_channel or "CSHELL"
         self.recorder = Recorder()
@@ -515,6 +517,12 @@ class Shell:
         count = 0
         if interactive:
             self._print(f"csp-bot shell, acting as {self.user_id}. Type `help` or `quit`.")
+        if self.notices:
+            self._print("Safeguarding referrals are not fully set up yet:")
+            for notice in self.notices:
+                self._print(f"  - {notice}")
+            self._print("The bot works meanwhile; set these before you rely on referrals.")
+            self._print()
         try:
             while True:
                 line = self._read("csp> ")

@@ -267,6 +267,42 @@ class Claimed:
     created_at: dt.datetime
 
 
+def mark_in_flight(
+    session: Session,
+    ids: Sequence[int],
+    now: dt.datetime,
+    *,
+    due_only: bool = True,
+    lease: dt.timedelta = LEASE,
+) -> set[int]:
+    """Mark pending rows ``ids`` in flight under a lease from ``now``; returns the ids taken.
+
+    A compare-and-set (SQLite has no row locks): only rows still pending (and, with
+    ``due_only``, due by ``now``) are taken, each counting one attempt; a row another
+    process claimed or settled meanwhile is left alone. The caller commits, and must
+    do so *before* posting: a row in flight whose lease runs out is looked for in
+    ``conversations.history`` by the next claim before it is posted again.
+    """
+    wanted = Delivery.status == DeliveryStatus.PENDING
+    if due_only:
+        wanted = wanted & (Delivery.next_attempt_at <= now)
+    taken: set[int] = set()
+    for i in range(0, len(ids), 500):
+        result = session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(list(ids[i : i + 500])), wanted)
+            .values(
+                status=DeliveryStatus.IN_FLIGHT,
+                claimed_until=now + lease,
+                attempts=Delivery.attempts + 1,
+            )
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        taken.update(result.scalars())
+    return taken
+
+
 def claim(
     sessions: sessionmaker[Session],
     now: dt.datetime,
@@ -321,23 +357,8 @@ def claim(
             query = query.with_for_update(skip_locked=True, of=Delivery)
         rows = session.execute(query).all()
         lease = now + LEASE
-        taken: set[int] = set()
         pending_ids = [r.id for r in rows if r.status == DeliveryStatus.PENDING]
-        for i in range(0, len(pending_ids), 500):
-            # Compare-and-set (SQLite has no row locks): only rows still pending and due
-            # are taken; a row another process claimed meanwhile is left to it.
-            result = session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_(pending_ids[i : i + 500]), due)
-                .values(
-                    status=DeliveryStatus.IN_FLIGHT,
-                    claimed_until=lease,
-                    attempts=Delivery.attempts + 1,
-                )
-                .returning(Delivery.id)
-                .execution_options(synchronize_session=False)
-            )
-            taken.update(result.scalars())
+        taken = mark_in_flight(session, pending_ids, now)
         for r in rows:
             if r.status != DeliveryStatus.IN_FLIGHT:
                 continue

@@ -55,7 +55,13 @@ def refer(app: App, user: str, view_id: str = "V0SUBMIT") -> dict[str, Any]:
 
 
 def dms_to(fake: FakeSlack, user: str) -> list[str]:
-    return [c.args["text"] for c in fake.calls_to("chat.postMessage") if c.args["channel"] == user]
+    """Texts posted to ``user`` by DM: to the user ID, or to their DM channel (opened by
+    conversations.open, as alerts are, so the outbox can find them in its history)."""
+    return [
+        c.args["text"]
+        for c in fake.calls_to("chat.postMessage")
+        if c.args["channel"] in (user, "D" + user)
+    ]
 
 
 # --------------------------------------------------------------------------- 1. alerts
@@ -69,9 +75,9 @@ def test_no_channel_alerts_every_lead_by_dm_and_the_receipt_says_so(
     assert "by direct message" in json.dumps(answer["view"])
     posts = fake_slack.calls_to("chat.postMessage")
     channels = [c.args["channel"] for c in posts]
-    assert sorted(channels) == ["ULEAD", "ULEAD2", "UMEMBER"]
+    assert sorted(channels) == ["DULEAD", "DULEAD2", "UMEMBER"]
     for lead in ("ULEAD", "ULEAD2"):
-        (alert,) = [c for c in posts if c.args["channel"] == lead]
+        (alert,) = [c for c in posts if c.args["channel"] == "D" + lead]
         assert "SG-2026-0001" in alert.args["text"]
         assert "Qzmarkerqz" not in json.dumps(alert.args)
         actions = {

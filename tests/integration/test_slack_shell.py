@@ -143,8 +143,9 @@ def test_done_says_what_it_closed(seeded_ctx: AppContext) -> None:
         "Committee* as met. Still open: October 2026, Maldon District Council (overdue since "
         "30 Oct)" in overview
     )
+    # Its only schedule is the quarterly meetings: they keep it open, so "done" is refused.
     assert "Done · next" not in strategic and "no date set" not in strategic
-    assert "Status now: :white_check_mark: Done\n" in strategic
+    assert "/csp meeting" in strategic and "Status now" not in strategic
     assert "is ongoing, so there is nothing dated to mark done" in dhr
     assert "posted in" not in dhr
     assert "No progress logged yet." in show  # no misleading done entry

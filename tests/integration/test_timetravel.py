@@ -110,10 +110,10 @@ def test_a_year_of_hourly_sweeps(ctx: AppContext, fake_slack: FakeSlack, clock: 
     check(f"rem:o{survey}:2027-03-31:d7:{CH}", utc(2027, 3, 24, 9))
     check(f"rem:o{survey}:2027-03-31:wd1:{CH}", utc(2027, 3, 30, 8))
     check(f"rem:o{survey}:2027-03-31:day:{CH}", utc(2027, 3, 31, 8))
-    # ...and 2026's occurrence: on the day sent late at the first sweep, then overdue
-    # weekly until 2027's first notice.
+    # ...and 2026's occurrence: on the day sent late, held from the first sweep (01:00
+    # London) until working hours at 09:00, then overdue weekly until 2027's first notice.
     first = sent[f"rem:o{survey}:2026-03-31:day:{CH}"]
-    assert first.sent_at == START and first.late
+    assert first.sent_at == utc(2026, 4, 1, 8) and first.late
     check(f"rem:o{survey}:2026-03-31:overdue1:{CH}", utc(2026, 4, 7, 8))
     assert f"rem:o{survey}:2026-03-31:overdue50:{CH}" in sent  # Tue 16 Mar 2027
     assert f"rem:o{survey}:2026-03-31:overdue51:{CH}" not in sent
@@ -142,7 +142,7 @@ def test_a_year_of_hourly_sweeps(ctx: AppContext, fake_slack: FakeSlack, clock: 
     # Progress checks for the 8 ongoing objectives: every 30 days from 1 April, moved
     # to the next working day (Sat 29 Aug -> Tue 1 Sep after the summer bank holiday;
     # Sat 27 Mar 2027 -> Tue 30 Mar after Easter Monday).
-    quiet = sorted({r.sent_at for r in rows if r.kind == "quiet"})
+    quiet = sorted({r.sent_at for r in rows if r.kind == "quiet" and r.sent_at is not None})
     assert quiet[:5] == [
         utc(2026, 5, 1, 8),
         utc(2026, 6, 1, 8),
@@ -151,31 +151,34 @@ def test_a_year_of_hourly_sweeps(ctx: AppContext, fake_slack: FakeSlack, clock: 
         utc(2026, 9, 1, 8),
     ]
     assert quiet[-1] == utc(2027, 3, 30, 8)
-    # Digest: every Monday 09:00 London, bank holidays included, once per ISO week;
-    # Monday 30 March's is still within its 48 hours at the first sweep, so goes late.
-    digests = sorted(r.sent_at for r in rows if r.kind == "digest")
-    assert len(digests) == 53
-    assert digests[:2] == [START, utc(2026, 4, 6, 8)] and digests[-1] == utc(2027, 3, 29, 8)
+    # Digest: every Monday 09:00 London, bank holidays included, once per ISO week.
+    # Monday 30 March's is within its 48 hours at the first sweep (01:00 Wednesday), but
+    # a late digest waits for working hours and its 48 hours end at 09:00: dropped.
+    digests = sorted(r.sent_at for r in rows if r.kind == "digest" and r.sent_at is not None)
+    assert len(digests) == 52
+    assert digests[0] == utc(2026, 4, 6, 8) and digests[-1] == utc(2027, 3, 29, 8)
     assert utc(2026, 10, 26, 9) in digests and utc(2026, 12, 28, 9) in digests
-    # Nothing is ever sent at night or on a weekend, except the late catch-up at start.
+    # Nothing is ever sent at night or on a weekend, the late catch-up at start included.
     for r in rows:
-        if r.status == DeliveryStatus.SENT and r.sent_at != START:
+        if r.status == DeliveryStatus.SENT:
+            assert r.sent_at is not None
             local = r.sent_at.astimezone(ctx.settings.zone)
             assert local.hour == 9 and local.minute == 0, r.key
             if r.kind not in ("digest",):
                 assert local.weekday() < 5, r.key
     counts = Counter(r.kind for r in rows if r.status == DeliveryStatus.SENT)
     print(dict(counts))
-    assert counts == EXPECTED_COUNTS
+    assert counts == EXPECTED_COUNTS, counts
 
 
 # deadline: 4 notices each for Apr 30 (x2), Oct 30, Feb 26, 31 Mar 2027 and PREVENT's
 # May 29, plus 4 "on the day" notices still live at the first sweep (31 Mar 2026 items);
 # quiet: 8 ongoing objectives x 12 thirty-day prompts; set-date: 8 undated meetings
-# minus the one given a date.
+# minus the one given a date; digest: 52 Mondays (30 March's, late, expired at 09:00 on
+# 1 April before working hours began).
 EXPECTED_COUNTS = {
     "deadline": 28,
-    "digest": 53,
+    "digest": 52,
     "overdue": 368,
     "quiet": 96,
     "meeting_set_date": 7,

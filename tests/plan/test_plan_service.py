@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -94,11 +95,16 @@ def test_due_lists_overdue_first_then_upcoming(session: Session, seeded: Partner
     items = due_items(session, seeded, TODAY, 14)
     overdue = [i for i in items if i.overdue]
     upcoming = [i for i in items if not i.overdue]
-    assert [i.title for i in overdue] == [
-        "Overview and Scrutiny Committee",  # March 2026
-        "Partnership Plan",  # April 2026
-        "Strategic Assessment",
-        "Overview and Scrutiny Committee",  # October 2026
+    # Deadlines, milestones and recurring occurrences alike (the one overdue rule).
+    assert [(i.title, i.due_on) for i in overdue] == [
+        ("Child Sexual Exploitation", D(2026, 3, 31)),  # milestone "March 2026"
+        ("Overview and Scrutiny Committee", D(2026, 3, 31)),
+        ("PREVENT", D(2026, 3, 31)),
+        ("Perceptions of crime survey", D(2026, 3, 31)),  # 31 March annually
+        ("Partnership Plan", D(2026, 4, 30)),
+        ("Strategic Assessment", D(2026, 4, 30)),
+        ("PREVENT", D(2026, 5, 29)),
+        ("Overview and Scrutiny Committee", D(2026, 10, 30)),
     ]
     assert items.index(overdue[-1]) < items.index(upcoming[0])
     assert {i.due_on for i in upcoming} == {D(2026, 12, 1)}
@@ -168,3 +174,124 @@ def test_log_progress_result_says_what_done_closed(session: Session, seeded: Par
     with pytest.raises(UserError, match="ongoing"):
         log_progress_result(session, seeded, admin, dhr, rag=None, done=True, note="", now=NOW)
     assert objective_detail(session, seeded, dhr, TODAY).recent_progress == ()
+
+
+def _engine_overdue(session: Session, p: Partnership, now: dt.datetime) -> set[tuple[int, D]]:
+    """(objective, due) the reminder engine treats as overdue at ``now``: its weekly
+    overdue notices, and the on-the-day notice still live in the week after the day."""
+    from bot.reminders import reminder_source
+
+    today = now.astimezone(ZoneInfo(p.timezone)).date()
+    found: set[tuple[int, D]] = set()
+    for d in reminder_source(session, p, now):
+        due = d.payload.get("due_on")
+        if d.objective_id is None or not isinstance(due, str):
+            continue
+        if d.kind == "overdue" or (d.kind == "deadline" and D.fromisoformat(due) < today):
+            found.add((d.objective_id, D.fromisoformat(due)))
+    return found
+
+
+def _views_overdue(session: Session, p: Partnership, today: D) -> set[tuple[int, D]]:
+    due = {(i.objective_id, i.due_on) for i in due_items(session, p, today, 14) if i.overdue}
+    summaries = list_objectives(session, p, today)
+    # The plan list agrees with `/csp due` on which objectives are overdue, and since when.
+    assert {s.id for s in summaries if s.overdue} == {oid for oid, _ in due}
+    for s in summaries:
+        if s.overdue:
+            assert s.overdue_since == min(d for oid, d in due if oid == s.id)
+    return due
+
+
+def test_views_and_overdue_notices_agree_through_the_year(
+    session: Session, seeded: Partnership
+) -> None:
+    from bot.workdays import default_calendar
+
+    cal = default_calendar()
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    survey = _id(session, seeded, "Perceptions of crime survey")
+    prevent = _id(session, seeded, "PREVENT")
+    day = D(2026, 4, 1)
+    checked = 0
+    seen_survey = False
+    while day < D(2027, 4, 1):
+        day = cal.on_or_after(day)  # notices go out in working hours on working days
+        now = dt.datetime.combine(day, dt.time(12), tzinfo=ZoneInfo("Europe/London"))
+        if day == D(2026, 9, 1):
+            # Late returns: the survey's 2026 occurrence and PREVENT's March milestone.
+            log_progress(session, seeded, admin, survey, rag=None, done=True, note="", now=now)
+            log_progress(session, seeded, admin, prevent, rag=None, done=True, note="", now=now)
+        views = _views_overdue(session, seeded, day)
+        assert views == _engine_overdue(session, seeded, now), day
+        seen_survey = seen_survey or (survey, D(2026, 3, 31)) in views
+        checked += 1
+        day += dt.timedelta(days=6)
+    assert checked > 50 and seen_survey
+
+
+def test_survey_shows_overdue_since_and_next_date_until_done(
+    session: Session, seeded: Partnership
+) -> None:
+    survey = _id(session, seeded, "Perceptions of crime survey")
+    summary = next(s for s in list_objectives(session, seeded, TODAY) if s.id == survey)
+    assert summary.overdue and summary.overdue_since == D(2026, 3, 31)
+    assert summary.next_date == D(2027, 3, 31)
+    # The 2026 occurrence stops being overdue when 2027's first reminder (d14) begins.
+    march = next(s for s in list_objectives(session, seeded, D(2027, 3, 17)) if s.id == survey)
+    assert not march.overdue
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    log_progress(session, seeded, admin, survey, rag=None, done=True, note="Ran it", now=NOW)
+    after = next(s for s in list_objectives(session, seeded, TODAY) if s.id == survey)
+    assert not after.overdue and after.next_date == D(2027, 3, 31)
+    # One "done" meets one occurrence: 2027's is still to do.
+    assert not any(
+        i.objective_id == survey
+        for i in due_items(session, seeded, D(2027, 4, 1), 1)
+        if i.due_on == D(2026, 3, 31)
+    )
+    assert any(
+        i.objective_id == survey and i.overdue and i.due_on == D(2027, 3, 31)
+        for i in due_items(session, seeded, D(2027, 4, 1), 1)
+    )
+
+
+def test_snoozed_items_stay_overdue_in_the_views(session: Session, seeded: Partnership) -> None:
+    from bot.reminders import reminder_source
+
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    prevent = _id(session, seeded, "PREVENT")
+    until = NOW + dt.timedelta(days=7)
+    snooze(session, seeded, admin, prevent, until)
+    items = [i for i in due_items(session, seeded, TODAY, 14) if i.objective_id == prevent]
+    assert [(i.due_on, i.snoozed_until) for i in items] == [
+        (D(2026, 3, 31), until),
+        (D(2026, 5, 29), until),
+    ]
+    summary = next(s for s in list_objectives(session, seeded, TODAY) if s.id == prevent)
+    assert summary.overdue and summary.overdue_since == D(2026, 3, 31)
+    assert not [d for d in reminder_source(session, seeded, NOW) if d.objective_id == prevent]
+
+
+def test_done_keeps_an_objective_with_meetings_open(session: Session, seeded: Partnership) -> None:
+    from bot.plan import get_objective, log_progress_result
+    from store.models import ObjectiveStatus, ScheduleItem, ScheduleKind
+
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    oid = _id(session, seeded, "Strategic management of partnership functions")
+    # Its only schedule is its quarterly meetings: nothing dated to close.
+    with pytest.raises(UserError, match="meetings"):
+        log_progress_result(session, seeded, admin, oid, rag=None, done=True, note="", now=NOW)
+    assert get_objective(session, seeded, oid).status == ObjectiveStatus.OPEN
+    # With a dated item as well, done closes that item and the meetings keep it open.
+    objective = get_objective(session, seeded, oid)
+    objective.schedule.append(
+        ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=D(2026, 11, 30), source_text="Nov")
+    )
+    session.flush()
+    result = log_progress_result(
+        session, seeded, admin, oid, rag=None, done=True, note="Budget approved", now=NOW
+    )
+    assert result.closed_label == "30 November 2026 deadline"
+    assert not result.objective_done
+    assert get_objective(session, seeded, oid).status == ObjectiveStatus.OPEN

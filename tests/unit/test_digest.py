@@ -8,7 +8,13 @@ import json
 from sqlalchemy import select
 
 from bot.context import AppContext
-from bot.digest import Digest, ReferralCounts, build_digest, build_digest_blocks
+from bot.digest import (
+    Digest,
+    ReferralCounts,
+    build_digest,
+    build_digest_blocks,
+    digest_text,
+)
 from bot.plan import DueItem, MeetingView
 from store.db import session_scope
 from store.models import Partnership
@@ -120,3 +126,34 @@ def test_empty_digest_tip_is_a_command_that_parses() -> None:
     assert "<" not in tip
     parsed = parse_command(tip.removeprefix("/csp "))
     assert isinstance(parsed, Progress)
+
+
+def test_digest_overdue_matches_the_views(seeded_ctx: AppContext) -> None:
+    from bot.plan import due_items
+
+    now = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
+    with session_scope(seeded_ctx.sessions) as session:
+        p = session.scalars(select(Partnership)).one()
+        digest = build_digest(session, p, now)
+        due = due_items(session, p, dt.date(2026, 11, 26), 14)
+    # The same overdue items as `/csp due` (and the reminder engine): 8 on the seed.
+    assert [(d.objective_id, d.due_on) for d in digest.overdue] == [
+        (d.objective_id, d.due_on) for d in due if d.overdue
+    ]
+    assert len(digest.overdue) == 8
+    assert digest_text(digest).startswith("Weekly digest: 8 overdue")
+
+
+def test_digest_shows_undated_meetings_by_month(seeded_ctx: AppContext) -> None:
+    now = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
+    with session_scope(seeded_ctx.sessions) as session:
+        p = session.scalars(select(Partnership)).one()
+        digest = build_digest(session, p, now)
+    due_section = next(
+        b["text"]["text"]
+        for b in (x.to_dict() for x in build_digest_blocks(digest))
+        if b.get("block_id") == "digest_due"
+    )
+    # Undated December meetings: the month, never a made-up "Tue 1 Dec".
+    assert due_section.count("December 2026 (date to be set)") == 2
+    assert "1 Dec" not in due_section

@@ -115,3 +115,30 @@ def test_crossed_send_time_across_clock_change() -> None:
     times = (dt.time(9, 0),)
     assert crossed_send_time(utc(2026, 10, 25, 8, 30), utc(2026, 10, 25, 9, 0), times, LONDON)
     assert not crossed_send_time(utc(2026, 10, 25, 7, 0), utc(2026, 10, 25, 8, 59), times, LONDON)
+
+
+def test_catch_up_waits_for_working_hours() -> None:
+    from bot.policy import ReminderPolicy, catch_up_open, held_for_working_hours, next_catch_up
+
+    london = ZoneInfo("Europe/London")
+    policy = ReminderPolicy()
+
+    def at(d: int, h: int, m: int = 0) -> dt.datetime:  # November 2026, London = UTC
+        return dt.datetime(2026, 11, d, h, m, tzinfo=dt.UTC)
+
+    meant = at(24, 9)  # a Tuesday 09:00 notice, missed
+    assert held_for_working_hours(meant, at(26, 5, 10), policy, london)  # Thu 05:10
+    assert not held_for_working_hours(meant, at(26, 9), policy, london)
+    assert held_for_working_hours(meant, at(26, 18), policy, london)  # evening
+    assert held_for_working_hours(meant, at(28, 11), policy, london)  # Saturday
+    assert not held_for_working_hours(at(26, 9), at(26, 9, 30), policy, london)  # on time
+    assert next_catch_up(at(26, 5, 10), policy, london) == at(26, 9)
+    assert next_catch_up(at(27, 19), policy, london) == at(30, 9)  # Fri evening -> Mon
+    assert next_catch_up(at(26, 10), policy, london) == at(26, 10)
+    # Christmas: Fri 25 and Mon 28 (Boxing Day observed) are not working days.
+    assert next_catch_up(dt.datetime(2026, 12, 24, 20, tzinfo=dt.UTC), policy, london) == (
+        dt.datetime(2026, 12, 29, 9, tzinfo=dt.UTC)
+    )
+    assert not catch_up_open(dt.datetime(2026, 12, 28, 10, tzinfo=dt.UTC), policy, london)
+    late_window = ReminderPolicy.from_settings({"reminders": {"catch_up_until": "20:00"}})
+    assert catch_up_open(at(26, 19), late_window, london)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from sqlalchemy import select
 
+from bot.clock import FixedClock
 from bot.context import AppContext
 from bot.ids import Ids
 from bot.plan import ensure_partnership
@@ -119,3 +121,22 @@ def test_unowned_reminder_prompts_for_an_owner() -> None:
     )
     text = str([b.to_dict() for b in build_reminder_blocks(view)])
     assert "/csp owner" in text and "Jo Bloggs" in text and "Sent late" in text
+
+
+def test_catch_up_notices_wait_for_working_hours(seeded_ctx: AppContext, clock: FixedClock) -> None:
+    """A cron sweep at 05:10 sends no late notices; the 09:00 one sends them all."""
+    from scheduler.sweep import reset_gate, run_sweep
+
+    reset_gate()
+    clock.set(dt.datetime(2026, 11, 26, 5, 10, tzinfo=dt.UTC))  # Thursday, 05:10 London
+    night = run_sweep(seeded_ctx, dry_run=True)
+    assert night.would_send == []
+    clock.set(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))
+    morning = run_sweep(seeded_ctx, dry_run=True)
+    kinds = Counter(w.kind for w in morning.would_send)
+    assert kinds["overdue"] == 8 and kinds["meeting_set_date"] >= 2
+    assert any(w.late for w in morning.would_send)
+    clock.set(dt.datetime(2026, 11, 28, 11, 0, tzinfo=dt.UTC))  # Saturday: nothing late
+    assert run_sweep(seeded_ctx, dry_run=True).would_send == []
+    clock.set(dt.datetime(2026, 11, 26, 18, 30, tzinfo=dt.UTC))  # evening: nothing late
+    assert run_sweep(seeded_ctx, dry_run=True).would_send == []
