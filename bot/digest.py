@@ -23,12 +23,13 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from bot.deliveries import OutboundMessage, PlannedDelivery, calendar_driven, register_renderer
 from bot.plan import (
     DueItem,
     MeetingView,
+    current_objectives_query,
     overdue_due_items,
     progress_facts,
     reminder_policy,
@@ -103,21 +104,7 @@ def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -
     """Everything the weekly digest shows, as of ``now``."""
     zone = ZoneInfo(partnership.timezone)
     today = now.astimezone(zone).date()
-    objectives = list(
-        session.scalars(
-            select(Objective)
-            .where(
-                Objective.partnership_id == partnership.id,
-                Objective.plan_year == partnership.plan_year,
-            )
-            .order_by(Objective.position, Objective.id)
-            .options(
-                selectinload(Objective.owners),
-                selectinload(Objective.schedule),
-                selectinload(Objective.meetings),
-            )
-        )
-    )
+    objectives = list(session.scalars(current_objectives_query(partnership)))
     rag_counts = {"red": 0, "amber": 0, "green": 0, "none": 0, "done": 0}
     overdue: list[DueItem] = []
     due_soon: list[DueItem] = []

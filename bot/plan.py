@@ -14,7 +14,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -198,14 +198,20 @@ def set_role(
     session.flush()
 
 
-def members_with_role(session: Session, partnership: Partnership, role: Role) -> list[str]:
-    return list(
+def members_with_role(
+    session: Session, partnership: Partnership, role: Role, extra: Iterable[str] = ()
+) -> list[str]:
+    """Slack IDs of members holding ``role``, oldest first, then any of ``extra`` (such as
+    the bootstrap IDs from settings) not already listed."""
+    found = list(
         session.scalars(
             select(Member.slack_user_id)
             .where(Member.partnership_id == partnership.id, Member.role == role)
             .order_by(Member.id)
         )
     )
+    found.extend(user for user in dict.fromkeys(extra) if user and user not in found)
+    return found
 
 
 def _now_of(session: Session) -> dt.datetime:
@@ -395,21 +401,31 @@ def next_occurrence(rule: str, dtstart: dt.date, on_or_after: dt.date) -> dt.dat
     return hit.date() if hit is not None else None
 
 
-def _current_objectives(session: Session, partnership: Partnership) -> list[Objective]:
-    query = (
+def current_objectives_query(
+    partnership: Partnership, *, with_progress: bool = False
+) -> Select[Objective]:
+    """The current plan year's objectives in plan order, with owners, schedule and
+    meetings loaded (and progress, when asked)."""
+    loads = [
+        selectinload(Objective.owners),
+        selectinload(Objective.schedule),
+        selectinload(Objective.meetings),
+    ]
+    if with_progress:
+        loads.append(selectinload(Objective.progress))
+    return (
         select(Objective)
         .where(
             Objective.partnership_id == partnership.id,
             Objective.plan_year == partnership.plan_year,
         )
         .order_by(Objective.position, Objective.id)
-        .options(
-            selectinload(Objective.owners),
-            selectinload(Objective.schedule),
-            selectinload(Objective.meetings),
-        )
+        .options(*loads)
     )
-    return list(session.scalars(query))
+
+
+def _current_objectives(session: Session, partnership: Partnership) -> list[Objective]:
+    return list(session.scalars(current_objectives_query(partnership)))
 
 
 def _last_progress(session: Session, objective_ids: Iterable[int]) -> dict[int, dt.datetime]:

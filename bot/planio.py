@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot import readcache
 from bot.errors import UserError
-from bot.plan import current_plan_year, local_today
+from bot.plan import current_objectives_query, current_plan_year, local_today
 from bot.planfile import (
     ParsedPlan,
     PlanRow,
@@ -419,20 +419,7 @@ def load_seed_if_empty(session: Session, settings: Settings, *, now: dt.datetime
 
 def export_document(session: Session, partnership: Partnership) -> dict[str, Any]:
     """The current plan year as a plain document (stable order, ISO dates)."""
-    objectives = session.scalars(
-        select(Objective)
-        .where(
-            Objective.partnership_id == partnership.id,
-            Objective.plan_year == partnership.plan_year,
-        )
-        .order_by(Objective.position, Objective.id)
-        .options(
-            selectinload(Objective.owners),
-            selectinload(Objective.schedule),
-            selectinload(Objective.meetings),
-            selectinload(Objective.progress),
-        )
-    ).all()
+    objectives = session.scalars(current_objectives_query(partnership, with_progress=True)).all()
     return {
         "partnership": partnership.name,
         "plan_year": partnership.plan_year,

@@ -33,7 +33,7 @@ from bot.crypto import Cipher, DecryptError, active_cipher
 from bot.deliveries import OutboundMessage, PlannedDelivery, register_renderer
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.ids import Ids
-from bot.plan import Actor
+from bot.plan import Actor, members_with_role
 from bot.settings import Settings
 from bot.workdays import WorkingCalendar, default_calendar
 from store.models import (
@@ -605,31 +605,11 @@ def safeguarding_lead_ids(
 ) -> list[str]:
     """Everyone who should hear of a new referral: members with the lead role, then ``extra``
     (``CSP_SAFEGUARDING_LEADS``, which also names admins who are leads)."""
-    found = list(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(Member.partnership_id == partnership.id, Member.role == Role.LEAD.value)
-            .order_by(Member.id)
-        )
-    )
-    for user in extra:
-        if user and user not in found:
-            found.append(user)
-    return found
+    return members_with_role(session, partnership, Role.LEAD, extra)
 
 
 def _admin_ids(session: Session, partnership: Partnership, extra: Iterable[str] = ()) -> list[str]:
-    found = list(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(Member.partnership_id == partnership.id, Member.role == Role.ADMIN.value)
-            .order_by(Member.id)
-        )
-    )
-    for user in extra:
-        if user and user not in found:
-            found.append(user)
-    return found
+    return members_with_role(session, partnership, Role.ADMIN, extra)
 
 
 def _alert_payload(ref: Referral) -> dict[str, Any]:
