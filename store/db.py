@@ -5,6 +5,7 @@ Repositories flush, never commit; :func:`session_scope` commits or rolls back.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,8 +14,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -35,6 +36,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             kwargs.setdefault("max_overflow", 30)
             kwargs.setdefault("pool_timeout", 30)
         engine = create_engine(url, **kwargs)
+        if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+            _install_write_gate(engine)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -50,14 +53,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+_WRITE_STATEMENT = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.I)
+
+
 class _WriteGate:
     """One writer at a time per SQLite file, queued in Python.
 
     SQLite lets one connection write at a time; others retry with sleeps of up to
     100 ms, so under load a writer can wait a second while the file sits idle. The
-    gate queues a session's writes on a lock from its first flush to the end of its
-    transaction, so writers take turns at once. A second session flushing in a thread
-    that already holds the gate is left to SQLite's own busy handling (no deadlock).
+    gate is taken just before a connection's first write statement of a transaction
+    (which is also when pysqlite opens the transaction and SQLite takes its write
+    lock), whether it comes from an ORM flush or a plain statement, and released when
+    that transaction ends or the connection goes back to the pool. Writers therefore
+    take turns at once, and the gate and SQLite's lock are always taken in the same
+    order. A second connection writing in a thread that already holds the gate is
+    left to SQLite's own busy handling, so nesting cannot deadlock.
     """
 
     HELD = "csp_write_gate_held"
@@ -66,27 +76,39 @@ class _WriteGate:
         self._lock = threading.Lock()
         self._owner: int | None = None
 
-    def enter(self, session: Session, *_: Any) -> None:
-        if session.info.get(self.HELD) or self._owner == threading.get_ident():
+    def before_cursor_execute(
+        self, conn: Connection, _cursor: Any, statement: str, *_: Any
+    ) -> None:
+        if conn.info.get(self.HELD) or not _WRITE_STATEMENT.match(statement):
+            return
+        if self._owner == threading.get_ident():
             return
         if self._lock.acquire(timeout=30):
             self._owner = threading.get_ident()
-            session.info[self.HELD] = True
+            conn.info[self.HELD] = True
 
-    def leave(self, session: Session, transaction: SessionTransaction) -> None:
-        if transaction.parent is None and session.info.pop(self.HELD, False):
+    def transaction_ended(self, conn: Connection) -> None:
+        self._release(conn.info)
+
+    def checked_in(self, _dbapi_conn: Any, record: Any) -> None:
+        self._release(record.info)
+
+    def _release(self, info: dict[Any, Any]) -> None:
+        if info.pop(self.HELD, False):
             self._owner = None
             self._lock.release()
 
 
+def _install_write_gate(engine: Engine) -> None:
+    gate = _WriteGate()
+    event.listen(engine, "before_cursor_execute", gate.before_cursor_execute)
+    event.listen(engine, "commit", gate.transaction_ended)
+    event.listen(engine, "rollback", gate.transaction_ended)
+    event.listen(engine, "checkin", gate.checked_in)
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
-    database = engine.url.database
-    if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
-        gate = _WriteGate()
-        event.listen(factory, "before_flush", gate.enter)
-        event.listen(factory, "after_transaction_end", gate.leave)
-    return factory
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from store.db import make_engine, make_session_factory, session_scope, upgrade
 from store.models import Partnership
@@ -61,4 +62,43 @@ def test_a_nested_session_in_the_same_thread_does_not_deadlock(tmp_path: Path) -
     assert time.monotonic() - started < 5
     with session_scope(factory) as session:  # the gate was released
         session.add(_partnership("C"))
+    engine.dispose()
+
+
+def test_a_plain_write_statement_takes_the_gate_too(tmp_path: Path) -> None:
+    """A transaction whose first write is a Core UPDATE (as a referral's number lock is)
+    and an ORM flush in another thread take turns instead of deadlocking on SQLite's lock."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'gate.sqlite3'}", connect_args={"timeout": 2})
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        session.add(_partnership("P"))
+    outcome: dict[str, str] = {}
+
+    def core_first() -> None:
+        with session_scope(factory) as session:
+            session.execute(update(Partnership).values(referral_seq=Partnership.referral_seq + 1))
+            time.sleep(0.3)
+            session.add(_partnership("Q"))
+            session.flush()
+        outcome["core"] = "ok"
+
+    def orm_write() -> None:
+        time.sleep(0.1)
+        try:
+            with session_scope(factory) as session:
+                session.add(_partnership("R"))
+                session.flush()
+            outcome["orm"] = "ok"
+        except Exception as exc:  # the failure this test exists to catch
+            outcome["orm"] = type(exc).__name__
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=core_first), threading.Thread(target=orm_write)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert outcome == {"core": "ok", "orm": "ok"}
+    assert time.monotonic() - started < 1.5  # no busy-timeout stall
     engine.dispose()
