@@ -39,7 +39,7 @@ app.add_typer(db_app, name="db")
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema up to date (other commands do this automatically)."""
-    with cli_context(migrate=True) as ctx:
+    with cli_context(migrate=True, referral_key=False) as ctx:
         typer.echo(f"Database is up to date: {ctx.engine.url.render_as_string(hide_password=True)}")
 
 

@@ -17,6 +17,7 @@ from bot.plan import (
     ensure_partnership,
     list_objectives,
     local_today,
+    plan_year_label,
 )
 from bot.planio import ExportFormat, export_plan, import_plan_bytes, rollover
 from store.db import session_scope
@@ -41,7 +42,7 @@ def plan_import(
     if not file.is_file():
         fail(f"{file} is not a file. Give the path of a .txt, .csv or .xlsx plan.")
     data = file.read_bytes()
-    with cli_context() as ctx, session_scope(ctx.sessions) as session:
+    with cli_context(referral_key=False) as ctx, session_scope(ctx.sessions) as session:
         now = ctx.clock.now()
         partnership = ensure_partnership(session, ctx.settings, now=now)
         report = import_plan_bytes(session, partnership, data, file.name, now=now, plan_year=year)
@@ -49,8 +50,8 @@ def plan_import(
     current = current_plan_year(local_today(partnership, now))
     if report.plan_year < current:
         typer.echo(
-            f"Its dates are in {report.plan_year}. To make them live this year: "
-            f"`csp-bot plan rollover --year {current}`."
+            f"Its dates belong to the {plan_year_label(report.plan_year)} plan. To make them "
+            f"live this year: `csp-bot plan rollover --year {current}`."
         )
     typer.echo("Next: `csp-bot plan show` to check the dates.")
 
@@ -80,21 +81,25 @@ def plan_show(
     limit: Annotated[int, typer.Option(help="Next dates to list per objective.")] = 3,
 ) -> None:
     """Print the plan: objective, owner, next dates, RAG and flags."""
-    from bot.plan import _current_objectives, upcoming_dates
+    from bot.plan import _current_objectives, upcoming_items
 
     console = Console(soft_wrap=False, width=max(Console().width, 120))
-    with cli_context() as ctx, session_scope(ctx.sessions) as session:
+    with cli_context(referral_key=False) as ctx, session_scope(ctx.sessions) as session:
         now = ctx.clock.now()
         partnership = ensure_partnership(session, ctx.settings, now=now)
         today = local_today(partnership, now)
         summaries = list_objectives(session, partnership, today)
         objectives = {o.id: o for o in _current_objectives(session, partnership)}
-        table = Table(title=f"{partnership.name}: plan {partnership.plan_year}", show_lines=True)
+        label = plan_year_label(partnership.plan_year)
+        table = Table(title=f"{partnership.name}: plan {label}", show_lines=True)
         for column in ("#", "Objective", "Owner", "Next dates", "RAG", "Flags"):
             table.add_column(column, overflow="fold")
         for number, summary in enumerate(summaries, start=1):
-            upcoming = upcoming_dates(objectives[summary.id], today)[:limit]
-            dates = "\n".join(f"{d:%d %b %Y}  {label}" for d, label in upcoming)
+            upcoming = upcoming_items(objectives[summary.id], today)[:limit]
+            dates = "\n".join(
+                label if month_only else f"{d:%d %b %Y}  {label}"
+                for d, label, month_only in upcoming
+            )
             if not dates:
                 dates = "ongoing: progress checks" if summary.ongoing else "none ahead"
             table.add_row(
@@ -127,7 +132,7 @@ def plan_export(
         fail(f"--format {format!r} is not one of csv, json, xlsx.")
     if fmt == "xlsx" and output is None and sys.stdout.isatty():
         fail("XLSX is binary: add `--output plan.xlsx`.")
-    with cli_context() as ctx, session_scope(ctx.sessions) as session:
+    with cli_context(referral_key=False) as ctx, session_scope(ctx.sessions) as session:
         partnership = ensure_partnership(session, ctx.settings, now=ctx.clock.now())
         data = export_plan(session, partnership, _as_format(fmt))
     if output is None:
@@ -157,7 +162,7 @@ def plan_rollover(
     ] = False,
 ) -> None:
     """Start a new plan year from the last one; the old year stays readable."""
-    with cli_context() as ctx, session_scope(ctx.sessions) as session:
+    with cli_context(referral_key=False) as ctx, session_scope(ctx.sessions) as session:
         now = ctx.clock.now()
         partnership = ensure_partnership(session, ctx.settings, now=now)
         current = current_plan_year(local_today(partnership, now))

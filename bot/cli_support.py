@@ -41,19 +41,28 @@ def configure_logging(settings: Settings) -> None:
 
 
 @contextmanager
-def cli_context(*, migrate: bool = True) -> Iterator[AppContext]:
+def cli_context(*, migrate: bool = True, referral_key: bool = True) -> Iterator[AppContext]:
     """Settings + database for one command; user errors become one line on stderr."""
     settings = settings_or_exit()
     configure_logging(settings)
     try:
-        ctx = build_context(settings, migrate=migrate)
+        ctx = build_context(settings, migrate=migrate, check_referral_key=referral_key)
     except ConfigError as exc:
         fail(str(exc))
     except Exception as exc:  # connection refused, unwritable file...
-        fail(f"cannot open the database at DATABASE_URL: {type(exc).__name__}: {exc}")
+        fail(f"cannot open the database at DATABASE_URL: {_database_problem(exc)}")
     try:
         yield ctx
     except UserError as exc:
         fail(str(exc), code=1)
     finally:
         ctx.engine.dispose()
+
+
+def _database_problem(exc: Exception) -> str:
+    """The driver's own words, without SQLAlchemy's links, plus what to check."""
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).split("\n")[0].strip() or type(cause).__name__
+    if "unable to open database file" in text:
+        return f"{text}. Check that the folder in the path exists and can be written."
+    return f"{text}. Check the address, the server and the credentials."

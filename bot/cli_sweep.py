@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         from bot.cli_support import cli_context, fail
         from scheduler.sweep import run_sweep
 
-        with cli_context() as ctx:
+        with cli_context(referral_key=False) as ctx:
             if now is not None:
                 try:
                     at = parse_now(now, ctx.settings.zone)

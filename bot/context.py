@@ -22,16 +22,23 @@ class AppContext:
 
 
 def build_context(
-    settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    check_referral_key: bool = True,
 ) -> AppContext:
-    """Open the database (upgrading its schema unless told not to) and bundle the shared objects."""
+    """Open the database (upgrading its schema unless told not to) and bundle the shared
+    objects. Commands that never read referral contents (the plan, the sweep) may skip
+    the encryption key check."""
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
     sessions = make_session_factory(engine)
     # Stops start-up with one sentence if stored referrals cannot be read with the key.
-    with session_scope(sessions) as session:
-        verify_referral_key(session, settings.encryption_keys)
+    if check_referral_key:
+        with session_scope(sessions) as session:
+            verify_referral_key(session, settings.encryption_keys)
     return AppContext(
         settings=settings,
         engine=engine,

@@ -117,14 +117,6 @@ def is_configured() -> bool:
     return _active is not None
 
 
-def encrypt_json(obj: Any) -> bytes:
-    return active_cipher().encrypt_json(obj)
-
-
-def decrypt_json(token: bytes) -> Any:
-    return active_cipher().decrypt_json(token)
-
-
 def _sample_tokens(session: Session, limit: int = 3) -> list[bytes]:
     """A few stored tokens (oldest and newest referrals) to test a key against."""
     tokens: list[bytes] = []

@@ -72,9 +72,6 @@ SOURCES: list[str] = [
     "bot.referrals:escalation_source",
 ]
 
-# Modules that register renderers without being sources themselves.
-RENDERER_MODULES: list[str] = []
-
 
 def register_renderer(kind: str, fn: Renderer) -> None:
     """Say how deliveries of ``kind`` are turned into a Slack message (last one wins)."""
@@ -83,10 +80,6 @@ def register_renderer(kind: str, fn: Renderer) -> None:
 
 def renderer_for(kind: str) -> Renderer | None:
     return _RENDERERS.get(kind)
-
-
-def registered_kinds() -> list[str]:
-    return sorted(_RENDERERS)
 
 
 def delivery_metadata(key: str) -> dict[str, Any]:
@@ -133,6 +126,4 @@ def load_sources(names: Iterable[str] | None = None) -> list[tuple[str, Delivery
             log.debug("delivery source %s skipped: %s has no %s", name, module_name, attr)
             continue
         found.append((name, fn))
-    for module_name in RENDERER_MODULES:
-        _import_optional(module_name)
     return found

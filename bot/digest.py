@@ -9,9 +9,7 @@ is installed (``bot.referrals.referral_counts``).
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
@@ -27,9 +25,11 @@ from sqlalchemy.orm import Session
 
 from bot.deliveries import OutboundMessage, PlannedDelivery, calendar_driven, register_renderer
 from bot.plan import (
+    DEFAULT_ZONE,
     DueItem,
     MeetingView,
     current_objectives_query,
+    local_date,
     overdue_due_items,
     progress_facts,
     reminder_policy,
@@ -37,6 +37,7 @@ from bot.plan import (
     upcoming_meetings,
 )
 from bot.policy import digest_occurrence, held_for_working_hours
+from bot.referrals import referral_counts
 from bot.reminders import policy_for
 from bot.views import esc
 from store.models import Delivery, Objective, ObjectiveStatus, Partnership, ProgressEntry
@@ -78,21 +79,13 @@ class Digest:
     progress: tuple[ProgressLine, ...]
     meetings: tuple[MeetingView, ...]
     referrals: ReferralCounts | None
+    zone: str = DEFAULT_ZONE  # the partnership's: progress days and snooze ends are local
 
 
 def _referral_counts(
     session: Session, partnership: Partnership, now: dt.datetime
-) -> ReferralCounts | None:
-    try:
-        module = importlib.import_module("bot.referrals")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("bot.referrals", "bot"):
-            return None
-        raise
-    fn = getattr(module, "referral_counts", None)
-    if fn is None:
-        return None
-    counts: Any = fn(session, partnership, now)
+) -> ReferralCounts:
+    counts = referral_counts(session, partnership, now)
     return ReferralCounts(
         opened=int(counts.opened),
         acknowledged=int(counts.acknowledged),
@@ -103,7 +96,7 @@ def _referral_counts(
 def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -> Digest:
     """Everything the weekly digest shows, as of ``now``."""
     zone = ZoneInfo(partnership.timezone)
-    today = now.astimezone(zone).date()
+    today = local_date(now, zone)
     objectives = list(session.scalars(current_objectives_query(partnership)))
     rag_counts = {"red": 0, "amber": 0, "green": 0, "none": 0, "done": 0}
     overdue: list[DueItem] = []
@@ -154,6 +147,7 @@ def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -
         progress=progress,
         meetings=meetings,
         referrals=_referral_counts(session, partnership, now),
+        zone=partnership.timezone,
     )
 
 
@@ -189,14 +183,15 @@ _RAG_ICON = {
 }
 
 
-def _progress_line(p: ProgressLine) -> str:
+def _progress_line(p: ProgressLine, zone: str) -> str:
     who = f"<@{p.slack_user_id}>" if p.slack_user_id else esc(p.author)
     rag = f" {_RAG_ICON[p.rag]}" if p.rag in _RAG_ICON else ""
     done = " :white_check_mark: done" if p.done else ""
     note = p.note.replace("\n", " ")
     if len(note) > 200:
         note = note[:199] + "…"
-    return f"• {_day(p.at.date())} {who} on *{esc(p.objective_title)}*{rag}{done}: {esc(note)}"
+    day = _day(local_date(p.at, zone))
+    return f"• {day} {who} on *{esc(p.objective_title)}*{rag}{done}: {esc(note)}"
 
 
 def _meeting_line(m: MeetingView) -> str:
@@ -239,7 +234,11 @@ def build_digest_blocks(digest: Digest) -> list[Block]:
     ]
     overdue = [
         f"• *{esc(d.title)}*: due {_day(d.due_on)} ({esc(d.label)}); {_who(d.owner_ids)}"
-        + (f" (reminders snoozed until {_day(d.snoozed_until.date())})" if d.snoozed_until else "")
+        + (
+            f" (reminders snoozed until {_day(local_date(d.snoozed_until, digest.zone))})"
+            if d.snoozed_until
+            else ""
+        )
         for d in digest.overdue
     ]
     blocks.append(
@@ -263,7 +262,7 @@ def build_digest_blocks(digest: Digest) -> list[Block]:
             ),
         )
     )
-    progress = [_progress_line(p) for p in digest.progress]
+    progress = [_progress_line(p, digest.zone) for p in digest.progress]
     blocks.append(
         SectionBlock(
             block_id="digest_progress",

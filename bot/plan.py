@@ -7,14 +7,14 @@ Read models are frozen dataclasses so handlers and builders never touch ORM obje
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Protocol
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -39,6 +39,7 @@ from store.models import (
 )
 
 DATED_KINDS = (ScheduleKind.DEADLINE, ScheduleKind.MILESTONE)
+T = TypeVar("T")
 
 
 def current_plan_year(today: dt.date) -> int:
@@ -46,8 +47,25 @@ def current_plan_year(today: dt.date) -> int:
     return today.year if today.month >= 4 else today.year - 1
 
 
+def plan_year_label(year: int) -> str:
+    """How a plan year is named everywhere: 2026 -> "2026/27"."""
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
 def local_today(partnership: Partnership, now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(partnership.timezone)).date()
+    return local_date(now, partnership.timezone)
+
+
+DEFAULT_ZONE = "Europe/London"
+
+
+def local_date(at: dt.datetime, zone: ZoneInfo | str) -> dt.date:
+    """The calendar day ``at`` falls on in ``zone`` (the partnership's zone): 23:30 UTC
+    on a summer-time date is already the next day in London. A naive ``at`` is taken
+    as UTC, as the database stores it."""
+    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+    return aware.astimezone(tz).date()
 
 
 # --------------------------------------------------------------------------- actors
@@ -60,6 +78,7 @@ class Actor:
     display_name: str | None
     bootstrap_admin: bool = False
     bootstrap_lead: bool = False
+    safeguarding_lead: bool = False  # the member's stored lead flag
 
     @property
     def is_admin(self) -> bool:
@@ -68,7 +87,7 @@ class Actor:
     @property
     def is_lead(self) -> bool:
         """Safeguarding lead. Admins are not leads unless named as one."""
-        return self.role == Role.LEAD or self.bootstrap_lead
+        return self.safeguarding_lead or self.role == Role.LEAD or self.bootstrap_lead
 
     @property
     def mention(self) -> str:
@@ -79,7 +98,9 @@ def ensure_partnership(session: Session, settings: Settings, *, now: dt.datetime
     """The partnership this process serves, created from settings on first use.
 
     Channels and zone follow the settings on every start; `CSP_ADMINS` and
-    `CSP_SAFEGUARDING_LEADS` are recorded as members with their roles.
+    `CSP_SAFEGUARDING_LEADS` are recorded as members: admins with the admin role, leads
+    with the safeguarding-lead flag (and the lead role unless they are admins), so someone
+    in both lists is stored as both.
     """
     partnership = session.scalars(
         select(Partnership).where(Partnership.name == settings.partnership_name)
@@ -88,7 +109,7 @@ def ensure_partnership(session: Session, settings: Settings, *, now: dt.datetime
         partnership = Partnership(
             name=settings.partnership_name,
             timezone=settings.timezone,
-            plan_year=current_plan_year(now.astimezone(settings.zone).date()),
+            plan_year=current_plan_year(local_date(now, settings.zone)),
             settings={},
             referral_seq=0,
             created_at=now,
@@ -101,8 +122,10 @@ def ensure_partnership(session: Session, settings: Settings, *, now: dt.datetime
     for user_id in settings.admins:
         _ensure_member(session, partnership, user_id, now=now, role=Role.ADMIN)
     for user_id in settings.safeguarding_leads:
-        if user_id not in settings.admins:
-            _ensure_member(session, partnership, user_id, now=now, role=Role.LEAD)
+        role = None if user_id in settings.admins else Role.LEAD
+        member = _ensure_member(session, partnership, user_id, now=now, role=role)
+        if not member.safeguarding_lead:
+            member.safeguarding_lead = True
     return partnership
 
 
@@ -164,7 +187,52 @@ def resolve_actor(
         display_name=member.display_name,
         bootstrap_admin=settings is not None and slack_user_id in settings.admins,
         bootstrap_lead=settings is not None and slack_user_id in settings.safeguarding_leads,
+        safeguarding_lead=bool(member.safeguarding_lead),
     )
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """What `/csp role` did: the person's role and lead flag now (before the settings
+    lists, which win over both)."""
+
+    slack_user_id: str
+    asked: Role
+    role: Role
+    safeguarding_lead: bool
+
+    @property
+    def can_do(self) -> str:
+        """In plain words, what the person can now do."""
+        admin = self.role == Role.ADMIN
+        if admin and self.safeguarding_lead:
+            return (
+                "they can manage the plan, owners, roles and meetings, and as a safeguarding "
+                "lead they still see and handle safeguarding referrals"
+            )
+        if admin:
+            return "they can manage the plan, owners, roles and meetings"
+        if self.safeguarding_lead:
+            return "they will see and handle safeguarding referrals"
+        return "they can log progress and see the plan; they no longer manage roles or referrals"
+
+    @property
+    def text(self) -> str:
+        """The reply to `/csp role`, e.g. "<@U1> is now an admin and still a
+        safeguarding lead: ..."."""
+        who = f"<@{self.slack_user_id}>"
+        admin = self.role == Role.ADMIN
+        if self.asked == Role.LEAD and admin:
+            now = "is now a safeguarding lead and still an admin"
+        elif self.asked == Role.ADMIN and self.safeguarding_lead:
+            now = "is now an admin and still a safeguarding lead"
+        elif admin:
+            now = "is now an admin"
+        elif self.safeguarding_lead:
+            now = "is now a safeguarding lead"
+        else:
+            now = "is now a member"
+        return f"{who} {now}: {self.can_do}."
 
 
 def set_role(
@@ -175,17 +243,19 @@ def set_role(
     role: Role,
     *,
     bootstrap_admins: Collection[str] = (),
-) -> None:
-    """Store someone's role. Refuses to leave the partnership with no admin: the
-    last admin (counting those listed in CSP_ADMINS, ``bootstrap_admins``) cannot
-    be demoted."""
+) -> RoleChange:
+    """Change someone's role. ``lead`` sets the safeguarding-lead flag and keeps an admin
+    an admin; ``admin`` keeps the flag (a lead made admin is still a lead); ``member``
+    clears both. Refuses to leave the partnership with no admin: the last admin
+    (counting those listed in CSP_ADMINS, ``bootstrap_admins``) cannot be demoted."""
     if not actor.is_admin:
         raise NotAllowed(
             "Only partnership admins can change roles. Ask an admin to run "
             f"`/csp role <@{slack_user_id}> {role.value}`."
         )
     member = _ensure_member(session, partnership, slack_user_id, now=_now_of(session))
-    if role != Role.ADMIN and member.role == Role.ADMIN and slack_user_id not in bootstrap_admins:
+    was_admin = member.role == Role.ADMIN
+    if role == Role.MEMBER and was_admin and slack_user_id not in bootstrap_admins:
         others = set(members_with_role(session, partnership, Role.ADMIN)) | set(bootstrap_admins)
         others.discard(slack_user_id)
         if not others:
@@ -194,19 +264,39 @@ def set_role(
                 "admin: someone has to be able to manage the plan and roles. Make someone "
                 "else an admin first with `/csp role @person admin`, then try again."
             )
-    member.role = role
+    lead = bool(member.safeguarding_lead) or member.role == Role.LEAD
+    if role == Role.LEAD:
+        member.safeguarding_lead = True
+        if not was_admin:
+            member.role = Role.LEAD
+    elif role == Role.ADMIN:
+        member.role = Role.ADMIN
+        member.safeguarding_lead = lead
+    else:
+        member.role = Role.MEMBER
+        member.safeguarding_lead = False
     session.flush()
+    return RoleChange(
+        slack_user_id=slack_user_id,
+        asked=role,
+        role=Role(member.role),
+        safeguarding_lead=bool(member.safeguarding_lead),
+    )
 
 
 def members_with_role(
     session: Session, partnership: Partnership, role: Role, extra: Iterable[str] = ()
 ) -> list[str]:
     """Slack IDs of members holding ``role``, oldest first, then any of ``extra`` (such as
-    the bootstrap IDs from settings) not already listed."""
+    the bootstrap IDs from settings) not already listed. For ``Role.LEAD`` that is everyone
+    who is a safeguarding lead: the lead role or the flag (an admin can be a lead too)."""
+    held = Member.role == role
+    if role == Role.LEAD:
+        held = or_(held, Member.safeguarding_lead.is_(True))
     found = list(
         session.scalars(
             select(Member.slack_user_id)
-            .where(Member.partnership_id == partnership.id, Member.role == role)
+            .where(Member.partnership_id == partnership.id, held)
             .order_by(Member.id)
         )
     )
@@ -653,6 +743,7 @@ class ProgressFacts:
 
     done_days: dict[int, tuple[dt.date, ...]]
     snoozed_until: dict[int, dt.datetime]
+    zone: str = DEFAULT_ZONE  # the partnership's, for the local day a snooze ends
 
 
 def reminder_policy(partnership: Partnership) -> ReminderPolicy:
@@ -677,8 +768,7 @@ def progress_facts(
             .where(ProgressEntry.objective_id.in_(ids), ProgressEntry.done.is_(True))
             .order_by(ProgressEntry.created_at)
         ):
-            aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-            done.setdefault(oid, []).append(aware.astimezone(zone).date())
+            done.setdefault(oid, []).append(local_date(at, zone))
         for oid, until in session.execute(
             select(Objective.id, Objective.snoozed_until).where(
                 Objective.id.in_(ids), Objective.snoozed_until.is_not(None)
@@ -686,7 +776,7 @@ def progress_facts(
         ):
             if until is not None:
                 snoozed[oid] = until if until.tzinfo else until.replace(tzinfo=dt.UTC)
-    return ProgressFacts({k: tuple(v) for k, v in done.items()}, snoozed)
+    return ProgressFacts({k: tuple(v) for k, v in done.items()}, snoozed, partnership.timezone)
 
 
 def _summary_of(
@@ -709,7 +799,7 @@ def _summary_of(
 
 def _active_snooze(facts: ProgressFacts, objective_id: int, today: dt.date) -> dt.datetime | None:
     until = facts.snoozed_until.get(objective_id)
-    return until if until is not None and until.date() >= today else None
+    return until if until is not None and local_date(until, facts.zone) >= today else None
 
 
 def _snapshot(session: Session, partnership: Partnership) -> readcache.PlanSnapshot:
@@ -747,6 +837,15 @@ def _facts(
         ("progress_facts", partnership.timezone),
         lambda: progress_facts(session, partnership, (o.id for o in snap.objectives)),
     )
+
+
+def plan_memo(
+    session: Session, partnership: Partnership, key: Hashable, build: Callable[[], T]
+) -> T:
+    """A value derived only from the current plan snapshot and ``key`` (e.g. a rendered
+    reply), built once per snapshot. ``build`` must read nothing the snapshot does not
+    cover."""
+    return _snapshot(session, partnership).memo(key, build)
 
 
 def objective_choices(session: Session, partnership: Partnership) -> list[tuple[int, str]]:
@@ -1116,9 +1215,11 @@ def log_progress_result(
     now: dt.datetime,
     as_of: dt.date | None = None,
     evidence_url: str | None = None,
+    item_id: int | None = None,
 ) -> ProgressResult:
     """:func:`log_progress`, saying what ``done`` closed. ``done`` on an ongoing
-    objective with nothing dated to close is refused kindly (nothing is stored)."""
+    objective with nothing dated to close is refused kindly (nothing is stored).
+    ``item_id`` (a reminder's Mark done) closes exactly that schedule item."""
     objective = get_objective(session, partnership, objective_id)
     if objective.plan_year != partnership.plan_year:
         raise UserError(
@@ -1158,6 +1259,13 @@ def log_progress_result(
             f"{_short(objective.title)} green Budget approved at the March meeting`, "
             "and set the next meeting's date with `/csp meeting`."
         )
+    # Every read happens before the first change: SQLite writers take turns from their
+    # first flush to the end of the transaction, so that turn is only the INSERT of the
+    # entry and the UPDATE of the objective (and a closed item), then the caller's commit.
+    with session.no_autoflush:
+        _ = (objective.owners, objective.schedule, objective.meetings)  # load them now
+        facts = progress_facts(session, partnership, [objective.id])
+        stamp = readcache.next_stamp(session, partnership.id, now)
     entry = ProgressEntry(
         objective_id=objective.id,
         slack_user_id=actor.slack_user_id,
@@ -1174,14 +1282,22 @@ def log_progress_result(
         objective.rag = rag
     closed: str | None = None
     if done:
-        closed = _mark_done(objective, today, now)
-    readcache.touch(session, objective, now)
-    session.flush()
+        closed = _mark_done(objective, today, now, item_id=item_id)
+    # The fingerprint moves with the new entry's id whatever the stamp; the stamp keeps
+    # Objective.updated_at meaning "last changed".
+    objective.updated_at = stamp
     still_open = tuple(
         _open_label(item, today) for item in _open_dated(objective) if item.due_on is not None
     )
+    done_days = facts.done_days.get(objective.id, ())
+    if done:
+        done_days = (*done_days, now.astimezone(ZoneInfo(partnership.timezone)).date())
+    summary = summarise(
+        objective, today, now, done_days=done_days, policy=reminder_policy(partnership)
+    )
+    session.flush()
     return ProgressResult(
-        summary=_summary_of(session, partnership, objective, today, now),
+        summary=summary,
         closed_label=closed,
         objective_done=done and objective.status == ObjectiveStatus.DONE,
         still_open=still_open,
@@ -1235,15 +1351,24 @@ def _continuing(objective: Objective, *, meetings: bool = True) -> bool:
     return meetings and bool(objective.meetings)
 
 
-def _mark_done(objective: Objective, today: dt.date, now: dt.datetime) -> str | None:
-    """Close the earliest open dated item due by a month from now; close the objective
-    when nothing dated, recurring, ongoing or meeting-linked remains. Returns what was
-    closed."""
+def _mark_done(
+    objective: Objective, today: dt.date, now: dt.datetime, *, item_id: int | None = None
+) -> str | None:
+    """Close the schedule item ``item_id`` when given (a recurring one is met by the done
+    entry itself, so nothing is closed), else the earliest open dated item due by a month
+    from now; close the objective when nothing dated, recurring, ongoing or meeting-linked
+    remains. Returns what was closed."""
     open_items = _open_dated(objective)
-    soon = [
-        i for i in open_items if i.due_on is not None and i.due_on <= today + dt.timedelta(days=31)
-    ]
-    target = soon[0] if soon else (open_items[0] if open_items else None)
+    target: ScheduleItem | None
+    if item_id is not None:
+        target = next((i for i in open_items if i.id == item_id), None)
+    else:
+        soon = [
+            i
+            for i in open_items
+            if i.due_on is not None and i.due_on <= today + dt.timedelta(days=31)
+        ]
+        target = soon[0] if soon else (open_items[0] if open_items else None)
     if target is not None:
         target.done_at = now
     remaining = [i for i in open_items if i is not target]
@@ -1320,6 +1445,32 @@ def waive(
     session.flush()
 
 
+@dataclass(frozen=True)
+class DoneResult:
+    """What a reminder's Mark done did: the objective now and what it closed, or (when
+    the item was already closed) who closed it and on which local day."""
+
+    summary: ObjectiveSummary
+    closed_label: str | None = None
+    already_done_by: str | None = None  # a Slack user ID, else the author's name
+    already_done_on: dt.date | None = None
+
+    @property
+    def already_done(self) -> bool:
+        return self.already_done_on is not None
+
+    @property
+    def already_text(self) -> str:
+        """E.g. "already marked done by <@U1> on 3 Dec"."""
+        assert self.already_done_on is not None
+        by = self.already_done_by
+        who = f" by <@{by}>" if by and by[:1] in ("U", "W") and by.isalnum() else ""
+        if by and not who:
+            who = f" by {by}"
+        day = self.already_done_on
+        return f"already marked done{who} on {day.day} {day.strftime('%b')}"
+
+
 def mark_done(
     session: Session,
     partnership: Partnership,
@@ -1328,9 +1479,73 @@ def mark_done(
     *,
     now: dt.datetime,
     note: str = "Marked done.",
+    item_id: int | None = None,
 ) -> ObjectiveSummary:
+    """Mark done as `/csp progress <objective> done` does, or (with ``item_id``) close
+    exactly that schedule item; see :func:`mark_done_result`."""
+    return mark_done_result(
+        session, partnership, actor, objective_id, now=now, note=note, item_id=item_id
+    ).summary
+
+
+def mark_done_result(
+    session: Session,
+    partnership: Partnership,
+    actor: Actor,
+    objective_id: int,
+    *,
+    now: dt.datetime,
+    note: str = "Marked done.",
+    item_id: int | None = None,
+) -> DoneResult:
+    """Mark an objective's item done. With ``item_id`` only that item is closed, and an
+    item already closed is left alone: nothing is stored and the result says who closed
+    it and when."""
     objective = get_objective(session, partnership, objective_id)
     _check_owner_or_admin(objective, actor, "mark it done")
-    return log_progress(
-        session, partnership, actor, objective_id, rag=None, done=True, note=note, now=now
+    if item_id is not None:
+        item = next((i for i in objective.schedule if i.id == item_id), None)
+        if item is None:
+            raise UserError(
+                f"That reminder's date is no longer in the plan for {objective.title}, so I "
+                "have not closed anything. See what is open with `/csp show "
+                f"{_short(objective.title)}` and close it with `/csp progress "
+                f"{_short(objective.title)} done`."
+            )
+        if item.done_at is not None:
+            by, on = _closed_by(session, partnership, objective.id, item.done_at)
+            summary = _summary_of(
+                session, partnership, objective, local_today(partnership, now), None
+            )
+            return DoneResult(summary=summary, already_done_by=by, already_done_on=on)
+    result = log_progress_result(
+        session,
+        partnership,
+        actor,
+        objective_id,
+        rag=None,
+        done=True,
+        note=note,
+        now=now,
+        item_id=item_id,
     )
+    return DoneResult(summary=result.summary, closed_label=result.closed_label)
+
+
+def _closed_by(
+    session: Session, partnership: Partnership, objective_id: int, done_at: dt.datetime
+) -> tuple[str | None, dt.date]:
+    """Who closed an item at ``done_at`` (the "done" entry logged with it) and the local
+    day it happened."""
+    entry = session.scalars(
+        select(ProgressEntry)
+        .where(
+            ProgressEntry.objective_id == objective_id,
+            ProgressEntry.done.is_(True),
+            ProgressEntry.created_at <= done_at,
+        )
+        .order_by(ProgressEntry.created_at.desc(), ProgressEntry.id.desc())
+        .limit(1)
+    ).first()
+    who = (entry.slack_user_id or entry.author) if entry is not None else None
+    return who, local_date(done_at, partnership.timezone)

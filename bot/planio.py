@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot import readcache
 from bot.errors import UserError
-from bot.plan import current_objectives_query, current_plan_year, local_today
+from bot.plan import current_objectives_query, current_plan_year, local_today, plan_year_label
 from bot.planfile import (
     ParsedPlan,
     PlanRow,
@@ -64,7 +64,7 @@ class ImportReport:
             f"{len(self.updated)} updated",
             f"{len(self.unchanged)} unchanged",
         ]
-        text = f"Plan {self.plan_year}: " + ", ".join(parts) + "."
+        text = f"Plan {plan_year_label(self.plan_year)}: " + ", ".join(parts) + "."
         if self.progress_restored:
             text += f" {self.progress_restored} progress entries restored."
         if self.not_in_file:
@@ -345,6 +345,25 @@ def _state(objective: Objective) -> tuple[object, ...]:
     return (objective.status, objective.rag, tuple(i.done_at for i in objective.schedule))
 
 
+def _restore_meetings(session: Session, objective: Objective, meetings: object) -> None:
+    """Dates, times and places an admin set, from our JSON export (never overwriting one
+    already set here)."""
+    if not isinstance(meetings, list):
+        return
+    by_key = {(m.body, m.month.isoformat()): m for m in objective.meetings}
+    for item in meetings:
+        if not isinstance(item, dict) or not item.get("date"):
+            continue
+        meeting = by_key.get((str(item.get("body")), str(item.get("month"))))
+        if meeting is None or meeting.meeting_date is not None:
+            continue
+        meeting.meeting_date = dt.date.fromisoformat(item["date"])
+        if item.get("time"):
+            meeting.start_time = dt.time.fromisoformat(item["time"])
+        meeting.place = item.get("place") or meeting.place
+    session.flush()
+
+
 def _restore_extras(session: Session, objective: Objective, extra: dict[str, Any]) -> int:
     """Status, RAG, done marks and progress history from our JSON export (only into an
     objective that has no history yet, so re-imports never duplicate entries)."""
@@ -363,6 +382,7 @@ def _restore_extras(session: Session, objective: Objective, extra: dict[str, Any
         )
         if mark and item.done_at is None:
             item.done_at = dt.datetime.fromisoformat(mark)
+    _restore_meetings(session, objective, extra.get("meetings"))
     history = extra.get("progress_history") or []
     has_history = (
         session.scalars(
@@ -536,9 +556,10 @@ class RolloverReport:
 
     def summary(self) -> str:
         text = (
-            f"Started the {self.to_year} plan from {self.from_year}: {self.objectives} objectives, "
-            f"dates moved on {self.to_year - self.from_year} year(s), progress starts fresh; "
-            f"the {self.from_year} plan and its history stay readable."
+            f"Started the {plan_year_label(self.to_year)} plan from "
+            f"{plan_year_label(self.from_year)}: {self.objectives} objectives, dates moved on "
+            f"{self.to_year - self.from_year} year(s), progress starts fresh; the "
+            f"{plan_year_label(self.from_year)} plan and its history stay readable."
         )
         if self.needs_dating:
             text += " Needs dating: " + ", ".join(self.needs_dating) + "."

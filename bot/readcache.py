@@ -1,10 +1,15 @@
-"""A per-process read model of the current plan, checked against the database on every use.
+"""A per-process read model of the current plan, checked against the database at most
+every :data:`TTL_SECONDS`.
 
 Reading 500 objectives with their schedules, owners and meetings through the ORM
 costs tens of milliseconds; the plan changes a few times a day. :func:`plan_snapshot`
 keeps one :class:`PlanSnapshot` (plain frozen dataclasses, no ORM objects) per
 (database, partnership, plan year) and reuses it while :func:`plan_fingerprint`, one
-cheap aggregate query, returns the same value.
+cheap aggregate query, returns the same value. That query runs at most once per
+:data:`TTL_SECONDS` (a monotonic clock) per snapshot, and at once after any write
+committed in this process (every ORM commit that flushed bumps :func:`generation`),
+so a member who logs progress and then asks what is due always sees their update;
+changes made by another process are seen within :data:`TTL_SECONDS`.
 
 The fingerprint changes whenever anything the snapshot holds changes:
 
@@ -25,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
+import time
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -37,6 +43,7 @@ from store.models import Meeting, Objective, ObjectiveOwner, ProgressEntry, Sche
 
 T = TypeVar("T")
 
+TTL_SECONDS = 0.5  # how long a validated snapshot is trusted without asking the database
 MEMO_LIMIT = 32  # derived views kept per snapshot (one per day and horizon asked for)
 _WROTE = "csp_plan_wrote"
 
@@ -109,7 +116,14 @@ class PlanSnapshot:
 
 
 _CacheKey = tuple[int, int, int]
+Validity = tuple[float, int]  # (monotonic time it was checked, write generation then)
+
+# The clock for TTL checks; tests replace it to step time.
+monotonic: Callable[[], float] = time.monotonic
+_generation = itertools.count(1)
+_current_generation = 0
 _cache: dict[_CacheKey, PlanSnapshot] = {}
+_checked: dict[_CacheKey, Validity] = {}
 _cache_lock = threading.Lock()
 # Engines are told apart by a token, not id(): ids are reused once an engine is gone.
 _engine_tokens: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
@@ -133,9 +147,39 @@ def _note_write(session: Session, _context: Any) -> None:
 
 
 @event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop(_WROTE, None):
+        invalidate()
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_write(session: Session, *_args: Any) -> None:
     session.info.pop(_WROTE, None)
+
+
+def generation() -> int:
+    """A number that moves on whenever a write commits in this process."""
+    return _current_generation
+
+
+def invalidate() -> None:
+    """Make every cached view in this process check the database on its next use."""
+    global _current_generation
+    with _cache_lock:
+        _current_generation = next(_generation)
+
+
+def validity() -> Validity:
+    """Take this before reading what will be cached; :func:`still_valid` later says
+    whether the cached value may still be used without asking the database."""
+    return (monotonic(), _current_generation)
+
+
+def still_valid(checked: Validity) -> bool:
+    """Whether a value read at ``checked`` is under :data:`TTL_SECONDS` old and no write
+    has committed in this process since."""
+    at, gen = checked
+    return gen == _current_generation and 0 <= monotonic() - at < TTL_SECONDS
 
 
 def has_pending_writes(session: Session) -> bool:
@@ -143,18 +187,24 @@ def has_pending_writes(session: Session) -> bool:
     return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
 
 
-def touch(session: Session, objective: Objective, now: dt.datetime) -> None:
-    """Stamp ``objective`` as changed: ``now``, or just after the latest stamp of its
-    partnership when the clock has not moved past it (so the fingerprint always moves)."""
-    latest = session.scalar(
-        select(func.max(Objective.updated_at)).where(
-            Objective.partnership_id == objective.partnership_id
+def next_stamp(session: Session, partnership_id: int, now: dt.datetime) -> dt.datetime:
+    """``now``, or just after the latest ``Objective.updated_at`` of the partnership when
+    the clock has not moved past it. One query; it does not flush."""
+    with session.no_autoflush:
+        latest = session.scalar(
+            select(func.max(Objective.updated_at)).where(Objective.partnership_id == partnership_id)
         )
-    )
     if latest is not None and latest.tzinfo is None:
         latest = latest.replace(tzinfo=dt.UTC)
-    stamp = now if latest is None or now > latest else latest + dt.timedelta(microseconds=1)
-    objective.updated_at = stamp
+    return now if latest is None or now > latest else latest + dt.timedelta(microseconds=1)
+
+
+def touch(session: Session, objective: Objective, now: dt.datetime) -> None:
+    """Stamp ``objective`` as changed: ``now``, or just after the latest stamp of its
+    partnership when the clock has not moved past it (so the fingerprint always moves).
+    Cached views in this process are checked again on their next use."""
+    objective.updated_at = next_stamp(session, objective.partnership_id, now)
+    invalidate()
 
 
 def _fingerprint_query() -> Select[Any]:
@@ -265,23 +315,34 @@ def load_snapshot(
 
 
 def plan_snapshot(session: Session, partnership_id: int, plan_year: int) -> PlanSnapshot:
-    """The plan as this session sees it: the cached snapshot when its fingerprint still
-    matches, else a fresh one (cached unless this session has uncommitted writes)."""
+    """The plan as this session sees it: the cached snapshot while it was checked under
+    :data:`TTL_SECONDS` ago with no write committed in this process since, or when its
+    fingerprint still matches; else a fresh one (cached unless this session has
+    uncommitted writes)."""
     if has_pending_writes(session):
         session.flush()
         fingerprint = plan_fingerprint(session, partnership_id, plan_year)
         return load_snapshot(session, partnership_id, plan_year, fingerprint)
     key = (_engine_token(session), partnership_id, plan_year)
-    fingerprint = plan_fingerprint(session, partnership_id, plan_year)
+    checked = validity()  # taken before the query: a commit during it forces a re-check
     with _cache_lock:
         cached = _cache.get(key)
+        last = _checked.get(key)
+    if cached is not None and last is not None and still_valid(last):
+        return cached
+    fingerprint = plan_fingerprint(session, partnership_id, plan_year)
     if cached is not None and cached.fingerprint == fingerprint:
+        with _cache_lock:
+            if _cache.get(key) is cached:
+                _checked[key] = checked
         return cached
     fresh = load_snapshot(session, partnership_id, plan_year, fingerprint)
     with _cache_lock:
         if len(_cache) >= CACHE_LIMIT:
             _cache.clear()
+            _checked.clear()
         _cache[key] = fresh
+        _checked[key] = checked
     return fresh
 
 
@@ -289,3 +350,4 @@ def clear() -> None:
     """Forget every snapshot (tests; after restoring a database under a running process)."""
     with _cache_lock:
         _cache.clear()
+        _checked.clear()

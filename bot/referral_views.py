@@ -189,6 +189,7 @@ class AlertOutcome(StrEnum):
     DIRECT = "direct"  # sent to the safeguarding leads by DM
     RETRYING = "retrying"  # not through yet; the outbox keeps trying
     NOBODY = "nobody"  # there is no safeguarding lead to alert
+    UNREACHABLE = "unreachable"  # every lead's DM failed for good
 
 
 def esc(text: str) -> str:
@@ -237,6 +238,13 @@ def receipt_sentence(reference: str, outcome: AlertOutcome, *, admins_told: bool
             "alert to the safeguarding leads has not gone through yet; it is being retried "
             "automatically. If it is urgent, phone your safeguarding lead now."
         )
+    if outcome == AlertOutcome.UNREACHABLE:
+        tail = " The admins have been told the alert could not be delivered." if admins_told else ""
+        return (
+            f"Your safeguarding referral {reference} has been stored, but Slack could not "
+            "reach any safeguarding lead, so no one has been alerted. Phone your "
+            f"safeguarding lead now and give them the reference.{tail}"
+        )
     return _no_leads_sentence(reference, admins_told)
 
 
@@ -259,7 +267,7 @@ def build_receipt_blocks(
     """The referrer's DM: the reference, what happened to the alert, the prompts, what next."""
     icon = (
         ":warning:"
-        if outcome in (AlertOutcome.RETRYING, AlertOutcome.NOBODY)
+        if outcome in (AlertOutcome.RETRYING, AlertOutcome.NOBODY, AlertOutcome.UNREACHABLE)
         else (":white_check_mark:")
     )
     sentence = esc(receipt_sentence(reference, outcome, admins_told=admins_told))
@@ -355,7 +363,7 @@ def assigned_dm_text(summary: ReferralSummary, by: str) -> str:
     return (
         f"<@{by}> has assigned safeguarding referral {summary.reference} "
         f"({label(summary.category, CATEGORY_LABELS)}, {label(summary.urgency, URGENCY_LABELS)}) "
-        "to you. Open it from the alert in the safeguarding channel or with `/csp referrals`."
+        "to you. Open it with `/csp referrals` (it is in your list of open referrals)."
     )
 
 

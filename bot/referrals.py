@@ -18,7 +18,7 @@ import logging
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
@@ -56,22 +56,16 @@ ESCALATION_KIND: Final = "referral_escalation"
 ALERT_DM_KIND: Final = "referral_alert_dm"
 # Told to each admin when a referral arrives and nobody is a safeguarding lead.
 NO_LEADS_KIND: Final = "referral_no_leads"
-# Slack errors after which the safeguarding channel will not take the alert.
-CHANNEL_UNUSABLE_ERRORS: Final = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "channel_is_archived",
-        "restricted_action",
-        "restricted_action_read_only_channel",
-        "no_permission",
-        "missing_scope",
-        "access_denied",
-    }
-)
-# How long a queued alert waits for the handler to claim and post it before the outbox
-# takes it (the handler claims it at once; this covers a process that dies first).
+# The referrer's receipt, sent once the alert has been tried (it says what became of it).
+RECEIPT_KIND: Final = "referral_receipt"
+# To the referrer when a lead acknowledges, assigns, refers on or closes the referral.
+STATUS_KIND: Final = "referral_status"
+# To a lead another lead assigned the referral to.
+ASSIGNED_KIND: Final = "referral_assigned"
+STATUS_EVENTS: Final = frozenset({"acknowledged", "assigned", "referred_on", "closed"})
+# How long a queued alert or notice waits for the handler to claim and post it before
+# the outbox takes it (the handler claims it at once; this covers a process that dies
+# first).
 ALERT_GRACE: Final = dt.timedelta(minutes=2)
 SYSTEM_ACTOR: Final = "system"
 
@@ -417,11 +411,13 @@ class ReferralCreated:
     created: bool  # False when the submission had already been stored
     prompts: tuple[str, ...]
     referrer_slack_id: str
-    alert_delivery_key: str | None
     route: AlertRoute = AlertRoute.CHANNEL
     # Everything queued for this referral: the channel alert, the leads' DMs, or the
     # admins' "nobody is a lead" notices (see ``route``).
     alerts: tuple[AlertDelivery, ...] = ()
+    # The referrer's receipt (queued with the referral; None for a referral with no
+    # referrer left to tell).
+    receipt_key: str | None = None
 
     @property
     def reference(self) -> str:
@@ -459,6 +455,9 @@ class StatusChange:
     referrer_slack_id: str
     event: str  # acknowledged | assigned | referred_on | noted | closed
     by: str
+    # Keys of the notices queued with the change (the referrer's status DM, the
+    # assignee's DM), to be sent at once; the outbox sends them if that fails.
+    notices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -536,12 +535,12 @@ def require_lead(
             "You are not a safeguarding lead, so you cannot list referrals: only "
             "safeguarding leads can see them. To raise a safeguarding concern, use "
             "`/csp refer`. If you should be a lead, ask an admin to run "
-            "`/csp role @you lead` (with your name for @you). This attempt has been recorded."
+            "`/csp role @you lead` (with your name for @you). Access to referrals is logged."
         )
     raise NotALead(
         f"You are not {who}, so you cannot {_VERBS.get(action, action)}. "
         "If you need to know about a referral, ask a safeguarding lead. "
-        "This attempt has been recorded."
+        "Access to referrals is logged."
     )
 
 
@@ -630,8 +629,12 @@ def _queue(
     kind: str,
     target: str,
     now: dt.datetime,
+    extra: Mapping[str, str] | None = None,
 ) -> AlertDelivery:
-    """Queue one alert row, unless its key is already queued (each key goes out once).
+    """Queue one alert or notice row, unless its key is already queued (each goes once).
+
+    The payload holds the reference and labels only (``extra`` adds workflow facts
+    such as who acted), never contents.
 
     The handler claims the row (in flight, under a lease), commits, posts it straight
     away and settles it; the outbox picks the row up after :data:`ALERT_GRACE` if it
@@ -650,7 +653,7 @@ def _queue(
                 status=DeliveryStatus.PENDING,
                 attempts=0,
                 next_attempt_at=now + ALERT_GRACE,
-                payload=_alert_payload(ref),
+                payload={**_alert_payload(ref), **(extra or {})},
                 created_at=now,
             )
         )
@@ -734,11 +737,13 @@ def _created_again(session: Session, partnership: Partnership, ref: Referral) ->
             select(Delivery)
             .where(
                 Delivery.referral_id == ref.id,
-                Delivery.kind.in_([ALERT_KIND, ALERT_DM_KIND, NO_LEADS_KIND]),
+                Delivery.kind.in_([ALERT_KIND, ALERT_DM_KIND, NO_LEADS_KIND, RECEIPT_KIND]),
             )
             .order_by(Delivery.id)
         )
     )
+    receipt = next((r.key for r in rows if r.kind == RECEIPT_KIND), None)
+    rows = [r for r in rows if r.kind != RECEIPT_KIND]
     route = AlertRoute.CHANNEL
     if any(r.kind == ALERT_DM_KIND for r in rows):
         route = AlertRoute.DIRECT
@@ -749,9 +754,9 @@ def _created_again(session: Session, partnership: Partnership, ref: Referral) ->
         created=False,
         prompts=prompts_for(partnership, ref.subject_group, ref.category),
         referrer_slack_id=ref.referrer_slack_id,
-        alert_delivery_key=rows[0].key if rows else None,
         route=route,
         alerts=tuple(AlertDelivery(r.key, r.target) for r in rows),
+        receipt_key=receipt,
     )
 
 
@@ -857,6 +862,15 @@ def create_referral(
             admins=_admin_ids(session, partnership, admins),
             now=now,
         )
+    receipt = _queue(
+        session,
+        partnership,
+        ref,
+        key=f"refreceipt:{ref.id}",
+        kind=RECEIPT_KIND,
+        target=actor.slack_user_id,
+        now=now,
+    )
     _audit(
         session,
         partnership,
@@ -873,9 +887,9 @@ def create_referral(
         created=True,
         prompts=prompts_for(partnership, ref.subject_group, ref.category),
         referrer_slack_id=actor.slack_user_id,
-        alert_delivery_key=alerts[0].key if alerts else None,
         route=route,
         alerts=alerts,
+        receipt_key=receipt.key,
     )
 
 
@@ -925,38 +939,6 @@ def channel_alert_refused(
     return route, alerts
 
 
-def record_direct_alert(
-    session: Session,
-    key: str,
-    *,
-    now: dt.datetime,
-    channel: str | None = None,
-    ts: str | None = None,
-    error: str | None = None,
-) -> None:
-    """Settle a DM alert (or admin notice) the handler posted itself: sent, or failed for good.
-
-    Rows that failed for a passing reason go back to the outbox with
-    :func:`alert_not_sent` instead. A row the handler claimed already counted its
-    attempt; one settled by the outbox meanwhile is left as the outbox recorded it.
-    """
-    row = _alert_row(session, key)
-    if row is None or row.status not in (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT):
-        return
-    if row.status == DeliveryStatus.PENDING:
-        row.attempts += 1
-    if error is None:
-        row.status = DeliveryStatus.SENT
-        row.sent_at = now
-        row.slack_channel = channel
-        row.slack_ts = ts
-    else:
-        row.status = DeliveryStatus.FAILED
-        row.last_error = error[:500]
-    row.claimed_until = None
-    session.flush()
-
-
 def record_alert_posted(
     session: Session,
     partnership: Partnership,
@@ -979,52 +961,6 @@ def record_alert_posted(
         row.slack_channel = channel
         row.slack_ts = ts
         row.claimed_until = None
-    session.flush()
-
-
-def alert_row_ids(session: Session, alerts: Iterable[AlertDelivery]) -> dict[str, int]:
-    """Outbox row id of each queued alert, by key (alerts with no row are left out)."""
-    keys = [a.key for a in alerts]
-    if not keys:
-        return {}
-    return {
-        key: row_id
-        for key, row_id in session.execute(
-            select(Delivery.key, Delivery.id).where(Delivery.key.in_(keys))
-        )
-    }
-
-
-def alert_not_sent(
-    session: Session,
-    key: str,
-    *,
-    error: str,
-    retry_at: dt.datetime,
-    maybe_posted: bool,
-    count_attempt: bool = True,
-) -> None:
-    """Hand a claimed alert the handler could not post back to the outbox.
-
-    If Slack answered with an error, nothing was posted: the row goes back to
-    pending, due at ``retry_at`` (``count_attempt=False`` for a rate limit, which the
-    outbox does not count either). If no answer came (a timeout, a lost connection),
-    Slack may have posted it: the row stays in flight until ``retry_at``, and the
-    outbox then looks for it in ``conversations.history`` before posting again.
-    ``error`` is Slack's error code or the exception's name, never contents.
-    """
-    row = _alert_row(session, key)
-    if row is None or row.status != DeliveryStatus.IN_FLIGHT:
-        return
-    row.last_error = error[:500]
-    if maybe_posted:
-        row.claimed_until = retry_at
-    else:
-        row.status = DeliveryStatus.PENDING
-        row.claimed_until = None
-        row.next_attempt_at = retry_at
-        if not count_attempt:
-            row.attempts = max(0, row.attempts - 1)
     session.flush()
 
 
@@ -1064,15 +1000,67 @@ def _open_for_change(ref: Referral) -> None:
 
 
 def _change(
-    ref: Referral, partnership: Partnership, changed: bool, event: str, actor: Actor
+    session: Session,
+    ref: Referral,
+    partnership: Partnership,
+    changed: bool,
+    event: str,
+    actor: Actor,
+    now: dt.datetime,
+    *,
+    assignee: str | None = None,
 ) -> StatusChange:
+    """The change's result, with its notices queued in the same transaction.
+
+    The referrer hears of each acknowledgement, assignment, referral on and closure
+    (not of notes); a lead assigned by someone else hears that it is theirs.
+    """
+    notices: list[str] = []
+    if changed and event in STATUS_EVENTS and ref.referrer_slack_id:
+        seq = _notice_seq(session, ref, STATUS_KIND)
+        notices.append(
+            _queue(
+                session,
+                partnership,
+                ref,
+                key=f"refstatus:{ref.id}:{seq}:{event}",
+                kind=STATUS_KIND,
+                target=ref.referrer_slack_id,
+                now=now,
+                extra={"event": event, "by": actor.slack_user_id, "assignee": assignee or ""},
+            ).key
+        )
+    if changed and assignee and assignee != actor.slack_user_id:
+        seq = _notice_seq(session, ref, ASSIGNED_KIND)
+        notices.append(
+            _queue(
+                session,
+                partnership,
+                ref,
+                key=f"refassigned:{ref.id}:{seq}:{assignee}",
+                kind=ASSIGNED_KIND,
+                target=assignee,
+                now=now,
+                extra={"by": actor.slack_user_id, "assignee": assignee},
+            ).key
+        )
+    session.flush()
     return StatusChange(
         summary=_summary(ref, partnership),
         changed=changed,
         referrer_slack_id=ref.referrer_slack_id,
         event=event,
         by=actor.slack_user_id,
+        notices=tuple(notices),
     )
+
+
+def _notice_seq(session: Session, ref: Referral, kind: str) -> int:
+    """1 + how many notices of ``kind`` this referral has had (keys stay unique)."""
+    count = session.scalar(
+        select(func.count(Delivery.id)).where(Delivery.referral_id == ref.id, Delivery.kind == kind)
+    )
+    return int(count or 0) + 1
 
 
 def _acknowledge(ref: Referral, actor: Actor, now: dt.datetime) -> bool:
@@ -1094,7 +1082,7 @@ def acknowledge(
     if changed:
         _audit(session, partnership, actor.slack_user_id, "acknowledge", ref.reference, now)
     session.flush()
-    return _change(ref, partnership, changed, "acknowledged", actor)
+    return _change(session, ref, partnership, changed, "acknowledged", actor, now)
 
 
 def assign(
@@ -1131,7 +1119,9 @@ def assign(
             f"to={assignee.slack_user_id}",
         )
     session.flush()
-    return _change(ref, partnership, changed, "assigned", actor)
+    return _change(
+        session, ref, partnership, changed, "assigned", actor, now, assignee=assignee.slack_user_id
+    )
 
 
 def refer_on(
@@ -1151,7 +1141,7 @@ def refer_on(
     ref.status = Status.REFERRED_ON.value
     _audit(session, partnership, actor.slack_user_id, "refer_on", ref.reference, now, f"to={to}")
     session.flush()
-    return _change(ref, partnership, True, "referred_on", actor)
+    return _change(session, ref, partnership, True, "referred_on", actor, now)
 
 
 def _check_text(text: str, what: str, limit: int = 3000) -> str:
@@ -1188,7 +1178,7 @@ def add_note(
     )
     _audit(session, partnership, actor.slack_user_id, "note", ref.reference, now)
     session.flush()
-    return _change(ref, partnership, True, "noted", actor)
+    return _change(session, ref, partnership, True, "noted", actor, now)
 
 
 def close(
@@ -1212,7 +1202,7 @@ def close(
     ref.closed_at = now
     _audit(session, partnership, actor.slack_user_id, "close", ref.reference, now)
     session.flush()
-    return _change(ref, partnership, True, "closed", actor)
+    return _change(session, ref, partnership, True, "closed", actor, now)
 
 
 def list_open(
@@ -1659,6 +1649,93 @@ def _render_no_leads(
     )
 
 
+def alert_outcome(session: Session, referral_id: int) -> tuple[str, bool]:
+    """What became of a referral's alert so far, as its receipt tells it.
+
+    Returns (outcome, admins told): outcome is one of the values of
+    ``bot.referral_views.AlertOutcome``: "channel" or "direct" once an alert went,
+    "nobody" when no lead could be alerted (admins told if any admin notice was
+    queued), "unreachable" when every lead's DM failed for good, else "retrying".
+    """
+    rows = session.execute(
+        select(Delivery.kind, Delivery.status).where(
+            Delivery.referral_id == referral_id,
+            Delivery.kind.in_([ALERT_KIND, ALERT_DM_KIND, NO_LEADS_KIND]),
+        )
+    ).all()
+    if any(k == ALERT_KIND and st == DeliveryStatus.SENT for k, st in rows):
+        return "channel", False
+    if any(k == ALERT_DM_KIND and st == DeliveryStatus.SENT for k, st in rows):
+        return "direct", False
+    if not rows or any(k == NO_LEADS_KIND for k, _ in rows):
+        return "nobody", any(k == NO_LEADS_KIND for k, _ in rows)
+    settled = (DeliveryStatus.FAILED, DeliveryStatus.DROPPED)
+    dms = [st for k, st in rows if k == ALERT_DM_KIND]
+    channel_open = any(k == ALERT_KIND and st not in settled for k, st in rows)
+    if dms and not channel_open and all(st in settled for st in dms):
+        return "unreachable", True
+    return "retrying", False
+
+
+def _live_referral(session: Session, delivery: Delivery) -> tuple[Referral, Partnership] | None:
+    ref = session.get(Referral, delivery.referral_id) if delivery.referral_id else None
+    if ref is None or ref.purged_at is not None:
+        return None
+    partnership = session.get(Partnership, ref.partnership_id)
+    return None if partnership is None else (ref, partnership)
+
+
+def _render_receipt(
+    session: Session, delivery: Delivery, now: dt.datetime
+) -> OutboundMessage | None:
+    from bot import referral_views as views
+
+    found = _live_referral(session, delivery)
+    if found is None:
+        return None
+    ref, partnership = found
+    outcome, admins_told = alert_outcome(session, ref.id)
+    told = views.AlertOutcome(outcome)
+    prompts = prompts_for(partnership, ref.subject_group, ref.category)
+    return OutboundMessage(
+        text=views.receipt_text(ref.reference, told, admins_told=admins_told),
+        blocks=views.build_receipt_blocks(ref.reference, prompts, told, admins_told=admins_told),
+    )
+
+
+def _render_status(
+    session: Session, delivery: Delivery, now: dt.datetime
+) -> OutboundMessage | None:
+    from bot import referral_views as views
+
+    found = _live_referral(session, delivery)
+    if found is None:
+        return None
+    ref, partnership = found
+    payload = delivery.payload or {}
+    summary = _summary(ref, partnership)
+    if payload.get("assignee"):
+        summary = replace(summary, assigned_to=str(payload["assignee"]))
+    text = views.status_dm_text(summary, str(payload.get("event", "")), str(payload.get("by", "")))
+    return OutboundMessage(text=text)
+
+
+def _render_assigned(
+    session: Session, delivery: Delivery, now: dt.datetime
+) -> OutboundMessage | None:
+    from bot import referral_views as views
+
+    found = _live_referral(session, delivery)
+    if found is None:
+        return None
+    ref, partnership = found
+    if ref.closed_at is not None:
+        return None  # closed meanwhile: nothing left to do for the assignee
+    summary = _summary(ref, partnership)
+    by = str((delivery.payload or {}).get("by", ""))
+    return OutboundMessage(text=views.assigned_dm_text(summary, by))
+
+
 # --------------------------------------------------------------------------- readiness
 
 
@@ -1690,3 +1767,6 @@ register_renderer(ALERT_KIND, _render_alert)
 register_renderer(ALERT_DM_KIND, _render_alert)
 register_renderer(NO_LEADS_KIND, _render_no_leads)
 register_renderer(ESCALATION_KIND, _render_escalation)
+register_renderer(RECEIPT_KIND, _render_receipt)
+register_renderer(STATUS_KIND, _render_status)
+register_renderer(ASSIGNED_KIND, _render_assigned)

@@ -40,6 +40,7 @@ class ReminderView:
     planned_for: dt.date | None = None  # the day it was meant to be sent
     last_progress_on: dt.date | None = None
     statutory_basis: str | None = None
+    item_id: int | None = None  # the schedule item this reminder is about (for Mark done)
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,51 @@ def _late_line(late: bool, planned_for: dt.date | None) -> list[Block]:
     ]
 
 
-def _buttons(objective_id: int, *, done: bool, snooze: bool = True) -> ActionsBlock:
+@dataclass(frozen=True)
+class DoneTarget:
+    """What a reminder's Mark done button closes: the objective, and the schedule item
+    with the date it was due (None on buttons that do not name one)."""
+
+    objective_id: int
+    item_id: int | None = None
+    due_on: dt.date | None = None
+
+
+def done_value(objective_id: int, item_id: int | None, due_on: dt.date | None) -> str:
+    """The Mark done button's value, e.g. "o=12;i=34;d=2026-12-03" (well under Slack's
+    2,000 characters)."""
+    parts = [f"o={objective_id}"]
+    if item_id is not None:
+        parts.append(f"i={item_id}")
+    if due_on is not None:
+        parts.append(f"d={due_on.isoformat()}")
+    return ";".join(parts)
+
+
+def parse_done_value(value: str) -> DoneTarget:
+    """The inverse of :func:`done_value`; a bare number (older reminders) is the
+    objective alone. Raises ValueError on anything else."""
+    value = value.strip()
+    if value.isdigit():
+        return DoneTarget(int(value))
+    fields: dict[str, str] = {}
+    for part in value.split(";"):
+        key, sep, raw = part.partition("=")
+        if not sep or key not in ("o", "i", "d") or key in fields:
+            raise ValueError(f"unexpected part {part!r}")
+        fields[key] = raw
+    if "o" not in fields:
+        raise ValueError("no objective")
+    return DoneTarget(
+        objective_id=int(fields["o"]),
+        item_id=int(fields["i"]) if "i" in fields else None,
+        due_on=dt.date.fromisoformat(fields["d"]) if "d" in fields else None,
+    )
+
+
+def _buttons(
+    objective_id: int, *, done: bool, snooze: bool = True, done_target: str | None = None
+) -> ActionsBlock:
     value = str(objective_id)
     elements = [
         ButtonElement(
@@ -133,7 +178,9 @@ def _buttons(objective_id: int, *, done: bool, snooze: bool = True) -> ActionsBl
             ButtonElement(text="Snooze 1 week", action_id=Ids.REMINDER_SNOOZE, value=value)
         )
     if done:
-        elements.append(ButtonElement(text="Mark done", action_id=Ids.REMINDER_DONE, value=value))
+        elements.append(
+            ButtonElement(text="Mark done", action_id=Ids.REMINDER_DONE, value=done_target or value)
+        )
     return ActionsBlock(block_id=f"reminder_actions_{objective_id}", elements=elements)
 
 
@@ -187,7 +234,13 @@ def build_reminder_blocks(view: ReminderView) -> list[Block]:
         )
     )
     blocks.extend(_late_line(view.late, view.planned_for))
-    blocks.append(_buttons(view.objective_id, done=view.kind != "quiet"))
+    blocks.append(
+        _buttons(
+            view.objective_id,
+            done=view.kind != "quiet",
+            done_target=done_value(view.objective_id, view.item_id, view.due_on),
+        )
+    )
     return blocks
 
 
@@ -276,7 +329,8 @@ _REASONS = {
 
 
 def failure_text(view: DeliveryFailureView) -> str:
-    return f"A {view.kind} message to {_target(view.target)} could not be sent: {view.reason}."
+    why = _REASONS.get(view.reason, view.reason)
+    return f"A {_kind_name(view.kind)} message to {_target(view.target)} could not be sent: {why}."
 
 
 def _target(target: str) -> str:
@@ -287,17 +341,56 @@ def _target(target: str) -> str:
     return target
 
 
+_KIND_NAMES = {
+    "referral_alert": "safeguarding referral alert",
+    "referral_escalation": "safeguarding referral escalation",
+    "referral_alert_dm": "safeguarding referral alert (direct message)",
+    "referral_no_leads": "safeguarding referral (no leads set up)",
+}
+
+
+def _kind_name(kind: str) -> str:
+    """The message kind in plain words ("safeguarding referral alert", "deadline")."""
+    return _KIND_NAMES.get(kind) or kind.replace("_", " ")
+
+
+def _referral_fix(reason: str) -> str:
+    if reason in ("account_inactive", "user_not_found", "user_disabled", "cannot_dm_bot"):
+        return (
+            "Check the list of safeguarding leads: remove anyone who has left from "
+            "CSP_SAFEGUARDING_LEADS, and give someone current the lead role with "
+            "`/csp role @person lead`."
+        )
+    if reason == "not_in_channel":
+        return (
+            "Invite the bot to the safeguarding channel (`/invite @csp-bot`) so referral "
+            "alerts reach the leads."
+        )
+    if reason in ("channel_not_found", "is_archived", "channel_is_archived"):
+        return (
+            "Set CSP_SAFEGUARDING_CHANNEL to a private channel the leads use, invite the bot "
+            "to it, and restart the bot."
+        )
+    return (
+        "Fix the cause so referral alerts reach the leads. Until then, check new referrals "
+        "with `/csp referrals`."
+    )
+
+
 def build_delivery_failure_blocks(view: DeliveryFailureView) -> list[Block]:
     why = _REASONS.get(view.reason, f"Slack answered `{view.reason}`")
-    fix = {
-        "not_in_channel": "Invite the bot to the channel (`/invite @csp-bot`).",
-        "channel_not_found": "Check CSP_PARTNERSHIP_CHANNEL and that the bot is in it.",
-        "is_archived": "Unarchive the channel or point CSP_PARTNERSHIP_CHANNEL at another one.",
-        "account_inactive": "Give the objective a new owner with `/csp owner`.",
-        "user_not_found": "Give the objective a new owner with `/csp owner`.",
-    }.get(view.reason, "Fix the cause; new messages will be tried as usual.")
+    if view.kind.startswith("referral"):
+        fix = _referral_fix(view.reason)
+    else:
+        fix = {
+            "not_in_channel": "Invite the bot to the channel (`/invite @csp-bot`).",
+            "channel_not_found": "Check CSP_PARTNERSHIP_CHANNEL and that the bot is in it.",
+            "is_archived": "Unarchive the channel or point CSP_PARTNERSHIP_CHANNEL at another one.",
+            "account_inactive": "Give the objective a new owner with `/csp owner`.",
+            "user_not_found": "Give the objective a new owner with `/csp owner`.",
+        }.get(view.reason, "Fix the cause; new messages will be tried as usual.")
     text = (
-        f":warning: *A {view.kind.replace('_', ' ')} message to {_target(view.target)} "
+        f":warning: *A {_kind_name(view.kind)} message to {_target(view.target)} "
         f"could not be sent*: {why}.\n{fix} I will not retry this one, and I tell admins once "
         "per cause."
     )
@@ -309,10 +402,10 @@ def build_resolved_blocks(
 ) -> list[dict[str, Any]]:
     """The reminder as it was, without its buttons, plus a line saying what happened."""
     kept = [dict(b) for b in original if b.get("type") != "actions"]
-    kept = [b for b in kept if b.get("block_id") != "reminder_state"]
+    kept = [b for b in kept if b.get("block_id") != "reminder_state"][:49]
     kept.append(
         ContextBlock(
             block_id="reminder_state", elements=[MarkdownTextObject(text=_clip(state_line, 2000))]
         ).to_dict()
     )
-    return kept[:50]
+    return kept

@@ -30,6 +30,7 @@ from bot.deliveries import (
     register_renderer,
 )
 from bot.plan import (
+    local_date,
     met_occurrences,
     overdue_items,
     progress_facts,
@@ -70,6 +71,7 @@ from store.models import (
     Partnership,
     ProgressEntry,
     Role,
+    ScheduleItem,
     ScheduleKind,
 )
 
@@ -231,7 +233,7 @@ def _objective_plans(
 ) -> Iterator[PlannedDelivery]:
     if objective.status != ObjectiveStatus.OPEN:
         return
-    today = ctx.now.astimezone(ctx.zone).date()
+    today = local_date(ctx.now, ctx.zone)
     seen: set[dt.date] = set()
     # Overdue: exactly what the views call overdue (bot.plan.overdue_items).
     for late in overdue_items(objective, today, done_days, ctx.policy):
@@ -364,7 +366,7 @@ def reminder_source(
                 ctx, objective, last_progress.get(objective.id), done_days.get(objective.id, ())
             )
         )
-    today = now.astimezone(zone).date()
+    today = local_date(now, zone)
     meetings = session.scalars(
         select(Meeting).where(
             Meeting.partnership_id == partnership.id,
@@ -397,7 +399,20 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 def _today(partnership: Partnership, now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(partnership.timezone)).date()
+    return local_date(now, partnership.timezone)
+
+
+def _item_for(objective: Objective, due: dt.date | None, item: object) -> ScheduleItem | None:
+    """The schedule item a dated reminder is about: the deadline or milestone due that
+    day (an open one first), else the recurring item (``item`` is the payload's kind)."""
+    if due is None:
+        return None
+    dated = [i for i in objective.schedule if i.kind in DATED and i.due_on == due]
+    if dated:
+        return min(dated, key=lambda i: (i.done_at is not None, i.id))
+    if item == ScheduleKind.RECURRING:
+        return next((i for i in objective.schedule if i.kind == ScheduleKind.RECURRING), None)
+    return None
 
 
 def _date(value: object) -> dt.date | None:
@@ -434,6 +449,8 @@ def render_reminder(
     if due is not None and payload.get("month_only"):
         label = f"by {due.strftime('%-d %B %Y')} ({due.strftime('%B %Y')})"
     last = payload.get("last_progress")
+    item = _item_for(objective, due, payload.get("item"))
+    zone = objective.partnership.timezone
     view = ReminderView(
         kind=delivery.kind,
         stage=str(payload.get("stage", "")),
@@ -447,8 +464,11 @@ def render_reminder(
         no_owner=not has_slack_owner,
         late=delivery.late,
         planned_for=_date(payload.get("planned_for")),
-        last_progress_on=dt.datetime.fromisoformat(last).date() if isinstance(last, str) else None,
+        last_progress_on=(
+            local_date(dt.datetime.fromisoformat(last), zone) if isinstance(last, str) else None
+        ),
         statutory_basis=objective.statutory_basis,
+        item_id=item.id if item is not None else None,
     )
     return OutboundMessage(text=reminder_text(view), blocks=build_reminder_blocks(view))
 
@@ -536,11 +556,6 @@ def failure_notices(
         for admin in admins
         if admin != failed_target
     ]
-
-
-def send_instant(day: dt.date, policy: ReminderPolicy, zone: ZoneInfo) -> dt.datetime:
-    """The instant notices for ``day`` go out (``policy.send_at`` local)."""
-    return local_instant(day, policy.send_at, zone)
 
 
 register_renderer(KIND_DEADLINE, render_reminder)

@@ -210,6 +210,16 @@ _ALIASES = {
     "safeguarding_channel": "CSP_SAFEGUARDING_CHANNEL",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_app_token": "SLACK_APP_TOKEN",
+    "post_progress_to_channel": "CSP_POST_PROGRESS_TO_CHANNEL",
+    "partnership_name": "CSP_PARTNERSHIP_NAME",
+    "slack_api_url": "SLACK_API_URL",
+}
+
+
+_KIND_MESSAGES = {
+    "bool_parsing": "should be true or false",
+    "bool_type": "should be true or false",
+    "string_type": "should be text",
 }
 
 
@@ -221,5 +231,7 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         loc = str(first["loc"][0]) if first["loc"] else "configuration"
         name = _ALIASES.get(loc, loc.upper())
-        message = str(first["msg"]).removeprefix("Value error, ")
+        message = _KIND_MESSAGES.get(str(first["type"])) or str(first["msg"]).removeprefix(
+            "Value error, "
+        )
         raise ConfigError(f"{name} {message}.") from None

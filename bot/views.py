@@ -36,7 +36,16 @@ from slack_sdk.models.views import View
 
 from bot.commands import HELP, HelpLine
 from bot.ids import Ids
-from bot.plan import DueItem, MeetingView, ObjectiveDetail, ObjectiveSummary, ProgressResult
+from bot.plan import (
+    DEFAULT_ZONE,
+    DueItem,
+    MeetingView,
+    ObjectiveDetail,
+    ObjectiveSummary,
+    ProgressResult,
+    local_date,
+    plan_year_label,
+)
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -226,7 +235,7 @@ def build_plan_blocks(
     pages = plan_pages(len(summaries), page_size)
     page = min(max(page, 1), pages)
     shown = summaries[(page - 1) * page_size : page * page_size]
-    year = f" {plan_year}/{(plan_year + 1) % 100:02d}" if plan_year else ""
+    year = f" {plan_year_label(plan_year)}" if plan_year else ""
     blocks: list[Block] = [_header(f"Partnership plan{year}")]
     if not summaries:
         blocks.append(
@@ -305,7 +314,8 @@ def build_objective_blocks(detail: ObjectiveDetail) -> list[Block]:
             as_of = (
                 f", as of {entry.as_of.day} {entry.as_of.strftime('%b %Y')}" if entry.as_of else ""
             )
-            lines.append(f"• {fmt_date(entry.at.date())}, {who} ({rag}{as_of}): {note}{link}")
+            day = fmt_date(local_date(entry.at, DEFAULT_ZONE))  # the partnership's default zone
+            lines.append(f"• {day}, {who} ({rag}{as_of}): {note}{link}")
         for chunk in chunk_lines(lines)[:3]:
             blocks.append(_section(chunk))
     else:

@@ -12,6 +12,7 @@ the background) and rolls back if the listener failed.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import logging
@@ -27,9 +28,10 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from bot import views
+from bot import readcache, views
 from bot.context import AppContext
 from bot.errors import UsageError, UserError
 from bot.plan import Actor, ensure_partnership, local_today, resolve_actor
@@ -67,14 +69,20 @@ class Unit:
         load_partnership: Callable[[Session, dt.datetime], Partnership],
         user_id: str | None,
         display_name: str | None,
+        *,
+        read_partnership: Callable[[Unit], Partnership] | None = None,
+        actors: ActorCache | None = None,
     ) -> None:
         self.ctx = ctx
         self.now = now
         self._load_partnership = load_partnership
+        self._load_read_partnership = read_partnership
+        self._actors = actors
         self._user_id = user_id
         self._display_name = display_name
         self._session: Session | None = None
         self._partnership: Partnership | None = None
+        self._read_partnership: Partnership | None = None
         self._actor: Actor | None = None
         self._resolved = False
 
@@ -93,23 +101,47 @@ class Unit:
         return self._partnership
 
     @property
+    def read_partnership(self) -> Partnership:
+        """The partnership for reading only (id, plan year, zone, settings): a copy kept
+        per app for :data:`bot.readcache.TTL_SECONDS` and until the next write in this
+        process, attached to no session. Change the partnership through
+        :attr:`partnership`."""
+        if self._partnership is not None:
+            return self._partnership
+        if self._read_partnership is None:
+            if self._load_read_partnership is None:
+                return self.partnership
+            self._read_partnership = self._load_read_partnership(self)
+        return self._read_partnership
+
+    @property
     def actor(self) -> Actor | None:
         if not self._resolved:
             if self._user_id:
-                self._actor = resolve_actor(
-                    self.session,
-                    self.partnership,
-                    self._user_id,
-                    now=self.now,
-                    display_name=self._display_name,
-                    settings=self.ctx.settings,
-                )
+                key = (self._user_id, self._display_name)
+                cached = self._actors.get(key) if self._actors is not None else None
+                if cached is not None:
+                    self._actor = cached
+                else:
+                    checked = readcache.validity()
+                    self._actor = resolve_actor(
+                        self.session,
+                        self.read_partnership,
+                        self._user_id,
+                        now=self.now,
+                        display_name=self._display_name,
+                        settings=self.ctx.settings,
+                    )
+                    if self._actors is not None and not readcache.has_pending_writes(self.session):
+                        # Only a member already stored as they are: a new member's row
+                        # could still be rolled back.
+                        self._actors.put(key, self._actor, checked)
             self._resolved = True
         return self._actor
 
     @property
     def today(self) -> dt.date:
-        return local_today(self.partnership, self.now)
+        return local_today(self.read_partnership, self.now)
 
     @property
     def me(self) -> Actor:
@@ -141,6 +173,35 @@ class Unit:
             session.rollback()
         finally:
             session.close()
+
+
+class ActorCache:
+    """Actors resolved recently in this app, trusted while
+    :func:`bot.readcache.still_valid` (under the TTL, no write committed here since)."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._found: dict[tuple[str, str | None], tuple[Actor, readcache.Validity]] = {}
+
+    def get(self, key: tuple[str, str | None]) -> Actor | None:
+        with self._lock:
+            hit = self._found.get(key)
+        return hit[0] if hit is not None and readcache.still_valid(hit[1]) else None
+
+    def put(self, key: tuple[str, str | None], actor: Actor, checked: readcache.Validity) -> None:
+        with self._lock:
+            if len(self._found) >= self.LIMIT:
+                self._found.clear()
+            self._found[key] = (actor, checked)
+
+
+def read_only_copy(partnership: Partnership) -> Partnership:
+    """A copy of ``partnership``'s columns attached to no session (nothing is saved
+    from it)."""
+    columns = sa_inspect(Partnership).column_attrs
+    return Partnership(**{c.key: copy.deepcopy(getattr(partnership, c.key)) for c in columns})
 
 
 def unit_of(context: BoltContext) -> Unit:
@@ -253,6 +314,19 @@ def build_app(
             raise RuntimeError("the partnership vanished while starting up")
         return found
 
+    read_copy: list[tuple[Partnership, readcache.Validity]] = []
+
+    def _read_partnership(unit: Unit) -> Partnership:
+        hit = read_copy[0] if read_copy else None
+        if hit is not None and readcache.still_valid(hit[1]):
+            return hit[0]
+        checked = readcache.validity()
+        fresh = read_only_copy(unit.partnership)
+        read_copy[:] = [(fresh, checked)]
+        return fresh
+
+    actors = ActorCache()
+
     runner = getattr(app, "_listener_runner", None)
     if runner is None or not hasattr(runner, "listener_completion_handler"):
         raise RuntimeError("this slack_bolt version has no listener completion hook")
@@ -264,7 +338,13 @@ def build_app(
         unit opens its session when the listener first needs it, and _FinishUnit
         commits or rolls back when the listener is done."""
         unit = Unit(
-            ctx, ctx.clock.now(), _partnership, _user_id(body, context), _display_name(body)
+            ctx,
+            ctx.clock.now(),
+            _partnership,
+            _user_id(body, context),
+            _display_name(body),
+            read_partnership=_read_partnership,
+            actors=actors,
         )
         context[_UNIT] = unit
         next()

@@ -26,11 +26,14 @@ from bot.errors import NotAllowed, UsageError
 from bot.ids import Ids
 from bot.matching import match_objective, split_objective
 from bot.plan import (
+    RoleChange,
     due_items,
     list_objectives,
     objective_choices,
     objective_detail,
+    plan_memo,
     refuse_past_meeting,
+    reminder_policy,
     set_meeting,
     set_owner,
     set_role,
@@ -46,7 +49,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Reply:
     text: str
-    blocks: Sequence[Block] = ()
+    blocks: Sequence[Block | dict[str, Any]] = ()  # dicts: already rendered (cached)
     after: list[Callable[[], None]] = field(default_factory=list)  # Slack calls after ack
 
 
@@ -107,12 +110,7 @@ def dispatch(
             detail = objective_detail(unit.session, unit.partnership, found, unit.today)
             return Reply(detail.summary.title, views.build_objective_blocks(detail))
         case cmd.Due(days=days):
-            items = due_items(unit.session, unit.partnership, unit.today, days)
-            overdue = sum(1 for i in items if i.overdue)
-            return Reply(
-                f"{overdue} overdue, {len(items) - overdue} due in the next {days} days.",
-                views.build_due_blocks(items, days=days, today=unit.today),
-            )
+            return due_reply(unit, days)
         case cmd.Meetings():
             meetings = upcoming_meetings(unit.session, unit.partnership, unit.today)
             return Reply(
@@ -143,7 +141,7 @@ def dispatch(
             return owner_reply(unit, found, user_id)
         case cmd.SetRole(user_id=user_id, role=role):
             settings = unit.ctx.settings
-            set_role(
+            change = set_role(
                 unit.session,
                 unit.partnership,
                 unit.me,
@@ -152,8 +150,7 @@ def dispatch(
                 bootstrap_admins=settings.admins,
             )
             return role_reply(
-                user_id,
-                role,
+                change,
                 listed_admin=user_id in settings.admins,
                 listed_lead=user_id in settings.safeguarding_leads,
             )
@@ -184,9 +181,29 @@ def dispatch(
     raise AssertionError(f"unhandled command {parsed!r}")
 
 
-def role_reply(user_id: str, role: str, *, listed_admin: bool, listed_lead: bool) -> Reply:
+def due_reply(unit: Unit, days: int) -> Reply:
+    """`/csp due`: rendered once per plan snapshot, day and horizon (the blocks as
+    dicts, so repeated answers skip building and serialising Block Kit objects)."""
+    session, partnership, today = unit.session, unit.read_partnership, unit.today
+
+    def build() -> tuple[str, tuple[dict[str, Any], ...]]:
+        items = due_items(session, partnership, today, days)
+        overdue = sum(1 for i in items if i.overdue)
+        blocks = views.build_due_blocks(items, days=days, today=today)
+        return (
+            f"{overdue} overdue, {len(items) - overdue} due in the next {days} days.",
+            tuple(b.to_dict() for b in blocks),
+        )
+
+    key = ("due_reply", today, days, reminder_policy(partnership))
+    text, blocks = plan_memo(session, partnership, key, build)
+    return Reply(text, blocks)
+
+
+def role_reply(change: RoleChange, *, listed_admin: bool, listed_lead: bool) -> Reply:
     """The answer to `/csp role`: settings lists (CSP_ADMINS, CSP_SAFEGUARDING_LEADS)
     win over a stored role, so say so instead of claiming a demotion took effect."""
+    user_id, role = change.slack_user_id, change.asked.value
     kept = []
     if listed_admin and role != "admin":
         kept.append(("an admin", "CSP_ADMINS"))
@@ -200,17 +217,10 @@ def role_reply(user_id: str, role: str, *, listed_admin: bool, listed_lead: bool
             "list to change it."
         )
         return Reply(text, [views.section(f":information_source: {text}")])
-    meaning = {
-        "admin": "they can manage the plan, owners, roles and meetings",
-        "lead": "they will see and handle safeguarding referrals",
-        "member": "they can log progress and see the plan",
-    }[role]
     return Reply(
-        f"<@{user_id}> is now {_article(role)} {role}.",
+        change.text,
         [
-            views.section(
-                f":white_check_mark: <@{user_id}> is now {_article(role)} *{role}*: {meaning}."
-            ),
+            views.section(f":white_check_mark: {change.text}"),
             views.context("Roles take effect on their next command."),
         ],
     )
@@ -265,6 +275,7 @@ def progress_reply(
     done = status == "done"
     rag = status if status in ("red", "amber", "green") else None
     result = save_progress(unit, objective_id, rag=rag, done=done, note=note)
+    unit.commit()  # end the write turn before building the reply
     summary = result.summary
     user_id = unit.me.slack_user_id
     settings = unit.ctx.settings
@@ -333,7 +344,7 @@ def handle_pick(
     ack()
     respond(
         text=reply.text,
-        blocks=[b.to_dict() for b in reply.blocks],
+        blocks=[b if isinstance(b, dict) else b.to_dict() for b in reply.blocks],
         response_type="ephemeral",
         replace_original=True,
     )
@@ -359,8 +370,8 @@ def _referrals(
             ],
         )
     if isinstance(parsed, cmd.Refer):
+        ack()  # first: the form must open within 3 s of the trigger anyway
         referrals.open_referral_form(client, str(body["trigger_id"]), unit)
-        ack()
         return None
     text, blocks = referrals.list_referrals(unit)
     return Reply(text, blocks or [views.section(views.esc(text))])

@@ -51,7 +51,7 @@ def save_progress(
 ) -> ProgressResult:
     return log_progress_result(
         unit.session,
-        unit.partnership,
+        unit.read_partnership,
         unit.me,
         objective_id,
         rag=_rag(rag),

@@ -10,28 +10,26 @@ withholds DEBUG records of the Slack and HTTP libraries for the same reason.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookClient
 
 from bot import crypto, referrals
 from bot import referral_views as rv
 from bot.context import AppContext
-from bot.deliveries import delivery_metadata
+from bot.delivery_engine import Outcome, Sent, deliver_now
 from bot.errors import UserError
 from bot.ids import Ids
 from bot.plan import resolve_actor
 from bot.settings import ConfigError
 from handlers.app import Unit, unit_of
-from scheduler import outbox
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +42,6 @@ GUARDED_LOGGERS: Final = (
     "websocket",
     "aiohttp",
     "http.client",
-)
-# Slack errors after which a DM will never go through (the user left, was removed...).
-_DM_GONE_ERRORS: Final = frozenset(
-    {"user_not_found", "user_disabled", "account_inactive", "cannot_dm_bot", "channel_not_found"}
 )
 _WITHHELD: Final = "debug output withheld (it may carry safeguarding referral data)"
 _guard_installed = False
@@ -173,13 +167,33 @@ def _tell(client: WebClient, body: Mapping[str, Any], user_id: str, text: str) -
         log.warning("could not reply to %s: %s", user_id, type(exc).__name__)
 
 
-def _dm(client: WebClient, user_id: str, text: str, blocks: list[Block] | None = None) -> None:
-    if not user_id:
-        return
-    try:
-        client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
-    except (SlackApiError, SlackClientError, OSError) as exc:
-        log.warning("could not send a referral DM to %s: %s", user_id, type(exc).__name__)
+def trigger_client(client: WebClient) -> WebClient:
+    """A copy of ``client`` for calls bound to a trigger_id (views.open).
+
+    A trigger_id lives 3 seconds, so waiting out a 429's Retry-After and trying again
+    can only fail, and it delays the ack; the rate-limit retry handler is left out.
+    """
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        logger=client.logger,
+        retry_handlers=[
+            h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)
+        ],
+    )
+
+
+def _send_now(client: WebClient, unit: Unit, keys: Sequence[str | None]) -> list[Outcome]:
+    """Commit the request's changes, then send the queued rows ``keys`` at once.
+
+    Whatever does not go now is left to the outbox (see :func:`deliver_now`).
+    """
+    _settle(unit)
+    wanted = [k for k in keys if k]
+    if not wanted:
+        return []
+    return deliver_now(unit.ctx.sessions, client, wanted, unit.ctx.clock)
 
 
 def _refresh_alert(client: WebClient, unit: Unit, reference: str) -> None:
@@ -201,26 +215,25 @@ def _refresh_alert(client: WebClient, unit: Unit, reference: str) -> None:
 
 def _after_change(client: WebClient, unit: Unit, change: referrals.StatusChange) -> None:
     _refresh_alert(client, unit, change.summary.reference)
-    if change.changed and change.event in ("acknowledged", "assigned", "referred_on", "closed"):
-        _dm(
-            client,
-            change.referrer_slack_id,
-            rv.status_dm_text(change.summary, change.event, change.by),
-        )
+    _send_now(client, unit, change.notices)
 
 
 # --------------------------------------------------------------------------- entry points
 
 
-def open_referral_form(client: WebClient, trigger_id: str, unit: Unit) -> None:
-    """Open the referral modal (``/csp refer``). Raises UserError if referrals are off."""
+def open_referral_form(client: WebClient, trigger_id: str, unit: Unit | None = None) -> None:
+    """Open the referral modal (``/csp refer``). Raises UserError if referrals are off.
+
+    ``unit`` is not used (kept for the caller in ``handlers.commands``). views.open goes
+    through :func:`trigger_client`, so a 429 fails at once instead of sleeping.
+    """
     if not crypto.is_configured():
         raise UserError(
             f"{rv.DANGER_LINE} Referrals cannot be taken in Slack yet because no "
             "encryption key is set (CSP_ENCRYPTION_KEY); contact your safeguarding lead "
             "directly and ask an admin to set the key."
         )
-    client.views_open(trigger_id=trigger_id, view=rv.build_referral_form_view())
+    trigger_client(client).views_open(trigger_id=trigger_id, view=rv.build_referral_form_view())
 
 
 def list_referrals(unit: Unit) -> tuple[str, list[Block]]:
@@ -249,158 +262,44 @@ def submission_key(body: Mapping[str, Any]) -> str:
     return f"{user_id or ''}:{view.get('id', '')}:{view.get('hash', '')}"[:128]
 
 
-def _slack_error(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error") or "slack_error")
-    return type(exc).__name__
+def _send_alerts(client: WebClient, unit: Unit, created: referrals.ReferralCreated) -> None:
+    """Alert the leads now: the channel, else each lead by DM, else the admins.
 
-
-def _claim(unit: Unit, alerts: Sequence[referrals.AlertDelivery]) -> list[referrals.AlertDelivery]:
-    """Mark the alerts' outbox rows in flight under a lease and commit, before any post.
-
-    The outbox's own claim (:func:`scheduler.outbox.mark_in_flight`): if this process
-    dies after Slack took a post and before it was recorded as sent, the outbox finds
-    the post by its metadata key once the lease runs out instead of posting it again.
-    Rows taken or settled by someone else meanwhile are left to them.
-    """
-    ids = referrals.alert_row_ids(unit.session, alerts)
-    taken = outbox.mark_in_flight(unit.session, list(ids.values()), unit.now, due_only=False)
-    _settle(unit)
-    return [a for a in alerts if ids.get(a.key) in taken]
-
-
-def _alert_channel(client: WebClient, target: str) -> str:
-    """Where the outbox would post to ``target``: a user's DM channel, else the channel.
-
-    Posting to the same channel the outbox uses keeps a post findable by its metadata
-    key in that channel's ``conversations.history``.
-    """
-    if target[:1] not in ("U", "W"):
-        return target
-    opened = client.conversations_open(users=[target]).get("channel")
-    found = opened.get("id") if isinstance(opened, Mapping) else None
-    return str(found) if found else target
-
-
-def _not_sent(unit: Unit, key: str, exc: Exception) -> str:
-    """Give a claimed alert back to the outbox after a failed post; returns the error."""
-    error = _slack_error(exc)
-    if isinstance(exc, SlackApiError):  # Slack answered: nothing was posted
-        verdict = outbox.classify(exc)
-        limited = verdict.outcome == "rate_limited"
-        wait = dt.timedelta(seconds=verdict.retry_after or 30.0) if limited else outbox.backoff(1)
-        referrals.alert_not_sent(
-            unit.session,
-            key,
-            error=error,
-            retry_at=unit.now + wait,
-            maybe_posted=False,
-            count_attempt=not limited,
-        )
-    else:  # no answer: it may have been posted, so the outbox looks before resending
-        referrals.alert_not_sent(
-            unit.session, key, error=error, retry_at=unit.now + outbox.backoff(1), maybe_posted=True
-        )
-    _settle(unit)
-    return error
-
-
-def _post_alert(
-    client: WebClient,
-    unit: Unit,
-    created: referrals.ReferralCreated,
-    alert: referrals.AlertDelivery,
-) -> str | None:
-    """Post one claimed DM alert (or admin notice) now; None if it went, else Slack's error."""
-    summary = created.summary
-    if created.route == referrals.AlertRoute.NOBODY:
-        text, blocks = rv.no_leads_text(summary), rv.build_no_leads_blocks(summary)
-    else:
-        text, blocks = rv.alert_text(summary), rv.build_alert_blocks(summary)
-    try:
-        channel = _alert_channel(client, alert.target)
-        posted = client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, metadata=delivery_metadata(alert.key)
-        )
-    except (SlackApiError, SlackClientError, OSError) as exc:
-        error = _slack_error(exc)
-        if isinstance(exc, SlackApiError) and error in _DM_GONE_ERRORS:
-            referrals.record_direct_alert(unit.session, alert.key, now=unit.now, error=error)
-            _settle(unit)
-        else:  # a passing failure: the outbox retries it
-            _not_sent(unit, alert.key, exc)
-        log.warning("alert %s not sent now: %s", alert.key, error)
-        return error
-    referrals.record_direct_alert(
-        unit.session,
-        alert.key,
-        now=unit.now,
-        channel=str(posted.get("channel") or channel),
-        ts=str(posted.get("ts")),
-    )
-    _settle(unit)
-    return None
-
-
-def _send_alerts(
-    client: WebClient, unit: Unit, created: referrals.ReferralCreated
-) -> tuple[rv.AlertOutcome, bool]:
-    """Alert the leads now (channel, else DMs, else the admins).
-
-    Each alert's outbox row is claimed (in flight, committed) before it is posted and
-    recorded as sent after, so a crash in between is reconciled by the outbox rather
-    than posted twice. Returns what the receipt should say, and whether any admin was
-    told.
+    Each row is sent by :func:`bot.delivery_engine.deliver_now` (claimed before the
+    post, recorded after, so a crash in between is reconciled by the outbox, not
+    posted twice). If the safeguarding channel refuses the alert for good, each lead
+    gets it by DM instead. What is not through yet is left to the outbox.
     """
     route, alerts = created.route, created.alerts
-    settings = unit.ctx.settings
     if route == referrals.AlertRoute.CHANNEL and alerts:
-        if not _claim(unit, alerts[:1]):
-            return rv.AlertOutcome.RETRYING, False  # the outbox has it already
-        channel = alerts[0].target
-        try:
-            posted = client.chat_postMessage(
-                channel=channel,
-                text=rv.alert_text(created.summary),
-                blocks=rv.build_alert_blocks(created.summary),
-                metadata=delivery_metadata(alerts[0].key),
-            )
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            error = _slack_error(exc)
-            if not (isinstance(exc, SlackApiError) and error in referrals.CHANNEL_UNUSABLE_ERRORS):
-                _not_sent(unit, alerts[0].key, exc)
-                log.warning("alert for %s left to the outbox: %s", created.reference, error)
-                return rv.AlertOutcome.RETRYING, False
-            route, alerts = referrals.channel_alert_refused(
-                unit.session,
-                unit.partnership,
-                created.reference,
-                reason=error,
-                now=unit.now,
-                leads=settings.safeguarding_leads,
-                admins=settings.admins,
-            )
-            _settle(unit)
-            created = replace(created, route=route, alerts=alerts)
-        else:
+        (outcome,) = _send_now(client, unit, [alerts[0].key])
+        if outcome.status == Sent.SENT and outcome.channel and outcome.ts:
             referrals.record_alert_posted(
                 unit.session,
                 unit.partnership,
                 created.reference,
-                channel=str(posted.get("channel") or channel),
-                ts=str(posted.get("ts")),
+                channel=outcome.channel,
+                ts=outcome.ts,
                 now=unit.now,
             )
             _settle(unit)
-            return rv.AlertOutcome.CHANNEL, False
-    mine = {a.key for a in _claim(unit, alerts)}
-    failures = [
-        _post_alert(client, unit, created, alert) if alert.key in mine else "claimed elsewhere"
-        for alert in alerts
-    ]
-    if route == referrals.AlertRoute.NOBODY:
-        return rv.AlertOutcome.NOBODY, bool(alerts)
-    return (rv.AlertOutcome.DIRECT if None in failures else rv.AlertOutcome.RETRYING), False
+            return
+        if outcome.status != Sent.FAILED:
+            log.warning("alert for %s left to the outbox: %s", created.reference, outcome.error)
+            return
+        settings = unit.ctx.settings
+        route, alerts = referrals.channel_alert_refused(
+            unit.session,
+            unit.partnership,
+            created.reference,
+            reason=outcome.error or "failed",
+            now=unit.now,
+            leads=settings.safeguarding_leads,
+            admins=settings.admins,
+        )
+    for outcome in _send_now(client, unit, [a.key for a in alerts]):
+        if outcome.status != Sent.SENT:
+            log.warning("alert %s not sent now: %s", outcome.key, outcome.status.value)
 
 
 def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -459,16 +358,9 @@ def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
     )
     if not created.created:
         return  # a re-submission or a Slack retry: alert and receipt already went
-    outcome, admins_told = _send_alerts(client, unit, created)
-    _settle(unit)
-    _dm(
-        client,
-        created.referrer_slack_id,
-        rv.receipt_text(created.reference, outcome, admins_told=admins_told),
-        rv.build_receipt_blocks(
-            created.reference, created.prompts, outcome, admins_told=admins_told
-        ),
-    )
+    _send_alerts(client, unit, created)
+    # The receipt says what became of the alert (it is rendered from the alert rows).
+    _send_now(client, unit, [created.receipt_key])
 
 
 def _on_ack(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -563,8 +455,6 @@ def _on_assign_submit(
     _settle(unit)
     ack()
     _after_change(client, unit, change)
-    if change.changed and assignee_id != unit.me.slack_user_id:
-        _dm(client, assignee_id, rv.assigned_dm_text(change.summary, unit.me.slack_user_id))
 
 
 def _state(view: Mapping[str, Any]) -> object:

@@ -1,7 +1,10 @@
 """Buttons on reminders: Snooze 1 week and Mark done (owners and admins).
 
-Database work happens before ``ack()``; the click then updates the original message
-with ``chat.update`` so everyone in the channel sees the current state. A member who
+Database work is committed before ``ack()`` (so the write turn ends before any Slack
+call); the click then updates the original message with ``chat.update`` so everyone in
+the channel sees the current state. Mark done closes exactly the dated item the reminder
+was about (its button carries the schedule item and its due date); clicking it again, or
+on an older copy, changes nothing and says who closed it and when. A member who
 is neither an owner nor an admin gets the plan's kind NotAllowed sentence (through the
 app's error handler) and the message is left as it was.
 """
@@ -19,8 +22,8 @@ from slack_sdk import WebClient
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
-from bot.plan import mark_done, snooze
-from bot.reminder_views import build_resolved_blocks
+from bot.plan import mark_done_result, snooze
+from bot.reminder_views import DoneTarget, build_resolved_blocks, parse_done_value
 from handlers.app import unit_of
 
 log = logging.getLogger(__name__)
@@ -34,8 +37,12 @@ def register(app: App, ctx: AppContext) -> None:
 
 
 def _objective_id(body: dict[str, Any]) -> int:
+    return _done_target(body).objective_id
+
+
+def _done_target(body: dict[str, Any]) -> DoneTarget:
     try:
-        return int(body["actions"][0].get("value") or "")
+        return parse_done_value(str(body["actions"][0].get("value") or ""))
     except (KeyError, IndexError, ValueError):
         raise UserError(
             "That button has lost track of its objective. Use `/csp due` to find it, then "
@@ -66,6 +73,7 @@ def on_snooze(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebC
     objective_id = _objective_id(body)
     until = unit.now + SNOOZE
     snooze(unit.session, unit.partnership, unit.me, objective_id, until)
+    unit.commit()  # end the write turn before any Slack call
     ack()
     local = until.astimezone(ZoneInfo(unit.partnership.timezone))
     _update_message(
@@ -78,20 +86,42 @@ def on_snooze(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebC
 
 def on_done(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     unit = unit_of(context)
-    objective_id = _objective_id(body)
-    summary = mark_done(
+    target = _done_target(body)
+    if target.item_id is None and target.due_on is None:
+        raise UserError(
+            "This reminder does not say which date it is for, so I have not closed anything. "
+            "See what is open with `/csp due`, then close the right one with "
+            "`/csp progress <objective> done`."
+        )
+    if target.item_id is None:
+        raise UserError(
+            "That date is no longer in the plan, so I have not closed anything. See what "
+            "is open with `/csp due`, then use `/csp progress <objective> done`."
+        )
+    result = mark_done_result(
         unit.session,
         unit.partnership,
         unit.me,
-        objective_id,
+        target.objective_id,
         now=unit.now,
         note="Marked done from a reminder.",
+        item_id=target.item_id,
     )
+    unit.commit()  # end the write turn before any Slack call
     ack()
-    closed = "the objective is closed" if summary.status != "open" else "this date is met"
+    if result.already_done:
+        _update_message(
+            client,
+            body,
+            f":white_check_mark: This date was {result.already_text}; nothing more to do. "
+            "Add detail any time with `/csp progress`.",
+        )
+        return
+    closed = "the objective is closed" if result.summary.status != "open" else "this date is met"
+    what = f" ({result.closed_label})" if result.closed_label else ""
     _update_message(
         client,
         body,
-        f":white_check_mark: Marked done by <@{unit.me.slack_user_id}>; {closed}. "
+        f":white_check_mark: Marked done by <@{unit.me.slack_user_id}>{what}; {closed}. "
         "Add detail any time with `/csp progress`.",
     )

@@ -37,8 +37,9 @@ from bot.deliveries import (
     load_sources,
     renderer_for,
 )
+from bot.delivery_engine import ShiftedClock, notify_admins
 from bot.policy import crossed_send_time
-from bot.reminders import configure_defaults, failure_notices, policy_for
+from bot.reminders import configure_defaults, policy_for
 from scheduler.outbox import Outbox, OutboxStats, existing_keys, insert_planned
 from store.db import session_scope
 from store.models import (
@@ -335,7 +336,10 @@ def run_sweep(
     ensure_partnership: bool = True,
 ) -> SweepReport:
     """Plan, insert and deliver for every partnership; with ``dry_run`` only report."""
-    now = (now or ctx.clock.now()).astimezone(dt.UTC)
+    # The outbox reads the time afresh for each claim: from the context's clock, or
+    # from one that reads ``now`` at this moment and runs on from there.
+    clock = ctx.clock if now is None else ShiftedClock(ctx.clock, now)
+    now = clock.now().astimezone(dt.UTC)
     report = SweepReport(now=now, dry_run=dry_run)
     sources = load_sources()
     digest_default = ctx.settings.digest_cron
@@ -389,30 +393,13 @@ def run_sweep(
     outbox = Outbox(
         ctx.sessions,
         client or _default_client(ctx),
+        clock=clock,
         per_channel_interval=per_channel_interval,
-        on_permanent_failure=_failure_hook,
+        on_permanent_failure=notify_admins,
     )
-    report.outbox = outbox.run(now)
+    report.outbox = outbox.run()
     report.outbox.inserted = report.inserted
     return report
-
-
-def _failure_hook(
-    session: Session,
-    partnership_id: int,
-    reason: str,
-    target: str,
-    kind: str,
-    now: dt.datetime,
-) -> list[PlannedDelivery]:
-    return failure_notices(
-        session,
-        partnership_id,
-        reason=reason,
-        failed_target=target,
-        failed_kind=kind,
-        now=now,
-    )
 
 
 def _text_of(message: OutboundMessage | None) -> str:

@@ -132,6 +132,8 @@ class Member(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     agency: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(String(16), default=Role.MEMBER)
+    # A safeguarding lead whatever their role (an admin can be a lead too).
+    safeguarding_lead: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime]
 
 

@@ -249,7 +249,7 @@ def test_in_flight_row_is_reconciled_not_reposted(
             row.slack_channel = "C0PARTNER"
             row.claimed_until = now + dt.timedelta(minutes=5)
             row.attempts = 1
-    outbox = Outbox(ctx.sessions, client, per_channel_interval=0)
+    outbox = Outbox(ctx.sessions, client, clock=ctx.clock, per_channel_interval=0)
     assert outbox.run(now).sent == 0  # lease not over: left alone
     stats = outbox.run(now + dt.timedelta(minutes=6))
     assert stats.reconciled == 1 and stats.sent == 1
@@ -277,7 +277,9 @@ def test_channels_are_served_concurrently_within_the_rate_limit(
             for i in range(5)
         ]
         insert_planned(session, p.id, planned, now)
-    outbox = Outbox(ctx.sessions, client_for(fake_slack), per_channel_interval=0.21)
+    outbox = Outbox(
+        ctx.sessions, client_for(fake_slack), clock=ctx.clock, per_channel_interval=0.21
+    )
     started = time.monotonic()
     stats = outbox.run(now)
     took = time.monotonic() - started
@@ -318,7 +320,9 @@ def test_pacing_carries_over_between_batches_and_runs(
             ],
             now,
         )
-    outbox = Outbox(ctx.sessions, client_for(fake_slack), per_channel_interval=0.21)
+    outbox = Outbox(
+        ctx.sessions, client_for(fake_slack), clock=ctx.clock, per_channel_interval=0.21
+    )
     # One row per channel per batch: every batch starts on channels just posted to.
     stats = OutboxStats()
     for _ in range(3):
@@ -402,7 +406,7 @@ def test_post_without_answer_is_reconciled_not_reposted(
             now,
         )
     client = _AnswerLost(token="xoxb-test", base_url=fake_slack.base_url, retry_handlers=[])
-    outbox = Outbox(ctx.sessions, client, per_channel_interval=0)
+    outbox = Outbox(ctx.sessions, client, clock=ctx.clock, per_channel_interval=0)
     first = outbox.run(now)
     assert first.sent == 0 and first.retried == 1
     with session_scope(ctx.sessions) as session:
@@ -467,3 +471,50 @@ def test_fresh_process_skips_calendar_planning_until_something_changes(
     assert not run_sweep(
         ctx, now=tomorrow + dt.timedelta(minutes=1), client=client
     ).calendar_planned
+
+
+def test_each_round_is_leased_from_its_own_start_so_a_second_sweeper_posts_nothing_twice(
+    ctx: AppContext, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    """A backlog taking longer than a lease: every round's lease runs from when it is taken.
+
+    Each post takes 2 minutes of (fixed, moved) time and each round takes one row, so
+    the fourth round starts 6 minutes in, past a lease dated from the start of the run.
+    A second sweeper claims (one row) before each post; it must never find a row the
+    first one is still posting.
+    """
+    now = clock.now()
+    with session_scope(ctx.sessions) as session:
+        p = ensure_partnership(session, ctx.settings, now=now)
+        insert_planned(
+            session,
+            p.id,
+            [
+                PlannedDelivery(
+                    key=f"test:lease:{i}",
+                    kind="delivery_failed",
+                    target="C0PARTNER",
+                    occurrence=now,
+                    payload={"reason": "x", "failed_target": "C1"},
+                )
+                for i in range(8)
+            ],
+            now,
+        )
+    plain = client_for(fake_slack)
+    second = Outbox(ctx.sessions, plain, clock=clock, per_channel_interval=0)
+    other = OutboxStats()
+
+    class SlowSlack(WebClient):
+        def chat_postMessage(self, **kwargs: Any) -> Any:
+            clock.advance(dt.timedelta(minutes=2))
+            other.add(second.deliver(claim(ctx.sessions, clock.now(), limit=1)))
+            return super().chat_postMessage(**kwargs)
+
+    slow = SlowSlack(token="xoxb-test", base_url=fake_slack.base_url, retry_handlers=[])
+    first = Outbox(ctx.sessions, slow, clock=clock, per_channel_interval=0, batch=1)
+    stats = first.run()
+    assert stats.sent + other.sent + other.reconciled == 8
+    assert posted_keys(fake_slack) == {f"test:lease:{i}": 1 for i in range(8)}
+    with session_scope(ctx.sessions) as session:
+        assert set(session.scalars(select(Delivery.status))) == {DeliveryStatus.SENT}

@@ -113,7 +113,7 @@ def test_assign_modal_submission(app: App, ctx: AppContext, fake_slack: FakeSlac
     ]
     assert records[-1].detail == "to=ULEAD2"
     new_dms = fake_slack.calls_to("chat.postMessage")[dms_before:]
-    assert {c.args["channel"] for c in new_dms} == {"UMEMBER", "ULEAD2"}
+    assert {c.args["channel"] for c in new_dms} == {"DUMEMBER", "DULEAD2"}
     updated = fake_slack.calls_to("chat.update")
     assert updated and "Assigned to <@ULEAD2>" in json.dumps(updated[-1].args)
 

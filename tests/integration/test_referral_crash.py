@@ -15,7 +15,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot import referral_views, referrals
+from bot import delivery_engine, referral_views, referrals
 from bot.context import AppContext
 from bot.deliveries import METADATA_EVENT_TYPE
 from bot.ids import Ids
@@ -61,20 +61,20 @@ def _rows(ctx: AppContext, kind: str) -> list[Delivery]:
         return list(s.scalars(select(Delivery).where(Delivery.kind == kind).order_by(Delivery.id)))
 
 
-def _crash_after_post(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    """Make the handler's "record it as sent" step die (Slack has already said ok)."""
+def _crash_after_post(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the "record it as sent" step die (Slack has already said ok)."""
 
     def die(*args: object, **kwargs: object) -> None:
         raise Crash
 
-    monkeypatch.setattr(referrals, name, die)
+    monkeypatch.setattr(delivery_engine, "record_sent", die)
 
 
 def test_channel_alert_crash_after_post_is_reconciled_not_reposted(
     ctx: AppContext, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = _app(ctx, monkeypatch)
-    _crash_after_post(monkeypatch, "record_alert_posted")
+    _crash_after_post(monkeypatch)
     _submit(app)
     assert _alerts_in(fake_slack, "C0SAFEGUARD", "refalert:") == Counter({"refalert:1": 1})
     (row,) = _rows(ctx, referrals.ALERT_KIND)
@@ -86,7 +86,8 @@ def test_channel_alert_crash_after_post_is_reconciled_not_reposted(
     client = _client(fake_slack)
     # Past the old 2-minute grace, inside the lease: nobody touches the row.
     early = run_sweep(ctx, now=NOW + dt.timedelta(minutes=3), client=client).outbox
-    assert early.sent == 0 and early.reconciled == 0
+    # Only the referrer's receipt, queued with the referral, goes: the crash did not lose it.
+    assert early.sent_keys == ["refreceipt:1"] and early.reconciled == 0
     # Past the lease: the outbox looks in the channel's history and records the post.
     late = run_sweep(ctx, now=NOW + dt.timedelta(minutes=10), client=client).outbox
     assert late.reconciled == 1 and late.sent == 0
@@ -107,7 +108,7 @@ def test_dm_alert_crash_after_first_post_sends_each_lead_exactly_one(
     ctx: AppContext, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = _app(ctx, monkeypatch, safeguarding_channel=None, safeguarding_leads=["ULEAD", "ULEAD2"])
-    _crash_after_post(monkeypatch, "record_direct_alert")
+    _crash_after_post(monkeypatch)
     _submit(app)
     # The first lead's alert reached Slack, the second was never posted; both rows were
     # claimed in one commit before either post.
@@ -119,7 +120,8 @@ def test_dm_alert_crash_after_first_post_sends_each_lead_exactly_one(
 
     client = _client(fake_slack)
     early = run_sweep(ctx, now=NOW + dt.timedelta(minutes=3), client=client).outbox
-    assert early.sent == 0 and early.reconciled == 0
+    # Only the referrer's receipt, queued with the referral, goes: the crash did not lose it.
+    assert early.sent_keys == ["refreceipt:1"] and early.reconciled == 0
     late = run_sweep(ctx, now=NOW + dt.timedelta(minutes=10), client=client).outbox
     assert late.reconciled == 1 and late.sent == 1
     history = {c.args["channel"] for c in fake_slack.calls_to("conversations.history")}
@@ -149,7 +151,10 @@ def test_crash_between_claim_and_post_is_posted_once_by_the_outbox(
     monkeypatch.undo()
 
     client = _client(fake_slack)
-    assert run_sweep(ctx, now=NOW + dt.timedelta(minutes=3), client=client).outbox.sent == 0
+    early = run_sweep(ctx, now=NOW + dt.timedelta(minutes=3), client=client).outbox
+    assert early.sent_keys == ["refreceipt:1"]  # the receipt, never the alert in flight
+    (receipt,) = fake_slack.messages("DUMEMBER")
+    assert "has not gone through yet" in receipt["text"]
     late = run_sweep(ctx, now=NOW + dt.timedelta(minutes=10), client=client).outbox
     assert late.sent == 1 and late.reconciled == 0
     run_sweep(ctx, now=NOW + dt.timedelta(minutes=20), client=client)
@@ -199,5 +204,6 @@ def test_a_lost_answer_is_looked_for_before_any_resend(
     assert row.status == DeliveryStatus.IN_FLIGHT and row.last_error == "TimeoutError"
     assert row.claimed_until is not None and row.claimed_until < NOW + LEASE
     late = run_sweep(ctx, now=NOW + dt.timedelta(minutes=1), client=_client(fake_slack)).outbox
-    assert late.reconciled == 1 and late.sent == 0
+    # The alert and the receipt both got no answer: both found in Slack, neither resent.
+    assert late.reconciled == 2 and late.sent == 0
     assert _alerts_in(fake_slack, "C0SAFEGUARD", "refalert:") == Counter({"refalert:1": 1})

@@ -75,7 +75,7 @@ def test_no_channel_alerts_every_lead_by_dm_and_the_receipt_says_so(
     assert "by direct message" in json.dumps(answer["view"])
     posts = fake_slack.calls_to("chat.postMessage")
     channels = [c.args["channel"] for c in posts]
-    assert sorted(channels) == ["DULEAD", "DULEAD2", "UMEMBER"]
+    assert sorted(channels) == ["DULEAD", "DULEAD2", "DUMEMBER"]
     for lead in ("ULEAD", "ULEAD2"):
         (alert,) = [c for c in posts if c.args["channel"] == "D" + lead]
         assert "SG-2026-0001" in alert.args["text"]
@@ -173,7 +173,7 @@ def test_outbox_failed_channel_alert_is_proposed_to_leads(ctx: AppContext) -> No
         assert not [
             d for d in referrals.escalation_source(s, p, NOW) if d.kind == referrals.ALERT_DM_KIND
         ]
-        row = s.scalars(select(Delivery).where(Delivery.key == made.alert_delivery_key)).one()
+        row = s.scalars(select(Delivery).where(Delivery.key == made.alerts[0].key)).one()
         row.status = DeliveryStatus.FAILED  # as the outbox leaves it after channel_not_found
         s.flush()
         planned = [
@@ -196,7 +196,7 @@ def test_safeguarding_readiness_warns_of_each_gap(ctx: AppContext) -> None:
                 "encryption_key": None,
             }
         )
-        s.execute(update(Member).values(role=Role.MEMBER))
+        s.execute(update(Member).values(role=Role.MEMBER, safeguarding_lead=False))
         warnings = referrals.safeguarding_readiness(bare, s, p)
     assert len(warnings) == 3
     joined = " ".join(warnings)

@@ -114,7 +114,7 @@ def test_marker_never_leaks(
     reference = "SG-2026-0001"
     assert reference in body and MARKER not in body
     alert = fake_slack.calls_to("chat.postMessage")
-    assert {c.args["channel"] for c in alert} == {"C0SAFEGUARD", "UMEMBER"}
+    assert {c.args["channel"] for c in alert} == {"C0SAFEGUARD", "DUMEMBER"}
     # Slack retries the same submission: no second referral, alert or receipt.
     send(app, view_submission(Ids.REFERRAL_MODAL, good_values(), user_id="UMEMBER"))
     assert len(fake_slack.calls_to("chat.postMessage")) == 2
@@ -164,7 +164,7 @@ def test_marker_never_leaks(
     dms = [
         c.args["text"]
         for c in fake_slack.calls_to("chat.postMessage")
-        if c.args["channel"] == "UMEMBER"
+        if c.args["channel"] == "DUMEMBER"
     ]
     assert any("acknowledged" in t for t in dms) and any("closed" in t for t in dms)
 

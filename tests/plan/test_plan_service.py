@@ -295,3 +295,132 @@ def test_done_keeps_an_objective_with_meetings_open(session: Session, seeded: Pa
     assert result.closed_label == "30 November 2026 deadline"
     assert not result.objective_done
     assert get_objective(session, seeded, oid).status == ObjectiveStatus.OPEN
+
+
+# ---------------------------------------------------------------- reminder Mark done
+
+
+def test_mark_done_with_an_item_closes_exactly_that_item(
+    session: Session, seeded: Partnership
+) -> None:
+    from bot.plan import get_objective, mark_done, mark_done_result
+    from store.models import ScheduleItem, ScheduleKind
+
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    oid = _id(session, seeded, "Strategic management of partnership functions")
+    objective = get_objective(session, seeded, oid)
+    soon = ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=D(2026, 11, 30), source_text="Nov")
+    later = ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=D(2027, 2, 26), source_text="Feb")
+    objective.schedule.extend([soon, later])
+    session.flush()
+    # The February reminder's button closes February, not the earlier open one.
+    first = mark_done_result(session, seeded, admin, oid, now=NOW, item_id=later.id)
+    assert first.closed_label == "26 February 2027 deadline" and not first.already_done
+    assert later.done_at == NOW and soon.done_at is None
+    # Clicked again a day later: nothing closes, and it says who and when.
+    again = mark_done_result(
+        session,
+        seeded,
+        Actor("UOWNER2", Role.ADMIN, None),
+        oid,
+        now=NOW + dt.timedelta(days=1),
+        item_id=later.id,
+    )
+    assert again.already_done and again.closed_label is None
+    assert again.already_text == "already marked done by <@UADMIN> on 26 Nov"
+    assert soon.done_at is None
+    # The typed command keeps closing the earliest open dated item.
+    mark_done(session, seeded, admin, oid, now=NOW)
+    assert soon.done_at == NOW
+    with pytest.raises(UserError, match="no longer in the plan"):
+        mark_done_result(session, seeded, admin, oid, now=NOW, item_id=999_999)
+
+
+# ---------------------------------------------------------------- local dates
+
+
+def test_local_date_is_the_partnership_day() -> None:
+    from bot.plan import local_date
+
+    late_evening = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC)  # 00:30 on 11 June in BST
+    assert local_date(late_evening, "Europe/London") == D(2026, 6, 11)
+    assert local_date(late_evening, ZoneInfo("Europe/London")) == D(2026, 6, 11)
+    assert local_date(late_evening.replace(tzinfo=None), "Europe/London") == D(2026, 6, 11)
+    winter = dt.datetime(2026, 12, 10, 23, 30, tzinfo=dt.UTC)
+    assert local_date(winter, "Europe/London") == D(2026, 12, 10)
+
+
+def test_a_snooze_ending_late_on_a_summer_evening_covers_the_next_day(
+    session: Session, seeded: Partnership
+) -> None:
+    from bot.plan import ProgressFacts, get_objective, overdue_due_items, reminder_policy
+
+    prevent = get_objective(session, seeded, _id(session, seeded, "PREVENT"))
+    until = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC)  # 00:30 on 11 June, London
+    facts = ProgressFacts({}, {prevent.id: until}, "Europe/London")
+    items = overdue_due_items(prevent, D(2026, 6, 11), facts, reminder_policy(seeded))
+    assert items and all(i.snoozed_until == until for i in items)
+
+
+# ---------------------------------------------------------------- safeguarding leads
+
+
+def test_someone_in_both_lists_is_admin_and_lead(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from bot.clock import FixedClock
+    from bot.context import build_context
+    from bot.plan import members_with_role
+    from bot.settings import load_settings
+    from store.db import session_scope
+    from store.models import Member
+    from tests.dbutil import fresh_database_url
+
+    assert isinstance(tmp_path, Path)
+    settings = load_settings(
+        DATABASE_URL=fresh_database_url(tmp_path),
+        CSP_ADMINS="UBOTH,UADMIN",
+        CSP_SAFEGUARDING_LEADS="UBOTH,ULEAD",
+    )
+    ctx = build_context(settings, clock=FixedClock(NOW))
+    try:
+        with session_scope(ctx.sessions) as s:
+            p = ensure_partnership(s, settings, now=NOW)
+            both = s.scalars(select(Member).where(Member.slack_user_id == "UBOTH")).one()
+            assert both.role == Role.ADMIN and both.safeguarding_lead
+            assert members_with_role(s, p, Role.LEAD) == ["UBOTH", "ULEAD"]
+            assert members_with_role(s, p, Role.ADMIN) == ["UBOTH", "UADMIN"]
+            actor = resolve_actor(s, p, "UBOTH", now=NOW)  # without settings: the stored flag
+            assert actor.is_admin and actor.is_lead
+    finally:
+        ctx.engine.dispose()
+
+
+def test_role_changes_keep_lead_and_admin_separate(session: Session, seeded: Partnership) -> None:
+    from bot.plan import members_with_role
+
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    # A lead made admin is still a lead, and the reply says so.
+    change = set_role(session, seeded, admin, "ULEAD", Role.ADMIN)
+    assert change.role == Role.ADMIN and change.safeguarding_lead
+    assert "is now an admin and still a safeguarding lead" in change.text
+    assert "safeguarding referrals" in change.text
+    assert "ULEAD" in members_with_role(session, seeded, Role.LEAD)
+    assert resolve_actor(session, seeded, "ULEAD", now=NOW).is_lead
+    # An admin made lead stays admin.
+    change = set_role(session, seeded, admin, "UADMIN", Role.LEAD)
+    assert change.role == Role.ADMIN and change.safeguarding_lead
+    assert "is now a safeguarding lead and still an admin" in change.text
+    # A member made lead gets the lead role and the flag.
+    change = set_role(session, seeded, admin, "UNEW", Role.LEAD)
+    assert change.role == Role.LEAD and change.safeguarding_lead
+    assert change.text.startswith("<@UNEW> is now a safeguarding lead: ")
+    # member clears both (another admin remains).
+    change = set_role(session, seeded, admin, "ULEAD", Role.MEMBER)
+    assert change.role == Role.MEMBER and not change.safeguarding_lead
+    assert "ULEAD" not in members_with_role(session, seeded, Role.LEAD)
+    assert not resolve_actor(session, seeded, "ULEAD", now=NOW).is_lead
+    assert "log progress and see the plan" in change.text
+    # The last admin (a lead as well) cannot be made a member.
+    with pytest.raises(UserError, match="only admin"):
+        set_role(session, seeded, admin, "UADMIN", Role.MEMBER)

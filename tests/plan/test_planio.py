@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
-from bot.plan import Actor, list_objectives, log_progress, objective_choices
+from bot.plan import Actor, list_objectives, log_progress, objective_choices, set_meeting
 from bot.planfile import PlanFileError, read_plan
 from bot.planio import export_plan, import_plan_bytes, load_seed_if_empty, rollover
 from bot.settings import Settings
@@ -142,7 +142,11 @@ def test_json_export_round_trips(
     log_progress(
         session, partnership, ADMIN, pid, rag=Rag.GREEN, done=True, note="Published", now=NOW
     )
+    set_meeting(
+        session, partnership, ADMIN, "One Chelmsford Board", D(2016, 6, 14), dt.time(10), "Hall"
+    )
     first = export_plan(session, partnership, "json")
+    assert '"place": "Hall"' in first.decode()
     doc = json.loads(first)
     assert len(doc["objectives"]) == 13
     assert doc["objectives"][0]["schedule"][0]["due_on"] == "2016-04-29"

@@ -202,3 +202,107 @@ def test_two_first_requests_from_one_person_make_one_member(
             select(func.count(Member.id)).where(Member.slack_user_id == "UNEWCOMER")
         )
     assert count == 1
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.at = 1000.0
+
+    def __call__(self) -> float:
+        return self.at
+
+
+def _count_fingerprints(ctx: AppContext) -> list[str]:
+    seen: list[str] = []
+
+    @event.listens_for(ctx.engine, "before_cursor_execute")
+    def _note(_c: object, _cur: object, statement: str, *_a: object) -> None:
+        if "max(progress_entry.id)" in statement.lower():
+            seen.append(statement)
+
+    return seen
+
+
+def test_checked_at_most_once_per_ttl_and_again_after_it(
+    seeded_ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(readcache, "monotonic", clock)
+    seen = _count_fingerprints(seeded_ctx)
+    first = _snapshot(seeded_ctx)
+    assert len(seen) == 1
+    clock.at += readcache.TTL_SECONDS / 2
+    assert _snapshot(seeded_ctx) is first
+    assert len(seen) == 1  # within the TTL: no query
+    clock.at += readcache.TTL_SECONDS
+    assert _snapshot(seeded_ctx) is first
+    assert len(seen) == 2  # expired: checked again, still the same plan
+
+
+def test_another_process_is_seen_once_the_ttl_expires(
+    seeded_ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(readcache, "monotonic", clock)
+    first = _snapshot(seeded_ctx)
+    oid = first.objectives[0].id
+    # Another process: a raw connection, so no session event in this one sees it.
+    other = make_engine(str(seeded_ctx.engine.url))
+    with other.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE objective SET title = 'Renamed elsewhere' WHERE id = ?", (oid,)
+        )
+        conn.exec_driver_sql(
+            "UPDATE objective SET updated_at = '2099-01-01 00:00:00.000000' WHERE id = ?", (oid,)
+        )
+    other.dispose()
+    assert _snapshot(seeded_ctx) is first  # within the TTL
+    clock.at += readcache.TTL_SECONDS + 0.01
+    assert _snapshot(seeded_ctx).objectives[0].title == "Renamed elsewhere"
+
+
+def test_a_write_in_this_process_is_seen_at_once(
+    seeded_ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()  # never moves: only the write can make the cache look again
+    monkeypatch.setattr(readcache, "monotonic", clock)
+    first = _snapshot(seeded_ctx)
+    oid = first.objectives[0].id
+    with session_scope(seeded_ctx.sessions) as session:
+        log_progress(
+            session, _partnership(session), ADMIN, oid, rag=Rag.RED, done=False, note="x", now=NOW
+        )
+    after = _snapshot(seeded_ctx)
+    assert after is not first
+    assert after.objectives[0].rag == Rag.RED
+    with session_scope(seeded_ctx.sessions) as session:
+        assert (
+            due_items(session, _partnership(session), TODAY, 60)
+            == _uncached(session, _partnership(session))[1]
+        )
+
+
+def test_a_rolled_back_write_does_not_invalidate(
+    seeded_ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(readcache, "monotonic", clock)
+    first = _snapshot(seeded_ctx)
+    before = readcache.generation()
+    session = seeded_ctx.sessions()
+    try:
+        log_progress(
+            session,
+            _partnership(session),
+            ADMIN,
+            first.objectives[0].id,
+            rag=Rag.RED,
+            done=False,
+            note="x",
+            now=NOW,
+        )
+        session.rollback()
+    finally:
+        session.close()
+    assert readcache.generation() == before
+    assert _snapshot(seeded_ctx) is first

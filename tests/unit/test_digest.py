@@ -157,3 +157,31 @@ def test_digest_shows_undated_meetings_by_month(seeded_ctx: AppContext) -> None:
     # Undated December meetings: the month, never a made-up "Tue 1 Dec".
     assert due_section.count("December 2026 (date to be set)") == 2
     assert "1 Dec" not in due_section
+
+
+def test_digest_dates_are_local_days() -> None:
+    """Progress logged and a snooze ending at 23:30 UTC in summer show the London day."""
+    from dataclasses import replace
+
+    from bot.digest import ProgressLine
+
+    late = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC)  # 00:30 on Thu 11 June, London
+    snoozed = replace(_digest(1).overdue[0], snoozed_until=late)
+    digest = replace(
+        _digest(1),
+        overdue=(snoozed,),
+        progress=(ProgressLine(late, "Sam", "U1", "Plan", None, False, "Sent"),),
+        zone="Europe/London",
+    )
+    text = json.dumps([b.to_dict() for b in build_digest_blocks(digest)])
+    assert "snoozed until Thu 11 Jun" in text
+    assert "Thu 11 Jun <@U1> on *Plan*" in text
+    assert "Wed 10 Jun" not in text
+
+
+def test_build_digest_records_the_partnership_zone(seeded_ctx: AppContext) -> None:
+    with session_scope(seeded_ctx.sessions) as session:
+        p = session.scalars(select(Partnership)).one()
+        digest = build_digest(session, p, dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC))
+    assert digest.zone == "Europe/London"
+    assert digest.referrals is not None  # referral counts always ship

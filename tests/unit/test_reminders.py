@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.context import AppContext
 from bot.ids import Ids
 from bot.plan import ensure_partnership
-from bot.reminder_views import ReminderView, build_reminder_blocks, build_resolved_blocks
-from bot.reminders import reminder_source
+from bot.reminder_views import (
+    DeliveryFailureView,
+    DoneTarget,
+    ReminderView,
+    build_delivery_failure_blocks,
+    build_reminder_blocks,
+    build_resolved_blocks,
+    done_value,
+    failure_text,
+    parse_done_value,
+)
+from bot.reminders import reminder_source, render_reminder
 from store.db import session_scope
-from store.models import Objective, ObjectiveOwner, ScheduleItem, ScheduleKind
+from store.models import Delivery, Objective, ObjectiveOwner, ScheduleItem, ScheduleKind
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)  # Thursday
 
@@ -90,13 +102,14 @@ def test_reminder_blocks_have_the_three_buttons_and_resolve_cleanly() -> None:
         today=dt.date(2026, 12, 7),
         due_on=dt.date(2026, 11, 30),
         owners=("U1",),
+        item_id=9,
     )
     blocks = [b.to_dict() for b in build_reminder_blocks(view)]
     actions = next(b for b in blocks if b["type"] == "actions")["elements"]
     assert [(e["action_id"], e["value"]) for e in actions] == [
         (Ids.PROGRESS_OPEN, "7"),
         (Ids.REMINDER_SNOOZE, "7"),
-        (Ids.REMINDER_DONE, "7"),
+        (Ids.REMINDER_DONE, "o=7;i=9;d=2026-11-30"),
     ]
     assert "Overdue" in blocks[0]["text"]["text"] and "7 days ago" in blocks[0]["text"]["text"]
     resolved = build_resolved_blocks(blocks, "Snoozed until Mon 14 Dec")
@@ -140,3 +153,82 @@ def test_catch_up_notices_wait_for_working_hours(seeded_ctx: AppContext, clock: 
     assert run_sweep(seeded_ctx, dry_run=True).would_send == []
     clock.set(dt.datetime(2026, 11, 26, 18, 30, tzinfo=dt.UTC))  # evening: nothing late
     assert run_sweep(seeded_ctx, dry_run=True).would_send == []
+
+
+def test_done_value_names_the_item_and_parses_back() -> None:
+    value = done_value(2_000_000_000, 2_000_000_000, dt.date(2026, 12, 3))
+    assert len(value) < 100  # far under Slack's 2,000-character limit
+    assert parse_done_value(value) == DoneTarget(2_000_000_000, 2_000_000_000, dt.date(2026, 12, 3))
+    assert parse_done_value("12") == DoneTarget(12)  # older reminders: the objective only
+    for bad in ("", "x", "o=1;o=2", "i=3", "o=1;z=2", "o=1;d=tomorrow"):
+        with pytest.raises(ValueError):
+            parse_done_value(bad)
+
+
+def test_resolved_blocks_keep_the_state_line_on_a_full_message() -> None:
+    full = [
+        {"type": "section", "block_id": f"s{i}", "text": {"type": "mrkdwn", "text": "x"}}
+        for i in range(50)
+    ]
+    resolved = build_resolved_blocks(full, "Marked done by <@U1>")
+    assert len(resolved) == 50
+    assert resolved[-1]["block_id"] == "reminder_state"
+    assert resolved[-1]["elements"][0]["text"] == "Marked done by <@U1>"
+
+
+def test_referral_failures_point_at_the_safeguarding_setup() -> None:
+    at = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
+    for reason, hint in (
+        ("channel_not_found", "CSP_SAFEGUARDING_CHANNEL"),
+        ("not_in_channel", "safeguarding channel"),
+        ("account_inactive", "CSP_SAFEGUARDING_LEADS"),
+    ):
+        view = DeliveryFailureView(
+            reason=reason, target="C0SG", kind="referral_alert", failed_at=at
+        )
+        text = json.dumps([b.to_dict() for b in build_delivery_failure_blocks(view)])
+        assert hint in text, reason
+        assert "safeguarding referral alert" in text
+        assert "referral_alert" not in text and "referral_alert" not in failure_text(view)
+        assert failure_text(view).startswith("A safeguarding referral alert message")
+        assert "CSP_PARTNERSHIP_CHANNEL" not in text and "new owner" not in text
+    deadline = DeliveryFailureView("channel_not_found", "C0PARTNER", "deadline", at)
+    assert "CSP_PARTNERSHIP_CHANNEL" in json.dumps(
+        [b.to_dict() for b in build_delivery_failure_blocks(deadline)]
+    )
+
+
+def _blocks_json(blocks: object) -> str:
+    assert isinstance(blocks, list)
+    return json.dumps([b if isinstance(b, dict) else b.to_dict() for b in blocks])
+
+
+def test_reminder_names_its_item_and_dates_progress_by_the_local_day(ctx: AppContext) -> None:
+    oid = _objective(ctx, dt.date(2026, 12, 3), ["U1"])
+    late = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC)  # 00:30 on 11 June, London
+    with session_scope(ctx.sessions) as session:
+        item = session.scalars(select(ScheduleItem).where(ScheduleItem.objective_id == oid)).one()
+        deadline = Delivery(
+            kind="deadline",
+            objective_id=oid,
+            payload={"due_on": "2026-12-03", "stage": "d7", "item": "deadline"},
+            late=False,
+        )
+        message = render_reminder(session, deadline, NOW)
+        assert message is not None
+        assert f"o={oid};i={item.id};d=2026-12-03" in _blocks_json(message.blocks)
+        quiet = Delivery(
+            kind="quiet",
+            objective_id=oid,
+            payload={"stage": "quiet1", "last_progress": late.isoformat()},
+            late=False,
+        )
+        message = render_reminder(session, quiet, NOW)
+        assert message is not None
+        assert "since Thu 11 Jun 2026" in _blocks_json(message.blocks)
+
+
+def test_send_instant_is_gone() -> None:
+    import bot.reminders
+
+    assert not hasattr(bot.reminders, "send_instant")

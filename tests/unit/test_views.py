@@ -321,3 +321,12 @@ def test_month_only_next_has_no_made_up_day() -> None:
     )
     text = json.dumps(dicts(views.build_due_blocks([item], days=30, today=TODAY)))
     assert "Tue 1 Dec" not in text and "in 5 days" not in text
+
+
+def test_show_dates_progress_by_the_local_day() -> None:
+    """Logged at 23:30 UTC on a summer date: it is already the next day in London."""
+    at = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC)
+    entry = ProgressView(at, "Sam", "U1", "green", False, "Report sent", None, None)
+    detail = ObjectiveDetail(summary(1), "", None, (), (entry,))
+    text = json.dumps(dicts(views.build_objective_blocks(detail)))
+    assert "Thu 11 Jun 2026, <@U1>" in text and "10 Jun" not in text

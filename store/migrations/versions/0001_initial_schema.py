@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=200), nullable=True),
         sa.Column("agency", sa.String(length=200), nullable=True),
         sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("safeguarding_lead", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["partnership_id"],
