@@ -27,10 +27,12 @@ from bot.context import AppContext
 from bot.ids import Ids
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import AuditRecord, Referral
+from tests.dbutil import on_postgres
 from tests.fakeslack import FakeSlack, block_action, signed_request, view_submission
 from tests.integration.test_referral_leaks import good_values
 
 BUSY_TIMEOUT = 0.25
+pytestmark = pytest.mark.skipif(on_postgres(), reason="about SQLite's single write lock")
 ROUNDS = 3
 
 
@@ -66,6 +68,12 @@ def _audit_actions(ctx: AppContext) -> list[str]:
         return list(s.scalars(select(AuditRecord.action).order_by(AuditRecord.id)))
 
 
+def _alerts_posted(ctx: AppContext) -> int:
+    """How many referrals have their channel alert recorded as posted."""
+    with session_scope(ctx.sessions) as s:
+        return len(s.scalars(select(Referral.id).where(Referral.alert_ts.is_not(None))).all())
+
+
 def _wait_until(check: object, timeout: float = 10.0) -> None:
     assert callable(check)
     deadline = time.monotonic() + timeout
@@ -95,6 +103,7 @@ def test_slow_slack_call_does_not_hold_the_write_lock(
         reference = f"SG-2026-{n + 1:04d}"
         fake_slack.wait_for("chat.postMessage", 2 * (n + 1), ok=True)
         _wait_until(lambda n=n: _audit_actions(short_ctx).count("create") == n + 1)
+        _wait_until(lambda n=n: _alerts_posted(short_ctx) == n + 1)
 
         # The lead acknowledges; Slack rate-limits the alert update once, so the
         # listener waits about a second inside chat.update.
@@ -134,6 +143,12 @@ def test_slow_slack_call_does_not_hold_the_write_lock(
         assert audit.verify_chain(s).ok
         acknowledged = s.scalars(select(Referral.acknowledged_by)).all()
     assert acknowledged == ["ULEAD"] * ROUNDS
-    refusals = fake_slack.calls_to("chat.postEphemeral")
+    # Each round: the member's refusal and the lead's confirmation (sent last).
+    fake_slack.wait_for("chat.postEphemeral", 2 * ROUNDS, ok=True, timeout=20)
+    ephemerals = fake_slack.calls_to("chat.postEphemeral")
+    refusals = [c for c in ephemerals if c.args["user"] == "UMEMBER"]
     assert len(refusals) == ROUNDS
+    confirmations = [c for c in ephemerals if c.args["user"] == "ULEAD"]
+    assert len(confirmations) == ROUNDS
+    assert all("You acknowledged" in c.args["text"] for c in confirmations)
     assert all("not a safeguarding lead" in json.dumps(c.args) for c in refusals)

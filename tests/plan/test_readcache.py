@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from bot import readcache
@@ -247,13 +247,14 @@ def test_another_process_is_seen_once_the_ttl_expires(
     first = _snapshot(seeded_ctx)
     oid = first.objectives[0].id
     # Another process: a raw connection, so no session event in this one sees it.
-    other = make_engine(str(seeded_ctx.engine.url))
+    other = make_engine(seeded_ctx.engine.url.render_as_string(hide_password=False))
     with other.begin() as conn:
-        conn.exec_driver_sql(
-            "UPDATE objective SET title = 'Renamed elsewhere' WHERE id = ?", (oid,)
+        conn.execute(
+            text("UPDATE objective SET title = 'Renamed elsewhere' WHERE id = :id"), {"id": oid}
         )
-        conn.exec_driver_sql(
-            "UPDATE objective SET updated_at = '2099-01-01 00:00:00.000000' WHERE id = ?", (oid,)
+        conn.execute(
+            text("UPDATE objective SET updated_at = :at WHERE id = :id"),
+            {"id": oid, "at": dt.datetime(2099, 1, 1, tzinfo=dt.UTC)},
         )
     other.dispose()
     assert _snapshot(seeded_ctx) is first  # within the TTL
