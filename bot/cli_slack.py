@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+LOCAL_USER = "ULOCAL"  # who the shell acts as when CSP_ADMINS is empty
+
 
 def _load_seed(ctx: AppContext) -> int:
     from bot.planio import load_seed_if_empty
@@ -31,11 +33,24 @@ def _load_seed(ctx: AppContext) -> int:
         return load_seed_if_empty(session, ctx.settings, now=ctx.clock.now())
 
 
-def _warn_readiness(ctx: AppContext) -> list[str]:
+def _warn_channel(ctx: AppContext, *, log_it: bool = True) -> list[str]:
+    """Log (unless the shell shows it instead) that CSP_PARTNERSHIP_CHANNEL is unset."""
+    from bot.cli_sweep import channel_warning
+
+    warning = channel_warning(ctx.settings)
+    if warning is None:
+        return []
+    if log_it:
+        log.warning("%s", warning)
+    return [warning]
+
+
+def _warn_readiness(ctx: AppContext, *, log_them: bool = True) -> list[str]:
     """Log, one WARNING sentence each, what would stop a referral reaching a lead.
 
-    Returns the sentences (the shell also shows them). Never stops the start: if the
-    check itself fails, that is logged and the bot starts anyway.
+    Returns the sentences; the shell shows them instead of logging them
+    (``log_them=False``), so each is said once. Never stops the start: if the check
+    itself fails, that is logged and the bot starts anyway.
     """
     from bot.plan import ensure_partnership
     from bot.referrals import safeguarding_readiness
@@ -51,8 +66,9 @@ def _warn_readiness(ctx: AppContext) -> list[str]:
             type(exc).__name__,
         )
         return []
-    for warning in warnings:
-        log.warning("%s", warning)
+    if log_them:
+        for warning in warnings:
+            log.warning("%s", warning)
     return warnings
 
 
@@ -81,6 +97,7 @@ def _run_socket_mode(ctx: AppContext, *, scheduler: bool) -> None:
         )
     client = make_client(settings)
     _check_slack(client, settings.slack_api_url)
+    _warn_channel(ctx)
     _warn_readiness(ctx)
     app = build_app(ctx, client=client)
     jobs = _start_scheduler(ctx, client) if scheduler else None
@@ -134,12 +151,18 @@ def _run_shell(ctx: AppContext, *, user: str | None, as_admin: bool) -> None:
     from handlers.shell import Shell
 
     settings = ctx.settings
-    user_id = user or (settings.admins[0] if settings.admins else "ULOCAL")
+    user_id = user or (settings.admins[0] if settings.admins else LOCAL_USER)
     wants_admin = as_admin or (user is None and not settings.admins)
-    if wants_admin and user_id not in settings.admins:
-        settings = settings.model_copy(update={"admins": [*settings.admins, user_id]})
-        ctx = AppContext(settings, ctx.engine, ctx.sessions, ctx.clock)
-    shell = Shell(ctx, user_id=user_id, notices=_warn_readiness(ctx))
+    # Admin power for someone not in CSP_ADMINS lives in this process only: it is never
+    # stored as an admin member, so later sweeps and the last-admin guard ignore it.
+    local_admin = wants_admin and user_id not in settings.admins
+    shell = Shell(
+        ctx,
+        user_id=user_id,
+        notices=_warn_readiness(ctx, log_them=False),
+        warnings=_warn_channel(ctx, log_it=False),
+        local_admin=local_admin,
+    )
     shell.run(sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
 
 
@@ -173,6 +196,7 @@ def register(app: typer.Typer) -> None:
                 fail("serving HTTP needs SLACK_SIGNING_SECRET (from the app's Basic Information).")
             client = make_client(ctx.settings)
             _check_slack(client, ctx.settings.slack_api_url)
+            _warn_channel(ctx)
             _warn_readiness(ctx)
             slack_app = build_app(ctx, client=client)
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import typer
 
 from bot.clock import FixedClock
 from bot.errors import UsageError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 USAGE = "csp-bot sweep [--now 2026-12-07T09:00] [--dry-run]"
 
@@ -25,6 +29,17 @@ def parse_now(text: str, zone: dt.tzinfo) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+def channel_warning(settings: Settings) -> str | None:
+    """One sentence when CSP_PARTNERSHIP_CHANNEL is unset (what then goes nowhere)."""
+    if settings.partnership_channel:
+        return None
+    return (
+        "CSP_PARTNERSHIP_CHANNEL is not set, so the weekly digest, meeting notices and "
+        "reminders for objectives without an owner have nowhere to go: set it to the "
+        "partnership channel's ID (like C0123ABCD)."
+    )
+
+
 def register(app: typer.Typer) -> None:
     @app.command("sweep")
     def sweep(
@@ -40,6 +55,9 @@ def register(app: typer.Typer) -> None:
         from scheduler.sweep import run_sweep
 
         with cli_context(referral_key=False) as ctx:
+            warning = channel_warning(ctx.settings)
+            if warning is not None:
+                log.warning("%s", warning)
             if now is not None:
                 try:
                     at = parse_now(now, ctx.settings.zone)

@@ -24,6 +24,7 @@ RoleWord = Literal["admin", "lead", "member"]
 
 MAX_DUE_DAYS = 366
 DEFAULT_DUE_DAYS = 30
+NOTE_MAX = 3000  # the longest progress note, typed or in the form
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,7 @@ def parse_command(text: str) -> Command:
     word = head.strip().lower()
     rest = rest.strip()
     if word in {"help", "?", "-h", "--help"}:
-        return Help(topic=rest.lower() or None)
+        return _parse_help(rest)
     if word in {"plan", "list"}:
         return _parse_plan(rest)
     if word in {"show", "objective"}:
@@ -275,6 +276,33 @@ def parse_command(text: str) -> Command:
     guess = suggest_command(word)
     hint = f" Did you mean `/csp {guess}`?" if guess else ""
     raise UsageError(f"I don't know the command `{shown}`.{hint}", "/csp help")
+
+
+_HELP_ALIASES = {"list": "plan", "objective": "show", "update": "progress", "log": "progress"}
+
+
+def _parse_help(rest: str) -> Help:
+    topic = plain_text(rest).lower().removeprefix("/csp").strip()
+    if not topic:
+        return Help()
+    topic = _HELP_ALIASES.get(topic, topic)
+    if topic in USAGE:
+        return Help(topic=topic)
+    shown = _esc(topic[:40])
+    guess = suggest_command(topic)
+    hint = f" Did you mean `/csp help {guess}`?" if guess else ""
+    raise UsageError(f"`{shown}` is not a /csp command.{hint}", USAGE["help"])
+
+
+def check_note(note: str) -> str:
+    """``note`` if it fits; otherwise a UsageError saying the limit and the length."""
+    if len(note) > NOTE_MAX:
+        raise _usage(
+            "progress",
+            f"That note is {len(note):,} characters; please keep it to {NOTE_MAX:,} or "
+            "fewer (put the rest in a document and link to it).",
+        )
+    return note
 
 
 def _parse_plan(rest: str) -> PlanList:
@@ -312,6 +340,7 @@ def _parse_progress(rest: str) -> Progress | ProgressForm:
     if not text:
         return ProgressForm()
     query, status, note = _split_status(text)
+    check_note(note)
     if not query:
         raise _usage("progress", "Which objective? Put its name before the status.")
     if status is None and not note:
@@ -467,8 +496,50 @@ def _parse_meeting(rest: str) -> Meeting:
                         "meeting", "Which body is meeting? Put its name or initials first."
                     )
                 return Meeting(body=body, date=when, time=start, place=place)
+    bad = _impossible_date(tokens)
+    if bad is not None:
+        raise _usage(
+            "meeting",
+            f"`{_esc(bad)}` is not a real date. Write the date with its year, like "
+            "2027-03-14 or 14 March 2027.",
+        )
     raise _usage(
         "meeting",
         "Give the body, then the date with its year (like 2027-03-14 or 14 March 2027), "
         "then the time if you know it.",
     )
+
+
+def day_off_note(day: dt.date) -> str | None:
+    """A note such as "Note: that is a Sunday." when ``day`` is a weekend day or a bank holiday of
+    England and Wales (such a date is allowed, but worth a second look)."""
+    import holidays
+
+    name = holidays.country_holidays("GB", subdiv="ENG", years=day.year).get(day)
+    if name:
+        return (
+            f"Note: {day:%A} {day.day} {day:%B %Y} is a bank holiday ({name}); check that is right."
+        )
+    if day.weekday() >= 5:
+        return f"Note: that is a {day:%A} ({day.day} {day:%B %Y}); check that is right."
+    return None
+
+
+_DATE_SHAPES = (
+    re.compile(r"\d{4}-\d{1,2}-\d{1,2}"),
+    re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"),
+    re.compile(r"\d{1,2}(?:st|nd|rd|th)?\s+[a-z]+\s+\d{4}", re.IGNORECASE),
+)
+
+
+def _impossible_date(tokens: list[str]) -> str | None:
+    """Text at the end of ``tokens`` shaped like a date that is no real date
+    (2026-12-40, 31 February 2027), or None."""
+    for width in (3, 1):
+        if len(tokens) > width:
+            text = " ".join(tokens[-width:])
+            if any(shape.fullmatch(text) for shape in _DATE_SHAPES) and parse_date(text) is None:
+                if width == 3 and text.split()[1].lower() not in _MONTHS:
+                    continue
+                return text
+    return None

@@ -196,7 +196,7 @@ def _progress_line(p: ProgressLine, zone: str) -> str:
 
 def _meeting_line(m: MeetingView) -> str:
     if m.meeting_date is None:
-        return f"• {esc(m.body)}: {m.month.strftime('%B %Y')}, _date to be set_ (`/csp meeting`)"
+        return f"• {esc(m.body)}: {m.month.strftime('%B %Y')}, _date to be set by an admin_"
     at = f" {m.start_time.strftime('%H:%M')}" if m.start_time else ""
     where = f", {esc(m.place)}" if m.place else ""
     papers = f" (papers due {_day(m.papers_due)})" if m.papers_due else ""

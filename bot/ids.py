@@ -52,3 +52,7 @@ class Ids(StrEnum):
     REFERRAL_REFER_ON = "referral_refer_on"
     REFERRAL_NOTE = "referral_note"
     REFERRAL_OUTCOME = "referral_outcome"
+    REFERRAL_REFER_ON_OPEN = "referral_refer_on_open"  # "Refer on" button in a lead's view
+    REFERRAL_NOTE_OPEN = "referral_note_open"  # "Add note" button in a lead's view
+    REFERRAL_CLOSE_OPEN = "referral_close_open"  # "Close referral" button in a lead's view
+    REFERRAL_DETAIL_ACTIONS = "referral_detail_actions"  # the lead's view's actions block

@@ -10,6 +10,7 @@ urgency, times, states).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Final
@@ -47,10 +48,12 @@ from bot.referrals import (
     AlertRoute,
     Category,
     Consent,
+    LeadHomeReferrals,
     ReferOn,
     ReferralDetail,
     ReferralSummary,
     Status,
+    StatusChange,
     SubjectGroup,
     Urgency,
     label,
@@ -60,6 +63,34 @@ DANGER_LINE: Final = "If anyone is in immediate danger, call 999 now."
 SECTION_MAX: Final = 3000
 MODAL_BLOCKS_MAX: Final = 100
 MESSAGE_BLOCKS_MAX: Final = 50
+CONSENT_REASON_LABEL: Final = (
+    "Lawful reason for sharing without consent (required if consent was not sought or was refused)"
+)
+CONSENT_REASON_HINT: Final = (
+    "Required if consent was not sought or was refused: say why sharing is lawful "
+    "(e.g. a child at risk of significant harm). Leave empty if consent was given."
+)
+ERROR_MAX: Final = 300
+
+_MENTION: Final = re.compile(r"<[@#!][^>|]*(?:\|([^>]*))?>")
+_LINK: Final = re.compile(r"<([^>|]+)\|([^>]+)>")
+
+
+def plain_error(text: str, limit: int = ERROR_MAX) -> str:
+    """``text`` fit for a modal's ``response_action: errors`` (Slack shows it as plain text).
+
+    Mentions become "that person" (or their label), links their label, and mrkdwn's
+    code and bold marks are dropped; the result is cut to ``limit`` at a word.
+    """
+    out = _MENTION.sub(lambda m: m.group(1) or "that person", text)
+    out = _LINK.sub(lambda m: m.group(2), out)
+    out = out.replace("`", "").replace("*", "")
+    out = out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    out = " ".join(out.split())
+    out = out[:1].upper() + out[1:]
+    if len(out) > limit:
+        out = out[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return out
 
 
 def _when(at: dt.datetime, zone: str) -> str:
@@ -159,9 +190,9 @@ def build_referral_form_blocks() -> list[Block]:
         ),
         _text_input(
             "consent_reason",
-            "Reason for sharing without consent",
+            CONSENT_REASON_LABEL,
             multiline=True,
-            hint="Needed if consent was not sought or was refused.",
+            hint=CONSENT_REASON_HINT,
         ),
         _text_input("actions_taken", "Actions already taken", multiline=True),
     ]
@@ -472,7 +503,37 @@ def build_escalation_blocks(reference: str, category: str, urgency: str, step: i
 # --------------------------------------------------------------------------- leads' list
 
 
+def row_buttons(s: ReferralSummary) -> list[ButtonElement]:
+    """The buttons that fit a referral's state: Acknowledge while unacknowledged,
+    Assign while open, and always View."""
+    buttons: list[ButtonElement] = []
+    if s.acknowledged_at is None and s.status != Status.CLOSED:
+        buttons.append(
+            ButtonElement(
+                text=PlainTextObject(text="Acknowledge"),
+                action_id=str(Ids.REFERRAL_ACK),
+                value=s.reference,
+                style="primary",
+            )
+        )
+    if s.status != Status.CLOSED:
+        buttons.append(
+            ButtonElement(
+                text=PlainTextObject(text="Assign"),
+                action_id=str(Ids.REFERRAL_ASSIGN),
+                value=s.reference,
+            )
+        )
+    buttons.append(
+        ButtonElement(
+            text=PlainTextObject(text="View"), action_id=str(Ids.REFERRAL_VIEW), value=s.reference
+        )
+    )
+    return buttons
+
+
 def build_referral_list_blocks(summaries: Sequence[ReferralSummary]) -> list[Block]:
+    """`/csp referrals` for a lead: one row per open referral with the buttons that fit."""
     if not summaries:
         return [
             SectionBlock(
@@ -482,7 +543,7 @@ def build_referral_list_blocks(summaries: Sequence[ReferralSummary]) -> list[Blo
                 )
             )
         ]
-    shown = summaries[: MESSAGE_BLOCKS_MAX - 3]
+    shown = summaries[: (MESSAGE_BLOCKS_MAX - 3) // 2]
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=f"Open safeguarding referrals ({len(summaries)})"))
     ]
@@ -493,14 +554,10 @@ def build_referral_list_blocks(summaries: Sequence[ReferralSummary]) -> list[Blo
                     text=f"*{s.reference}* · {label(s.category, CATEGORY_LABELS)} · "
                     f"{label(s.urgency, URGENCY_LABELS)} · raised {_when(s.created_at, s.zone)}\n"
                     f"{_state_line(s)}"
-                ),
-                accessory=ButtonElement(
-                    text=PlainTextObject(text="View"),
-                    action_id=str(Ids.REFERRAL_VIEW),
-                    value=s.reference,
-                ),
+                )
             )
         )
+        blocks.append(ActionsBlock(block_id=f"refrow:{s.reference}", elements=row_buttons(s)))
     if len(summaries) > len(shown):
         blocks.append(
             ContextBlock(
@@ -512,6 +569,142 @@ def build_referral_list_blocks(summaries: Sequence[ReferralSummary]) -> list[Blo
                 ]
             )
         )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Acknowledge stops the escalation reminders; View shows the details "
+                    "and lets you refer on, add a case note or close."
+                )
+            ]
+        )
+    )
+    return blocks
+
+
+# --------------------------------------------------------------------------- confirmations
+
+
+def confirmation_text(change: StatusChange) -> str:
+    """What a lead is told after a workflow step: what happened, and what is next."""
+    s = change.summary
+    ref = s.reference
+    told = " The referrer has been told." if change.changed else ""
+    if change.event == "acknowledged":
+        if not change.changed:
+            return (
+                f"{ref} was already acknowledged; nothing changed. Next: assign it to a "
+                "lead, or open it with View to refer it on, add a note or close it."
+            )
+        return (
+            f"You acknowledged {ref}; the escalation reminders have stopped.{told} "
+            "Next: assign it to a lead, or open it with View to refer it on, add a "
+            "case note or close it."
+        )
+    if change.event == "assigned":
+        who = f"<@{s.assigned_to}>" if s.assigned_to else "the lead you chose"
+        if not change.changed:
+            return f"{ref} was already assigned to {who}; nothing changed."
+        dm = "" if s.assigned_to == change.by else f" {who} has been told by direct message."
+        return (
+            f"{ref} is now assigned to {who}.{dm}{told} Next: the assigned lead records "
+            "where it was referred, adds case notes and closes it with an outcome."
+        )
+    if change.event == "referred_on":
+        to = label(s.referred_on_to or "", REFER_ON_LABELS)
+        return (
+            f"{ref} is recorded as referred on to {to}.{told} Next: add a case note with "
+            "what was agreed, and close it with an outcome when the work is done."
+        )
+    if change.event == "noted":
+        return (
+            f"Your case note was added to {ref}; it is encrypted and only safeguarding leads "
+            "can read it. Next: add more notes as things happen, and close it with an "
+            "outcome when the work is done."
+        )
+    if change.event == "closed":
+        return (
+            f"{ref} is closed with your outcome.{told} Nothing more is needed; its details "
+            "are kept for the retention period and then purged."
+        )
+    return f"{ref} has been updated."
+
+
+def build_done_view(reference: str, texts: Sequence[str]) -> View:
+    """What a lead's sub-form turns into once saved: what happened and what is next."""
+    # The texts are built here from references, labels and mentions: no typed contents.
+    body = "\n\n".join(texts) or f"{reference} saved."
+    return View(
+        type="modal",
+        callback_id=str(Ids.REFERRAL_DONE_MODAL),
+        private_metadata=reference,
+        title=PlainTextObject(text="Saved"),
+        close=PlainTextObject(text="Done"),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=f":white_check_mark: {c}"))
+            for c in _chunks(body)
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- App Home
+
+
+HOME_WAITING_MAX: Final = 5
+
+
+def _age(at: dt.datetime, now: dt.datetime) -> str:
+    minutes = max(0, int((now - at).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h {minutes % 60} min" if hours < 6 else f"{hours} h"
+    return f"{hours // 24} days"
+
+
+def build_home_referral_blocks(r: LeadHomeReferrals) -> list[Block]:
+    """A lead's App Home section: counts and the oldest waiting references; no contents."""
+    warn = ":rotating_light: " if r.overdue else ""
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*:shield: Safeguarding referrals*\n{warn}{r.open_total} open · "
+                f"{r.awaiting} awaiting acknowledgement · {r.overdue} past their "
+                "acknowledgement deadline"
+            )
+        )
+    ]
+    for w in r.oldest_waiting[:HOME_WAITING_MAX]:
+        flag = " · *past deadline*" if w.overdue else ""
+        icon = ":rotating_light:" if w.urgency == Urgency.IMMEDIATE else ":hourglass:"
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"{icon} *{w.reference}* · {label(w.urgency, URGENCY_LABELS)} · "
+                    f"waiting {_age(w.created_at, r.now)}{flag}"
+                ),
+                accessory=ButtonElement(
+                    text=PlainTextObject(text="View"),
+                    action_id=str(Ids.REFERRAL_VIEW),
+                    value=w.reference,
+                ),
+            )
+        )
+    more = r.awaiting - min(len(r.oldest_waiting), HOME_WAITING_MAX)
+    tail = f"{more} more awaiting. " if more > 0 else ""
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"{tail}Only safeguarding leads see this. Type `/csp referrals` "
+                    "to acknowledge, assign or act on open referrals."
+                    if r.open_total
+                    else "Only safeguarding leads see this. No referrals are open."
+                )
+            ]
+        )
+    )
     return blocks
 
 
@@ -567,11 +760,44 @@ def _plain_sections(title: str, value: object) -> list[Block]:
     return blocks
 
 
-def build_detail_view(d: ReferralDetail, *, max_notes: int = 20) -> View:
-    """A lead's modal: the decrypted referral and, while open, the workflow inputs."""
+def detail_buttons(s: ReferralSummary) -> list[ButtonElement]:
+    """The workflow buttons of a lead's view, as fit its state (none once closed)."""
+    if s.status == Status.CLOSED:
+        return []
+    buttons = [b for b in row_buttons(s) if b.action_id != str(Ids.REFERRAL_VIEW)]
+    for text, action_id in (
+        ("Refer on", Ids.REFERRAL_REFER_ON_OPEN),
+        ("Add note", Ids.REFERRAL_NOTE_OPEN),
+        ("Close referral", Ids.REFERRAL_CLOSE_OPEN),
+    ):
+        buttons.append(
+            ButtonElement(
+                text=PlainTextObject(text=text), action_id=str(action_id), value=s.reference
+            )
+        )
+    return buttons
+
+
+def build_detail_view(d: ReferralDetail, *, max_notes: int = 20, notice: str | None = None) -> View:
+    """A lead's modal: the decrypted referral and, while open, the workflow buttons.
+
+    ``notice`` (what the lead's last step did and what is next) heads the view.
+    """
     s = d.summary
     consent = label(str(d.consent.get("status", "")), CONSENT_LABELS)
+    head: list[Block] = (
+        [SectionBlock(text=MarkdownTextObject(text=f":white_check_mark: {notice[:2900]}"))]
+        if notice
+        else []
+    )
+    buttons = detail_buttons(s)
+    actions: list[Block] = (
+        [ActionsBlock(block_id=str(Ids.REFERRAL_DETAIL_ACTIONS), elements=buttons)]
+        if buttons
+        else []
+    )
     blocks: list[Block] = [
+        *head,
         HeaderBlock(text=PlainTextObject(text=f"{s.reference}")),
         ContextBlock(
             elements=[
@@ -583,6 +809,7 @@ def build_detail_view(d: ReferralDetail, *, max_notes: int = 20) -> View:
             ]
         ),
         ContextBlock(elements=[MarkdownTextObject(text=_state_line(s))]),
+        *actions,
         DividerBlock(),
     ]
     blocks += _plain_sections("Name", d.subject.get("name"))
@@ -603,9 +830,7 @@ def build_detail_view(d: ReferralDetail, *, max_notes: int = 20) -> View:
     blocks += _plain_sections("Actions already taken", d.actions.get("taken"))
     if d.outcome:
         blocks += _plain_sections("Outcome", d.outcome.get("text"))
-    closed = s.status == Status.CLOSED
-    input_blocks = 0 if closed else 3
-    room = MODAL_BLOCKS_MAX - len(blocks) - input_blocks - 3
+    room = MODAL_BLOCKS_MAX - len(blocks) - 3
     note_blocks: list[Block] = []
     shown = 0
     for n in reversed(d.notes[-max_notes:]):
@@ -627,42 +852,66 @@ def build_detail_view(d: ReferralDetail, *, max_notes: int = 20) -> View:
                 ]
             )
         )
-    if not closed:
-        blocks += [
-            InputBlock(
-                block_id=str(Ids.REFERRAL_REFER_ON),
-                label=PlainTextObject(text="Referred on to"),
-                element=StaticSelectElement(
-                    action_id=str(Ids.REFERRAL_REFER_ON),
-                    placeholder=PlainTextObject(text="Choose where it went"),
-                    options=_options(REFER_ON_LABELS, list(ReferOn)),
-                ),
-                optional=True,
-            ),
-            InputBlock(
-                block_id=str(Ids.REFERRAL_NOTE),
-                label=PlainTextObject(text="Add a case note"),
-                element=PlainTextInputElement(
-                    action_id=str(Ids.REFERRAL_NOTE), multiline=True, max_length=3000
-                ),
-                optional=True,
-            ),
-            InputBlock(
-                block_id=str(Ids.REFERRAL_OUTCOME),
-                label=PlainTextObject(text="Close with this outcome"),
-                element=PlainTextInputElement(
-                    action_id=str(Ids.REFERRAL_OUTCOME), multiline=True, max_length=3000
-                ),
-                optional=True,
-                hint=PlainTextObject(text="Filling this in closes the referral."),
-            ),
-        ]
     return View(
         type="modal",
         callback_id=str(Ids.REFERRAL_ACTION_MODAL),
         private_metadata=s.reference,
         title=PlainTextObject(text=f"Referral {s.reference}"[:24]),
-        submit=None if closed else PlainTextObject(text="Save"),
-        close=PlainTextObject(text="Close"),
+        close=PlainTextObject(text="Done"),
         blocks=blocks[:MODAL_BLOCKS_MAX],
+    )
+
+
+def build_step_view(reference: str, step: str) -> View:
+    """A lead's sub-form over the view: ``step`` is refer_on, note or close.
+
+    Its submission is handled like every other workflow step (audited, the alert
+    updated, the referrer told) and answered with :func:`build_done_view`.
+    """
+    if step == "refer_on":
+        title, submit = "Refer on", "Save"
+        block: InputBlock = InputBlock(
+            block_id=str(Ids.REFERRAL_REFER_ON),
+            label=PlainTextObject(text="Referred on to"),
+            element=StaticSelectElement(
+                action_id=str(Ids.REFERRAL_REFER_ON),
+                placeholder=PlainTextObject(text="Choose where it went"),
+                options=_options(REFER_ON_LABELS, list(ReferOn)),
+            ),
+        )
+    elif step == "note":
+        title, submit = "Add a case note", "Add note"
+        block = InputBlock(
+            block_id=str(Ids.REFERRAL_NOTE),
+            label=PlainTextObject(text="Case note"),
+            element=PlainTextInputElement(
+                action_id=str(Ids.REFERRAL_NOTE), multiline=True, max_length=3000
+            ),
+            hint=PlainTextObject(text="Encrypted; only safeguarding leads can read it."),
+        )
+    elif step == "close":
+        title, submit = "Close referral", "Close referral"
+        block = InputBlock(
+            block_id=str(Ids.REFERRAL_OUTCOME),
+            label=PlainTextObject(text="Outcome"),
+            element=PlainTextInputElement(
+                action_id=str(Ids.REFERRAL_OUTCOME), multiline=True, max_length=3000
+            ),
+            hint=PlainTextObject(text="Saving this closes the referral; it cannot be reopened."),
+        )
+    else:
+        raise ValueError(f"unknown step {step!r}")
+    return View(
+        type="modal",
+        callback_id=str(Ids.REFERRAL_ACTION_MODAL),
+        private_metadata=reference,
+        title=PlainTextObject(text=title[:24]),
+        submit=PlainTextObject(text=submit[:24]),
+        close=PlainTextObject(text="Back"),
+        blocks=[
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"Safeguarding referral *{reference}*")]
+            ),
+            block,
+        ],
     )

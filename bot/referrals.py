@@ -530,6 +530,17 @@ def require_lead(
         now=now,
     )
     who = "a safeguarding lead or an admin" if admins_too else "a safeguarding lead"
+    if action == "list" and actor.is_admin:
+        raise NotALead(
+            "You are not a safeguarding lead, so you cannot list referrals: only "
+            "safeguarding leads can see them, and being an admin does not change that. "
+            "To make someone a lead (yourself included), run `/csp role @person lead`; "
+            "they keep any admin role. If your policy allows it, you can still export one "
+            "referral for a subject access request or a handover with "
+            f"`csp-bot referrals export REF --as {actor.slack_user_id}` (REF is the "
+            "reference, like SG-2026-0007; the export is audited). "
+            "Access to referrals is logged."
+        )
     if action == "list":
         raise NotALead(
             "You are not a safeguarding lead, so you cannot list referrals: only "
@@ -1529,6 +1540,77 @@ def referral_counts(
         acknowledged=acknowledged,
         awaiting_past_deadline=overdue,
         open_total=open_total,
+    )
+
+
+@dataclass(frozen=True)
+class WaitingReferral:
+    """One referral awaiting acknowledgement, for a lead's App Home: no contents."""
+
+    reference: str
+    urgency: str
+    created_at: dt.datetime
+    overdue: bool  # its first acknowledgement deadline has passed
+
+
+@dataclass(frozen=True)
+class LeadHomeReferrals:
+    """Counts and the oldest waiting referrals, for a safeguarding lead's App Home."""
+
+    open_total: int
+    awaiting: int  # open and not acknowledged
+    overdue: int  # awaiting, first acknowledgement deadline passed
+    oldest_waiting: tuple[WaitingReferral, ...]
+    now: dt.datetime
+    zone: str
+
+
+def home_referrals(
+    session: Session, partnership: Partnership, actor: Actor, *, now: dt.datetime, limit: int = 5
+) -> LeadHomeReferrals | None:
+    """What a lead's App Home shows of referrals (None for anyone else: they see nothing).
+
+    Counts and references only, so nothing is audited: no contents are read.
+    """
+    if not actor.is_lead:
+        return None
+    zone = ZoneInfo(partnership.timezone)
+    cal = _calendar(partnership)
+    open_total = (
+        session.scalar(
+            select(func.count(Referral.id)).where(
+                Referral.partnership_id == partnership.id,
+                Referral.closed_at.is_(None),
+                Referral.purged_at.is_(None),
+            )
+        )
+        or 0
+    )
+    waiting = [
+        WaitingReferral(
+            reference=reference,
+            urgency=urgency,
+            created_at=created,
+            overdue=first_deadline(urgency, created, zone, cal) <= now,
+        )
+        for reference, urgency, created in session.execute(
+            select(Referral.reference, Referral.urgency, Referral.created_at)
+            .where(
+                Referral.partnership_id == partnership.id,
+                Referral.acknowledged_at.is_(None),
+                Referral.closed_at.is_(None),
+                Referral.purged_at.is_(None),
+            )
+            .order_by(Referral.created_at, Referral.id)
+        )
+    ]
+    return LeadHomeReferrals(
+        open_total=int(open_total),
+        awaiting=len(waiting),
+        overdue=sum(1 for w in waiting if w.overdue),
+        oldest_waiting=tuple(waiting[:limit]),
+        now=now,
+        zone=partnership.timezone,
     )
 
 

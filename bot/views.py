@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -47,6 +47,9 @@ from bot.plan import (
     plan_year_label,
 )
 
+if TYPE_CHECKING:
+    from bot.referrals import LeadHomeReferrals
+
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_SECTION_TEXT = 3000
@@ -63,6 +66,7 @@ RAG_EMOJI = {
 }
 RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green", None: "No RAG yet"}
 DONE_VALUE = "done"
+NO_CHANGE_VALUE = "none"  # the progress form's "No change": a note with no RAG
 
 
 # --------------------------------------------------------------------- small pieces
@@ -451,6 +455,16 @@ def done_text(summary: ObjectiveSummary, result: ProgressResult | None) -> str:
     return " ".join(parts)
 
 
+def progress_details_text(as_of: dt.date | None, evidence_url: str | None) -> str:
+    """The line "As of 3 Nov 2026. Evidence: <link>" for what the update said, or ""."""
+    parts: list[str] = []
+    if as_of is not None:
+        parts.append(f"As of {as_of.day} {as_of.strftime('%b %Y')}.")
+    if evidence_url:
+        parts.append(f"Evidence: <{esc(evidence_url)}|{esc(clip(evidence_url, 80))}>")
+    return " ".join(parts)
+
+
 def build_progress_confirmation_blocks(
     summary: ObjectiveSummary,
     *,
@@ -458,6 +472,8 @@ def build_progress_confirmation_blocks(
     done: bool,
     rag: str | None,
     result: ProgressResult | None = None,
+    as_of: dt.date | None = None,
+    evidence_url: str | None = None,
 ) -> list[Block]:
     if done:
         text = f":white_check_mark: {done_text(summary, result)}"
@@ -466,6 +482,9 @@ def build_progress_confirmation_blocks(
         text = f":white_check_mark: Progress {what} for *{esc(summary.title)}*."
     if note:
         text += f"\n>{esc(clip(note, 500))}"
+    details = progress_details_text(as_of, evidence_url)
+    if details:
+        text += f"\n{details}"
     return [
         _section(text),
         _section(f"Status now: {status_line(summary)}"),
@@ -522,6 +541,7 @@ def _rag_options() -> list[Option]:
         Option(value="amber", text=":large_orange_circle: Amber: at risk"),
         Option(value="green", text=":large_green_circle: Green: on track"),
         Option(value=DONE_VALUE, text=":white_check_mark: Done: completed"),
+        Option(value=NO_CHANGE_VALUE, text="No change: just a note"),
     ]
 
 
@@ -570,10 +590,12 @@ def build_progress_modal(
     blocks.append(
         InputBlock(
             block_id=Ids.PROGRESS_RAG,
-            label="How is it going?",
+            label="How is it going? (optional)",
+            optional=True,
+            hint="Leave empty for no change: the update is saved as a note",
             element=StaticSelectElement(
                 action_id=Ids.PROGRESS_RAG,
-                placeholder="Red, amber, green or done",
+                placeholder="No change",
                 options=rag_options,
                 initial_option=initial,
             ),
@@ -627,11 +649,19 @@ def build_progress_modal(
 
 
 def build_progress_saved_modal(
-    summary: ObjectiveSummary, *, done: bool, result: ProgressResult | None = None
+    summary: ObjectiveSummary,
+    *,
+    done: bool,
+    result: ProgressResult | None = None,
+    as_of: dt.date | None = None,
+    evidence_url: str | None = None,
 ) -> View:
     head = (
         done_text(summary, result) if done else f"Your update on *{esc(summary.title)}* is saved."
     )
+    details = progress_details_text(as_of, evidence_url)
+    if details:
+        head += f"\n{details}"
     return View(
         type="modal",
         title="Progress saved",
@@ -710,6 +740,8 @@ class HomeModel:
     meetings: tuple[MeetingView, ...]
     today: dt.date
     is_admin: bool = False
+    # Safeguarding referral counts: set for safeguarding leads only (None for anyone else).
+    referrals: LeadHomeReferrals | None = None
 
 
 HOME_MINE_MAX = 30
@@ -723,6 +755,10 @@ def build_home_view(model: HomeModel) -> View:
         _context(f"{len(model.summaries)} objectives · updated {fmt_date(model.today)}"),
         DividerBlock(),
     ]
+    if model.referrals is not None:  # leads only; counts and references, never contents
+        from bot.referral_views import build_home_referral_blocks
+
+        blocks += [*build_home_referral_blocks(model.referrals), DividerBlock()]
     overdue = [i for i in model.due if i.overdue]
     soon = [i for i in model.due if not i.overdue]
 

@@ -40,7 +40,7 @@ from bot.plan import (
     upcoming_meetings,
 )
 from handlers.app import Unit, unit_of
-from handlers.progress import announce, progress_modal, save_progress
+from handlers.progress import already_done, announce, progress_modal, save_progress
 from store.models import Role
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,12 @@ def dispatch(
                 if meeting.moved_from
                 else f"Meeting set for {meeting.body}."
             )
-            return Reply(text, views.build_meeting_set_blocks(meeting))
+            blocks: list[Block] = views.build_meeting_set_blocks(meeting)
+            day_off = cmd.day_off_note(when)
+            if day_off is not None:
+                text += f" {day_off}"
+                blocks.insert(1, views.section(f":information_source: {day_off}"))
+            return Reply(text, blocks)
         case cmd.Digest():
             digest = build_digest(unit.session, unit.partnership, unit.now)
             blocks = build_digest_blocks(digest)[: views.MAX_MESSAGE_BLOCKS - 1]
@@ -274,6 +279,14 @@ def progress_reply(
 ) -> Reply:
     done = status == "done"
     rag = status if status in ("red", "amber", "green") else None
+    cmd.check_note(note)
+    was_done = already_done(unit, objective_id) if done else None
+    if was_done is not None:
+        text = (
+            f"{was_done} Nothing was changed. To add an update, log a note or a RAG "
+            "status instead (see `/csp help progress`)."
+        )
+        return Reply(text, [views.section(f":information_source: {text}")])
     result = save_progress(unit, objective_id, rag=rag, done=done, note=note)
     unit.commit()  # end the write turn before building the reply
     summary = result.summary

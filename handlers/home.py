@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot import views
+from bot import referrals, views
 from bot.context import AppContext
 from bot.plan import due_items, list_objectives, upcoming_meetings
 from handlers.app import Unit, unit_of
@@ -28,6 +28,9 @@ def home_model(unit: Unit, user_id: str) -> views.HomeModel:
         meetings=tuple(upcoming_meetings(session, partnership, today)[:10]),
         today=today,
         is_admin=unit.actor is not None and unit.actor.is_admin,
+        referrals=referrals.home_referrals(session, partnership, unit.actor, now=unit.now)
+        if unit.actor is not None
+        else None,
     )
 
 

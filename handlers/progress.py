@@ -10,24 +10,33 @@ import datetime as dt
 import json
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot import views
+from bot.commands import NOTE_MAX
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
 from bot.matching import match_objective
-from bot.plan import ProgressResult, log_progress_result, objective_choices
+from bot.plan import (
+    ProgressResult,
+    get_objective,
+    local_date,
+    log_progress_result,
+    objective_choices,
+)
 from bot.settings import Settings
 from handlers.app import Unit, unit_of
-from store.models import Rag
+from store.models import ObjectiveStatus, Rag
 
 log = logging.getLogger(__name__)
 
 MAX_BACKDATE_DAYS = 400
+MAX_LINK = 2000
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -37,6 +46,41 @@ def register(app: App, ctx: AppContext) -> None:
 
 def _rag(word: str | None) -> Rag | None:
     return Rag(word) if word in ("red", "amber", "green") else None
+
+
+def link_problem(url: str) -> str | None:
+    """Why ``url`` is not a usable evidence link (one kind sentence), or None."""
+    if any(ch.isspace() for ch in url):
+        return (
+            "A link can't contain spaces; copy it from the browser's address bar "
+            "(spaces there show as %20)."
+        )
+    if len(url) > MAX_LINK:
+        return f"That link is longer than {MAX_LINK:,} characters; use a shorter one."
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "Give a full web link starting with https://, like https://example.org/report"
+    return None
+
+
+def already_done(unit: Unit, objective_id: int) -> str | None:
+    """A sentence like "Partnership Plan was already marked done by <@U1> on 3 Dec 2026." when the
+    objective is closed, else None (marking it done again would change nothing)."""
+    objective = get_objective(unit.session, unit.read_partnership, objective_id)
+    if objective.status != ObjectiveStatus.DONE:
+        return None
+    entries = sorted((e for e in objective.progress if e.done), key=lambda e: (e.created_at, e.id))
+    title = views.esc(objective.title)
+    if not entries:
+        return f"{title} was already done."
+    last = entries[-1]
+    who = last.slack_user_id or last.author
+    by = f" by <@{who}>" if who and who[:1] in ("U", "W") and who.isalnum() else ""
+    day = local_date(last.created_at, unit.read_partnership.timezone)
+    return f"{title} was already marked done{by} on {day.day} {day:%b %Y}."
 
 
 def save_progress(
@@ -169,14 +213,19 @@ def submit_progress(
                 errors[Ids.PROGRESS_OBJECTIVE] = "Choose the objective this update is about."
 
     status = (_value(values, Ids.PROGRESS_RAG).get("selected_option") or {}).get("value")
-    if status not in ("red", "amber", "green", views.DONE_VALUE):
-        errors[Ids.PROGRESS_RAG] = "Choose red, amber, green or done."
+    if status in (None, "", views.NO_CHANGE_VALUE):
+        status = None  # no change: the update is a note
+    elif status not in ("red", "amber", "green", views.DONE_VALUE):
+        errors[Ids.PROGRESS_RAG] = "Choose red, amber, green, done, or leave it for no change."
 
     note = (_value(values, Ids.PROGRESS_NOTE).get("value") or "").strip()
     if not note:
         errors[Ids.PROGRESS_NOTE] = "Write a sentence about what has happened."
-    elif len(note) > views.NOTE_MAX:
-        errors[Ids.PROGRESS_NOTE] = f"Please keep it under {views.NOTE_MAX} characters."
+    elif len(note) > NOTE_MAX:
+        errors[Ids.PROGRESS_NOTE] = (
+            f"That is {len(note):,} characters; please keep it to {NOTE_MAX:,} or fewer "
+            "(link to a document for the rest)."
+        )
 
     as_of: dt.date | None = None
     picked = _value(values, Ids.PROGRESS_DATE).get("selected_date")
@@ -194,8 +243,10 @@ def submit_progress(
                 errors[Ids.PROGRESS_DATE] = "That is more than a year ago; pick a recent date."
 
     url = (_value(values, Ids.PROGRESS_EVIDENCE).get("value") or "").strip() or None
-    if url and (not url.lower().startswith(("https://", "http://")) or len(url) > 2000):
-        errors[Ids.PROGRESS_EVIDENCE] = "Give a full link starting with https://"
+    if url:
+        problem = link_problem(url)
+        if problem:
+            errors[Ids.PROGRESS_EVIDENCE] = problem
 
     if errors or objective_id is None:
         ack(response_action="errors", errors=errors)
@@ -203,6 +254,16 @@ def submit_progress(
 
     done = status == views.DONE_VALUE
     rag = None if done else status
+    was_done = already_done(unit, int(objective_id)) if done else None
+    if was_done is not None:
+        ack(
+            response_action="errors",
+            errors={
+                Ids.PROGRESS_RAG: f"{views.mrkdwn_to_text(was_done)} Choose red, amber, "
+                "green or no change to add an update."
+            },
+        )
+        return
     try:
         result = save_progress(
             unit, int(objective_id), rag=rag, done=done, note=note, as_of=as_of, evidence_url=url
@@ -229,7 +290,13 @@ def submit_progress(
             WebhookClient(str(response_url)).send(
                 text=views.progress_confirmation_text(summary, done=done, result=result),
                 blocks=views.build_progress_confirmation_blocks(
-                    summary, note=note, done=done, rag=rag, result=result
+                    summary,
+                    note=note,
+                    done=done,
+                    rag=rag,
+                    result=result,
+                    as_of=as_of,
+                    evidence_url=url,
                 ),
                 response_type="ephemeral",
                 replace_original=False,
@@ -239,6 +306,8 @@ def submit_progress(
     else:
         ack(
             response_action="update",
-            view=views.build_progress_saved_modal(summary, done=done, result=result),
+            view=views.build_progress_saved_modal(
+                summary, done=done, result=result, as_of=as_of, evidence_url=url
+            ),
         )
     announce(client, unit.ctx.settings, result, user_id=user_id, note=note, done=done, rag=rag)

@@ -125,6 +125,11 @@ def _view(body: Mapping[str, Any]) -> Mapping[str, Any]:
     return view if isinstance(view, Mapping) else {}
 
 
+def _in_modal(body: Mapping[str, Any]) -> bool:
+    """Whether the click came from a modal (a lead's view), not a message or App Home."""
+    return _view(body).get("type") == "modal"
+
+
 def _action_value(body: Mapping[str, Any]) -> str:
     actions = body.get("actions")
     if isinstance(actions, list) and actions and isinstance(actions[0], Mapping):
@@ -310,7 +315,10 @@ def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
     try:
         form = referrals.validate_referral_form(raw, today=unit.today)
     except referrals.FormInvalid as exc:
-        ack(response_action="errors", errors=exc.errors)
+        ack(
+            response_action="errors",
+            errors={str(k): rv.plain_error(v) for k, v in exc.errors.items()},
+        )
         return
     settings = unit.ctx.settings
     try:
@@ -337,7 +345,7 @@ def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
         return
     except UserError as exc:
         unit.session.rollback()
-        ack(response_action="errors", errors={str(Ids.REFERRAL_WHAT): str(exc)[:300]})
+        ack(response_action="errors", errors={str(Ids.REFERRAL_WHAT): rv.plain_error(str(exc))})
         return
     except Exception as exc:  # the database refused: keep the form open
         unit.session.rollback()
@@ -377,13 +385,43 @@ def _on_ack(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCont
         return
     _settle(unit)
     _after_change(client, unit, change)
-    if not change.changed:
-        _tell(
-            client,
-            body,
-            unit.me.slack_user_id,
-            f"{reference} was already acknowledged; open it with View to add notes or close it.",
+    notice = rv.confirmation_text(change)
+    if _in_modal(body) and _refresh_detail(client, unit, body, reference, notice):
+        return
+    _tell(client, body, unit.me.slack_user_id, notice)
+
+
+def _refresh_detail(
+    client: WebClient, unit: Unit, body: Mapping[str, Any], reference: str, notice: str
+) -> bool:
+    """Redraw the lead's open view with ``notice`` on top; False if that was not possible.
+
+    Reading the details again is audited as a view, like any other read.
+    """
+    view = _view(body)
+    try:
+        detail = referrals.view(unit.session, unit.partnership, unit.me, reference, now=unit.now)
+        _settle(unit)
+        sensitive_client(client).views_update(
+            view_id=str(view.get("id", "")),
+            view=rv.build_detail_view(detail, notice=notice),
         )
+    except UserError:
+        _settle(unit)
+        return False
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        log.warning("could not redraw the view of %s: %s", reference, type(exc).__name__)
+        return False
+    return True
+
+
+def _open_over(client: WebClient, body: Mapping[str, Any], view: Any) -> None:
+    """Open ``view`` from a click: pushed over a modal, else opened (trigger-bound)."""
+    trigger = str(body.get("trigger_id", ""))
+    if _in_modal(body):
+        trigger_client(client).views_push(trigger_id=trigger, view=view)
+    else:
+        trigger_client(client).views_open(trigger_id=trigger, view=view)
 
 
 def _on_view(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -398,9 +436,7 @@ def _on_view(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
         return
     _settle(unit)
     try:
-        sensitive_client(client).views_open(
-            trigger_id=str(body.get("trigger_id", "")), view=rv.build_detail_view(detail)
-        )
+        _open_over(sensitive_client(client), body, rv.build_detail_view(detail))
     except (SlackApiError, SlackClientError, OSError) as exc:
         code = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
         log.warning("could not open the referral view for %s: %s", reference, code)
@@ -426,9 +462,55 @@ def _on_assign(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
         _tell(client, body, unit.me.slack_user_id, str(exc))
         return
     _settle(unit)
-    client.views_open(
-        trigger_id=str(body.get("trigger_id", "")), view=rv.build_assign_view(reference)
-    )
+    try:
+        _open_over(client, body, rv.build_assign_view(reference))
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        log.warning("could not open the assign form for %s: %s", reference, type(exc).__name__)
+        _tell(
+            client,
+            body,
+            unit.me.slack_user_id,
+            f"Slack would not open the assign form for {reference} just now; press Assign again.",
+        )
+
+
+_STEPS: Final = {
+    str(Ids.REFERRAL_REFER_ON_OPEN): "refer_on",
+    str(Ids.REFERRAL_NOTE_OPEN): "note",
+    str(Ids.REFERRAL_CLOSE_OPEN): "close",
+}
+
+
+def _on_step(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """Refer on / Add note / Close referral in a lead's view: push the small form."""
+    ack()
+    unit = unit_of(context)
+    reference = _action_value(body)
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else {}
+    step = _STEPS.get(str(first.get("action_id", "")) if isinstance(first, Mapping) else "", "")
+    if not step:
+        return
+    try:
+        referrals.require_lead(
+            unit.session, unit.partnership, unit.me, step, reference, now=unit.now
+        )
+        referrals.summary_of(unit.session, unit.partnership, reference)
+    except UserError as exc:
+        _settle(unit)  # a refusal's audit record
+        _tell(client, body, unit.me.slack_user_id, str(exc))
+        return
+    _settle(unit)
+    try:
+        _open_over(client, body, rv.build_step_view(reference, step))
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        log.warning("could not open the %s form for %s: %s", step, reference, type(exc).__name__)
+        _tell(
+            client,
+            body,
+            unit.me.slack_user_id,
+            f"Slack would not open that form for {reference} just now; press the button again.",
+        )
 
 
 def _on_assign_submit(
@@ -449,12 +531,30 @@ def _on_assign_submit(
         change = referrals.assign(
             unit.session, unit.partnership, unit.me, reference, assignee, now=unit.now
         )
+    except referrals.NotALead as exc:
+        _settle(unit)  # the refusal's audit record
+        ack(response_action="errors", errors={str(Ids.REFERRAL_ASSIGNEE): rv.plain_error(str(exc))})
+        return
     except UserError as exc:
-        ack(response_action="errors", errors={str(Ids.REFERRAL_ASSIGNEE): str(exc)[:150]})
+        unit.session.rollback()
+        ack(response_action="errors", errors={str(Ids.REFERRAL_ASSIGNEE): rv.plain_error(str(exc))})
         return
     _settle(unit)
-    ack()
+    ack(
+        response_action="update",
+        view=rv.build_done_view(reference, [rv.confirmation_text(change)]),
+    )
     _after_change(client, unit, change)
+
+
+def _present(view: Mapping[str, Any], block_id: str) -> str:
+    """``block_id`` if the submitted view has that input, else its first input's id.
+
+    Slack rejects errors keyed to a block the view does not have.
+    """
+    values = _state(view)
+    ids = [str(k) for k in values] if isinstance(values, Mapping) else []
+    return block_id if block_id in ids or not ids else ids[0]
 
 
 def _state(view: Mapping[str, Any]) -> object:
@@ -476,13 +576,16 @@ def _on_action_submit(
         ack(
             response_action="errors",
             errors={
-                str(Ids.REFERRAL_NOTE): "Choose where it was referred, add a note or write "
-                "an outcome; or press Close to leave it as it is."
+                _present(view, str(Ids.REFERRAL_NOTE)): "Fill this in to save, or press Back "
+                "to leave the referral as it is."
             },
         )
         return
     if to is not None and to not in {r.value for r in referrals.ReferOn}:
-        ack(response_action="errors", errors={str(Ids.REFERRAL_REFER_ON): "Choose from the list."})
+        ack(
+            response_action="errors",
+            errors={_present(view, str(Ids.REFERRAL_REFER_ON)): "Choose from the list."},
+        )
         return
     changes: list[referrals.StatusChange] = []
     step = str(Ids.REFERRAL_REFER_ON)
@@ -498,14 +601,17 @@ def _on_action_submit(
             changes.append(referrals.close(s, p, me, reference, outcome, now=now))
     except referrals.NotALead as exc:
         _settle(unit)  # the refusal's audit record
-        ack(response_action="errors", errors={step: str(exc)[:300]})
+        ack(response_action="errors", errors={_present(view, step): rv.plain_error(str(exc))})
         return
     except UserError as exc:
         unit.session.rollback()
-        ack(response_action="errors", errors={step: str(exc)[:300]})
+        ack(response_action="errors", errors={_present(view, step): rv.plain_error(str(exc))})
         return
     _settle(unit)
-    ack()
+    ack(
+        response_action="update",
+        view=rv.build_done_view(reference, [rv.confirmation_text(c) for c in changes]),
+    )
     for change in changes:
         _after_change(client, unit, change)
 
@@ -519,3 +625,5 @@ def register(app: App, ctx: AppContext) -> None:
     app.action(str(Ids.REFERRAL_ASSIGN))(_on_assign)
     app.view(str(Ids.REFERRAL_ASSIGN_MODAL))(_on_assign_submit)
     app.view(str(Ids.REFERRAL_ACTION_MODAL))(_on_action_submit)
+    for step_id in _STEPS:
+        app.action(step_id)(_on_step)

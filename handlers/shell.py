@@ -19,18 +19,18 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.views import ButtonRef, buttons_in, mrkdwn_to_text, render_text
-from handlers.app import build_app
+from handlers.app import build_app, unit_of
 
 SHELL_HELP = """\
 Type a Slack command as you would in Slack, e.g. `/csp help`, `/csp due`,
@@ -159,9 +159,13 @@ class Shell:
         channel_id: str | None = None,
         app_factory: Callable[..., App] = build_app,
         notices: Sequence[str] = (),
+        warnings: Sequence[str] = (),
+        local_admin: bool = False,
     ) -> None:
         self.ctx = ctx
-        self.notices = tuple(notices)  # shown at the top of the session
+        self.notices = tuple(notices)  # safeguarding gaps, shown at the top of the session
+        self.warnings = tuple(warnings)  # other start-up warnings, shown above them
+        self.local_admin = local_admin
         self.user_id = user_id
         self.channel_id = channel_id or ctx.settings.partnership_channel or "CSHELL"
         self.recorder = Recorder()
@@ -170,11 +174,23 @@ class Shell:
         self.app = app_factory(
             ctx, client=client, process_before_response=True, signing_secret=self.secret
         )
+        if local_admin:
+            self.app.use(self._as_local_admin)
         self.buttons: list[tuple[ButtonRef, str | None]] = []
         self._triggers = itertools.count(1)
         self.out: IO[str] | None = None
         self.inp: IO[str] | None = None
         self.prompting = False
+
+    def _as_local_admin(self, context: BoltContext, next: Callable[[], None]) -> None:
+        """Make the shell's own user an admin for this request only: nothing is stored,
+        so the database never holds the made-up admin (sweeps, notices and the
+        last-admin guard never see it)."""
+        unit = unit_of(context)
+        actor = unit.actor
+        if actor is not None and actor.slack_user_id == self.user_id and not actor.is_admin:
+            unit.override_actor(replace(actor, bootstrap_admin=True))
+        next()
 
     # ------------------------------------------------------------------ plumbing
     def _print(self, text: str = "") -> None:
@@ -517,6 +533,10 @@ class Shell:
         count = 0
         if interactive:
             self._print(f"csp-bot shell, acting as {self.user_id}. Type `help` or `quit`.")
+        for warning in self.warnings:
+            self._print(f"Note: {warning}")
+        if self.warnings and not self.notices:
+            self._print()
         if self.notices:
             self._print("Safeguarding referrals are not fully set up yet:")
             for notice in self.notices:

@@ -345,16 +345,13 @@ def run_sweep(
     digest_default = ctx.settings.digest_cron
     configure_defaults(digest_at=digest_default)
     gate_key = ctx.engine.url.render_as_string(hide_password=True)
-    if ensure_partnership and not dry_run:
-        from bot.plan import ensure_partnership as _ensure
-
-        with session_scope(ctx.sessions) as session:
-            exists = session.scalar(
-                select(Partnership.id).where(Partnership.name == ctx.settings.partnership_name)
-            )
-            if exists is None:
-                _ensure(session, ctx.settings, now=now)
     with session_scope(ctx.sessions) as session:
+        if ensure_partnership:
+            # The settings (partnership channel, zone, admins) apply before planning, so
+            # a cron-only deployment follows the environment; a dry run rolls it back.
+            from bot.plan import ensure_partnership as _ensure
+
+            _ensure(session, ctx.settings, now=now)
         partnerships = list(session.scalars(select(Partnership).order_by(Partnership.id)))
         report.partnerships = len(partnerships)
         fingerprint = plan_fingerprint(session)

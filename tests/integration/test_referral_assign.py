@@ -83,7 +83,9 @@ def test_assign_modal_submission(app: App, ctx: AppContext, fake_slack: FakeSlac
     # Nobody chosen; a member who is not a lead chosen; an unknown reference.
     assert assign(app, "ULEAD", None)["errors"] == {str(Ids.REFERRAL_ASSIGNEE): "Choose a lead."}
     not_lead = assign(app, "ULEAD", "UMEMBER")["errors"][str(Ids.REFERRAL_ASSIGNEE)]
-    assert "<@UMEMBER> is not a safeguarding lead" in not_lead
+    # Modal errors are plain text in Slack: no raw mention or mrkdwn markup.
+    assert not_lead.startswith("That person is not a safeguarding lead"), not_lead
+    assert "<@" not in not_lead and "`" not in not_lead
     missing = assign(app, "ULEAD", "ULEAD2", reference="SG-2026-0099")
     assert "no referral with that reference" in missing["errors"][str(Ids.REFERRAL_ASSIGNEE)]
     assert all(len(e) <= 150 for e in missing["errors"].values())
@@ -92,7 +94,9 @@ def test_assign_modal_submission(app: App, ctx: AppContext, fake_slack: FakeSlac
         assert row.assigned_to is None and row.status == "open"
 
     dms_before = len(fake_slack.calls_to("chat.postMessage"))
-    assert assign(app, "ULEAD", "ULEAD2") is None  # closes the modal
+    done = assign(app, "ULEAD", "ULEAD2")  # turns into a confirmation
+    assert done["response_action"] == "update"
+    assert "is now assigned to <@ULEAD2>" in json.dumps(done["view"])
     with session_scope(ctx.sessions) as s:
         row = s.scalars(select(Referral)).one()
         assert (row.assigned_to, row.status, row.acknowledged_by) == (
@@ -118,7 +122,8 @@ def test_assign_modal_submission(app: App, ctx: AppContext, fake_slack: FakeSlac
     assert updated and "Assigned to <@ULEAD2>" in json.dumps(updated[-1].args)
 
     # Submitting the same choice again (a double click) changes and announces nothing.
-    assert assign(app, "ULEAD", "ULEAD2") is None
+    again = assign(app, "ULEAD", "ULEAD2")
+    assert "already assigned" in json.dumps(again["view"])
     assert len(fake_slack.calls_to("chat.postMessage")) == dms_before + 2
     for call in fake_slack.calls:
         assert MARKER not in json.dumps(call.args, ensure_ascii=False), call.method

@@ -24,3 +24,12 @@ def test_manifest_declares_what_the_app_needs() -> None:
     scopes = set(data["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write"} <= scopes
     assert not scopes & {"chat:write.public", "users:read.email", "admin"}
+
+
+def test_usage_hint_lists_the_main_subcommands() -> None:
+    data = yaml.safe_load(MANIFEST.read_text())
+    (command,) = data["features"]["slash_commands"]
+    hint = command["usage_hint"]
+    for word in ("help", "plan", "due", "progress", "meetings", "digest", "refer"):
+        assert word in hint.split(" | ") or f"{word} " in hint, word
+    assert len(hint) <= 100

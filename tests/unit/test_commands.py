@@ -173,3 +173,67 @@ def test_every_command_has_one_help_line() -> None:
 )
 def test_parse_time(token: str, expected: dt.time | None) -> None:
     assert c.parse_time(token) == expected
+
+
+# ------------------------------------------------------------- second-pass wording
+
+
+def test_help_for_an_unknown_command_says_so_and_suggests() -> None:
+    import pytest
+
+    from bot.commands import Help, parse_command
+    from bot.errors import UsageError
+
+    with pytest.raises(UsageError) as exc:
+        parse_command("help xyz")
+    assert "`xyz` is not a /csp command" in str(exc.value)
+    with pytest.raises(UsageError) as exc:
+        parse_command("help progres")
+    assert "Did you mean `/csp help progress`?" in str(exc.value)
+    assert parse_command("help /csp meeting") == Help(topic="meeting")
+    assert parse_command("help list") == Help(topic="plan")
+
+
+def test_meeting_with_an_impossible_date_says_so() -> None:
+    import pytest
+
+    from bot.commands import parse_command
+    from bot.errors import UsageError
+
+    for text, bad in (
+        ("meeting OCB 2026-12-40", "2026-12-40"),
+        ("meeting OCB 31 February 2027 10:00", "31 February 2027"),
+        ("meeting OCB 31/02/2027", "31/02/2027"),
+    ):
+        with pytest.raises(UsageError) as exc:
+            parse_command(text)
+        assert f"`{bad}` is not a real date" in str(exc.value), text
+        assert "2027-03-14" in str(exc.value)
+
+
+def test_weekend_and_bank_holiday_meetings_are_noted() -> None:
+    import datetime as dt
+
+    from bot.commands import day_off_note
+
+    assert day_off_note(dt.date(2026, 12, 27)) == (
+        "Note: that is a Sunday (27 December 2026); check that is right."
+    )
+    assert "Saturday" in (day_off_note(dt.date(2027, 3, 13)) or "")
+    note = day_off_note(dt.date(2027, 5, 3)) or ""
+    assert "bank holiday" in note and "May Day" in note
+    assert day_off_note(dt.date(2027, 3, 15)) is None
+
+
+def test_typed_notes_are_capped_at_3000_characters() -> None:
+    import pytest
+
+    from bot.commands import NOTE_MAX, Progress, parse_command
+    from bot.errors import UsageError
+
+    assert NOTE_MAX == 3000
+    ok = parse_command("progress dhr amber " + "x" * 3000)
+    assert isinstance(ok, Progress) and len(ok.note) == 3000
+    with pytest.raises(UsageError) as exc:
+        parse_command("progress dhr amber " + "x" * 12_000)
+    assert "12,000 characters" in str(exc.value) and "3,000" in str(exc.value)

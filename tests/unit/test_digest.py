@@ -185,3 +185,9 @@ def test_build_digest_records_the_partnership_zone(seeded_ctx: AppContext) -> No
         digest = build_digest(session, p, dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC))
     assert digest.zone == "Europe/London"
     assert digest.referrals is not None  # referral counts always ship
+
+
+def test_undated_meetings_say_an_admin_sets_the_date() -> None:
+    text = str([b.to_dict() for b in build_digest_blocks(_digest(500))])
+    assert "date to be set by an admin" in text
+    assert "/csp meeting`" not in text  # members cannot set dates, so no command for them

@@ -131,3 +131,45 @@ def test_prompts_by_category_and_group() -> None:
     assert any("MARAC" in p for p in load_prompts("adult", "domestic_abuse"))
     assert any("s.42" in p for p in load_prompts("adult", "financial"))
     assert any("Home Office" in p for p in load_prompts("child", "modern_slavery"))
+
+
+def test_every_field_error_comes_back_at_once() -> None:
+    raw = good(
+        **{
+            Ids.REFERRAL_DOB: "2027-01-01",
+            Ids.REFERRAL_CONSENT: "refused",
+            Ids.REFERRAL_HOW_KNOWN: "",
+            Ids.REFERRAL_REFERRER_CONTACT: "x" * 301,
+        }
+    )
+    with pytest.raises(FormInvalid) as err:
+        validate_referral_form(raw, today=TODAY)
+    assert set(err.value.errors) == {
+        Ids.REFERRAL_DOB,
+        Ids.REFERRAL_CONSENT_REASON,
+        Ids.REFERRAL_HOW_KNOWN,
+        Ids.REFERRAL_REFERRER_CONTACT,
+    }
+
+
+def test_the_lawful_reason_field_says_when_it_is_required() -> None:
+    (block,) = [
+        b
+        for b in build_referral_form_view().to_dict()["blocks"]
+        if b.get("block_id") == Ids.REFERRAL_CONSENT_REASON
+    ]
+    assert "required if consent was not sought or was refused" in block["label"]["text"]
+    assert block["hint"]["text"].startswith("Required if consent was not sought or was refused")
+
+
+def test_modal_errors_are_plain_text() -> None:
+    from bot.referral_views import plain_error
+
+    text = plain_error(
+        "<@U0MEMBER> is not a safeguarding lead; ask with `/csp role` or see "
+        "<https://example.org|the policy> *now*."
+    )
+    assert text == (
+        "That person is not a safeguarding lead; ask with /csp role or see the policy now."
+    )
+    assert len(plain_error("word " * 200)) <= 300

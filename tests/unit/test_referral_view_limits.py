@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -77,8 +78,13 @@ def test_long_fields_are_split_never_rejected(unit: str, status: str) -> None:
             break
         pieces.append(b["text"]["text"])
     assert "".join(pieces) == value
-    inputs = sum(1 for b in blocks if b["type"] == "input")
-    assert inputs == (3 if status == "open" else 0)  # the workflow inputs are never cut off
+    assert not any(b["type"] == "input" for b in blocks)  # sub-forms hold the inputs
+    # The workflow buttons sit above the contents, so they are never cut off.
+    buttons = [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    if status == "open":
+        assert buttons == ["Acknowledge", "Assign", "Refer on", "Add note", "Close referral"]
+    else:
+        assert buttons == []
     shown_notes = sum(1 for t in texts(body) if t.startswith("*Note by"))
     if shown_notes < 25:
         assert any("older notes are not shown" in t for t in texts(body))
@@ -97,3 +103,33 @@ def test_the_alert_carries_reference_category_urgency_and_time_only() -> None:
     buttons = blocks[2]["elements"]
     assert [e["text"]["text"] for e in buttons] == ["Acknowledge", "View", "Assign"]
     assert all(e["value"] == "SG-2026-0007" for e in buttons)
+
+
+def test_each_list_row_has_the_actions_that_fit_its_state() -> None:
+    waiting = summary()
+    acked = dataclasses.replace(
+        summary(),
+        reference="SG-2026-0008",
+        acknowledged_at=dt.datetime(2026, 11, 26, 11, tzinfo=dt.UTC),
+        acknowledged_by="ULEAD",
+        status="acknowledged",
+    )
+    blocks = [b.to_dict() for b in rv.build_referral_list_blocks([waiting, acked])]
+    rows = [
+        [(e["text"]["text"], e["action_id"], e["value"]) for e in b["elements"]]
+        for b in blocks
+        if b["type"] == "actions"
+    ]
+    assert rows == [
+        [
+            ("Acknowledge", "referral_ack", "SG-2026-0007"),
+            ("Assign", "referral_assign", "SG-2026-0007"),
+            ("View", "referral_view", "SG-2026-0007"),
+        ],
+        [
+            ("Assign", "referral_assign", "SG-2026-0008"),
+            ("View", "referral_view", "SG-2026-0008"),
+        ],
+    ]
+    many = rv.build_referral_list_blocks([summary()] * 200)
+    assert len(many) <= 50

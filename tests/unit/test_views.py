@@ -330,3 +330,100 @@ def test_show_dates_progress_by_the_local_day() -> None:
     detail = ObjectiveDetail(summary(1), "", None, (), (entry,))
     text = json.dumps(dicts(views.build_objective_blocks(detail)))
     assert "Thu 11 Jun 2026, <@U1>" in text and "10 Jun" not in text
+
+
+def test_progress_modal_rag_is_optional_with_no_change() -> None:
+    view = views.build_progress_modal([(1, "A"), (2, "B")]).to_dict()
+    rag = next(b for b in view["blocks"] if b.get("block_id") == Ids.PROGRESS_RAG)
+    assert rag["optional"] is True
+    values = [o["value"] for o in rag["element"]["options"]]
+    assert values[-1] == views.NO_CHANGE_VALUE
+    assert "No change" in rag["element"]["options"][-1]["text"]["text"]
+    assert rag["element"]["placeholder"]["text"] == "No change"
+
+
+def test_progress_confirmation_repeats_as_of_and_link() -> None:
+    blocks = views.build_progress_confirmation_blocks(
+        summary(3),
+        note="Report sent",
+        done=False,
+        rag=None,
+        as_of=dt.date(2026, 11, 3),
+        evidence_url="https://example.org/prevent-report",
+    )
+    text = views.render_text(blocks)
+    assert "logged as a note" in text
+    assert "As of 3 Nov 2026." in text
+    assert "https://example.org/prevent-report" in text
+    saved = str(
+        views.build_progress_saved_modal(
+            summary(3), done=False, as_of=dt.date(2026, 11, 3), evidence_url="https://e.org/x"
+        ).to_dict()
+    )
+    assert "As of 3 Nov 2026." in saved and "https://e.org/x" in saved
+    plain = views.render_text(
+        views.build_progress_confirmation_blocks(summary(3), note="n", done=False, rag="red")
+    )
+    assert "As of" not in plain and "Evidence" not in plain
+
+
+def _lead_referrals(waiting: int = 8) -> Any:
+    from bot.referrals import LeadHomeReferrals, WaitingReferral
+
+    now = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)
+    rows = tuple(
+        WaitingReferral(
+            reference=f"SG-2026-{i + 1:04d}",
+            urgency="immediate" if i == 0 else "routine",
+            created_at=now - dt.timedelta(hours=3 * (waiting - i)),
+            overdue=i < 2,
+        )
+        for i in range(min(waiting, 5))
+    )
+    return LeadHomeReferrals(
+        open_total=waiting + 2,
+        awaiting=waiting,
+        overdue=2,
+        oldest_waiting=rows,
+        now=now,
+        zone="Europe/London",
+    )
+
+
+def test_home_shows_referral_counts_and_oldest_waiting_to_a_lead() -> None:
+    model = views.HomeModel("ULEAD", (), (), (), TODAY, referrals=_lead_referrals())
+    blocks = views.build_home_view(model).to_dict()["blocks"]
+    text = views.render_text(blocks)
+    assert "Safeguarding referrals" in text
+    assert "10 open · 8 awaiting acknowledgement · 2 past their acknowledgement deadline" in text
+    assert "SG-2026-0001* · Immediate risk · waiting 24 h · *past deadline" in json.dumps(
+        blocks, ensure_ascii=False
+    )
+    views_buttons = [
+        b["accessory"]["value"]
+        for b in blocks
+        if b.get("accessory", {}).get("action_id") == Ids.REFERRAL_VIEW
+    ]
+    assert views_buttons == [f"SG-2026-{i:04d}" for i in range(1, 6)]  # the oldest five
+    assert "3 more awaiting" in text
+
+
+def test_home_shows_nothing_of_referrals_to_anyone_else() -> None:
+    text = json.dumps(views.build_home_view(views.HomeModel("U9", (), (), (), TODAY)).to_dict())
+    assert "Safeguarding" not in text and "SG-" not in text
+    assert str(Ids.REFERRAL_VIEW) not in text
+
+
+def test_home_with_referrals_and_a_huge_plan_stays_within_100_blocks() -> None:
+    model = views.HomeModel(
+        user_id="U1",
+        summaries=tuple(BIG),
+        due=tuple(due(i, i % 2 == 0) for i in range(2000)),
+        meetings=tuple(meeting(i) for i in range(100)),
+        today=TODAY,
+        referrals=_lead_referrals(40),
+    )
+    blocks = views.build_home_view(model).to_dict()["blocks"]
+    assert len(blocks) <= 100
+    sections_within_limits(blocks)
+    assert "Safeguarding referrals" in views.render_text(blocks)  # near the top: never cut
