@@ -85,6 +85,7 @@ class Unit:
         self._read_partnership: Partnership | None = None
         self._actor: Actor | None = None
         self._resolved = False
+        self.committed = False  # set once this request saved something
 
     @property
     def session(self) -> Session:
@@ -162,6 +163,7 @@ class Unit:
         listener goes on to call Slack)."""
         if self._session is not None:
             self._session.commit()
+            self.committed = True
 
     def finish(self, *, failed: bool) -> None:
         """Commit (or roll back after a failure) and close the session, if opened."""
@@ -370,10 +372,17 @@ def build_app(
         else:
             reference = secrets.token_hex(3)
             log.error("unexpected error (reference %s)", reference, exc_info=error)
+            unit = context.get(_UNIT)
+            saved = isinstance(unit, Unit) and unit.committed
+            outcome = (
+                "Part of it may already be saved, so check (for example with `/csp show` or "
+                "`/csp referrals`) before trying again"
+                if saved
+                else "Nothing was saved. Please try again in a minute"
+            )
             text = (
-                f"Something went wrong on our side (reference {reference}). Nothing was saved. "
-                "Please try again in a minute; if it keeps happening, give your partnership "
-                "admin this reference."
+                f"Something went wrong on our side (reference {reference}). {outcome}; if it "
+                "keeps happening, give your partnership admin this reference."
             )
         acked = context.ack is not None and context.ack.response is not None
         kind = body.get("type")
@@ -387,7 +396,11 @@ def build_app(
             if "command" in body:
                 return _json_response({"response_type": "ephemeral", "text": text})
         _tell_later(client, body, context, text)
-        if response is not None and not acked:
+        if acked and context.ack is not None and context.ack.response is not None:
+            # Work after the ack failed; if Bolt has not answered Slack yet, answer with
+            # the ack that was given (otherwise Slack would see a 404 and an error).
+            return context.ack.response
+        if response is not None:
             return BoltResponse(status=200, body="")
         return None
 

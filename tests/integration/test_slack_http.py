@@ -406,3 +406,19 @@ def test_roles_listed_in_settings_win_and_help_explains_roles(
     assert "stay a safeguarding lead while listed in CSP_SAFEGUARDING_LEADS" in lead
     help_text = words(csp(slack_http, fake_slack, "help role"))
     assert "*lead*: a safeguarding lead, who sees and handles referrals" in help_text
+
+
+def test_an_error_after_saving_does_not_claim_nothing_was_saved(
+    slack_http: str, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.commands
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("channel post fell over")
+
+    monkeypatch.setattr(handlers.commands, "announce", broken)
+    csp(slack_http, fake_slack, "progress dhr amber Panel booked for 3 March")
+    replies = [c.args.get("text", "") for c in fake_slack.calls_to("response_url")]
+    replies += [c.args.get("text", "") for c in fake_slack.calls_to("chat.postEphemeral")]
+    failure = next(r for r in replies if "Something went wrong" in r)
+    assert "may already be saved" in failure and "Nothing was saved" not in failure
