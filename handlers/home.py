@@ -40,5 +40,7 @@ def home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) 
     user_id = str(event.get("user") or "")
     if not user_id:
         return
-    view = views.build_home_view(home_model(unit_of(context), user_id))
+    unit = unit_of(context)
+    view = views.build_home_view(home_model(unit, user_id))
+    unit.commit()  # a first visit records the member: save it before calling Slack
     client.views_publish(user_id=user_id, view=view)

@@ -418,6 +418,7 @@ def test_an_error_after_saving_does_not_claim_nothing_was_saved(
 
     monkeypatch.setattr(handlers.commands, "announce", broken)
     csp(slack_http, fake_slack, "progress dhr amber Panel booked for 3 March")
+    fake_slack.wait_for("response_url", 1, timeout=5)  # the failure comes after the ack
     replies = [c.args.get("text", "") for c in fake_slack.calls_to("response_url")]
     replies += [c.args.get("text", "") for c in fake_slack.calls_to("chat.postEphemeral")]
     failure = next(r for r in replies if "Something went wrong" in r)
