@@ -63,47 +63,67 @@ class _WriteGate:
     100 ms, so under load a writer can wait a second while the file sits idle. The
     gate is taken just before a connection's first write statement of a transaction
     (which is also when pysqlite opens the transaction and SQLite takes its write
-    lock), whether it comes from an ORM flush or a plain statement, and released when
-    that transaction ends or the connection goes back to the pool. Writers therefore
-    take turns at once, and the gate and SQLite's lock are always taken in the same
-    order. A second connection writing in a thread that already holds the gate is
-    left to SQLite's own busy handling, so nesting cannot deadlock.
+    lock), whether it comes from an ORM flush or a plain statement, and released just
+    after the driver's commit or rollback (or when the connection goes back to the
+    pool). Writers therefore take turns at once, and the gate and SQLite's lock are
+    always taken in the same order. A second connection writing in a thread that
+    already holds the gate is left to SQLite's own busy handling, so nesting cannot
+    deadlock.
     """
-
-    HELD = "csp_write_gate_held"
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._owner: int | None = None
+        self._holder: Any = None  # the driver connection holding the gate
 
     def before_cursor_execute(
         self, conn: Connection, _cursor: Any, statement: str, *_: Any
     ) -> None:
-        if conn.info.get(self.HELD) or not _WRITE_STATEMENT.match(statement):
+        if not _WRITE_STATEMENT.match(statement):
             return
-        if self._owner == threading.get_ident():
+        raw = _driver_connection(conn.connection)
+        if self._holder is raw or self._owner == threading.get_ident():
             return
         if self._lock.acquire(timeout=30):
             self._owner = threading.get_ident()
-            conn.info[self.HELD] = True
+            self._holder = raw
 
-    def transaction_ended(self, conn: Connection) -> None:
-        self._release(conn.info)
-
-    def checked_in(self, _dbapi_conn: Any, record: Any) -> None:
-        self._release(record.info)
-
-    def _release(self, info: dict[Any, Any]) -> None:
-        if info.pop(self.HELD, False):
+    def release(self, connection: Any) -> None:
+        if self._holder is not None and self._holder is _driver_connection(connection):
+            self._holder = None
             self._owner = None
             self._lock.release()
+
+    def checked_in(self, dbapi_conn: Any, _record: Any) -> None:
+        self.release(dbapi_conn)
+
+
+def _driver_connection(connection: Any) -> Any:
+    return getattr(connection, "dbapi_connection", connection)
 
 
 def _install_write_gate(engine: Engine) -> None:
     gate = _WriteGate()
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection: Any) -> None:
+        try:
+            commit(dbapi_connection)
+        finally:
+            gate.release(dbapi_connection)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            gate.release(dbapi_connection)
+
+    # Released after the driver has let go of SQLite's lock, not before (the engine's
+    # commit/rollback events fire before the driver call).
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
     event.listen(engine, "before_cursor_execute", gate.before_cursor_execute)
-    event.listen(engine, "commit", gate.transaction_ended)
-    event.listen(engine, "rollback", gate.transaction_ended)
     event.listen(engine, "checkin", gate.checked_in)
 
 
