@@ -275,7 +275,8 @@ def parse_command(text: str) -> Command:
     shown = _esc(plain_text(head)[:40])
     guess = suggest_command(word)
     hint = f" Did you mean `/csp {guess}`?" if guess else ""
-    raise UsageError(f"I don't know the command `{shown}`.{hint}", "/csp help")
+    usage = USAGE.get(guess, "/csp help") if guess else "/csp help"
+    raise UsageError(f"I don't know the command `{shown}`.{hint}", usage)
 
 
 _HELP_ALIASES = {"list": "plan", "objective": "show", "update": "progress", "log": "progress"}
@@ -357,6 +358,34 @@ def _parse_progress(rest: str) -> Progress | ProgressForm:
     elif status == "green":
         rag = "green"
     return Progress(query=query, rag=rag, note=note)
+
+
+def misspelt_status(note: str) -> str | None:
+    """The status word a note's first word looks like a slip for ("gren" -> "green"),
+    so "/csp progress dhr gren Panel met" is not quietly saved as a note. Only words of
+    four letters or more one edit away count, so ordinary words are left alone."""
+    first = note.split(" ", 1)[0].lower().strip(".,:;-")
+    if len(first) < 4 or first in _STATUS_WORDS:
+        return None
+    for word in ("amber", "green", "done"):
+        if _one_edit_apart(first, word):
+            return word
+    return None
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diffs) == 1 or (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def _split_status(text: str) -> tuple[str, str | None, str]:
@@ -502,6 +531,11 @@ def _parse_meeting(rest: str) -> Meeting:
             "meeting",
             f"`{_esc(bad)}` is not a real date. Write the date with its year, like "
             "2027-03-14 or 14 March 2027.",
+        )
+    if tokens and _TIME.match(tokens[-1]) and parse_time(tokens[-1]) is None:
+        raise _usage(
+            "meeting",
+            f"`{_esc(tokens[-1])}` is not a time of day. Write it like 10:00, 14:30 or 2pm.",
         )
     raise _usage(
         "meeting",

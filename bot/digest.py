@@ -191,7 +191,8 @@ def _progress_line(p: ProgressLine, zone: str) -> str:
     if len(note) > 200:
         note = note[:199] + "…"
     day = _day(local_date(p.at, zone))
-    return f"• {day} {who} on *{esc(p.objective_title)}*{rag}{done}: {esc(note)}"
+    text = f": {esc(note)}" if note.strip() else ""
+    return f"• {day} {who} on *{esc(p.objective_title)}*{rag}{done}{text}"
 
 
 def _meeting_line(m: MeetingView) -> str:
@@ -201,6 +202,18 @@ def _meeting_line(m: MeetingView) -> str:
     where = f", {esc(m.place)}" if m.place else ""
     papers = f" (papers due {_day(m.papers_due)})" if m.papers_due else ""
     return f"• {_day(m.meeting_date)}{at}: {esc(m.body)}{where}{papers}"
+
+
+def _overdue_when(d: DueItem) -> str:
+    """ "due 31 March 2026" for a dated item, "due in March 2026" for a month-only one,
+    with the body or rule when the label adds one."""
+    when = (
+        f"due in {d.due_on.strftime('%B %Y')}"
+        if d.month_only
+        else f"due {d.due_on.strftime('%a %-d %b %Y')}"
+    )
+    extra = d.body or (d.label if d.kind == "recurring" else None)
+    return f"{when} ({esc(extra)})" if extra else when
 
 
 def _due_soon_line(d: DueItem) -> str:
@@ -226,14 +239,14 @@ def build_digest_blocks(digest: Digest) -> list[Block]:
                     f"{_RAG_ICON['amber']} {c.get('amber', 0)} amber  "
                     f"{_RAG_ICON['green']} {c.get('green', 0)} green  "
                     f":white_circle: {c.get('none', 0)} not rated  "
-                    f":white_check_mark: {c.get('done', 0)} done or waived"
+                    f":white_check_mark: {c.get('done', 0)} objectives done or waived"
                 )
             ),
         ),
         DividerBlock(),
     ]
     overdue = [
-        f"• *{esc(d.title)}*: due {_day(d.due_on)} ({esc(d.label)}); {_who(d.owner_ids)}"
+        f"• *{esc(d.title)}*: {_overdue_when(d)}; {_who(d.owner_ids)}"
         + (
             f" (reminders snoozed until {_day(local_date(d.snoozed_until, digest.zone))})"
             if d.snoozed_until

@@ -261,6 +261,15 @@ def typed_progress(parsed: cmd.Progress, unit: Unit, client: WebClient) -> Reply
         split = split_objective(query, choices)
         if split is not None:
             query, note = split
+            slip = cmd.misspelt_status(note)
+            if slip is not None:
+                first, _, rest = note.partition(" ")
+                raise UsageError(
+                    f"Did you mean *{slip}*? `{views.esc(first)}` would be saved as the start "
+                    "of a note and the status would not change. To set it: "
+                    f"`/csp progress {views.esc(query)} {slip} {views.esc(rest)}`.",
+                    cmd.USAGE["progress"],
+                )
         elif match_objective(query, choices).kind != "none":
             raise UsageError(
                 "Say how it is going: after the objective add red, amber, green or done "

@@ -144,7 +144,7 @@ def test_errors_carry_their_usage(text: str, command: str) -> None:
 def test_unknown_command_suggests_the_closest() -> None:
     with pytest.raises(UsageError, match="Did you mean `/csp plan`") as err:
         c.parse_command("plna")
-    assert err.value.usage == "/csp help"
+    assert err.value.usage == "/csp plan [page]"  # the usage of the command it looks like
 
 
 def test_unknown_command_echo_is_escaped() -> None:
@@ -237,3 +237,35 @@ def test_typed_notes_are_capped_at_3000_characters() -> None:
     with pytest.raises(UsageError) as exc:
         parse_command("progress dhr amber " + "x" * 12_000)
     assert "12,000 characters" in str(exc.value) and "3,000" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("note", "slip"),
+    [
+        ("gren Panel met", "green"),
+        ("ambr risk", "amber"),
+        ("Green-ish", None),
+        ("grey day", None),
+        ("done", None),
+        ("dome built", "done"),
+        ("Panel met", None),
+        ("red", None),
+    ],
+)
+def test_a_slip_for_a_status_word_is_caught(note: str, slip: str | None) -> None:
+    from bot.commands import misspelt_status
+
+    assert misspelt_status(note) == slip
+
+
+def test_unknown_command_shows_the_usage_of_the_command_it_looks_like() -> None:
+    with pytest.raises(UsageError) as info:
+        c.parse_command("progres dhr green x")
+    assert "Did you mean `/csp progress`?" in str(info.value)
+    assert info.value.usage.startswith("/csp progress")
+
+
+def test_an_impossible_meeting_time_is_named() -> None:
+    with pytest.raises(UsageError) as info:
+        c.parse_command("meeting RAG 2026-12-10 25:00")
+    assert "`25:00` is not a time of day" in str(info.value)
