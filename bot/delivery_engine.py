@@ -165,6 +165,7 @@ class DeliveryStats:
     retried: int = 0
     failed: int = 0
     dropped: int = 0
+    lost: int = 0  # claims whose lease ran out and another process re-leased the row
     sent_keys: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
     retry_after: float = 0.0  # longest Retry-After Slack asked for (seconds)
@@ -178,6 +179,7 @@ class DeliveryStats:
         self.retried += other.retried
         self.failed += other.failed
         self.dropped += other.dropped
+        self.lost += other.lost
         self.sent_keys.extend(other.sent_keys)
         self.failures.extend(other.failures)
         self.retry_after = max(self.retry_after, other.retry_after)
@@ -271,6 +273,19 @@ class Claimed:
     slack_channel: str | None
     reconcile: bool  # left in flight by an earlier process: look before resending
     created_at: dt.datetime
+    # The row's ``claimed_until`` as this claim set it: the claim holds the row only
+    # while the stored lease still equals it. A row re-leased by another process
+    # (because this one outran its lease) is not posted or settled by this one.
+    lease: dt.datetime
+
+
+def owned(row: Claimed) -> tuple[Any, ...]:
+    """WHERE conditions that hold only while ``row`` is still this claim's to settle."""
+    return (
+        Delivery.id == row.id,
+        Delivery.status == DeliveryStatus.IN_FLIGHT,
+        Delivery.claimed_until == row.lease,
+    )
 
 
 def mark_in_flight(
@@ -341,18 +356,18 @@ def blocks_json(blocks: Sequence[Block | dict[str, Any]] | None) -> list[dict[st
     return [b.to_dict() if isinstance(b, Block) else dict(b) for b in blocks]
 
 
-# Records a posted row as sent: (row id, channel, ts, when).
-RecordSent = Callable[[int, str, str | None, dt.datetime], None]
+# Records a posted row as sent: (claimed row, channel, ts, when).
+RecordSent = Callable[[Claimed, str, str | None, dt.datetime], None]
 
 
 def record_sent(
-    sessions: sessionmaker[Session], row_id: int, channel: str, ts: str | None, at: dt.datetime
+    sessions: sessionmaker[Session], row: Claimed, channel: str, ts: str | None, at: dt.datetime
 ) -> None:
-    """Record one posted row as sent, in its own commit."""
+    """Record one posted row as sent, in its own commit (only while the claim holds it)."""
     with session_scope(sessions) as session:
         session.execute(
             update(Delivery)
-            .where(Delivery.id == row_id)
+            .where(*owned(row))
             .values(
                 status=DeliveryStatus.SENT,
                 slack_channel=channel,
@@ -416,13 +431,13 @@ class DeliveryEngine:
                     return self._failed_call(row, exc, stats)
                 # Cannot tell whether it was posted: keep it in flight, look again later.
                 self._update(
-                    row.id, claimed_until=self.now() + backoff(2), last_error=verdict.reason[:500]
+                    row, claimed_until=self.now() + backoff(2), last_error=verdict.reason[:500]
                 )
                 stats.retried += 1
                 return "stop"
             if ts is not None:
                 self._update(
-                    row.id,
+                    row,
                     status=DeliveryStatus.SENT,
                     slack_channel=channel,
                     slack_ts=ts,
@@ -433,8 +448,11 @@ class DeliveryEngine:
                 stats.sent_keys.append(row.key)
                 return "skipped"
         with session_scope(self.sessions) as session:
-            delivery = session.get(Delivery, row.id)
-            if delivery is None or delivery.status != DeliveryStatus.IN_FLIGHT:
+            # Post only while this claim still holds the row: if its lease ran out and
+            # another process re-leased it, that process posts it (or already has).
+            delivery = session.scalars(select(Delivery).where(*owned(row))).one_or_none()
+            if delivery is None:
+                stats.lost += 1
                 return "skipped"
             message, why = self._render(session, delivery, self.now())
             if message is None:
@@ -460,7 +478,7 @@ class DeliveryEngine:
             return self._unanswered(row, exc, stats)
         self.answered(row.target)
         ts = response.get("ts")
-        record(row.id, str(response.get("channel") or channel), str(ts) if ts else None, self.now())
+        record(row, str(response.get("channel") or channel), str(ts) if ts else None, self.now())
         stats.sent += 1
         stats.sent_keys.append(row.key)
         return "posted"
@@ -485,7 +503,7 @@ class DeliveryEngine:
         if verdict.outcome == "rate_limited":
             retry_at = now + dt.timedelta(seconds=verdict.retry_after or 30.0)
             self._update(
-                row.id,
+                row,
                 status=DeliveryStatus.PENDING,
                 next_attempt_at=retry_at,
                 claimed_until=None,
@@ -501,7 +519,7 @@ class DeliveryEngine:
                 self._fail(row, f"gave up after {attempts} attempts: {verdict.reason}", stats)
                 return "stop"
             self._update(
-                row.id,
+                row,
                 status=DeliveryStatus.PENDING,
                 next_attempt_at=now + backoff(attempts),
                 claimed_until=None,
@@ -525,7 +543,7 @@ class DeliveryEngine:
             self._fail(row, f"gave up after {attempts} attempts: {reason}", stats)
             return "stop"
         self._update(
-            row.id,
+            row,
             claimed_until=self.now() + backoff(attempts),
             attempts_delta=1 if row.reconcile else 0,
             last_error=reason[:500],
@@ -538,8 +556,9 @@ class DeliveryEngine:
     ) -> None:
         now = self.now()
         with session_scope(self.sessions) as session:
-            delivery = session.get(Delivery, row.id)
-            if delivery is None:
+            delivery = session.scalars(select(Delivery).where(*owned(row))).one_or_none()
+            if delivery is None:  # another process holds or settled it: its outcome stands
+                stats.lost += 1
                 return
             delivery.status = DeliveryStatus.FAILED
             delivery.last_error = reason[:500]
@@ -622,13 +641,14 @@ class DeliveryEngine:
             value = session.scalar(select(Delivery.attempts).where(Delivery.id == row_id))
             return int(value or 0)
 
-    def _update(self, row_id: int, *, attempts_delta: int = 0, **values: Any) -> None:
+    def _update(self, row: Claimed, *, attempts_delta: int = 0, **values: Any) -> None:
+        """Settle ``row`` with ``values``, only while this claim still holds it."""
         with session_scope(self.sessions) as session:
             if attempts_delta:
                 values["attempts"] = Delivery.attempts + attempts_delta
             session.execute(
                 update(Delivery)
-                .where(Delivery.id == row_id)
+                .where(*owned(row))
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
@@ -675,6 +695,7 @@ def _outcome(key: str, stats: DeliveryStats, sessions: sessionmaker[Session]) ->
 def _claim_keys(
     sessions: sessionmaker[Session], keys: Sequence[str], now: dt.datetime
 ) -> dict[str, Claimed]:
+    lease = now + LEASE
     """Mark the pending rows with these keys in flight and commit; returns those taken."""
     with session_scope(sessions) as session:
         rows = session.execute(
@@ -688,7 +709,7 @@ def _claim_keys(
                 Delivery.created_at,
             ).where(Delivery.key.in_(list(keys)))
         ).all()
-        taken = mark_in_flight(session, [r.id for r in rows], now, due_only=False)
+        taken = mark_in_flight(session, [r.id for r in rows], now, due_only=False, lease=LEASE)
     return {
         r.key: Claimed(
             id=r.id,
@@ -699,6 +720,7 @@ def _claim_keys(
             slack_channel=r.slack_channel,
             reconcile=False,
             created_at=r.created_at,
+            lease=lease,
         )
         for r in rows
         if r.id in taken
@@ -709,8 +731,8 @@ def _send(engine: DeliveryEngine, keys: Sequence[str], outcomes: list[Outcome]) 
     claimed = _claim_keys(engine.sessions, keys, engine.now())
     notices: list[str] = []
 
-    def record(row_id: int, channel: str, ts: str | None, at: dt.datetime) -> None:
-        record_sent(engine.sessions, row_id, channel, ts, at)
+    def record(row: Claimed, channel: str, ts: str | None, at: dt.datetime) -> None:
+        record_sent(engine.sessions, row, channel, ts, at)
 
     for key in keys:
         row = claimed.get(key)

@@ -1512,6 +1512,21 @@ def mark_done_result(
                 f"{_short(objective.title)}` and close it with `/csp progress "
                 f"{_short(objective.title)} done`."
             )
+        if item.done_at is None and item in _open_dated(objective):
+            # Two clicks may both have read the item open: the store decides which one
+            # closes it (compare-and-set), so a double click logs one "done" entry. The
+            # loaded item is left as read; log_progress_result closes it as usual.
+            from sqlalchemy import update
+
+            session.flush()
+            won = session.execute(
+                update(ScheduleItem)
+                .where(ScheduleItem.id == item.id, ScheduleItem.done_at.is_(None))
+                .values(done_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(won, "rowcount", 0) != 1:
+                session.refresh(item)
         if item.done_at is not None:
             by, on = _closed_by(session, partnership, objective.id, item.done_at)
             summary = _summary_of(

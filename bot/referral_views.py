@@ -592,9 +592,15 @@ def confirmation_text(change: StatusChange) -> str:
     told = " The referrer has been told." if change.changed else ""
     if change.event == "acknowledged":
         if not change.changed:
+            by = f" by <@{s.acknowledged_by}>" if s.acknowledged_by else ""
+            at = ""
+            if s.acknowledged_at is not None:
+                local = s.acknowledged_at.astimezone(ZoneInfo(s.zone))
+                at = f" at {local:%H:%M} on {local:%a} {local.day} {local:%b}"
             return (
-                f"{ref} was already acknowledged; nothing changed. Next: assign it to a "
-                "lead, or open it with View to refer it on, add a note or close it."
+                f"{ref} was already acknowledged{by}{at}; nothing changed and the referrer "
+                "was not told again. Next: assign it to a lead, or open it with View to "
+                "refer it on, add a note or close it."
             )
         return (
             f"You acknowledged {ref}; the escalation reminders have stopped.{told} "

@@ -25,7 +25,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from bot import audit
@@ -1028,13 +1028,17 @@ def _change(
     """
     notices: list[str] = []
     if changed and event in STATUS_EVENTS and ref.referrer_slack_id:
-        seq = _notice_seq(session, ref, STATUS_KIND)
+        if event in ONE_TIME_EVENTS:
+            # Happens once per referral: a duplicate hits the unique key.
+            key = f"refstatus:{ref.id}:{event}"
+        else:
+            key = f"refstatus:{ref.id}:{_notice_seq(session, ref, STATUS_KIND)}:{event}"
         notices.append(
             _queue(
                 session,
                 partnership,
                 ref,
-                key=f"refstatus:{ref.id}:{seq}:{event}",
+                key=key,
                 kind=STATUS_KIND,
                 target=ref.referrer_slack_id,
                 now=now,
@@ -1074,14 +1078,43 @@ def _notice_seq(session: Session, ref: Referral, kind: str) -> int:
     return int(count or 0) + 1
 
 
-def _acknowledge(ref: Referral, actor: Actor, now: dt.datetime) -> bool:
+# Status events that happen at most once per referral (their notices need no number).
+ONE_TIME_EVENTS: Final = frozenset({"acknowledged", "closed"})
+
+
+def _set_if(session: Session, ref: Referral, condition: Any, **values: Any) -> bool:
+    """Compare-and-set ``values`` on ``ref`` where ``condition`` still holds in the store.
+
+    Two concurrent clicks may both have read the old state (pysqlite opens no
+    transaction for reads; PostgreSQL reads committed data), so the decision is made by
+    the UPDATE itself: only one of them changes the row. ``ref`` is reloaded after.
+    """
+    session.flush()
+    result = session.execute(
+        update(Referral)
+        .where(Referral.id == ref.id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(ref)
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _acknowledge(session: Session, ref: Referral, actor: Actor, now: dt.datetime) -> bool:
+    """Acknowledge ``ref`` unless someone already has (decided by the store)."""
     if ref.acknowledged_at is not None:
         return False
-    ref.acknowledged_at = now
-    ref.acknowledged_by = actor.slack_user_id
-    if ref.status == Status.OPEN:
-        ref.status = Status.ACKNOWLEDGED.value
-    return True
+    return _set_if(
+        session,
+        ref,
+        Referral.acknowledged_at.is_(None),
+        acknowledged_at=now,
+        acknowledged_by=actor.slack_user_id,
+        status=case(
+            (Referral.status == Status.OPEN.value, Status.ACKNOWLEDGED.value),
+            else_=Referral.status,
+        ),
+    )
 
 
 def acknowledge(
@@ -1089,7 +1122,7 @@ def acknowledge(
 ) -> StatusChange:
     require_lead(session, partnership, actor, "acknowledge", reference, now=now)
     ref = _get(session, partnership, reference)
-    changed = _acknowledge(ref, actor, now)
+    changed = _acknowledge(session, ref, actor, now)
     if changed:
         _audit(session, partnership, actor.slack_user_id, "acknowledge", ref.reference, now)
     session.flush()
@@ -1114,11 +1147,23 @@ def assign(
             f"<@{assignee.slack_user_id}> is not a safeguarding lead; assign the referral "
             "to a lead (an admin can make someone a lead with `/csp role`)."
         )
-    _acknowledge(ref, actor, now)
-    changed = ref.assigned_to != assignee.slack_user_id
-    ref.assigned_to = assignee.slack_user_id
-    if ref.status in (Status.OPEN, Status.ACKNOWLEDGED):
-        ref.status = Status.ASSIGNED.value
+    _acknowledge(session, ref, actor, now)
+    who = assignee.slack_user_id
+    changed = ref.assigned_to != who and _set_if(
+        session,
+        ref,
+        (Referral.assigned_to.is_(None) | (Referral.assigned_to != who))
+        & (Referral.closed_at.is_(None)),
+        assigned_to=who,
+        status=case(
+            (
+                Referral.status.in_([Status.OPEN.value, Status.ACKNOWLEDGED.value]),
+                Status.ASSIGNED.value,
+            ),
+            else_=Referral.status,
+        ),
+    )
+    _open_for_change(ref)
     if changed:
         _audit(
             session,
@@ -1147,7 +1192,7 @@ def refer_on(
     require_lead(session, partnership, actor, "refer_on", reference, now=now)
     ref = _get(session, partnership, reference)
     _open_for_change(ref)
-    _acknowledge(ref, actor, now)
+    _acknowledge(session, ref, actor, now)
     ref.referred_on_to = ReferOn(to).value
     ref.status = Status.REFERRED_ON.value
     _audit(session, partnership, actor.slack_user_id, "refer_on", ref.reference, now, f"to={to}")
@@ -1207,10 +1252,17 @@ def close(
     ref = _get(session, partnership, reference)
     _open_for_change(ref)
     text = _check_text(outcome, "outcome")
-    _acknowledge(ref, actor, now)
-    ref.outcome_enc = cipher.encrypt_json({"text": text, "by": actor.slack_user_id})
-    ref.status = Status.CLOSED.value
-    ref.closed_at = now
+    _acknowledge(session, ref, actor, now)
+    closed = _set_if(
+        session,
+        ref,
+        Referral.closed_at.is_(None),
+        outcome_enc=cipher.encrypt_json({"text": text, "by": actor.slack_user_id}),
+        status=Status.CLOSED.value,
+        closed_at=now,
+    )
+    if not closed:  # closed by someone else a moment ago
+        _open_for_change(ref)
     _audit(session, partnership, actor.slack_user_id, "close", ref.reference, now)
     session.flush()
     return _change(session, ref, partnership, True, "closed", actor, now)
@@ -1813,8 +1865,14 @@ def _render_assigned(
     ref, partnership = found
     if ref.closed_at is not None:
         return None  # closed meanwhile: nothing left to do for the assignee
+    payload = delivery.payload or {}
+    assignee = str(payload.get("assignee") or delivery.target)
+    if ref.assigned_to != assignee or delivery.target != assignee:
+        return None  # reassigned meanwhile: the new assignee has a notice of their own
+    if assignee not in safeguarding_lead_ids(session, partnership):
+        return None  # no longer a lead: a referral's details are for leads only
     summary = _summary(ref, partnership)
-    by = str((delivery.payload or {}).get("by", ""))
+    by = str(payload.get("by", ""))
     return OutboundMessage(text=views.assigned_dm_text(summary, by))
 
 

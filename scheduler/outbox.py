@@ -60,6 +60,7 @@ from bot.delivery_engine import (
     existing_keys,
     insert_planned,
     mark_in_flight,
+    owned,
 )
 from store.db import session_scope
 from store.models import Delivery, DeliveryStatus
@@ -68,6 +69,7 @@ __all__ = [
     "BACKOFF_BASE",
     "BACKOFF_MAX",
     "BATCH",
+    "EXPECTED_CALL_SECONDS",
     "HISTORY_PAGES",
     "LEASE",
     "MAX_ATTEMPTS",
@@ -92,6 +94,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BATCH = 1000
+# What one chat.postMessage is expected to take, answer included (seconds). A batch
+# is sized so its workers get through it in half a lease at this pace (see
+# :meth:`Outbox.batch_cap`): a batch that outran its lease would be re-leased by
+# another sweeper while this one still works through it.
+EXPECTED_CALL_SECONDS = 0.5
 RECORD_BATCH = 50  # sent rows recorded per commit
 RECORD_WAIT = 0.05  # seconds a sent row may wait for others to share its commit
 
@@ -156,7 +163,7 @@ def claim(
         rows = session.execute(query).all()
         lease = now + LEASE
         pending_ids = [r.id for r in rows if r.status == DeliveryStatus.PENDING]
-        taken = mark_in_flight(session, pending_ids, now)
+        taken = mark_in_flight(session, pending_ids, now, lease=LEASE)
         for r in rows:
             if r.status != DeliveryStatus.IN_FLIGHT:
                 continue
@@ -184,6 +191,7 @@ def claim(
                         slack_channel=r.slack_channel,
                         reconcile=r.status == DeliveryStatus.IN_FLIGHT,
                         created_at=r.created_at,
+                        lease=lease,
                     )
                 )
     return claimed
@@ -225,9 +233,15 @@ class ChannelPacer:
 
 PACER = ChannelPacer()
 
+# Only while the claim still holds the row (its lease unchanged): a worker that outran
+# its lease never overwrites the outcome of the process that re-leased the row.
 _SENT_UPDATE = (
     update(Delivery)
-    .where(Delivery.id == bindparam("row_id"))
+    .where(
+        Delivery.id == bindparam("row_id"),
+        Delivery.status == DeliveryStatus.IN_FLIGHT,
+        Delivery.claimed_until == bindparam("lease"),
+    )
     .values(
         status=DeliveryStatus.SENT,
         slack_channel=bindparam("channel"),
@@ -256,8 +270,10 @@ class _SentRecorder:
         self._thread = threading.Thread(target=self._loop, name="outbox-recorder", daemon=True)
         self._thread.start()
 
-    def sent(self, row_id: int, channel: str, ts: str | None, at: dt.datetime) -> None:
-        self._queue.put({"row_id": row_id, "channel": channel, "ts": ts, "at": at})
+    def sent(self, row: Claimed, channel: str, ts: str | None, at: dt.datetime) -> None:
+        self._queue.put(
+            {"row_id": row.id, "lease": row.lease, "channel": channel, "ts": ts, "at": at}
+        )
 
     def close(self) -> None:
         self._queue.put(None)
@@ -327,6 +343,19 @@ class Outbox(DeliveryEngine):
 
     # ---------------------------------------------------------------- public
 
+    def batch_cap(self) -> int:
+        """Rows per claim: at most ``workers x (LEASE / 2) / EXPECTED_CALL_SECONDS``.
+
+        Half the lease is kept as a margin for slow answers and the sent-row commits;
+        with the defaults (4 workers, a 5-minute lease, 0.5 s a call) that is 1200 rows,
+        so ``BATCH`` (1000) applies; one worker would get 300. Rows a worker still holds
+        when its lease runs out are not lost or posted twice (every post and settle
+        checks the lease), but they wait for the next claim, so the cap keeps that from
+        being the normal case.
+        """
+        fits = int(max(1, self.workers) * LEASE.total_seconds() / 2 / EXPECTED_CALL_SECONDS)
+        return max(1, min(self.batch, fits))
+
     def per_target_cap(self) -> int:
         """Rows one target may take per batch: its posts must fit well inside a lease."""
         if self.per_channel_interval <= 0:
@@ -353,7 +382,7 @@ class Outbox(DeliveryEngine):
             batch = claim(
                 self.sessions,
                 self.now(),
-                limit=self.batch,
+                limit=self.batch_cap(),
                 per_target=self.per_target_cap(),
                 partnership_ids=partnership_ids,
             )
@@ -472,7 +501,7 @@ class Outbox(DeliveryEngine):
                         values["next_attempt_at"] = not_before
                 session.execute(
                     update(Delivery)
-                    .where(Delivery.id == row.id)
+                    .where(*owned(row))
                     .values(**values)
                     .execution_options(synchronize_session=False)
                 )

@@ -209,6 +209,11 @@ class FakeSlack:
                 _Failure(status, None, retry_after, until=time.monotonic() + seconds)
             )
 
+    def clear_failures(self) -> None:
+        """End every failure set with fail_next / fail_for: Slack is healthy again."""
+        with self._lock:
+            self._failures.clear()
+
     def reset(self) -> None:
         """Forget calls, messages, views, users and pending failures."""
         with self._lock:

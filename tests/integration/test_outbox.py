@@ -120,18 +120,19 @@ def test_500s_and_429s_for_30_minutes_then_exactly_once(
     add_due_objectives(ctx, 40, due=dt.date(2026, 11, 26), owners=owners)
     client = client_for(fake_slack)
     troubles = 0
-    # 30 simulated minutes: each minute's sweep meets a burst of 500s or 429s.
+    # 30 simulated minutes: every call in each minute's sweep meets a 5xx or a 429.
+    everything = 10_000
     for minute in range(30):
-        # (fail_for windows are real seconds: short ones cover the start of each sweep)
         if minute % 3 == 0:
-            fake_slack.fail_for("chat.postMessage", 0.15, status=500)
+            fake_slack.fail_next("chat.postMessage", everything, status=500)
         elif minute % 3 == 1:
-            fake_slack.fail_for("chat.postMessage", 0.15, status=429, retry_after=20)
+            fake_slack.fail_next("chat.postMessage", everything, status=429, retry_after=20)
         else:
-            fake_slack.fail_for("conversations.open", 0.05, status=503)
-            fake_slack.fail_for("chat.postMessage", 0.15, status=502)
+            fake_slack.fail_next("conversations.open", everything, status=503)
+            fake_slack.fail_next("chat.postMessage", everything, status=502)
         stats = run_sweep(ctx, client=client, per_channel_interval=0).outbox
         troubles += stats.retried + stats.rate_limited
+        fake_slack.clear_failures()
         clock.advance(dt.timedelta(minutes=1))
     # The outage is over: back-offs (capped at an hour) run out within two hours.
     for _ in range(24):
@@ -518,3 +519,95 @@ def test_each_round_is_leased_from_its_own_start_so_a_second_sweeper_posts_nothi
     assert posted_keys(fake_slack) == {f"test:lease:{i}": 1 for i in range(8)}
     with session_scope(ctx.sessions) as session:
         assert set(session.scalars(select(Delivery.status))) == {DeliveryStatus.SENT}
+
+
+def _one_row(ctx: AppContext, key: str) -> None:
+    now = ctx.clock.now()
+    with session_scope(ctx.sessions) as session:
+        p = ensure_partnership(session, ctx.settings, now=now)
+        insert_planned(
+            session,
+            p.id,
+            [
+                PlannedDelivery(
+                    key=key,
+                    kind="delivery_failed",
+                    target="C0PARTNER",
+                    occurrence=now,
+                    payload={"reason": "x", "failed_target": "C1"},
+                )
+            ],
+            now,
+        )
+
+
+def test_worker_that_lost_its_lease_does_not_post(
+    ctx: AppContext, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    """Worker 1 claims and stalls past its lease; worker 2 re-leases the row and posts.
+
+    Worker 1 then carries on (here: while worker 2's post is on its way, after worker 2
+    has looked in the history): it must see the lease is no longer its own and post
+    nothing, and the row ends sent once, with worker 2's message.
+    """
+    _one_row(ctx, "test:stolen")
+    first = Outbox(ctx.sessions, client_for(fake_slack), clock=clock, per_channel_interval=0)
+    mine = claim(ctx.sessions, clock.now())
+    assert [r.key for r in mine] == ["test:stolen"]
+    clock.advance(dt.timedelta(minutes=6))  # worker 1's lease has run out
+    late = OutboxStats()
+
+    class Racing(WebClient):
+        def chat_postMessage(self, **kwargs: Any) -> Any:
+            late.add(first.deliver(mine))  # worker 1 wakes up just now
+            return super().chat_postMessage(**kwargs)
+
+    racing = Racing(token="xoxb-test", base_url=fake_slack.base_url, retry_handlers=[])
+    second = Outbox(ctx.sessions, racing, clock=clock, per_channel_interval=0)
+    theirs = claim(ctx.sessions, clock.now())
+    assert [r.key for r in theirs] == ["test:stolen"]
+    stats = second.deliver(theirs)
+    assert stats.sent == 1
+    assert late.sent == 0 and late.lost == 1
+    assert posted_keys(fake_slack) == {"test:stolen": 1}
+    with session_scope(ctx.sessions) as session:
+        row = session.scalars(select(Delivery)).one()
+        assert row.status == DeliveryStatus.SENT and row.claimed_until is None
+
+
+def test_worker_that_lost_its_lease_does_not_overwrite_the_new_owners_outcome(
+    ctx: AppContext, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    """Worker 1's post stalls past its lease, worker 2 re-leases and posts, then worker
+    1's call comes back with a 500: its retry must not put the sent row back to pending
+    (which would post it again next sweep)."""
+    _one_row(ctx, "test:settle")
+    plain = client_for(fake_slack)
+    second = Outbox(ctx.sessions, plain, clock=clock, per_channel_interval=0)
+    other = OutboxStats()
+
+    class Stalling(WebClient):
+        def chat_postMessage(self, **kwargs: Any) -> Any:
+            clock.advance(dt.timedelta(minutes=6))
+            other.add(second.deliver(claim(ctx.sessions, clock.now())))
+            fake_slack.fail_for("chat.postMessage", 5.0, status=500)
+            return super().chat_postMessage(**kwargs)
+
+    stalling = Stalling(token="xoxb-test", base_url=fake_slack.base_url, retry_handlers=[])
+    first = Outbox(ctx.sessions, stalling, clock=clock, per_channel_interval=0)
+    stats = first.deliver(claim(ctx.sessions, clock.now()))
+    assert other.sent == 1 and stats.sent == 0
+    with session_scope(ctx.sessions) as session:
+        row = session.scalars(select(Delivery)).one()
+        assert row.status == DeliveryStatus.SENT and row.slack_ts is not None
+        assert row.attempts == 1  # re-leasing counts no attempt; the 500 counted none
+    assert posted_keys(fake_slack) == {"test:settle": 1}
+
+
+def test_claim_batches_fit_inside_a_lease(ctx: AppContext, fake_slack: FakeSlack) -> None:
+    from scheduler.outbox import EXPECTED_CALL_SECONDS, LEASE
+
+    one = Outbox(ctx.sessions, client_for(fake_slack), workers=1)
+    assert one.batch_cap() * EXPECTED_CALL_SECONDS <= LEASE.total_seconds() / 2
+    four = Outbox(ctx.sessions, client_for(fake_slack), workers=4, batch=100_000)
+    assert four.batch_cap() == int(4 * LEASE.total_seconds() / 2 / EXPECTED_CALL_SECONDS)
