@@ -464,21 +464,35 @@ def build_alert_blocks(s: ReferralSummary) -> list[Block]:
 # --------------------------------------------------------------------------- escalation
 
 
-def escalation_text(reference: str, category: str, urgency: str, step: int) -> str:
+def waited_for(raised: dt.datetime, now: dt.datetime) -> str:
+    """How long a referral has waited, in the largest sensible unit: "45 minutes",
+    "5 hours", "3 days"."""
+    minutes = max(0, int((now - raised).total_seconds() // 60))
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} hours"
+    return f"{hours // 24} days"
+
+
+def escalation_text(reference: str, category: str, urgency: str, waited: str) -> str:
     return (
         f"Safeguarding referral {reference} ({label(category, CATEGORY_LABELS)}, "
-        f"{label(urgency, URGENCY_LABELS)}) has not been acknowledged yet "
-        f"(reminder {step}). A safeguarding lead should acknowledge or assign it now."
+        f"{label(urgency, URGENCY_LABELS)}) is still not acknowledged, {waited} after it "
+        "was raised. A safeguarding lead should acknowledge or assign it now."
     )
 
 
-def build_escalation_blocks(reference: str, category: str, urgency: str, step: int) -> list[Block]:
+def build_escalation_blocks(
+    reference: str, category: str, urgency: str, waited: str
+) -> list[Block]:
     return [
         SectionBlock(
             text=MarkdownTextObject(
                 text=f":warning: *{reference}* ({label(category, CATEGORY_LABELS)}, "
-                f"{label(urgency, URGENCY_LABELS)}) has not been acknowledged yet "
-                f"(reminder {step}).\nA safeguarding lead should acknowledge it or assign "
+                f"{label(urgency, URGENCY_LABELS)}) is still not acknowledged, {waited} "
+                "after it was raised.\nA safeguarding lead should acknowledge it or assign "
                 "it to a lead now: use the buttons below or `/csp referrals`."
             )
         ),

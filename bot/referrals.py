@@ -1758,11 +1758,10 @@ def _render_escalation(
     ref = session.get(Referral, delivery.referral_id) if delivery.referral_id else None
     if ref is None or ref.acknowledged_at is not None or ref.closed_at is not None:
         return None  # acknowledged meanwhile: no longer worth sending
-    payload = delivery.payload or {}
-    step = int(payload.get("step", 1))
+    waited = views.waited_for(ref.created_at, now)
     return OutboundMessage(
-        text=views.escalation_text(ref.reference, ref.category, ref.urgency, step),
-        blocks=views.build_escalation_blocks(ref.reference, ref.category, ref.urgency, step),
+        text=views.escalation_text(ref.reference, ref.category, ref.urgency, waited),
+        blocks=views.build_escalation_blocks(ref.reference, ref.category, ref.urgency, waited),
     )
 
 

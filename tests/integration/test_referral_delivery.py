@@ -136,3 +136,30 @@ def test_referral_form_does_not_wait_out_a_rate_limit(
         open_referral_form(client, "T0TRIGGER")
     assert time.monotonic() - started < 1.0
     assert len(fake_slack.calls_to("views.open")) == 1
+
+
+def test_a_channel_alert_the_outbox_fails_for_good_reaches_each_lead_once(
+    ctx: AppContext, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app(
+        ctx,
+        monkeypatch,
+        safeguarding_channel="C0SAFEGUARD",
+        safeguarding_leads=["ULEAD", "ULEAD2"],
+    )
+    fake_slack.fail_next("chat.postMessage", 1, status=500)  # left to the outbox
+    refer(app, "UMEMBER")
+    assert _texts(fake_slack, "C0SAFEGUARD") == []
+    client = _client(fake_slack)
+    # The outbox tries the channel later; Slack now says the bot is not in it.
+    fake_slack.fail_next("chat.postMessage", 1, error="not_in_channel")
+    for minutes in (3, 4, 5, 10, 60):
+        run_sweep(ctx, now=NOW + dt.timedelta(minutes=minutes), client=client)
+    for lead in ("ULEAD", "ULEAD2"):
+        texts = _texts(fake_slack, f"D{lead}")
+        alerts = [t for t in texts if t.startswith("Safeguarding referral SG-2026-0001:")]
+        assert len(alerts) == 1, alerts  # each lead alerted by DM exactly once
+    with session_scope(ctx.sessions) as s:
+        channel_row = s.scalars(select(Delivery).where(Delivery.kind == referrals.ALERT_KIND)).one()
+        assert channel_row.status == DeliveryStatus.FAILED
+        assert channel_row.last_error == "not_in_channel"

@@ -173,3 +173,17 @@ def test_modal_errors_are_plain_text() -> None:
         "That person is not a safeguarding lead; ask with /csp role or see the policy now."
     )
     assert len(plain_error("word " * 200)) <= 300
+
+
+def test_escalations_say_how_long_the_referral_has_waited() -> None:
+    import datetime as dt
+
+    from bot.referral_views import escalation_text, waited_for
+
+    raised = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)
+    assert waited_for(raised, raised + dt.timedelta(minutes=30)) == "30 minutes"
+    assert waited_for(raised, raised + dt.timedelta(hours=5)) == "5 hours"
+    assert waited_for(raised, raised + dt.timedelta(days=3, hours=2)) == "3 days"
+    text = escalation_text("SG-2026-0001", "fgm", "immediate", "5 hours")
+    assert "still not acknowledged, 5 hours after it was raised" in text
+    assert "reminder" not in text
