@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -1516,8 +1516,6 @@ def mark_done_result(
             # Two clicks may both have read the item open: the store decides which one
             # closes it (compare-and-set), so a double click logs one "done" entry. The
             # loaded item is left as read; log_progress_result closes it as usual.
-            from sqlalchemy import update
-
             session.flush()
             won = session.execute(
                 update(ScheduleItem)

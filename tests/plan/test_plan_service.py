@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.context import AppContext
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.plan import (
     Actor,
@@ -424,3 +425,37 @@ def test_role_changes_keep_lead_and_admin_separate(session: Session, seeded: Par
     # The last admin (a lead as well) cannot be made a member.
     with pytest.raises(UserError, match="only admin"):
         set_role(session, seeded, admin, "UADMIN", Role.MEMBER)
+
+
+def test_two_clicks_on_mark_done_close_the_item_once(
+    plan_ctx: AppContext, plan_settings: Settings
+) -> None:
+    from bot.plan import mark_done_result
+    from store.db import session_scope
+    from store.models import ProgressEntry, ScheduleItem
+
+    with session_scope(plan_ctx.sessions) as s:
+        load_seed_if_empty(s, plan_settings, now=NOW)
+        partnership = s.scalars(select(Partnership)).one()
+        oid = _id(s, partnership, "Strategic Assessment")
+        item_id = s.scalars(select(ScheduleItem.id).where(ScheduleItem.objective_id == oid)).one()
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    # Both clicks read the item open before either writes.
+    first, second = plan_ctx.sessions(), plan_ctx.sessions()
+    try:
+        p1 = first.scalars(select(Partnership)).one()
+        p2 = second.scalars(select(Partnership)).one()
+        assert first.get(ScheduleItem, item_id).done_at is None  # type: ignore[union-attr]
+        assert second.get(ScheduleItem, item_id).done_at is None  # type: ignore[union-attr]
+        one = mark_done_result(first, p1, admin, oid, now=NOW, item_id=item_id)
+        first.commit()
+        two = mark_done_result(second, p2, admin, oid, now=NOW, item_id=item_id)
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    assert one.already_done_by is None
+    assert two.already_done_by is not None
+    with session_scope(plan_ctx.sessions) as s:
+        done = s.scalars(select(ProgressEntry).where(ProgressEntry.done.is_(True))).all()
+        assert len(done) == 1
