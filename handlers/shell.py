@@ -10,11 +10,13 @@ talks to a small recorder on 127.0.0.1 that stands in for Slack.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import itertools
 import json
 import queue
+import re
 import secrets
 import threading
 import time
@@ -34,13 +36,27 @@ from handlers.app import build_app, unit_of
 
 SHELL_HELP = """\
 Type a Slack command as you would in Slack, e.g. `/csp help`, `/csp due`,
-`/csp progress dhr amber Panel booked`.
+`/csp progress dhr amber Panel booked`. Type a person as <@U0123ABCD> (their
+Slack user ID): Slack turns a name picked from its list into that.
   <number>   press the button with that number in the last answer
   home       open the App Home tab
-  help       this text        quit   leave the shell"""
+  help       this text        quit   leave the shell
+In a window (a modal) with buttons, type a button's number, or press Enter to go
+on (to its form, or to close it). In a form, press Enter to skip an optional
+field; dates are typed as YYYY-MM-DD and people as Slack user IDs."""
 
 SHELL_TOKEN = "xoxb-local-shell"  # noqa: S105 (not a secret: the local recorder ignores it)
 _JSON_ARGS = frozenset({"blocks", "attachments", "view", "metadata"})
+_BARE_MENTION = re.compile(r"(?<![<\w])@[A-Za-z]")
+_USER_ID = re.compile(r"<?@?([UW][A-Z0-9]{2,})(?:\|[^>]*)?>?")
+_CALENDAR = re.compile(
+    r"\b([Pp])ick (.+?) from the calendar(?: \(YYYY-MM-DD\))?", flags=re.IGNORECASE
+)
+_LEAVE_WORDS = frozenset({"back", "close", "done", "leave"})
+MENTION_NOTE = (
+    "Note: in the shell, type a person as <@U0123ABCD> (their Slack user ID). In Slack "
+    "you would pick @name from a list and Slack turns it into that."
+)
 
 
 @dataclass(frozen=True)
@@ -148,6 +164,78 @@ class Recorder:
         self.server.server_close()
 
 
+def shell_wording(error: str) -> str:
+    """A form error as the shell needs it: there is no calendar to pick from, so a
+    date is typed (YYYY-MM-DD)."""
+
+    def typed(match: re.Match[str]) -> str:
+        what = "it" if match.group(2).lower() == "one" else match.group(2)
+        return f"{'Type' if match.group(1) == 'P' else 'type'} {what} as YYYY-MM-DD"
+
+    return _CALENDAR.sub(typed, error)
+
+
+def _is_empty(answer: Mapping[str, dict[str, Any]]) -> bool:
+    """Whether a state answer ({action_id: {"type": ..., <value>}}) left the field empty."""
+    return not any(v for a in answer.values() for k, v in a.items() if k != "type")
+
+
+def _title(view: Mapping[str, Any]) -> str:
+    title = view.get("title")
+    return str(title.get("text", "Form")) if isinstance(title, Mapping) else "Form"
+
+
+# Inputs typed as text in the shell that Slack fills from a picker:
+# element type -> (what to type, the state key, the initial-value key).
+_TYPED: dict[str, tuple[str, str, str]] = {
+    "datepicker": ("type it as YYYY-MM-DD", "selected_date", "initial_date"),
+    "users_select": ("Slack user ID, e.g. U0123ABCD", "selected_user", "initial_user"),
+    "multi_users_select": (
+        "Slack user IDs, comma-separated, e.g. U0123ABCD",
+        "selected_users",
+        "initial_users",
+    ),
+    "channels_select": ("channel ID, e.g. C0123ABCD", "selected_channel", "initial_channel"),
+    "conversations_select": (
+        "channel ID, e.g. C0123ABCD",
+        "selected_conversation",
+        "initial_conversation",
+    ),
+}
+_TYPED_HELP: dict[str, str] = {
+    "datepicker": "Type the date as YYYY-MM-DD, e.g. {today}.",
+    "users_select": "Type the person's Slack user ID, e.g. U0123ABCD (in Slack you would "
+    "pick them from a list).",
+    "multi_users_select": "Type Slack user IDs separated by commas, e.g. U0123ABCD, U0456EFGH.",
+    "channels_select": "Type the channel's ID, e.g. C0123ABCD.",
+    "conversations_select": "Type the channel's ID, e.g. C0123ABCD.",
+}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CHANNEL_ID = re.compile(r"<?#?([CGD][A-Z0-9]{2,})(?:\|[^>]*)?>?")
+
+
+def _typed_value(kind: str, typed: str) -> str | list[str] | None:
+    """What Slack's picker would have sent for ``typed``; None if it cannot be that."""
+    if kind == "datepicker":
+        if not _DATE.fullmatch(typed):
+            return None
+        try:
+            dt.date.fromisoformat(typed)
+        except ValueError:
+            return None
+        return typed
+    if kind == "users_select":
+        found = _USER_ID.fullmatch(typed.upper())
+        return found.group(1) if found else None
+    if kind == "multi_users_select":
+        ids = [_USER_ID.fullmatch(part.strip().upper()) for part in typed.split(",")]
+        return [m.group(1) for m in ids if m] if all(ids) else None
+    if kind in ("channels_select", "conversations_select"):
+        found = _CHANNEL_ID.fullmatch(typed.upper())
+        return found.group(1) if found else None
+    return typed
+
+
 class Shell:
     """Drive the app from text: ``Shell(ctx, user_id="U1").run(stdin, stdout)``."""
 
@@ -176,8 +264,12 @@ class Shell:
         )
         if local_admin:
             self.app.use(self._as_local_admin)
-        self.buttons: list[tuple[ButtonRef, str | None]] = []
+        # Each button with the view it sits in (None for a message).
+        self.buttons: list[tuple[ButtonRef, dict[str, Any] | None]] = []
         self._triggers = itertools.count(1)
+        self._open_views: list[str] = []  # ids of the modals on screen, innermost last
+        self._redrawn: dict[str, dict[str, Any]] = {}  # views.update of an open modal
+        self._mention_noted = False
         self.out: IO[str] | None = None
         self.inp: IO[str] | None = None
         self.prompting = False
@@ -235,6 +327,9 @@ class Shell:
 
     # --------------------------------------------------------------- interactions
     def command(self, text: str) -> None:
+        if not self._mention_noted and _BARE_MENTION.search(text):
+            self._mention_noted = True
+            self._print(MENTION_NOTE)
         command, _, rest = text.strip().partition(" ")
         status, body = self._form(
             {
@@ -276,7 +371,12 @@ class Shell:
                 f"{', '.join(str(b.number) for b, _ in self.buttons) or 'none'}."
             )
             return
-        button, view_id = found[0]
+        button, view = found[0]
+        self.buttons = []
+        self._press(button, view)
+
+    def _press(self, button: ButtonRef, view: Mapping[str, Any] | None) -> None:
+        """Send the click on ``button`` (in ``view``, or in a message) and show what follows."""
         payload: dict[str, Any] = {
             "type": "block_actions",
             "team": {"id": "TSHELL", "domain": "shell"},
@@ -293,20 +393,29 @@ class Shell:
                 }
             ],
         }
-        if view_id is None:
+        if view is None:
             payload["response_url"] = self.recorder.response_url()
             payload["channel"] = {"id": self.channel_id, "name": "shell"}
             payload["container"] = {"type": "message", "channel_id": self.channel_id}
         else:
+            view_id = str(view.get("id", ""))
             payload["container"] = {"type": "view", "view_id": view_id}
-            payload["view"] = {"id": view_id, "type": "home"}
-        self.buttons = []
+            payload["view"] = {
+                "id": view_id,
+                "hash": view.get("hash", ""),
+                "type": view.get("type", "modal"),
+                "callback_id": view.get("callback_id", ""),
+                "private_metadata": view.get("private_metadata", ""),
+                "state": {"values": {}},
+                "title": view.get("title"),
+                "blocks": view.get("blocks", []),
+            }
         status, body = self._form({"payload": json.dumps(payload)})
         self._show_response(status, body)
         self._show_recorded()
 
     # ------------------------------------------------------------------- output
-    def _show_blocks(self, text: str, blocks: Any, view_id: str | None = None) -> None:
+    def _show_blocks(self, text: str, blocks: Any, view: dict[str, Any] | None = None) -> None:
         if isinstance(blocks, list) and blocks:
             offset = len(self.buttons)
             rendered = render_text(blocks)
@@ -321,7 +430,7 @@ class Shell:
                         ButtonRef(
                             ref.number + offset, ref.text, ref.action_id, ref.value, ref.block_id
                         ),
-                        view_id,
+                        view,
                     )
                 )
         elif text:
@@ -358,9 +467,17 @@ class Shell:
                 self._show_blocks(str(args.get("text", "")), args.get("blocks"))
             elif event.method == "views.publish":
                 self._print("— App Home —")
-                self._show_blocks("", (args.get("view") or {}).get("blocks"), view_id="VHOME")
+                home = {"id": "VHOME", "type": "home"}
+                self._show_blocks("", (args.get("view") or {}).get("blocks"), view=home)
             elif event.method in ("views.open", "views.push"):
                 self.fill_modal(dict(args.get("view") or {}))
+            elif event.method == "views.update":
+                view = dict(args.get("view") or {})
+                if str(view.get("id", "")) in self._open_views:
+                    self._redrawn[str(view["id"])] = view  # the open modal shows it next
+                else:
+                    self._print("— the open window now shows —")
+                    self._show_blocks("", view.get("blocks"))
 
     def _where(self, channel: str) -> str:
         if channel in (self.user_id, "D" + self.user_id):
@@ -373,74 +490,189 @@ class Shell:
 
     # ------------------------------------------------------------------- modals
     def fill_modal(self, view: dict[str, Any]) -> None:
-        title = (view.get("title") or {}).get("text", "Form")
-        self._print(f"┌ {title} (press Enter on a required field with nothing to cancel)")
+        """Show a modal: its buttons as numbered choices first, then its inputs as a form."""
+        view_id = str(view.get("id", ""))
+        self._open_views.append(view_id)
+        try:
+            self._modal(view)
+        finally:
+            self._open_views.pop()
+            self._redrawn.pop(view_id, None)
+
+    def _modal(self, view: dict[str, Any]) -> None:
+        while True:
+            blocks: list[dict[str, Any]] = list(view.get("blocks", []))
+            inputs = [b for b in blocks if b.get("type") == "input"]
+            shown = [b for b in blocks if b.get("type") != "input"]
+            refs = buttons_in(shown)
+            how = " (press Enter on a required field with nothing to cancel)" if inputs else ""
+            self._print(f"┌ {_title(view)}{how}")
+            if shown:
+                self._print("│ " + render_text(shown).replace("\n", "\n│ "))
+            if refs:
+                redrawn, go_on = self._modal_buttons(view, refs, has_form=bool(inputs))
+                if redrawn is not None:
+                    view = redrawn
+                    continue
+                if not go_on:
+                    self._print("└ Closed; nothing was saved." if inputs else "└ Closed.")
+                    return
+            elif not inputs and not view.get("submit"):
+                self._print("└ Closed.")  # nothing to press or fill in: read, then closed
+                return
+            following = self._fill_form(view, inputs)
+            if following is None:
+                return
+            view = following
+
+    def _modal_buttons(
+        self, view: dict[str, Any], refs: Sequence[ButtonRef], *, has_form: bool
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """Offer the modal's buttons until one redraws it or the user goes on.
+
+        Returns the redrawn view, or None and whether to go on to the form (else close).
+        """
+        view_id = str(view.get("id", ""))
+        then = (
+            "Enter to fill in the form, or `back` to close"
+            if has_form
+            else "Enter (or `back`) to close"
+        )
+        first, last = refs[0].number, refs[-1].number
+        choice = f"{first}" if first == last else f"{first} to {last}"
+        while True:
+            line = self._read(f"│ Press a button ({choice}), or {then}: ")
+            if line is None:
+                return None, False
+            typed = line.strip()
+            if not typed:
+                return None, has_form
+            if typed.lower() in _LEAVE_WORDS:
+                return None, False
+            found = [r for r in refs if typed in (str(r.number), r.text) or typed == r.text.lower()]
+            if not found:
+                self._print(f"│ There is no button “{typed}” here: type {choice}, or {then}.")
+                continue
+            self._press(found[0], view)
+            redrawn = self._redrawn.pop(view_id, None)
+            if redrawn is not None:
+                return redrawn, False
+            # Whatever the click opened is over; this window is still open underneath.
+            self._print(f"┌ {_title(view)} (still open)")
+            self._print("│ " + "   ".join(f"[{r.number}] {r.text}" for r in refs))
+
+    def _fill_form(
+        self, view: dict[str, Any], inputs: Sequence[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """Ask for each input and submit; returns the view the modal shows next, if any."""
         values: dict[str, dict[str, dict[str, Any]]] = {}
-        inputs = [b for b in view.get("blocks", []) if b.get("type") == "input"]
-        for block in view.get("blocks", []):
-            if block.get("type") != "input":
-                self._print("│ " + render_text([block]).replace("\n", "\n│ "))
-        pending = inputs
+        pending = list(inputs)
         errors: dict[str, str] = {}
         while True:
             for block in pending:
-                if errors.get(block.get("block_id", "")):
-                    self._print(f"│ ! {errors[block['block_id']]}")
-                answer = self._ask(block)
+                block_id = block.get("block_id", "")
+                before = values.get(block_id)
+                skipped = before is not None and _is_empty(before)
+                answer = self._ask(block, errors.get(block_id), insist=skipped)
                 if answer is None:
                     self._print("└ Cancelled; nothing was saved.")
-                    return
+                    return None
                 values[block["block_id"]] = {block["element"]["action_id"]: answer}
             status, body = self._submit(view, values)
             reply = json.loads(body) if body.strip().startswith("{") else {}
             if reply.get("response_action") == "errors":
-                errors = dict(reply.get("errors") or {})
+                errors = {str(k): str(v) for k, v in dict(reply.get("errors") or {}).items()}
                 pending = [b for b in inputs if b.get("block_id") in errors]
                 if pending:
                     self._print("│ Please fix the fields marked !")
                     continue
-                self._print("└ " + "; ".join(errors.values()))
-                return
+                self._print("└ " + "; ".join(shell_wording(e) for e in errors.values()))
+                return None
+            following: dict[str, Any] | None = None
             if reply.get("response_action") in ("update", "push"):
-                new_view = reply.get("view") or {}
+                new_view = dict(reply.get("view") or {})
                 self._print("└ Saved.")
-                self._show_blocks("", new_view.get("blocks"))
+                new_blocks = new_view.get("blocks") or []
+                if any(b.get("type") == "input" for b in new_blocks) or buttons_in(new_blocks):
+                    # More to do in the window: carry on in it (an update keeps its id).
+                    pushed = reply["response_action"] == "push"
+                    new_view["id"] = f"VPUSH{next(self._triggers)}" if pushed else view.get("id")
+                    following = new_view
+                else:
+                    self._show_blocks("", new_blocks)
             else:
                 self._print("└ Submitted." if status == 200 else f"└ HTTP {status}")
             self._show_recorded()
-            return
+            return following
 
-    def _ask(self, block: dict[str, Any]) -> dict[str, Any] | None:
+    def _ask(
+        self, block: dict[str, Any], error: str | None = None, *, insist: bool = False
+    ) -> dict[str, Any] | None:
+        """One input's answer in Slack's state shape; None to abandon the form.
+
+        ``insist``: an optional field was skipped and the app answered with ``error``
+        (it wants a value after all), so Enter no longer skips it: the user types a
+        value or `cancel`. After an error on a value that was typed, Enter still
+        clears the field.
+        """
         element = block["element"]
-        kind = element.get("type")
+        kind = str(element.get("type"))
         label = (block.get("label") or {}).get("text", "")
         optional = bool(block.get("optional"))
-        if optional and "(optional)" in label:
+        insist = insist and optional and error is not None
+        hint = block.get("hint")
+        if error is None and isinstance(hint, Mapping) and hint.get("text"):
+            self._print(f"│   ({mrkdwn_to_text(str(hint['text']))})")
+        if error is not None:
+            self._print(f"│ ! {shell_wording(error)}")
+        if insist:
+            suffix = " (type a value, or `cancel` to abandon the form)"
+        elif optional and "(optional)" in label:
             suffix = " (Enter to skip)"
         else:
             suffix = " (optional, Enter to skip)" if optional else ""
         if kind in ("static_select", "radio_buttons", "checkboxes"):
-            return self._choose(block, kind, label + suffix, optional)
+            return self._choose(block, kind, label + suffix, optional, error if insist else None)
+        how, key, initial = _TYPED.get(kind, ("", "value", "initial_value"))
         if kind == "datepicker":
-            line = self._read(f"│ {label}{suffix} (YYYY-MM-DD): ")
+            how = f"type it as YYYY-MM-DD, e.g. {self._today()}"
+        shown_initial = element.get(initial) or ""
+        default = f" [{shown_initial}]" if shown_initial else ""
+        prompt = f"│ {label}{suffix}{f' ({how})' if how else ''}{default}: "
+        while True:
+            line = self._read(prompt)
             if line is None:
                 return None
-            return {"type": kind, "selected_date": line.strip() or None}
-        initial_value = element.get("initial_value") or ""
-        hint = f" [{initial_value}]" if initial_value else ""
-        line = self._read(f"│ {label}{suffix}{hint}: ")
-        if line is None:
-            return None
-        value = line.strip() or initial_value
-        if not value and not optional:
-            return None
-        return {"type": kind, "value": value or None}
+            typed = line.strip()
+            if insist and typed.lower() == "cancel":
+                return None
+            if not typed and shown_initial:
+                typed = str(shown_initial)
+            if not typed:
+                if insist:
+                    self._print(
+                        f"│ ! {shell_wording(error or '')} Type a value, or `cancel` to "
+                        "abandon the form."
+                    )
+                    continue
+                if not optional:
+                    return None
+                return {"type": kind, key: [] if key.endswith("s") else None}
+            value = _typed_value(kind, typed)
+            if value is None:
+                self._print(f"│ {_TYPED_HELP[kind].format(today=self._today())}")
+                continue
+            return {"type": kind, key: value}
+
+    def _today(self) -> str:
+        return f"{self.ctx.clock.now().date():%Y-%m-%d}"
 
     def _choose(
-        self, block: dict[str, Any], kind: str, label: str, optional: bool
+        self, block: dict[str, Any], kind: str, label: str, optional: bool, error: str | None
     ) -> dict[str, Any] | None:
         """A menu, radio buttons or checkboxes: options numbered; type a number (or
-        several, for checkboxes) or the option's text."""
+        several, for checkboxes) or the option's text. With ``error`` (an optional
+        field the app then required), Enter does not skip: `cancel` abandons the form."""
         element = block["element"]
         options: list[dict[str, Any]] = list(element.get("options", []))
         for group in element.get("option_groups", []) or []:
@@ -461,19 +693,22 @@ class Shell:
             if line is None:
                 return None
             line = line.strip()
+            if error is not None and line.lower() == "cancel":
+                return None
             if not line:
                 if initial:
                     key = "selected_options" if many else "selected_option"
                     return {"type": kind, key: initial}
-                if optional:
-                    return (
-                        {"type": kind, "selected_options": []}
-                        if many
-                        else {
-                            "type": kind,
-                            "selected_option": None,
-                        }
+                if error is not None:
+                    self._print(
+                        f"│ ! {shell_wording(error)} Choose one, or type `cancel` to abandon "
+                        "the form."
                     )
+                    continue
+                if optional:
+                    if many:
+                        return {"type": kind, "selected_options": []}
+                    return {"type": kind, "selected_option": None}
                 return None
             picked = [self._option(part, options, texts) for part in line.split(",")]
             if picked and all(p is not None for p in picked) and (many or len(picked) == 1):

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
+
+from sqlalchemy import select
 
 from bot.context import AppContext
-from handlers.shell import Shell
+from bot.ids import Ids
+from handlers.shell import MENTION_NOTE, Shell, shell_wording
+from store.db import session_scope
+from store.models import Referral
 
 
 def run_shell(ctx: AppContext, script: str, user: str = "UADMIN") -> str:
@@ -195,7 +202,7 @@ def test_shell_labels_and_as_of(seeded_ctx: AppContext) -> None:
     )
     assert "(optional) (optional" not in text
     assert "As of (optional) (Enter to skip)" in text
-    assert "(amber, as of 20 Nov 2026): Panel met" in text
+    assert "Progress logged as *Amber*" in text and "As of 20 Nov 2026." in text
     shell = Shell(seeded_ctx, user_id="UADMIN")
     try:
         assert shell._where("U0SAM") == "DM to <@U0SAM>"
@@ -203,3 +210,210 @@ def test_shell_labels_and_as_of(seeded_ctx: AppContext) -> None:
         assert shell._where("C0PARTNER") == "posted in #C0PARTNER"
     finally:
         shell.recorder.stop()
+
+
+def lead_shell(ctx: AppContext, script: str) -> tuple[str, list[dict[str, object]]]:
+    """A member refers; then the lead (ULEAD) works from the shell. Returns the
+    transcript and every interaction payload the shell sent."""
+    out = io.StringIO()
+    shell = Shell(ctx, user_id="U0ONE")
+    sent: list[dict[str, object]] = []
+    form = shell._form
+
+    def recording(fields: Mapping[str, str]) -> tuple[int, str]:
+        if "payload" in fields:
+            sent.append(json.loads(fields["payload"]))
+        return form(fields)
+
+    shell._form = recording  # type: ignore[method-assign]
+    shell.inp, shell.out, shell.prompting = io.StringIO(REFERRAL_ANSWERS + script), out, False
+    try:
+        shell.command("/csp refer")
+        shell.user_id = "ULEAD"
+        shell.command("/csp referrals")
+        assert shell.buttons[2][0].text == "View"
+        shell.press(3)
+    finally:
+        shell.recorder.stop()
+    return out.getvalue(), sent
+
+
+def test_a_lead_works_a_referral_from_the_view_modal(seeded_ctx: AppContext) -> None:
+    script = (
+        "1\n"  # Acknowledge: the view is redrawn without that button
+        "3\nCalled the school\n"  # Add note
+        "1\nsam\n<@ULEAD>\n"  # Assign: a name is not an id; a mention is
+        "4\nPolice took it on\n"  # Close referral
+        "\n"  # Enter closes the view
+    )
+    text, sent = lead_shell(seeded_ctx, script)
+    detail = text.split("┌ Referral SG-2026-0001")[1]
+    assert "[1] Acknowledge   [2] Assign   [3] Refer on   [4] Add note   [5] Close referral" in (
+        detail
+    )
+    assert "Press a button (1 to 5), or Enter (or `back`) to close: 1" in detail
+    assert "You acknowledged SG-2026-0001" in text
+    assert "Press a button (1 to 4), or Enter (or `back`) to close: 3" in text
+    assert "┌ Add a case note" in text and "│ Case note: Called the school" in text
+    assert "Your case note was added to SG-2026-0001" in text
+    assert "│ Safeguarding lead (Slack user ID, e.g. U0123ABCD): sam" in text
+    assert "Type the person's Slack user ID, e.g. U0123ABCD" in text
+    assert "SG-2026-0001 is closed with your outcome" in text
+    assert "has been closed by" in text  # the referrer's DM, shown as it happens
+    assert text.rstrip().endswith("└ Closed.")
+    assert "Fill this in to save" not in text and "There is no button" not in text
+
+    clicks = [p for p in sent if p["type"] == "block_actions"]
+    in_view = clicks[1:]  # the first is View, pressed in the list message
+    assert [c["actions"][0]["action_id"] for c in in_view] == [  # type: ignore[index]
+        Ids.REFERRAL_ACK,
+        Ids.REFERRAL_NOTE_OPEN,
+        Ids.REFERRAL_ASSIGN,
+        Ids.REFERRAL_CLOSE_OPEN,
+    ]
+    for click in in_view:
+        view = click["view"]
+        assert isinstance(view, dict) and view["type"] == "modal" and view["hash"]
+        assert click["container"] == {"type": "view", "view_id": view["id"]}
+        assert view["callback_id"] == Ids.REFERRAL_ACTION_MODAL
+        assert view["private_metadata"] == "SG-2026-0001"
+    assert in_view[0]["view"]["hash"] != in_view[1]["view"]["hash"]  # type: ignore[index]
+    assigned = [p for p in sent if p["type"] == "view_submission"][-2]
+    state = assigned["view"]["state"]["values"]  # type: ignore[index]
+    assert state[Ids.REFERRAL_ASSIGNEE][Ids.REFERRAL_ASSIGNEE]["selected_user"] == "ULEAD"
+    with session_scope(seeded_ctx.sessions) as s:
+        referral = s.scalars(select(Referral)).one()
+        assert referral.status == "closed"
+        assert referral.assigned_to == "ULEAD"
+
+
+def test_a_view_modal_can_be_left_with_back(seeded_ctx: AppContext) -> None:
+    text, sent = lead_shell(seeded_ctx, "9\nback\n1\n")
+    assert "There is no button “9” here: type 1 to 5, or Enter (or `back`) to close." in text
+    assert "└ Closed." in text
+    assert len([p for p in sent if p["type"] == "block_actions"]) == 1  # only View
+    assert "You acknowledged" not in text
+
+
+CONSENT_NOT_SOUGHT = REFERRAL_ANSWERS.replace("Consent given\n\n", "2\n\n")
+
+
+def test_an_optional_field_the_app_then_requires_does_not_loop(seeded_ctx: AppContext) -> None:
+    # Consent not sought, the lawful reason skipped: the app asks for it. Enter no longer
+    # skips; `cancel` abandons the form.
+    cancelled = run_shell(seeded_ctx, "/csp refer\n" + CONSENT_NOT_SOUGHT + "\ncancel\n")
+    assert "! Give the lawful reason for sharing without consent" in cancelled
+    assert "(type a value, or `cancel` to abandon the form): " in cancelled
+    assert "Type a value, or `cancel` to abandon the form." in cancelled
+    assert "Cancelled; nothing was saved." in cancelled and "SG-2026" not in cancelled
+    with session_scope(seeded_ctx.sessions) as s:
+        assert s.scalars(select(Referral)).all() == []
+
+    saved = run_shell(
+        seeded_ctx, "/csp refer\n" + CONSENT_NOT_SOUGHT + "\n\nA child at risk of harm\n"
+    )
+    assert saved.count("Type a value, or `cancel` to abandon the form.") == 2
+    assert "SG-2026-0001" in saved and "Cancelled" not in saved
+
+
+def test_shell_wording_for_dates_people_and_mentions(seeded_ctx: AppContext) -> None:
+    assert (
+        shell_wording("That is not a date; pick one from the calendar.")
+        == "That is not a date; type it as YYYY-MM-DD."
+    )
+    assert (
+        shell_wording("Pick the date of birth from the calendar (YYYY-MM-DD).")
+        == "Type the date of birth as YYYY-MM-DD."
+    )
+    text = run_shell(
+        seeded_ctx,
+        "/csp progress\n7\namber\nPanel met\n20/11/2026\n2026-02-30\n2026-11-20\n\n"
+        "/csp role @sam lead\n/csp role @jo lead\n/csp role <@U0SAM> lead\n",
+    )
+    assert "As of (optional) (Enter to skip) (type it as YYYY-MM-DD, e.g. 2026-11-26): " in text
+    assert text.count("│ Type the date as YYYY-MM-DD, e.g. 2026-11-26.") == 2
+    assert "Progress logged as *Amber*" in text and "As of 20 Nov 2026." in text
+    assert text.count(MENTION_NOTE) == 1
+    assert text.index(MENTION_NOTE) > text.index("csp> /csp role @sam lead")
+    quiet = run_shell(seeded_ctx, "/csp role <@U0SAM> lead\n/csp progress dhr see a@b.org\n")
+    assert MENTION_NOTE not in quiet
+
+
+def test_a_modal_with_buttons_and_inputs_offers_the_buttons_first(seeded_ctx: AppContext) -> None:
+    from slack_bolt import Ack, App
+    from slack_sdk import WebClient
+
+    def modal(note: str) -> dict[str, object]:
+        return {
+            "type": "modal",
+            "callback_id": "mixed",
+            "title": {"type": "plain_text", "text": "Mixed"},
+            "submit": {"type": "plain_text", "text": "Save"},
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": note}},
+                {
+                    "type": "actions",
+                    "block_id": "acts",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "action_id": "redraw",
+                            "value": "v",
+                            "text": {"type": "plain_text", "text": "Redraw"},
+                        }
+                    ],
+                },
+                {
+                    "type": "input",
+                    "block_id": "who",
+                    "label": {"type": "plain_text", "text": "Person"},
+                    "element": {"type": "users_select", "action_id": "who"},
+                },
+            ],
+        }
+
+    def factory(ctx: AppContext, *, client: WebClient, **kwargs: object) -> App:
+        app = App(
+            client=client,
+            signing_secret=str(kwargs["signing_secret"]),
+            process_before_response=True,
+        )
+
+        @app.command("/mixed")
+        def _open(ack: Ack, body: dict[str, str]) -> None:
+            ack()
+            client.views_open(trigger_id=body["trigger_id"], view=modal("First"))
+
+        @app.action("redraw")
+        def _redraw(ack: Ack, body: dict[str, dict[str, str]]) -> None:
+            ack()
+            assert body["container"] == {"type": "view", "view_id": body["view"]["id"]}
+            client.views_update(view_id=body["view"]["id"], view=modal("Redrawn"))
+
+        @app.view("mixed")
+        def _save(
+            ack: Ack, view: dict[str, dict[str, dict[str, dict[str, dict[str, str]]]]]
+        ) -> None:
+            picked = view["state"]["values"]["who"]["who"]["selected_user"]
+            ack(
+                response_action="update",
+                view={
+                    "type": "modal",
+                    "title": {"type": "plain_text", "text": "Done"},
+                    "blocks": [
+                        {"type": "section", "text": {"type": "mrkdwn", "text": f"Saved {picked}"}}
+                    ],
+                },
+            )
+
+        return app
+
+    out = io.StringIO()
+    shell = Shell(seeded_ctx, user_id="UADMIN", app_factory=factory)
+    shell.run(io.StringIO("/mixed\n1\n\nu0sam\n"), out, interactive=False)
+    text = out.getvalue()
+    first, redrawn = text.split("┌ Mixed")[1:]
+    assert "Press a button (1), or Enter to fill in the form, or `back` to close: 1" in first
+    assert "Person" not in first  # the buttons come before the form
+    assert "Redrawn" in redrawn and "│ Person (Slack user ID, e.g. U0123ABCD): u0sam" in redrawn
+    assert "Saved U0SAM" in redrawn
