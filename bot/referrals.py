@@ -1129,6 +1129,21 @@ def acknowledge(
     return _change(session, ref, partnership, changed, "acknowledged", actor, now)
 
 
+def _open_for_lead(
+    session: Session,
+    partnership: Partnership,
+    actor: Actor,
+    action: str,
+    reference: str,
+    now: dt.datetime,
+) -> Referral:
+    """The open referral a lead is about to change (a refusal is audited first)."""
+    require_lead(session, partnership, actor, action, reference, now=now)
+    ref = _get(session, partnership, reference)
+    _open_for_change(ref)
+    return ref
+
+
 def assign(
     session: Session,
     partnership: Partnership,
@@ -1139,9 +1154,7 @@ def assign(
     now: dt.datetime,
 ) -> StatusChange:
     """Give the referral to a safeguarding lead (acknowledging it if nobody has)."""
-    require_lead(session, partnership, actor, "assign", reference, now=now)
-    ref = _get(session, partnership, reference)
-    _open_for_change(ref)
+    ref = _open_for_lead(session, partnership, actor, "assign", reference, now)
     if not assignee.is_lead:
         raise UserError(
             f"<@{assignee.slack_user_id}> is not a safeguarding lead; assign the referral "
@@ -1189,9 +1202,7 @@ def refer_on(
     *,
     now: dt.datetime,
 ) -> StatusChange:
-    require_lead(session, partnership, actor, "refer_on", reference, now=now)
-    ref = _get(session, partnership, reference)
-    _open_for_change(ref)
+    ref = _open_for_lead(session, partnership, actor, "refer_on", reference, now)
     _acknowledge(session, ref, actor, now)
     ref.referred_on_to = ReferOn(to).value
     ref.status = Status.REFERRED_ON.value
@@ -1219,10 +1230,8 @@ def add_note(
     now: dt.datetime,
     cipher: Cipher | None = None,
 ) -> StatusChange:
-    require_lead(session, partnership, actor, "note", reference, now=now)
+    ref = _open_for_lead(session, partnership, actor, "note", reference, now)
     cipher = cipher or active_cipher()
-    ref = _get(session, partnership, reference)
-    _open_for_change(ref)
     text = _check_text(note, "case note")
     session.add(
         ReferralNote(
@@ -1247,10 +1256,8 @@ def close(
     now: dt.datetime,
     cipher: Cipher | None = None,
 ) -> StatusChange:
-    require_lead(session, partnership, actor, "close", reference, now=now)
+    ref = _open_for_lead(session, partnership, actor, "close", reference, now)
     cipher = cipher or active_cipher()
-    ref = _get(session, partnership, reference)
-    _open_for_change(ref)
     text = _check_text(outcome, "outcome")
     _acknowledge(session, ref, actor, now)
     closed = _set_if(
