@@ -77,8 +77,8 @@ def serve(kind: str, db_url: str, api_url: str, objectives: int, ready: Any) -> 
         server = start_http_server(bare)
     else:
         from bot.context import build_context
-        from bot.plan import ensure_partnership
-        from bot.planio import import_plan_bytes
+        from bot.plan.core import ensure_partnership
+        from bot.planfiles.importer import import_plan_bytes
         from bot.settings import Settings
         from handlers.app import build_app, make_client
         from store.db import session_scope
@@ -236,7 +236,7 @@ def main() -> int:
     parser.add_argument("--objectives", type=int, default=500)
     args = parser.parse_args()
 
-    from tests.fakeslack import FakeSlack
+    from tests.fakes.slack import FakeSlack
 
     # (name, command text, text the csp reply must carry, whether it posts to the channel)
     cases = [

@@ -10,13 +10,13 @@ from collections import Counter
 
 from slack_sdk import WebClient
 
-import bot.reminders  # noqa: F401  (registers the renderers)
+import bot.notices.reminders  # noqa: F401  (registers the renderers)
 from benchmarks._common import NOW, make_ctx
-from bot.deliveries import PlannedDelivery
-from bot.plan import ensure_partnership
-from scheduler.outbox import Outbox, OutboxStats, insert_planned
+from bot.notices.deliveries import PlannedDelivery
+from bot.plan.core import ensure_partnership
+from scheduler.delivery.outbox import Outbox, OutboxStats, insert_planned
 from store.db import session_scope
-from tests.fakeslack import FakeSlack
+from tests.fakes.slack import FakeSlack
 
 CHANNELS, PER_CHANNEL = 100, 10
 

@@ -16,7 +16,7 @@ from benchmarks._common import NOW, make_ctx
 from scheduler.sweep import reset_gate, run_sweep
 from store.db import session_scope
 from store.models import Delivery, Objective, ObjectiveOwner, Partnership, ScheduleItem
-from tests.fakeslack import FakeSlack
+from tests.fakes.slack import FakeSlack
 
 PARTNERSHIPS, OBJECTIVES, HISTORY = 300, 50, 10
 

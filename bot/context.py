@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.crypto import verify_referral_key
+from bot.referrals.crypto import verify_referral_key
 from bot.settings import Settings
 from store.db import make_engine, make_session_factory, session_scope, upgrade
 

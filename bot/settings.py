@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     @field_validator("digest_cron")
     @classmethod
     def _digest_at(cls, value: str) -> str:
-        from bot.policy import parse_digest_at
+        from bot.time.policy import parse_digest_at
 
         parse_digest_at(value)  # ValueError says how to write it
         return value.strip().lower()

@@ -31,11 +31,12 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from bot import readcache, views
 from bot.context import AppContext
 from bot.errors import UsageError, UserError
-from bot.plan import Actor, ensure_partnership, local_today, resolve_actor
+from bot.plan import readcache
+from bot.plan.core import Actor, ensure_partnership, local_today, resolve_actor
 from bot.settings import Settings
+from bot.slack import views
 from store.db import session_scope
 from store.models import Partnership
 
@@ -104,7 +105,7 @@ class Unit:
     @property
     def read_partnership(self) -> Partnership:
         """The partnership for reading only (id, plan year, zone, settings): a copy kept
-        per app for :data:`bot.readcache.TTL_SECONDS` and until the next write in this
+        per app for :data:`bot.plan.readcache.TTL_SECONDS` and until the next write in this
         process, attached to no session. Change the partnership through
         :attr:`partnership`."""
         if self._partnership is not None:
@@ -185,7 +186,7 @@ class Unit:
 
 class ActorCache:
     """Actors resolved recently in this app, trusted while
-    :func:`bot.readcache.still_valid` (under the TTL, no write committed here since)."""
+    :func:`bot.plan.readcache.still_valid` (under the TTL, no write committed here since)."""
 
     LIMIT = 4096
 

@@ -18,14 +18,11 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
-from bot import commands as cmd
-from bot import views
 from bot.context import AppContext
-from bot.digest import build_digest, build_digest_blocks, digest_text
 from bot.errors import NotAllowed, UsageError
 from bot.ids import Ids
-from bot.matching import match_objective, split_objective
-from bot.plan import (
+from bot.notices.digest import build_digest, build_digest_blocks, digest_text
+from bot.plan.core import (
     RoleChange,
     due_items,
     list_objectives,
@@ -39,6 +36,9 @@ from bot.plan import (
     set_role,
     upcoming_meetings,
 )
+from bot.slack import views
+from bot.text import commands as cmd
+from bot.text.matching import match_objective, split_objective
 from handlers.app import Unit, unit_of
 from handlers.progress import already_done, announce, progress_modal, save_progress
 from store.models import Role
@@ -377,9 +377,9 @@ def handle_pick(
 def _referrals(
     parsed: cmd.Command, unit: Unit, *, ack: Ack, body: dict[str, Any], client: WebClient
 ) -> Reply | None:
-    """Hand `refer` / `referrals` to handlers.referrals when it is installed."""
+    """Hand `refer` / `referrals` to handlers.referrals.core when it is installed."""
     try:
-        from handlers import referrals
+        from handlers.referrals import core as referrals
     except ImportError:
         return Reply(
             "Referrals are not enabled here yet.",

@@ -7,9 +7,10 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot import referrals, views
 from bot.context import AppContext
-from bot.plan import due_items, list_objectives, upcoming_meetings
+from bot.plan.core import due_items, list_objectives, upcoming_meetings
+from bot.referrals import core as referrals
+from bot.slack import views
 from handlers.app import Unit, unit_of
 
 HOME_DUE_DAYS = 14

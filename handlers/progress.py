@@ -16,13 +16,10 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot import views
-from bot.commands import NOTE_MAX
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
-from bot.matching import match_objective
-from bot.plan import (
+from bot.plan.core import (
     ProgressResult,
     get_objective,
     local_date,
@@ -30,6 +27,9 @@ from bot.plan import (
     objective_choices,
 )
 from bot.settings import Settings
+from bot.slack import views
+from bot.text.commands import NOTE_MAX
+from bot.text.matching import match_objective
 from handlers.app import Unit, unit_of
 from store.models import ObjectiveStatus, Rag
 

@@ -22,8 +22,8 @@ from slack_sdk import WebClient
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
-from bot.plan import mark_done_result, snooze
-from bot.reminder_views import DoneTarget, build_resolved_blocks, parse_done_value
+from bot.plan.core import mark_done_result, snooze
+from bot.slack.reminders import DoneTarget, build_resolved_blocks, parse_done_value
 from handlers.app import unit_of
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.context import AppContext
-from bot.policy import parse_digest_at
+from bot.time.policy import parse_digest_at
 from scheduler.sweep import run_sweep
 from store.db import session_scope
 from store.models import Partnership
@@ -44,9 +44,9 @@ def sweep_job(ctx: AppContext, client: WebClient) -> None:
 def retention_job(ctx: AppContext) -> None:
     """Purge referral records past their retention date (when referrals are installed)."""
     try:
-        module = importlib.import_module("bot.referrals")
+        module = importlib.import_module("bot.referrals.core")
     except ModuleNotFoundError as exc:
-        if exc.name in ("bot.referrals", "bot"):
+        if exc.name in ("bot.referrals.core", "bot"):
             return
         raise
     purge = getattr(module, "purge_expired", None)

@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.context import AppContext
-from bot.deliveries import (
+from bot.notices.deliveries import (
     DeliverySource,
     OutboundMessage,
     PlannedDelivery,
@@ -37,10 +37,10 @@ from bot.deliveries import (
     load_sources,
     renderer_for,
 )
-from bot.delivery_engine import ShiftedClock, notify_admins
-from bot.policy import crossed_send_time
-from bot.reminders import configure_defaults, policy_for
-from scheduler.outbox import Outbox, OutboxStats, existing_keys, insert_planned
+from bot.notices.reminders import configure_defaults, policy_for
+from bot.time.policy import crossed_send_time
+from scheduler.delivery.engine import ShiftedClock, notify_admins
+from scheduler.delivery.outbox import Outbox, OutboxStats, existing_keys, insert_planned
 from store.db import session_scope
 from store.models import (
     Delivery,
@@ -261,7 +261,7 @@ def _open_referral_partnerships(session: Session) -> set[int]:
     """Partnerships with a referral still waiting for acknowledgement.
 
     Escalations are only ever proposed for such referrals (see
-    ``bot.referrals.escalation_source``), so the source is not asked about the others:
+    ``bot.referrals.core.escalation_source``), so the source is not asked about the others:
     one query for every partnership instead of one per partnership per sweep.
     """
     return set(
@@ -281,7 +281,7 @@ def _open_referral_partnerships(session: Session) -> set[int]:
 # naming those partnerships (a pre-filter may only leave out partnerships for which the
 # source would certainly propose nothing).
 PREFILTERS: dict[str, Callable[[Session], set[int]]] = {
-    "bot.referrals:escalation_source": _open_referral_partnerships,
+    "bot.referrals.core:escalation_source": _open_referral_partnerships,
 }
 
 
@@ -349,7 +349,7 @@ def run_sweep(
         if ensure_partnership:
             # The settings (partnership channel, zone, admins) apply before planning, so
             # a cron-only deployment follows the environment; a dry run rolls it back.
-            from bot.plan import ensure_partnership as _ensure
+            from bot.plan.core import ensure_partnership as _ensure
 
             _ensure(session, ctx.settings, now=now)
         partnerships = list(session.scalars(select(Partnership).order_by(Partnership.id)))

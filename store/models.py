@@ -112,7 +112,7 @@ class Partnership(Base):
     partnership_channel: Mapped[str | None] = mapped_column(String(64))
     safeguarding_channel: Mapped[str | None] = mapped_column(String(64))
     plan_year: Mapped[int] = mapped_column(Integer)
-    # Reminder policy and other per-partnership settings (see bot.policy).
+    # Reminder policy and other per-partnership settings (see bot.time.policy).
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     referral_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime]
@@ -198,7 +198,7 @@ class ScheduleItem(Base):
     month_only: Mapped[bool] = mapped_column(Boolean, default=False)
     rrule: Mapped[str | None] = mapped_column(Text)
     source_text: Mapped[str] = mapped_column(Text, default="")
-    # A dated item is met when progress marks it done (see bot.plan.log_progress).
+    # A dated item is met when progress marks it done (see bot.plan.core.log_progress).
     done_at: Mapped[dt.datetime | None]
 
     objective: Mapped[Objective] = relationship(back_populates="schedule")

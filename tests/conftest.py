@@ -18,13 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
 from bot.context import AppContext, build_context
-from bot.settings import Settings
+from bot.plan.core import ensure_partnership
+from bot.settings import Settings, load_settings
 from store.db import session_scope
-from tests.fakeslack import FakeSlack
-from tests.fakeslack import signed_request as _signed_request
+from store.models import Partnership
+from tests.dbutil import fresh_database_url
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import signed_request as _signed_request
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 FERNET_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -108,7 +112,7 @@ class _Templates:
         ctx = build_context(template, clock=FixedClock(NOW), migrate=True)
         try:
             if kind == "seeded":
-                from bot.planio import load_seed_if_empty
+                from bot.planfiles.importer import load_seed_if_empty
 
                 with session_scope(ctx.sessions) as session:
                     session.info["clock"] = ctx.clock
@@ -212,3 +216,59 @@ def pytest_configure(config: Any) -> None:
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     hsettings.load_profile("csp")
+
+
+# Plan-level fixtures: a migrated database without Slack, a session and the partnership.
+
+
+@pytest.fixture
+def plan_settings(tmp_path: Path) -> Settings:
+    return load_settings(
+        DATABASE_URL=fresh_database_url(tmp_path),
+        CSP_ADMINS="UADMIN",
+        CSP_SAFEGUARDING_LEADS="ULEAD",
+        CSP_PARTNERSHIP_CHANNEL="C0PARTNER",
+    )
+
+
+@pytest.fixture
+def plan_ctx(plan_settings: Settings) -> Iterator[AppContext]:
+    ctx = build_context(plan_settings, clock=FixedClock(NOW))
+    yield ctx
+    ctx.engine.dispose()
+
+
+@pytest.fixture
+def session(plan_ctx: AppContext) -> Iterator[Session]:
+    with session_scope(plan_ctx.sessions) as s:
+        yield s
+
+
+@pytest.fixture
+def partnership(session: Session, plan_settings: Settings) -> Partnership:
+    return ensure_partnership(session, plan_settings, now=NOW)
+
+
+# Tests that work on a database carry the `db` marker, so CI can run exactly those a
+# second time on PostgreSQL: any test using a database fixture, or in a module that
+# makes its own database with `fresh_database_url`.
+_DB_FIXTURES = frozenset(
+    {
+        "settings",
+        "ctx",
+        "seeded_ctx",
+        "slack_http",
+        "plan_settings",
+        "plan_ctx",
+        "session",
+        "partnership",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        uses_fixture = bool(_DB_FIXTURES & set(getattr(item, "fixturenames", ())))
+        if uses_fixture or hasattr(module, "fresh_database_url"):
+            item.add_marker(pytest.mark.db)

@@ -1,0 +1,353 @@
+"""A per-process read model of the current plan, checked against the database at most
+every :data:`TTL_SECONDS`.
+
+Reading 500 objectives with their schedules, owners and meetings through the ORM
+costs tens of milliseconds; the plan changes a few times a day. :func:`plan_snapshot`
+keeps one :class:`PlanSnapshot` (plain frozen dataclasses, no ORM objects) per
+(database, partnership, plan year) and reuses it while :func:`plan_fingerprint`, one
+cheap aggregate query, returns the same value. That query runs at most once per
+:data:`TTL_SECONDS` (a monotonic clock) per snapshot, and at once after any write
+committed in this process (every ORM commit that flushed bumps :func:`generation`),
+so a member who logs progress and then asks what is due always sees their update;
+changes made by another process are seen within :data:`TTL_SECONDS`.
+
+The fingerprint changes whenever anything the snapshot holds changes:
+
+- objectives added or removed (count), or changed: every write path in ``bot.plan.core``
+  and ``bot.planfiles.importer`` stamps ``Objective.updated_at`` with :func:`touch`, which is
+  strictly later than any stamp before it, so even a frozen clock moves it on;
+- progress logged (``max(progress_entry.id)``), which is how RAG, done items and
+  closed objectives change;
+- schedule items, owners or linked meetings added or removed (count and max id).
+
+A session that has written in its current transaction reads straight from the
+database and never fills the cache: its view includes changes that may yet be
+rolled back, and a rolled-back id can be reused by the next writer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+import time
+import weakref
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, Select, bindparam, event, func, select
+from sqlalchemy.orm import Session
+
+from store.models import Meeting, Objective, ObjectiveOwner, ProgressEntry, ScheduleItem
+
+T = TypeVar("T")
+
+TTL_SECONDS = 0.5  # how long a validated snapshot is trusted without asking the database
+MEMO_LIMIT = 32  # derived views kept per snapshot (one per day and horizon asked for)
+_WROTE = "csp_plan_wrote"
+
+Fingerprint = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class OwnerSnap:
+    label: str
+    slack_user_id: str | None
+
+
+@dataclass(frozen=True)
+class ItemSnap:
+    kind: str
+    due_on: dt.date | None
+    body: str | None
+    month_only: bool
+    rrule: str | None
+    source_text: str
+    done_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class MeetingSnap:
+    id: int
+    body: str
+    month: dt.date
+    meeting_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class ObjectiveSnap:
+    id: int
+    title: str
+    rag: str | None
+    status: str
+    needs_dating: bool
+    timescale_text: str
+    owners: tuple[OwnerSnap, ...]
+    schedule: tuple[ItemSnap, ...]
+    meetings: tuple[MeetingSnap, ...]
+
+
+@dataclass(frozen=True)
+class PlanSnapshot:
+    """The current plan year of one partnership, as of one fingerprint."""
+
+    partnership_id: int
+    plan_year: int
+    fingerprint: Fingerprint
+    objectives: tuple[ObjectiveSnap, ...]
+    last_progress: dict[int, dt.datetime]
+    _memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """A view derived from this snapshot (e.g. what is due from a given day),
+        computed once. ``build`` must be pure: the snapshot never changes."""
+        with self._lock:
+            if key in self._memo:
+                found: T = self._memo[key]
+                return found
+        value = build()
+        with self._lock:
+            if len(self._memo) >= MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[key] = value
+        return value
+
+
+_CacheKey = tuple[int, int, int]
+Validity = tuple[float, int]  # (monotonic time it was checked, write generation then)
+
+# The clock for TTL checks; tests replace it to step time.
+monotonic: Callable[[], float] = time.monotonic
+_generation = itertools.count(1)
+_current_generation = 0
+_cache: dict[_CacheKey, PlanSnapshot] = {}
+_checked: dict[_CacheKey, Validity] = {}
+_cache_lock = threading.Lock()
+# Engines are told apart by a token, not id(): ids are reused once an engine is gone.
+_engine_tokens: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+_next_token = itertools.count(1)
+CACHE_LIMIT = 64
+
+
+def _engine_token(session: Session) -> int:
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with _cache_lock:
+        found = _engine_tokens.get(engine)
+        if found is None:
+            found = _engine_tokens[engine] = next(_next_token)
+        return found
+
+
+@event.listens_for(Session, "after_flush")
+def _note_write(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop(_WROTE, None):
+        invalidate()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_write(session: Session, *_args: Any) -> None:
+    session.info.pop(_WROTE, None)
+
+
+def generation() -> int:
+    """A number that moves on whenever a write commits in this process."""
+    return _current_generation
+
+
+def invalidate() -> None:
+    """Make every cached view in this process check the database on its next use."""
+    global _current_generation
+    with _cache_lock:
+        _current_generation = next(_generation)
+
+
+def validity() -> Validity:
+    """Take this before reading what will be cached; :func:`still_valid` later says
+    whether the cached value may still be used without asking the database."""
+    return (monotonic(), _current_generation)
+
+
+def still_valid(checked: Validity) -> bool:
+    """Whether a value read at ``checked`` is under :data:`TTL_SECONDS` old and no write
+    has committed in this process since."""
+    at, gen = checked
+    return gen == _current_generation and 0 <= monotonic() - at < TTL_SECONDS
+
+
+def has_pending_writes(session: Session) -> bool:
+    """Whether this session's transaction holds changes not yet committed."""
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+
+
+def next_stamp(session: Session, partnership_id: int, now: dt.datetime) -> dt.datetime:
+    """``now``, or just after the latest ``Objective.updated_at`` of the partnership when
+    the clock has not moved past it. One query; it does not flush."""
+    with session.no_autoflush:
+        latest = session.scalar(
+            select(func.max(Objective.updated_at)).where(Objective.partnership_id == partnership_id)
+        )
+    if latest is not None and latest.tzinfo is None:
+        latest = latest.replace(tzinfo=dt.UTC)
+    return now if latest is None or now > latest else latest + dt.timedelta(microseconds=1)
+
+
+def touch(session: Session, objective: Objective, now: dt.datetime) -> None:
+    """Stamp ``objective`` as changed: ``now``, or just after the latest stamp of its
+    partnership when the clock has not moved past it (so the fingerprint always moves).
+    Cached views in this process are checked again on their next use."""
+    objective.updated_at = next_stamp(session, objective.partnership_id, now)
+    invalidate()
+
+
+def _fingerprint_query() -> Select[Any]:
+    mine = (Objective.partnership_id == bindparam("pid"), Objective.plan_year == bindparam("year"))
+    current = select(Objective.id).where(*mine)
+    return select(
+        select(func.count(Objective.id)).where(*mine).scalar_subquery(),
+        select(func.max(Objective.updated_at))
+        .where(Objective.partnership_id == bindparam("pid"))
+        .scalar_subquery(),
+        select(func.max(ProgressEntry.id)).scalar_subquery(),
+        select(func.max(ScheduleItem.id)).scalar_subquery(),
+        select(func.count(ScheduleItem.id))
+        .where(ScheduleItem.objective_id.in_(current))
+        .scalar_subquery(),
+        select(func.max(ObjectiveOwner.id)).scalar_subquery(),
+        select(func.count(ObjectiveOwner.id))
+        .where(ObjectiveOwner.objective_id.in_(current))
+        .scalar_subquery(),
+        select(func.max(Meeting.id)).scalar_subquery(),
+        select(func.count(Meeting.id)).where(Meeting.objective_id.in_(current)).scalar_subquery(),
+    )
+
+
+_FINGERPRINT = _fingerprint_query()  # built once; SQLAlchemy caches its compiled form
+
+
+def plan_fingerprint(session: Session, partnership_id: int, plan_year: int) -> Fingerprint:
+    """One round trip of aggregates that changes whenever the snapshot would."""
+    row = session.execute(_FINGERPRINT, {"pid": partnership_id, "year": plan_year}).one()
+    return tuple(str(value) if isinstance(value, dt.datetime) else value for value in row)
+
+
+def load_snapshot(
+    session: Session, partnership_id: int, plan_year: int, fingerprint: Fingerprint
+) -> PlanSnapshot:
+    """Read the plan with a handful of column queries (no ORM objects)."""
+    rows = session.execute(
+        select(
+            Objective.id,
+            Objective.title,
+            Objective.rag,
+            Objective.status,
+            Objective.needs_dating,
+            Objective.timescale_text,
+        )
+        .where(Objective.partnership_id == partnership_id, Objective.plan_year == plan_year)
+        .order_by(Objective.position, Objective.id)
+    ).all()
+    ids = [row[0] for row in rows]
+    current = select(Objective.id).where(
+        Objective.partnership_id == partnership_id, Objective.plan_year == plan_year
+    )
+    owners: dict[int, list[OwnerSnap]] = {i: [] for i in ids}
+    items: dict[int, list[ItemSnap]] = {i: [] for i in ids}
+    meetings: dict[int, list[MeetingSnap]] = {i: [] for i in ids}
+    for oid, label, user in session.execute(
+        select(ObjectiveOwner.objective_id, ObjectiveOwner.label, ObjectiveOwner.slack_user_id)
+        .where(ObjectiveOwner.objective_id.in_(current))
+        .order_by(ObjectiveOwner.id)
+    ):
+        owners[oid].append(OwnerSnap(label, user))
+    for oid, kind, due_on, body, month_only, rrule, source, done_at in session.execute(
+        select(
+            ScheduleItem.objective_id,
+            ScheduleItem.kind,
+            ScheduleItem.due_on,
+            ScheduleItem.body,
+            ScheduleItem.month_only,
+            ScheduleItem.rrule,
+            ScheduleItem.source_text,
+            ScheduleItem.done_at,
+        )
+        .where(ScheduleItem.objective_id.in_(current))
+        .order_by(ScheduleItem.objective_id, ScheduleItem.position, ScheduleItem.id)
+    ):
+        items[oid].append(ItemSnap(kind, due_on, body, bool(month_only), rrule, source, done_at))
+    for mid, linked, name, month, when in session.execute(
+        select(Meeting.id, Meeting.objective_id, Meeting.body, Meeting.month, Meeting.meeting_date)
+        .where(Meeting.objective_id.in_(current))
+        .order_by(Meeting.month, Meeting.id)
+    ):
+        if linked is not None:
+            meetings[linked].append(MeetingSnap(mid, name, month, when))
+    last: dict[int, dt.datetime] = {}
+    for oid, at in session.execute(
+        select(ProgressEntry.objective_id, func.max(ProgressEntry.created_at))
+        .where(ProgressEntry.objective_id.in_(current))
+        .group_by(ProgressEntry.objective_id)
+    ):
+        if at is not None:
+            last[oid] = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    objectives = tuple(
+        ObjectiveSnap(
+            id=oid,
+            title=title,
+            rag=rag,
+            status=status,
+            needs_dating=bool(needs_dating),
+            timescale_text=timescale_text,
+            owners=tuple(owners[oid]),
+            schedule=tuple(items[oid]),
+            meetings=tuple(meetings[oid]),
+        )
+        for oid, title, rag, status, needs_dating, timescale_text in rows
+    )
+    return PlanSnapshot(partnership_id, plan_year, fingerprint, objectives, last)
+
+
+def plan_snapshot(session: Session, partnership_id: int, plan_year: int) -> PlanSnapshot:
+    """The plan as this session sees it: the cached snapshot while it was checked under
+    :data:`TTL_SECONDS` ago with no write committed in this process since, or when its
+    fingerprint still matches; else a fresh one (cached unless this session has
+    uncommitted writes)."""
+    if has_pending_writes(session):
+        session.flush()
+        fingerprint = plan_fingerprint(session, partnership_id, plan_year)
+        return load_snapshot(session, partnership_id, plan_year, fingerprint)
+    key = (_engine_token(session), partnership_id, plan_year)
+    checked = validity()  # taken before the query: a commit during it forces a re-check
+    with _cache_lock:
+        cached = _cache.get(key)
+        last = _checked.get(key)
+    if cached is not None and last is not None and still_valid(last):
+        return cached
+    fingerprint = plan_fingerprint(session, partnership_id, plan_year)
+    if cached is not None and cached.fingerprint == fingerprint:
+        with _cache_lock:
+            if _cache.get(key) is cached:
+                _checked[key] = checked
+        return cached
+    fresh = load_snapshot(session, partnership_id, plan_year, fingerprint)
+    with _cache_lock:
+        if len(_cache) >= CACHE_LIMIT:
+            _cache.clear()
+            _checked.clear()
+        _cache[key] = fresh
+        _checked[key] = checked
+    return fresh
+
+
+def clear() -> None:
+    """Forget every snapshot (tests; after restoring a database under a running process)."""
+    with _cache_lock:
+        _cache.clear()
+        _checked.clear()

@@ -1,0 +1,579 @@
+"""`/csp` text -> a command object, or a UsageError carrying the right usage line.
+
+Pure: no Slack, no database. Slack sends the text with "escape channels, users and
+links" on, so users arrive as ``<@U123|name>`` or ``<@U123>``; plain ``U123`` ids
+work too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.errors import UsageError
+
+RagWord = Literal["red", "amber", "green"]
+RoleWord = Literal["admin", "lead", "member"]
+
+MAX_DUE_DAYS = 366
+DEFAULT_DUE_DAYS = 30
+NOTE_MAX = 3000  # the longest progress note, typed or in the form
+
+
+@dataclass(frozen=True)
+class HelpLine:
+    command: str
+    usage: str
+    description: str
+    admin_only: bool = False
+    example: str = ""  # a command that works as typed against the plan
+
+
+HELP: tuple[HelpLine, ...] = (
+    HelpLine("help", "/csp help [command]", "Show this list, or the help for one command."),
+    HelpLine(
+        "plan",
+        "/csp plan [page]",
+        "The plan: every objective with its RAG and next date.",
+        example="/csp plan",
+    ),
+    HelpLine(
+        "show",
+        "/csp show <objective>",
+        "One objective: action, owners, schedule and the last five updates.",
+        example="/csp show dhr",
+    ),
+    HelpLine(
+        "due",
+        "/csp due [days]",
+        "What is overdue and what is due soon (default 30 days).",
+        example="/csp due 90",
+    ),
+    HelpLine("meetings", "/csp meetings", "Upcoming meetings, by body."),
+    HelpLine(
+        "progress",
+        "/csp progress [<objective> [red|amber|green|done] <note>]",
+        "Log progress: a RAG status, done, or just a note; with nothing after it, opens a form.",
+        example="/csp progress dhr amber Panel booked for 3 March",
+    ),
+    HelpLine("digest", "/csp digest", "Preview this week's digest (only you see it)."),
+    HelpLine("refer", "/csp refer", "Make a safeguarding referral (opens a private form)."),
+    HelpLine("referrals", "/csp referrals", "Open referrals (safeguarding leads only)."),
+    HelpLine(
+        "owner",
+        "/csp owner <objective> @user",
+        "Set who owns an objective.",
+        admin_only=True,
+        example="/csp owner dhr @sam",
+    ),
+    HelpLine(
+        "role",
+        "/csp role @user admin|lead|member",
+        "Change someone's role. *admin*: manages the plan, owners, roles and meetings; "
+        "*lead*: a safeguarding lead, who sees and handles referrals; *member*: logs "
+        "progress and sees the plan.",
+        admin_only=True,
+        example="/csp role @sam lead",
+    ),
+    HelpLine(
+        "meeting",
+        "/csp meeting <body> <date> [time] [at <place>]",
+        "Set or move the date of a body's meeting. Name the body loosely: its initials "
+        "(RAG, OCB), the start of its name, or in quotes.",
+        admin_only=True,
+        example="/csp meeting RAG 2027-03-14 10:00 at Council Chamber",
+    ),
+)
+
+USAGE: dict[str, str] = {line.command: line.usage for line in HELP}
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Help(_Command):
+    topic: str | None = None
+
+
+class PlanList(_Command):
+    page: int = 1
+
+
+class Show(_Command):
+    query: str
+
+
+class Due(_Command):
+    days: int = DEFAULT_DUE_DAYS
+
+
+class Meetings(_Command):
+    pass
+
+
+class Progress(_Command):
+    query: str
+    rag: RagWord | None = None
+    done: bool = False
+    note: str = ""
+
+
+class ProgressForm(_Command):
+    pass
+
+
+class Owner(_Command):
+    query: str
+    user_id: str
+
+
+class SetRole(_Command):
+    user_id: str
+    role: RoleWord
+
+
+class Digest(_Command):
+    pass
+
+
+class Refer(_Command):
+    pass
+
+
+class Referrals(_Command):
+    pass
+
+
+class Meeting(_Command):
+    body: str
+    date: dt.date
+    time: dt.time | None = None
+    place: str | None = None
+
+
+Command = (
+    Help
+    | PlanList
+    | Show
+    | Due
+    | Meetings
+    | Progress
+    | ProgressForm
+    | Owner
+    | SetRole
+    | Digest
+    | Refer
+    | Referrals
+    | Meeting
+)
+
+# ------------------------------------------------------------------------- helpers
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+_PLAIN_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
+_LINK = re.compile(r"<((?:https?|mailto):[^>|]+)(?:\|([^>]*))?>")
+_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
+_SPECIAL = re.compile(r"<!([a-z]+)(?:\^[^>|]*)?(?:\|([^>]*))?>")
+_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+_SEPARATORS = (" : ", ": ", " - ", " – ", " — ", " | ")
+_STATUS_WORDS = {"red": "red", "amber": "amber", "green": "green", "done": "done"}
+
+
+def mention_id(token: str) -> str | None:
+    """The Slack user id in ``<@U123|name>``, ``<@U123>`` or a plain ``U123ABC``."""
+    token = token.strip()
+    found = _MENTION.fullmatch(token)
+    if found:
+        return found.group(1)
+    if _PLAIN_ID.match(token):
+        return token
+    return None
+
+
+def plain_text(text: str) -> str:
+    """Slack's escaped command text as plain text: links become their URL, channel
+    and user mentions their names (or ids), and &amp; &lt; &gt; are decoded."""
+    text = _LINK.sub(lambda m: m.group(1), text)
+    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
+    text = _MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    text = _SPECIAL.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    return html.unescape(text).strip()
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+
+
+def _usage(command: str, message: str) -> UsageError:
+    return UsageError(message, USAGE[command])
+
+
+def _unquote(query: str) -> str:
+    query = query.strip()
+    for left, right in (('"', '"'), ("“", "”"), ("'", "'")):
+        if len(query) >= 2 and query.startswith(left) and query.endswith(right):
+            return query[1:-1].strip()
+    return query
+
+
+def suggest_command(word: str) -> str | None:
+    """The closest known subcommand to a mistyped one, if any is close."""
+    if not word:
+        return None
+    names = [line.command for line in HELP]
+    best = process.extractOne(word, names, scorer=Levenshtein.normalized_similarity)
+    if best is not None and best[1] >= 0.5:
+        return str(best[0])
+    return None
+
+
+# -------------------------------------------------------------------------- parser
+
+
+def parse_command(text: str) -> Command:
+    """Parse what followed ``/csp``; raises UsageError with the usage to show."""
+    text = (text or "").strip()
+    if not text:
+        return Help()
+    head, _, rest = text.partition(" ")
+    word = head.strip().lower()
+    rest = rest.strip()
+    if word in {"help", "?", "-h", "--help"}:
+        return _parse_help(rest)
+    if word in {"plan", "list"}:
+        return _parse_plan(rest)
+    if word in {"show", "objective"}:
+        return _parse_show(rest)
+    if word == "due":
+        return _parse_due(rest)
+    if word in {"meetings"}:
+        if rest:
+            raise _usage("meetings", "`/csp meetings` takes nothing after it.")
+        return Meetings()
+    if word in {"progress", "update", "log"}:
+        return _parse_progress(rest)
+    if word == "owner":
+        return _parse_owner(rest)
+    if word == "role":
+        return _parse_role(rest)
+    if word == "digest":
+        return Digest()
+    if word == "refer":
+        return Refer()
+    if word == "referrals":
+        return Referrals()
+    if word == "meeting":
+        return _parse_meeting(rest)
+    shown = _esc(plain_text(head)[:40])
+    guess = suggest_command(word)
+    hint = f" Did you mean `/csp {guess}`?" if guess else ""
+    usage = USAGE.get(guess, "/csp help") if guess else "/csp help"
+    raise UsageError(f"I don't know the command `{shown}`.{hint}", usage)
+
+
+_HELP_ALIASES = {"list": "plan", "objective": "show", "update": "progress", "log": "progress"}
+
+
+def _parse_help(rest: str) -> Help:
+    topic = plain_text(rest).lower().removeprefix("/csp").strip()
+    if not topic:
+        return Help()
+    topic = _HELP_ALIASES.get(topic, topic)
+    if topic in USAGE:
+        return Help(topic=topic)
+    shown = _esc(topic[:40])
+    guess = suggest_command(topic)
+    hint = f" Did you mean `/csp help {guess}`?" if guess else ""
+    raise UsageError(f"`{shown}` is not a /csp command.{hint}", USAGE["help"])
+
+
+def check_note(note: str) -> str:
+    """``note`` if it fits; otherwise a UsageError saying the limit and the length."""
+    if len(note) > NOTE_MAX:
+        raise _usage(
+            "progress",
+            f"That note is {len(note):,} characters; please keep it to {NOTE_MAX:,} or "
+            "fewer (put the rest in a document and link to it).",
+        )
+    return note
+
+
+def _parse_plan(rest: str) -> PlanList:
+    if not rest:
+        return PlanList()
+    if rest.isdigit() and int(rest) == 0:
+        raise _usage("plan", "Pages start at 1: type `/csp plan` or `/csp plan 1`.")
+    if rest.isdigit() and 0 < int(rest) < 10_000:
+        return PlanList(page=int(rest))
+    raise _usage("plan", "The page must be a number, like `/csp plan 2`.")
+
+
+def _parse_show(rest: str) -> Show:
+    query = _unquote(plain_text(rest))
+    if not re.search(r"\w", query):
+        raise _usage(
+            "show",
+            "Which objective? Type a few letters of its name or its initials, like "
+            "`/csp show dhr`, or `/csp plan` to see them all.",
+        )
+    return Show(query=query)
+
+
+def _parse_due(rest: str) -> Due:
+    if not rest:
+        return Due()
+    value = rest.lower().removesuffix("days").removesuffix("day").removesuffix("d").strip()
+    if value.isdigit() and 1 <= int(value) <= MAX_DUE_DAYS:
+        return Due(days=int(value))
+    raise _usage("due", f"The number of days must be a whole number from 1 to {MAX_DUE_DAYS}.")
+
+
+def _parse_progress(rest: str) -> Progress | ProgressForm:
+    text = plain_text(rest)
+    if not text:
+        return ProgressForm()
+    query, status, note = _split_status(text)
+    check_note(note)
+    if not query:
+        raise _usage("progress", "Which objective? Put its name before the status.")
+    if status is None and not note:
+        # "dhr Panel booked": a note with no RAG change. Where the objective's name
+        # ends is decided against the plan (bot.text.matching.split_objective).
+        return Progress(query=query)
+    if status == "done":
+        return Progress(query=query, done=True, note=note)
+    rag: RagWord | None = None
+    if status == "red":
+        rag = "red"
+    elif status == "amber":
+        rag = "amber"
+    elif status == "green":
+        rag = "green"
+    return Progress(query=query, rag=rag, note=note)
+
+
+def misspelt_status(note: str) -> str | None:
+    """The status word a note's first word looks like a slip for ("gren" -> "green"),
+    so "/csp progress dhr gren Panel met" is not quietly saved as a note. Only words of
+    four letters or more one edit away count, so ordinary words are left alone."""
+    first = note.split(" ", 1)[0].lower().strip(".,:;-")
+    if len(first) < 4 or first in _STATUS_WORDS:
+        return None
+    for word in ("amber", "green", "done"):
+        if _one_edit_apart(first, word):
+            return word
+    return None
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diffs) == 1 or (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def _split_status(text: str) -> tuple[str, str | None, str]:
+    """(objective, status word or None, note) from free progress text."""
+    quoted = re.match(r'^\s*["“]([^"”]+)["”]\s*(.*)$', text, re.DOTALL)
+    if quoted:
+        query, tail = quoted.group(1).strip(), quoted.group(2).strip()
+        first, _, after = tail.partition(" ")
+        status = _STATUS_WORDS.get(first.lower().strip(".,:;-"))
+        if status:
+            return query, status, after.strip()
+        return query, None, tail.lstrip(":-–—| ").strip()
+    tokens = text.split(" ")
+    for index, token in enumerate(tokens):
+        if index == 0:
+            continue
+        status = _STATUS_WORDS.get(token.lower().strip(".,:;-"))
+        if status:
+            query = " ".join(tokens[:index]).strip(" :-–—|")
+            return query, status, " ".join(tokens[index + 1 :]).strip()
+    for separator in _SEPARATORS:
+        if separator in text:
+            query, _, note = text.partition(separator)
+            return query.strip(), None, note.strip()
+    return text.strip(), None, ""
+
+
+def _parse_owner(rest: str) -> Owner:
+    parts = rest.rsplit(" ", 1)
+    if len(parts) != 2 or not parts[0].strip():
+        raise _usage("owner", "Give the objective and then the person, like `/csp owner dhr @sam`.")
+    user_id = mention_id(parts[1])
+    if user_id is None:
+        raise _usage(
+            "owner",
+            "End with the person as an @mention (pick them from Slack's list) so I know who "
+            "you mean.",
+        )
+    query = _unquote(plain_text(parts[0]))
+    return Owner(query=query, user_id=user_id)
+
+
+def _parse_role(rest: str) -> SetRole:
+    parts = rest.split()
+    if len(parts) != 2:
+        raise _usage("role", "Give the person and then the role.")
+    user_id = mention_id(parts[0])
+    role = parts[1].lower()
+    if user_id is None:
+        raise _usage("role", "Start with the person as an @mention (pick them from Slack's list).")
+    if role == "admin":
+        return SetRole(user_id=user_id, role="admin")
+    if role == "lead":
+        return SetRole(user_id=user_id, role="lead")
+    if role == "member":
+        return SetRole(user_id=user_id, role="member")
+    raise _usage("role", "The role must be admin, lead or member.")
+
+
+def parse_time(token: str) -> dt.time | None:
+    """``14:00``, ``14.30``, ``2pm``, ``10:30am`` -> time; None if it is not a time."""
+    found = _TIME.match(token.strip())
+    if not found:
+        return None
+    hour, minute = int(found.group(1)), int(found.group(2) or 0)
+    suffix = (found.group(3) or "").lower()
+    if not suffix and found.group(2) is None:
+        return None  # a bare number is not a time
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return dt.time(hour, minute)
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+
+
+def parse_date(text: str) -> dt.date | None:
+    """``2027-03-14``, ``14/03/2027``, ``14 March 2027``, ``14 Mar 2027`` -> date."""
+    text = text.strip().lower().replace(",", " ")
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return dt.date.fromisoformat(text)
+        found = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+        if found:
+            return dt.date(int(found.group(3)), int(found.group(2)), int(found.group(1)))
+        found = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\s+(\d{4})", text)
+        if found and found.group(2) in _MONTHS:
+            return dt.date(int(found.group(3)), _MONTHS[found.group(2)], int(found.group(1)))
+    except ValueError:
+        return None
+    return None
+
+
+def _parse_meeting(rest: str) -> Meeting:
+    text = plain_text(rest)
+    place: str | None = None
+    if " at " in text:
+        before, _, after = text.rpartition(" at ")
+        if parse_time(after) is None and after.strip():
+            text, place = before.strip(), after.strip()
+    tokens = text.split()
+    start: dt.time | None = None
+    if tokens and parse_time(tokens[-1]) is not None:
+        start = parse_time(tokens[-1])
+        tokens = tokens[:-1]
+    for width in (3, 1):
+        if len(tokens) > width:
+            when = parse_date(" ".join(tokens[-width:]))
+            if when is not None:
+                body = _unquote(" ".join(tokens[:-width]))
+                if not body.strip(" \"'“”"):
+                    raise _usage(
+                        "meeting", "Which body is meeting? Put its name or initials first."
+                    )
+                return Meeting(body=body, date=when, time=start, place=place)
+    bad = _impossible_date(tokens)
+    if bad is not None:
+        raise _usage(
+            "meeting",
+            f"`{_esc(bad)}` is not a real date. Write the date with its year, like "
+            "2027-03-14 or 14 March 2027.",
+        )
+    if tokens and _TIME.match(tokens[-1]) and parse_time(tokens[-1]) is None:
+        raise _usage(
+            "meeting",
+            f"`{_esc(tokens[-1])}` is not a time of day. Write it like 10:00, 14:30 or 2pm.",
+        )
+    raise _usage(
+        "meeting",
+        "Give the body, then the date with its year (like 2027-03-14 or 14 March 2027), "
+        "then the time if you know it.",
+    )
+
+
+def day_off_note(day: dt.date) -> str | None:
+    """A note such as "Note: that is a Sunday." when ``day`` is a weekend day or a bank holiday of
+    England and Wales (such a date is allowed, but worth a second look)."""
+    import holidays
+
+    name = holidays.country_holidays("GB", subdiv="ENG", years=day.year).get(day)
+    if name:
+        return (
+            f"Note: {day:%A} {day.day} {day:%B %Y} is a bank holiday ({name}); check that is right."
+        )
+    if day.weekday() >= 5:
+        return f"Note: that is a {day:%A} ({day.day} {day:%B %Y}); check that is right."
+    return None
+
+
+_DATE_SHAPES = (
+    re.compile(r"\d{4}-\d{1,2}-\d{1,2}"),
+    re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"),
+    re.compile(r"\d{1,2}(?:st|nd|rd|th)?\s+[a-z]+\s+\d{4}", re.IGNORECASE),
+)
+
+
+def _impossible_date(tokens: list[str]) -> str | None:
+    """Text at the end of ``tokens`` shaped like a date that is no real date
+    (2026-12-40, 31 February 2027), or None."""
+    for width in (3, 1):
+        if len(tokens) > width:
+            text = " ".join(tokens[-width:])
+            if any(shape.fullmatch(text) for shape in _DATE_SHAPES) and parse_date(text) is None:
+                if width == 3 and text.split()[1].lower() not in _MONTHS:
+                    continue
+                return text
+    return None

@@ -1,0 +1,264 @@
+"""`csp-bot run | serve | shell | start`: the Slack transports.
+
+Slack code (handlers/, slack_bolt) is imported inside the commands, so the core
+and the other CLI commands never load it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from bot.context import AppContext
+from bot.errors import UserError
+from handlers.cli.support import cli_context, fail
+from store.db import session_scope
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+log = logging.getLogger(__name__)
+
+LOCAL_USER = "ULOCAL"  # who the shell acts as when CSP_ADMINS is empty
+
+
+def _load_seed(ctx: AppContext) -> int:
+    from bot.planfiles.importer import load_seed_if_empty
+
+    with session_scope(ctx.sessions) as session:
+        session.info["clock"] = ctx.clock
+        return load_seed_if_empty(session, ctx.settings, now=ctx.clock.now())
+
+
+def _warn_channel(ctx: AppContext, *, log_it: bool = True) -> list[str]:
+    """Log (unless the shell shows it instead) that CSP_PARTNERSHIP_CHANNEL is unset."""
+    from handlers.cli.sweep import channel_warning
+
+    warning = channel_warning(ctx.settings)
+    if warning is None:
+        return []
+    if log_it:
+        log.warning("%s", warning)
+    return [warning]
+
+
+def _warn_readiness(ctx: AppContext, *, log_them: bool = True) -> list[str]:
+    """Log, one WARNING sentence each, what would stop a referral reaching a lead.
+
+    Returns the sentences; the shell shows them instead of logging them
+    (``log_them=False``), so each is said once. Never stops the start: if the check
+    itself fails, that is logged and the bot starts anyway.
+    """
+    from bot.plan.core import ensure_partnership
+    from bot.referrals.core import safeguarding_readiness
+
+    try:
+        with session_scope(ctx.sessions) as session:
+            session.info["clock"] = ctx.clock
+            partnership = ensure_partnership(session, ctx.settings, now=ctx.clock.now())
+            warnings = safeguarding_readiness(ctx.settings, session, partnership)
+    except Exception as exc:  # a readiness check must never keep the bot from starting
+        log.warning(
+            "Could not check whether safeguarding referrals are set up (%s); starting anyway.",
+            type(exc).__name__,
+        )
+        return []
+    if log_them:
+        for warning in warnings:
+            log.warning("%s", warning)
+    return warnings
+
+
+def _start_scheduler(ctx: AppContext, client: WebClient) -> Any:
+    try:
+        from scheduler.jobs import start_scheduler
+    except ImportError:
+        log.warning("the scheduler is not available; reminders will not be sent")
+        return None
+    return start_scheduler(ctx, client)
+
+
+def _run_socket_mode(ctx: AppContext, *, scheduler: bool) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from handlers.app import build_app, make_client
+
+    settings = ctx.settings
+    app_token = settings.slack_app_token
+    missing = _missing_tokens(settings)
+    if settings.slack_bot_token is None or app_token is None:
+        fail(
+            f"Socket Mode needs SLACK_BOT_TOKEN (xoxb-...) and SLACK_APP_TOKEN (xapp-...), "
+            f"and {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; "
+            "see docs/slack-setup.md, or try `csp-bot shell` without Slack."
+        )
+    client = make_client(settings)
+    _check_slack(client, settings.slack_api_url)
+    _warn_channel(ctx)
+    _warn_readiness(ctx)
+    app = build_app(ctx, client=client)
+    jobs = _start_scheduler(ctx, client) if scheduler else None
+    handler = SocketModeHandler(app, app_token.get_secret_value())
+    typer.echo("csp-bot is connected to Slack (Socket Mode). Press Ctrl-C to stop.", err=True)
+    try:
+        handler.start()  # type: ignore[no-untyped-call]
+    finally:
+        if jobs is not None:
+            jobs.shutdown(wait=False)
+
+
+def _missing_tokens(settings: Any) -> list[str]:
+    return [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            ("SLACK_APP_TOKEN", settings.slack_app_token),
+        )
+        if value is None
+    ]
+
+
+def _check_slack(client: WebClient, api_url: str) -> None:
+    """Ask Slack who we are (auth.test) before starting; one clear sentence and exit
+    code 2 when Slack cannot be reached or rejects the token."""
+    from slack_sdk.errors import SlackApiError
+
+    sdk_log = logging.getLogger("slack_sdk.web.base_client")
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)  # the sentence below says it once, plainly
+    try:
+        client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else None
+        fail(
+            f"Slack rejected SLACK_BOT_TOKEN ({error or 'no reason given'}); check the "
+            "token on the app's OAuth & Permissions page and that the app is installed."
+        )
+    except Exception as exc:  # connection refused, DNS, TLS, timeouts
+        reason = getattr(exc, "reason", None) or exc
+        fail(
+            f"cannot reach Slack at {api_url} ({reason}); check the network and "
+            "SLACK_API_URL, then try again."
+        )
+    finally:
+        sdk_log.setLevel(level)
+
+
+def _run_shell(ctx: AppContext, *, user: str | None, as_admin: bool) -> None:
+    from handlers.shell.core import Shell
+
+    settings = ctx.settings
+    user_id = user or (settings.admins[0] if settings.admins else LOCAL_USER)
+    wants_admin = as_admin or (user is None and not settings.admins)
+    # Admin power for someone not in CSP_ADMINS lives in this process only: it is never
+    # stored as an admin member, so later sweeps and the last-admin guard ignore it.
+    local_admin = wants_admin and user_id not in settings.admins
+    shell = Shell(
+        ctx,
+        user_id=user_id,
+        notices=_warn_readiness(ctx, log_them=False),
+        warnings=_warn_channel(ctx, log_it=False),
+        local_admin=local_admin,
+    )
+    shell.run(sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        scheduler: Annotated[
+            bool, typer.Option(help="Also send reminders and digests from this process.")
+        ] = True,
+    ) -> None:
+        """Connect to Slack over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)."""
+        with cli_context() as ctx:
+            _run_socket_mode(ctx, scheduler=scheduler)
+
+    @app.command("serve")
+    def serve(
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+        host: Annotated[str, typer.Option(help="Address to bind.")] = "0.0.0.0",  # noqa: S104
+        scheduler: Annotated[
+            bool, typer.Option(help="Also send reminders and digests from this process.")
+        ] = True,
+    ) -> None:
+        """Serve Slack over HTTP: POST /slack/events (signed requests) and GET /healthz."""
+        from sqlalchemy import text
+
+        from handlers.app import build_app, make_client
+        from handlers.server import make_server, serve_forever
+
+        with cli_context() as ctx:
+            if ctx.settings.slack_signing_secret is None:
+                fail("serving HTTP needs SLACK_SIGNING_SECRET (from the app's Basic Information).")
+            client = make_client(ctx.settings)
+            _check_slack(client, ctx.settings.slack_api_url)
+            _warn_channel(ctx)
+            _warn_readiness(ctx)
+            slack_app = build_app(ctx, client=client)
+
+            def healthy() -> bool:
+                with ctx.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                return True
+
+            try:
+                server = make_server(slack_app, host=host, port=port, health=healthy)
+            except OSError as exc:
+                fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+            jobs = _start_scheduler(ctx, client) if scheduler else None
+            typer.echo(
+                f"csp-bot is listening on {server.url}/slack/events (health: /healthz).",
+                err=True,
+            )
+            try:
+                serve_forever(server)
+            finally:
+                if jobs is not None:
+                    jobs.shutdown(wait=False)
+
+    @app.command("shell")
+    def shell(
+        user: Annotated[
+            str | None, typer.Option(help="Slack user ID to act as (default: the first admin).")
+        ] = None,
+        as_admin: Annotated[bool, typer.Option("--as-admin", help="Act as an admin.")] = False,
+    ) -> None:
+        """Try the bot with no Slack: type `/csp ...` lines, see what Slack would show."""
+        with cli_context() as ctx:
+            _run_shell(ctx, user=user, as_admin=as_admin)
+
+    @app.command("start")
+    def start(
+        user: Annotated[
+            str | None, typer.Option(help="Shell only: Slack user ID to act as.")
+        ] = None,
+    ) -> None:
+        """Load the seed plan if the database is empty, then run on Slack (Socket Mode)
+        when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set, or else open the shell."""
+        with cli_context() as ctx:
+            try:
+                loaded = _load_seed(ctx)
+            except UserError as exc:
+                fail(str(exc), code=1)
+            if loaded:
+                typer.echo(f"Loaded the seed plan: {loaded} objectives.", err=True)
+            missing = _missing_tokens(ctx.settings)
+            if ctx.settings.has_slack_tokens:
+                _run_socket_mode(ctx, scheduler=True)
+            elif len(missing) == 1:
+                fail(
+                    f"{missing[0]} is not set, but the other Slack token is: set "
+                    f"{missing[0]} too to run on Slack (see docs/slack-setup.md), or unset "
+                    "both to use the local shell."
+                )
+            else:
+                typer.echo(
+                    "No Slack tokens set (SLACK_BOT_TOKEN, SLACK_APP_TOKEN): opening the "
+                    "local shell instead.",
+                    err=True,
+                )
+                _run_shell(ctx, user=user, as_admin=user is None)

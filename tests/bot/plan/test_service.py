@@ -1,0 +1,461 @@
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.context import AppContext
+from bot.errors import NotAllowed, NotFound, UserError
+from bot.plan.core import (
+    Actor,
+    due_items,
+    ensure_partnership,
+    list_objectives,
+    log_progress,
+    objective_detail,
+    resolve_actor,
+    set_meeting,
+    set_owner,
+    set_role,
+    snooze,
+    upcoming_meetings,
+)
+from bot.planfiles.importer import load_seed_if_empty
+from bot.settings import Settings
+from store.models import Partnership, Rag, Role
+from tests.conftest import NOW
+
+D = dt.date
+TODAY = D(2026, 11, 26)
+
+
+@pytest.fixture
+def seeded(session: Session, plan_settings: Settings) -> Partnership:
+    load_seed_if_empty(session, plan_settings, now=NOW)
+    return session.scalars(select(Partnership)).one()
+
+
+def _id(session: Session, partnership: Partnership, title: str) -> int:
+    return next(s.id for s in list_objectives(session, partnership, TODAY) if s.title == title)
+
+
+def test_bootstrap_roles(session: Session, seeded: Partnership, plan_settings: Settings) -> None:
+    admin = resolve_actor(session, seeded, "UADMIN", now=NOW, settings=plan_settings)
+    lead = resolve_actor(session, seeded, "ULEAD", now=NOW, settings=plan_settings)
+    member = resolve_actor(session, seeded, "UOTHER", now=NOW, display_name="Sam")
+    assert admin.is_admin and not admin.is_lead
+    assert lead.is_lead and not lead.is_admin
+    assert not member.is_admin and not member.is_lead and member.display_name == "Sam"
+
+
+def test_roles_and_owners_are_admin_only(session: Session, seeded: Partnership) -> None:
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    member = Actor("UOTHER", Role.MEMBER, None)
+    dhr = _id(session, seeded, "Domestic Homicide Reviews")
+    with pytest.raises(NotAllowed):
+        set_owner(session, seeded, member, dhr, "UOTHER")
+    with pytest.raises(NotAllowed):
+        set_role(session, seeded, member, "UOTHER", Role.ADMIN)
+    summary = set_owner(session, seeded, admin, dhr, "UOWNER")
+    assert summary.owner_ids == ("UOWNER",)
+    set_owner(session, seeded, admin, dhr, "UOWNER")  # idempotent
+    assert objective_detail(session, seeded, dhr, TODAY).summary.owner_ids == ("UOWNER",)
+    set_role(session, seeded, admin, "UOTHER", Role.LEAD)
+    assert resolve_actor(session, seeded, "UOTHER", now=NOW).is_lead
+
+
+def test_progress_is_append_only_and_shows_newest_first(
+    session: Session, seeded: Partnership
+) -> None:
+    actor = Actor("UOTHER", Role.MEMBER, "Sam Officer")
+    dhr = _id(session, seeded, "Domestic Homicide Reviews")
+    for i, rag in enumerate([Rag.GREEN, Rag.AMBER, Rag.RED, Rag.AMBER, Rag.GREEN, Rag.RED]):
+        log_progress(
+            session,
+            seeded,
+            actor,
+            dhr,
+            rag=rag,
+            done=False,
+            note=f"update {i}",
+            now=NOW + dt.timedelta(minutes=i),
+        )
+    detail = objective_detail(session, seeded, dhr, TODAY)
+    assert [p.note for p in detail.recent_progress] == [f"update {i}" for i in (5, 4, 3, 2, 1)]
+    assert detail.summary.rag == "red" and detail.recent_progress[0].author == "Sam Officer"
+    with pytest.raises(UserError):
+        log_progress(session, seeded, actor, dhr, rag=None, done=False, note="  ", now=NOW)
+    with pytest.raises(NotFound):
+        objective_detail(session, seeded, 999_999, TODAY)
+
+
+def test_due_lists_overdue_first_then_upcoming(session: Session, seeded: Partnership) -> None:
+    items = due_items(session, seeded, TODAY, 14)
+    overdue = [i for i in items if i.overdue]
+    upcoming = [i for i in items if not i.overdue]
+    # Deadlines, milestones and recurring occurrences alike (the one overdue rule).
+    assert [(i.title, i.due_on) for i in overdue] == [
+        ("Child Sexual Exploitation", D(2026, 3, 31)),  # milestone "March 2026"
+        ("Overview and Scrutiny Committee", D(2026, 3, 31)),
+        ("PREVENT", D(2026, 3, 31)),
+        ("Perceptions of crime survey", D(2026, 3, 31)),  # 31 March annually
+        ("Partnership Plan", D(2026, 4, 30)),
+        ("Strategic Assessment", D(2026, 4, 30)),
+        ("PREVENT", D(2026, 5, 29)),
+        ("Overview and Scrutiny Committee", D(2026, 10, 30)),
+    ]
+    assert items.index(overdue[-1]) < items.index(upcoming[0])
+    assert {i.due_on for i in upcoming} == {D(2026, 12, 1)}
+
+
+def test_meetings_start_undated_and_admins_set_them(session: Session, seeded: Partnership) -> None:
+    meetings = upcoming_meetings(session, seeded, TODAY)
+    assert [(m.body, m.month) for m in meetings[:2]] == [
+        ("Maldon Responsible Authorities Group", D(2026, 12, 1)),
+        ("One Chelmsford Board", D(2026, 12, 1)),
+    ]
+    assert all(m.date_to_be_set for m in meetings)
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    with pytest.raises(NotAllowed):
+        set_meeting(
+            session, seeded, Actor("UX", Role.MEMBER, None), "one chelmsford", D(2026, 12, 8)
+        )
+    with pytest.raises(UserError):
+        set_meeting(session, seeded, admin, "Parish council", D(2026, 12, 8))
+    view = set_meeting(
+        session, seeded, admin, "one chelmsford", D(2026, 12, 8), dt.time(10), "Civic Centre"
+    )
+    assert view.body == "One Chelmsford Board" and view.meeting_date == D(2026, 12, 8)
+    moved = set_meeting(session, seeded, admin, "One Chelmsford Board", D(2027, 1, 12))
+    assert moved.id == view.id and moved.meeting_date == D(2027, 1, 12)
+    after = upcoming_meetings(session, seeded, TODAY)
+    assert [m.body for m in after if m.month == D(2026, 12, 1)] == [
+        "Maldon Responsible Authorities Group"
+    ]
+
+
+def test_snooze_is_for_owners_and_admins(session: Session, seeded: Partnership) -> None:
+    dhr = _id(session, seeded, "Domestic Homicide Reviews")
+    with pytest.raises(NotAllowed):
+        snooze(session, seeded, Actor("UX", Role.MEMBER, None), dhr, NOW + dt.timedelta(days=7))
+    set_owner(session, seeded, Actor("UADMIN", Role.ADMIN, None), dhr, "UOWNER")
+    snooze(session, seeded, Actor("UOWNER", Role.MEMBER, None), dhr, NOW + dt.timedelta(days=7))
+
+
+def test_partnership_follows_settings(session: Session, plan_settings: Settings) -> None:
+    p = ensure_partnership(session, plan_settings, now=NOW)
+    assert p.partnership_channel == "C0PARTNER" and p.timezone == "Europe/London"
+    assert p.plan_year == 2026
+
+
+def test_the_last_admin_cannot_be_demoted(session: Session, seeded: Partnership) -> None:
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    with pytest.raises(UserError, match="only admin"):
+        set_role(session, seeded, admin, "UADMIN", Role.MEMBER)
+    set_role(session, seeded, admin, "UADMIN", Role.MEMBER, bootstrap_admins=("UADMIN",))
+    set_role(session, seeded, admin, "USECOND", Role.ADMIN)
+    set_role(session, seeded, admin, "USECOND", Role.MEMBER, bootstrap_admins=("UADMIN",))
+
+
+def test_log_progress_result_says_what_done_closed(session: Session, seeded: Partnership) -> None:
+    from bot.plan.core import log_progress_result
+
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    overview = _id(session, seeded, "Overview and Scrutiny Committee")
+    result = log_progress_result(
+        session, seeded, admin, overview, rag=None, done=True, note="", now=NOW
+    )
+    assert result.closed_label == "March 2026 deadline (Maldon District Council)"
+    assert not result.objective_done
+    assert result.still_open[0] == "October 2026, Maldon District Council (overdue since 30 Oct)"
+    dhr = _id(session, seeded, "Domestic Homicide Reviews")
+    with pytest.raises(UserError, match="ongoing"):
+        log_progress_result(session, seeded, admin, dhr, rag=None, done=True, note="", now=NOW)
+    assert objective_detail(session, seeded, dhr, TODAY).recent_progress == ()
+
+
+def _engine_overdue(session: Session, p: Partnership, now: dt.datetime) -> set[tuple[int, D]]:
+    """(objective, due) the reminder engine treats as overdue at ``now``: its weekly
+    overdue notices, and the on-the-day notice still live in the week after the day."""
+    from bot.notices.reminders import reminder_source
+
+    today = now.astimezone(ZoneInfo(p.timezone)).date()
+    found: set[tuple[int, D]] = set()
+    for d in reminder_source(session, p, now):
+        due = d.payload.get("due_on")
+        if d.objective_id is None or not isinstance(due, str):
+            continue
+        if d.kind == "overdue" or (d.kind == "deadline" and D.fromisoformat(due) < today):
+            found.add((d.objective_id, D.fromisoformat(due)))
+    return found
+
+
+def _views_overdue(session: Session, p: Partnership, today: D) -> set[tuple[int, D]]:
+    due = {(i.objective_id, i.due_on) for i in due_items(session, p, today, 14) if i.overdue}
+    summaries = list_objectives(session, p, today)
+    # The plan list agrees with `/csp due` on which objectives are overdue, and since when.
+    assert {s.id for s in summaries if s.overdue} == {oid for oid, _ in due}
+    for s in summaries:
+        if s.overdue:
+            assert s.overdue_since == min(d for oid, d in due if oid == s.id)
+    return due
+
+
+def test_views_and_overdue_notices_agree_through_the_year(
+    session: Session, seeded: Partnership
+) -> None:
+    from bot.time.workdays import default_calendar
+
+    cal = default_calendar()
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    survey = _id(session, seeded, "Perceptions of crime survey")
+    prevent = _id(session, seeded, "PREVENT")
+    day = D(2026, 4, 1)
+    checked = 0
+    seen_survey = False
+    while day < D(2027, 4, 1):
+        day = cal.on_or_after(day)  # notices go out in working hours on working days
+        now = dt.datetime.combine(day, dt.time(12), tzinfo=ZoneInfo("Europe/London"))
+        if day == D(2026, 9, 1):
+            # Late returns: the survey's 2026 occurrence and PREVENT's March milestone.
+            log_progress(session, seeded, admin, survey, rag=None, done=True, note="", now=now)
+            log_progress(session, seeded, admin, prevent, rag=None, done=True, note="", now=now)
+        views = _views_overdue(session, seeded, day)
+        assert views == _engine_overdue(session, seeded, now), day
+        seen_survey = seen_survey or (survey, D(2026, 3, 31)) in views
+        checked += 1
+        day += dt.timedelta(days=6)
+    assert checked > 50 and seen_survey
+
+
+def test_survey_shows_overdue_since_and_next_date_until_done(
+    session: Session, seeded: Partnership
+) -> None:
+    survey = _id(session, seeded, "Perceptions of crime survey")
+    summary = next(s for s in list_objectives(session, seeded, TODAY) if s.id == survey)
+    assert summary.overdue and summary.overdue_since == D(2026, 3, 31)
+    assert summary.next_date == D(2027, 3, 31)
+    # The 2026 occurrence stops being overdue when 2027's first reminder (d14) begins.
+    march = next(s for s in list_objectives(session, seeded, D(2027, 3, 17)) if s.id == survey)
+    assert not march.overdue
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    log_progress(session, seeded, admin, survey, rag=None, done=True, note="Ran it", now=NOW)
+    after = next(s for s in list_objectives(session, seeded, TODAY) if s.id == survey)
+    assert not after.overdue and after.next_date == D(2027, 3, 31)
+    # One "done" meets one occurrence: 2027's is still to do.
+    assert not any(
+        i.objective_id == survey
+        for i in due_items(session, seeded, D(2027, 4, 1), 1)
+        if i.due_on == D(2026, 3, 31)
+    )
+    assert any(
+        i.objective_id == survey and i.overdue and i.due_on == D(2027, 3, 31)
+        for i in due_items(session, seeded, D(2027, 4, 1), 1)
+    )
+
+
+def test_snoozed_items_stay_overdue_in_the_views(session: Session, seeded: Partnership) -> None:
+    from bot.notices.reminders import reminder_source
+
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    prevent = _id(session, seeded, "PREVENT")
+    until = NOW + dt.timedelta(days=7)
+    snooze(session, seeded, admin, prevent, until)
+    items = [i for i in due_items(session, seeded, TODAY, 14) if i.objective_id == prevent]
+    assert [(i.due_on, i.snoozed_until) for i in items] == [
+        (D(2026, 3, 31), until),
+        (D(2026, 5, 29), until),
+    ]
+    summary = next(s for s in list_objectives(session, seeded, TODAY) if s.id == prevent)
+    assert summary.overdue and summary.overdue_since == D(2026, 3, 31)
+    assert not [d for d in reminder_source(session, seeded, NOW) if d.objective_id == prevent]
+
+
+def test_done_keeps_an_objective_with_meetings_open(session: Session, seeded: Partnership) -> None:
+    from bot.plan.core import get_objective, log_progress_result
+    from store.models import ObjectiveStatus, ScheduleItem, ScheduleKind
+
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    oid = _id(session, seeded, "Strategic management of partnership functions")
+    # Its only schedule is its quarterly meetings: nothing dated to close.
+    with pytest.raises(UserError, match="meetings"):
+        log_progress_result(session, seeded, admin, oid, rag=None, done=True, note="", now=NOW)
+    assert get_objective(session, seeded, oid).status == ObjectiveStatus.OPEN
+    # With a dated item as well, done closes that item and the meetings keep it open.
+    objective = get_objective(session, seeded, oid)
+    objective.schedule.append(
+        ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=D(2026, 11, 30), source_text="Nov")
+    )
+    session.flush()
+    result = log_progress_result(
+        session, seeded, admin, oid, rag=None, done=True, note="Budget approved", now=NOW
+    )
+    assert result.closed_label == "30 November 2026 deadline"
+    assert not result.objective_done
+    assert get_objective(session, seeded, oid).status == ObjectiveStatus.OPEN
+
+
+# ---------------------------------------------------------------- reminder Mark done
+
+
+def test_mark_done_with_an_item_closes_exactly_that_item(
+    session: Session, seeded: Partnership
+) -> None:
+    from bot.plan.core import get_objective, mark_done, mark_done_result
+    from store.models import ScheduleItem, ScheduleKind
+
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    oid = _id(session, seeded, "Strategic management of partnership functions")
+    objective = get_objective(session, seeded, oid)
+    soon = ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=D(2026, 11, 30), source_text="Nov")
+    later = ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=D(2027, 2, 26), source_text="Feb")
+    objective.schedule.extend([soon, later])
+    session.flush()
+    # The February reminder's button closes February, not the earlier open one.
+    first = mark_done_result(session, seeded, admin, oid, now=NOW, item_id=later.id)
+    assert first.closed_label == "26 February 2027 deadline" and not first.already_done
+    assert later.done_at == NOW and soon.done_at is None
+    # Clicked again a day later: nothing closes, and it says who and when.
+    again = mark_done_result(
+        session,
+        seeded,
+        Actor("UOWNER2", Role.ADMIN, None),
+        oid,
+        now=NOW + dt.timedelta(days=1),
+        item_id=later.id,
+    )
+    assert again.already_done and again.closed_label is None
+    assert again.already_text == "already marked done by <@UADMIN> on 26 Nov"
+    assert soon.done_at is None
+    # The typed command keeps closing the earliest open dated item.
+    mark_done(session, seeded, admin, oid, now=NOW)
+    assert soon.done_at == NOW
+    with pytest.raises(UserError, match="no longer in the plan"):
+        mark_done_result(session, seeded, admin, oid, now=NOW, item_id=999_999)
+
+
+# ---------------------------------------------------------------- local dates
+
+
+def test_local_date_is_the_partnership_day() -> None:
+    from bot.plan.core import local_date
+
+    late_evening = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC)  # 00:30 on 11 June in BST
+    assert local_date(late_evening, "Europe/London") == D(2026, 6, 11)
+    assert local_date(late_evening, ZoneInfo("Europe/London")) == D(2026, 6, 11)
+    assert local_date(late_evening.replace(tzinfo=None), "Europe/London") == D(2026, 6, 11)
+    winter = dt.datetime(2026, 12, 10, 23, 30, tzinfo=dt.UTC)
+    assert local_date(winter, "Europe/London") == D(2026, 12, 10)
+
+
+def test_a_snooze_ending_late_on_a_summer_evening_covers_the_next_day(
+    session: Session, seeded: Partnership
+) -> None:
+    from bot.plan.core import ProgressFacts, get_objective, overdue_due_items, reminder_policy
+
+    prevent = get_objective(session, seeded, _id(session, seeded, "PREVENT"))
+    until = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC)  # 00:30 on 11 June, London
+    facts = ProgressFacts({}, {prevent.id: until}, "Europe/London")
+    items = overdue_due_items(prevent, D(2026, 6, 11), facts, reminder_policy(seeded))
+    assert items and all(i.snoozed_until == until for i in items)
+
+
+# ---------------------------------------------------------------- safeguarding leads
+
+
+def test_someone_in_both_lists_is_admin_and_lead(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from bot.clock import FixedClock
+    from bot.context import build_context
+    from bot.plan.core import members_with_role
+    from bot.settings import load_settings
+    from store.db import session_scope
+    from store.models import Member
+    from tests.dbutil import fresh_database_url
+
+    assert isinstance(tmp_path, Path)
+    settings = load_settings(
+        DATABASE_URL=fresh_database_url(tmp_path),
+        CSP_ADMINS="UBOTH,UADMIN",
+        CSP_SAFEGUARDING_LEADS="UBOTH,ULEAD",
+    )
+    ctx = build_context(settings, clock=FixedClock(NOW))
+    try:
+        with session_scope(ctx.sessions) as s:
+            p = ensure_partnership(s, settings, now=NOW)
+            both = s.scalars(select(Member).where(Member.slack_user_id == "UBOTH")).one()
+            assert both.role == Role.ADMIN and both.safeguarding_lead
+            assert members_with_role(s, p, Role.LEAD) == ["UBOTH", "ULEAD"]
+            assert members_with_role(s, p, Role.ADMIN) == ["UBOTH", "UADMIN"]
+            actor = resolve_actor(s, p, "UBOTH", now=NOW)  # without settings: the stored flag
+            assert actor.is_admin and actor.is_lead
+    finally:
+        ctx.engine.dispose()
+
+
+def test_role_changes_keep_lead_and_admin_separate(session: Session, seeded: Partnership) -> None:
+    from bot.plan.core import members_with_role
+
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    # A lead made admin is still a lead, and the reply says so.
+    change = set_role(session, seeded, admin, "ULEAD", Role.ADMIN)
+    assert change.role == Role.ADMIN and change.safeguarding_lead
+    assert "is now an admin and still a safeguarding lead" in change.text
+    assert "safeguarding referrals" in change.text
+    assert "ULEAD" in members_with_role(session, seeded, Role.LEAD)
+    assert resolve_actor(session, seeded, "ULEAD", now=NOW).is_lead
+    # An admin made lead stays admin.
+    change = set_role(session, seeded, admin, "UADMIN", Role.LEAD)
+    assert change.role == Role.ADMIN and change.safeguarding_lead
+    assert "is now a safeguarding lead and still an admin" in change.text
+    # A member made lead gets the lead role and the flag.
+    change = set_role(session, seeded, admin, "UNEW", Role.LEAD)
+    assert change.role == Role.LEAD and change.safeguarding_lead
+    assert change.text.startswith("<@UNEW> is now a safeguarding lead: ")
+    # member clears both (another admin remains).
+    change = set_role(session, seeded, admin, "ULEAD", Role.MEMBER)
+    assert change.role == Role.MEMBER and not change.safeguarding_lead
+    assert "ULEAD" not in members_with_role(session, seeded, Role.LEAD)
+    assert not resolve_actor(session, seeded, "ULEAD", now=NOW).is_lead
+    assert "log progress and see the plan" in change.text
+    # The last admin (a lead as well) cannot be made a member.
+    with pytest.raises(UserError, match="only admin"):
+        set_role(session, seeded, admin, "UADMIN", Role.MEMBER)
+
+
+def test_two_clicks_on_mark_done_close_the_item_once(
+    plan_ctx: AppContext, plan_settings: Settings
+) -> None:
+    from bot.plan.core import mark_done_result
+    from store.db import session_scope
+    from store.models import ProgressEntry, ScheduleItem
+
+    with session_scope(plan_ctx.sessions) as s:
+        load_seed_if_empty(s, plan_settings, now=NOW)
+        partnership = s.scalars(select(Partnership)).one()
+        oid = _id(s, partnership, "Strategic Assessment")
+        item_id = s.scalars(select(ScheduleItem.id).where(ScheduleItem.objective_id == oid)).one()
+    admin = Actor("UADMIN", Role.ADMIN, None)
+    # Both clicks read the item open before either writes.
+    first, second = plan_ctx.sessions(), plan_ctx.sessions()
+    try:
+        p1 = first.scalars(select(Partnership)).one()
+        p2 = second.scalars(select(Partnership)).one()
+        assert first.get(ScheduleItem, item_id).done_at is None  # type: ignore[union-attr]
+        assert second.get(ScheduleItem, item_id).done_at is None  # type: ignore[union-attr]
+        one = mark_done_result(first, p1, admin, oid, now=NOW, item_id=item_id)
+        first.commit()
+        two = mark_done_result(second, p2, admin, oid, now=NOW, item_id=item_id)
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    assert one.already_done_by is None
+    assert two.already_done_by is not None
+    with session_scope(plan_ctx.sessions) as s:
+        done = s.scalars(select(ProgressEntry).where(ProgressEntry.done.is_(True))).all()
+        assert len(done) == 1
