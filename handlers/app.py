@@ -37,6 +37,7 @@ from bot.plan import readcache
 from bot.plan.core import Actor, ensure_partnership, local_today, resolve_actor
 from bot.settings import Settings
 from bot.slack import views
+from bot.slack.mrkdwn import esc
 from store.db import session_scope
 from store.models import Partnership
 
@@ -272,7 +273,7 @@ def _display_name(body: dict[str, Any]) -> str | None:
 
 def _kind_reply(error: Exception) -> str:
     if isinstance(error, UsageError):
-        usage = error.usage.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        usage = esc(error.usage)
         return f"{error}\nUsage: `{usage}`\nType `/csp help` to see every command."
     return f"{error}\nType `/csp help` if you need the list of commands."
 

@@ -37,6 +37,7 @@ from bot.plan.core import (
     upcoming_meetings,
 )
 from bot.slack import views
+from bot.slack.mrkdwn import esc
 from bot.text import commands as cmd
 from bot.text.matching import match_objective, split_objective
 from handlers.app import Unit, unit_of
@@ -265,9 +266,9 @@ def typed_progress(parsed: cmd.Progress, unit: Unit, client: WebClient) -> Reply
             if slip is not None:
                 first, _, rest = note.partition(" ")
                 raise UsageError(
-                    f"Did you mean *{slip}*? `{views.esc(first)}` would be saved as the start "
+                    f"Did you mean *{slip}*? `{esc(first)}` would be saved as the start "
                     "of a note and the status would not change. To set it: "
-                    f"`/csp progress {views.esc(query)} {slip} {views.esc(rest)}`.",
+                    f"`/csp progress {esc(query)} {slip} {esc(rest)}`.",
                     cmd.USAGE["progress"],
                 )
         elif match_objective(query, choices).kind != "none":
@@ -320,7 +321,7 @@ def owner_reply(unit: Unit, objective_id: int, user_id: str) -> Reply:
         f"<@{user_id}> now owns {summary.title}.",
         [
             views.section(
-                f":white_check_mark: <@{user_id}> now owns *{views.esc(summary.title)}*.\n"
+                f":white_check_mark: <@{user_id}> now owns *{esc(summary.title)}*.\n"
                 f"Owners: {views.owners_text(summary)}"
             ),
             views.context("They will get its reminders and see it on their App Home tab."),
@@ -396,4 +397,4 @@ def _referrals(
         referrals.open_referral_form(client, str(body["trigger_id"]), unit)
         return None
     text, blocks = referrals.list_referrals(unit)
-    return Reply(text, blocks or [views.section(views.esc(text))])
+    return Reply(text, blocks or [views.section(esc(text))])

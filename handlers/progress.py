@@ -28,6 +28,7 @@ from bot.plan.core import (
 )
 from bot.settings import Settings
 from bot.slack import views
+from bot.slack.mrkdwn import esc
 from bot.text.commands import NOTE_MAX
 from bot.text.matching import match_objective
 from handlers.app import Unit, unit_of
@@ -73,7 +74,7 @@ def already_done(unit: Unit, objective_id: int) -> str | None:
     if objective.status != ObjectiveStatus.DONE:
         return None
     entries = sorted((e for e in objective.progress if e.done), key=lambda e: (e.created_at, e.id))
-    title = views.esc(objective.title)
+    title = esc(objective.title)
     if not entries:
         return f"{title} was already done."
     last = entries[-1]

@@ -43,7 +43,7 @@ from bot.plan.core import (
     upcoming_meetings,
 )
 from bot.referrals.core import referral_counts
-from bot.slack.views import esc
+from bot.slack.mrkdwn import esc
 from bot.time.policy import digest_occurrence, held_for_working_hours
 from store.models import Delivery, Objective, ObjectiveStatus, Partnership, ProgressEntry
 

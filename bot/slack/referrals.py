@@ -58,6 +58,7 @@ from bot.referrals.core import (
     Urgency,
     label,
 )
+from bot.slack.mrkdwn import esc
 
 DANGER_LINE: Final = "If anyone is in immediate danger, call 999 now."
 SECTION_MAX: Final = 3000
@@ -221,11 +222,6 @@ class AlertOutcome(StrEnum):
     RETRYING = "retrying"  # not through yet; the outbox keeps trying
     NOBODY = "nobody"  # there is no safeguarding lead to alert
     UNREACHABLE = "unreachable"  # every lead's DM failed for good
-
-
-def esc(text: str) -> str:
-    """``text`` made safe inside mrkdwn: Slack's three control characters escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _prompt_blocks(prompts: Sequence[str]) -> list[Block]:

@@ -45,6 +45,7 @@ from bot.plan.core import (
     local_date,
     plan_year_label,
 )
+from bot.slack.mrkdwn import esc
 from bot.text.commands import HELP, HelpLine
 
 if TYPE_CHECKING:
@@ -70,11 +71,6 @@ NO_CHANGE_VALUE = "none"  # the progress form's "No change": a note with no RAG
 
 
 # --------------------------------------------------------------------- small pieces
-
-
-def esc(text: str) -> str:
-    """Escape text for Slack mrkdwn (&, <, >)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:

@@ -18,6 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot.errors import UsageError
+from bot.slack.mrkdwn import esc_code
 
 RagWord = Literal["red", "amber", "green"]
 RoleWord = Literal["admin", "lead", "member"]
@@ -208,10 +209,6 @@ def plain_text(text: str) -> str:
     return html.unescape(text).strip()
 
 
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
-
-
 def _usage(command: str, message: str) -> UsageError:
     return UsageError(message, USAGE[command])
 
@@ -272,7 +269,7 @@ def parse_command(text: str) -> Command:
         return Referrals()
     if word == "meeting":
         return _parse_meeting(rest)
-    shown = _esc(plain_text(head)[:40])
+    shown = esc_code(plain_text(head)[:40])
     guess = suggest_command(word)
     hint = f" Did you mean `/csp {guess}`?" if guess else ""
     usage = USAGE.get(guess, "/csp help") if guess else "/csp help"
@@ -289,7 +286,7 @@ def _parse_help(rest: str) -> Help:
     topic = _HELP_ALIASES.get(topic, topic)
     if topic in USAGE:
         return Help(topic=topic)
-    shown = _esc(topic[:40])
+    shown = esc_code(topic[:40])
     guess = suggest_command(topic)
     hint = f" Did you mean `/csp help {guess}`?" if guess else ""
     raise UsageError(f"`{shown}` is not a /csp command.{hint}", USAGE["help"])
@@ -529,13 +526,13 @@ def _parse_meeting(rest: str) -> Meeting:
     if bad is not None:
         raise _usage(
             "meeting",
-            f"`{_esc(bad)}` is not a real date. Write the date with its year, like "
+            f"`{esc_code(bad)}` is not a real date. Write the date with its year, like "
             "2027-03-14 or 14 March 2027.",
         )
     if tokens and _TIME.match(tokens[-1]) and parse_time(tokens[-1]) is None:
         raise _usage(
             "meeting",
-            f"`{_esc(tokens[-1])}` is not a time of day. Write it like 10:00, 14:30 or 2pm.",
+            f"`{esc_code(tokens[-1])}` is not a time of day. Write it like 10:00, 14:30 or 2pm.",
         )
     raise _usage(
         "meeting",

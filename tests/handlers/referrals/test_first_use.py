@@ -22,6 +22,7 @@ from bot.referrals import core as referrals
 from bot.referrals import crypto
 from bot.settings import Settings
 from bot.slack import referrals as rv
+from bot.slack.mrkdwn import esc
 from handlers.cli.main import app as cli_app
 from store.db import session_scope
 from store.models import AuditRecord, Delivery, DeliveryStatus, Member, Referral, Role
@@ -372,4 +373,4 @@ def test_lead_view_shows_typed_text_verbatim_and_mrkdwn_is_escaped(
 
 
 def test_esc_escapes_slacks_control_characters() -> None:
-    assert rv.esc(NASTY) == "16 &amp; &lt;b&gt;bold&lt;/b&gt; &lt;!channel&gt;"
+    assert esc(NASTY) == "16 &amp; &lt;b&gt;bold&lt;/b&gt; &lt;!channel&gt;"
