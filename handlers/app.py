@@ -37,7 +37,7 @@ from bot.plan import readcache
 from bot.plan.core import Actor, ensure_partnership, local_today, resolve_actor
 from bot.settings import Settings
 from bot.slack import views
-from bot.slack.mrkdwn import esc
+from bot.text.mrkdwn import esc
 from store.db import session_scope
 from store.models import Partnership
 

@@ -37,9 +37,9 @@ from bot.plan.core import (
     upcoming_meetings,
 )
 from bot.slack import views
-from bot.slack.mrkdwn import esc
 from bot.text import commands as cmd
 from bot.text.matching import match_objective, split_objective
+from bot.text.mrkdwn import esc
 from handlers.app import Unit, unit_of
 from handlers.progress import already_done, announce, progress_modal, save_progress
 from store.models import Role

@@ -28,9 +28,9 @@ from bot.plan.core import (
 )
 from bot.settings import Settings
 from bot.slack import views
-from bot.slack.mrkdwn import esc
 from bot.text.commands import NOTE_MAX
 from bot.text.matching import match_objective
+from bot.text.mrkdwn import esc
 from handlers.app import Unit, unit_of
 from store.models import ObjectiveStatus, Rag
 

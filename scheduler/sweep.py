@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.context import AppContext
-from bot.notices.deliveries import (
+from bot.deliveries import (
     DeliverySource,
     OutboundMessage,
     PlannedDelivery,

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.notices.deliveries import (
+from bot.deliveries import (
     OutboundMessage,
     PlannedDelivery,
     calendar_driven,
@@ -43,7 +43,7 @@ from bot.plan.core import (
     upcoming_meetings,
 )
 from bot.referrals.core import referral_counts
-from bot.slack.mrkdwn import esc
+from bot.text.mrkdwn import esc
 from bot.time.policy import digest_occurrence, held_for_working_hours
 from store.models import Delivery, Objective, ObjectiveStatus, Partnership, ProgressEntry
 

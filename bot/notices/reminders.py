@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.notices.deliveries import (
+from bot.deliveries import (
     OutboundMessage,
     PlannedDelivery,
     calendar_driven,

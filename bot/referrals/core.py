@@ -28,9 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.deliveries import OutboundMessage, PlannedDelivery, register_renderer
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.ids import Ids
-from bot.notices.deliveries import OutboundMessage, PlannedDelivery, register_renderer
 from bot.plan.core import Actor, members_with_role
 from bot.referrals import audit
 from bot.referrals.crypto import Cipher, DecryptError, active_cipher

@@ -58,7 +58,7 @@ from bot.referrals.core import (
     Urgency,
     label,
 )
-from bot.slack.mrkdwn import esc
+from bot.text.mrkdwn import esc
 
 DANGER_LINE: Final = "If anyone is in immediate danger, call 999 now."
 SECTION_MAX: Final = 3000

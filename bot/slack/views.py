@@ -45,8 +45,8 @@ from bot.plan.core import (
     local_date,
     plan_year_label,
 )
-from bot.slack.mrkdwn import esc
 from bot.text.commands import HELP, HelpLine
+from bot.text.mrkdwn import esc
 
 if TYPE_CHECKING:
     from bot.referrals.core import LeadHomeReferrals

@@ -18,7 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot.errors import UsageError
-from bot.slack.mrkdwn import esc_code
+from bot.text.mrkdwn import esc_code
 
 RagWord = Literal["red", "amber", "green"]
 RoleWord = Literal["admin", "lead", "member"]

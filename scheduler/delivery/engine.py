@@ -37,7 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.notices.deliveries import (
+from bot.deliveries import (
     METADATA_EVENT_TYPE,
     OutboundMessage,
     PlannedDelivery,

@@ -16,8 +16,8 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.context import AppContext
+from bot.deliveries import METADATA_EVENT_TYPE
 from bot.ids import Ids
-from bot.notices.deliveries import METADATA_EVENT_TYPE
 from bot.plan.core import ensure_partnership
 from bot.referrals import core as referrals
 from bot.slack import referrals as referral_views

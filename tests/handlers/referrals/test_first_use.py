@@ -22,7 +22,7 @@ from bot.referrals import core as referrals
 from bot.referrals import crypto
 from bot.settings import Settings
 from bot.slack import referrals as rv
-from bot.slack.mrkdwn import esc
+from bot.text.mrkdwn import esc
 from handlers.cli.main import app as cli_app
 from store.db import session_scope
 from store.models import AuditRecord, Delivery, DeliveryStatus, Member, Referral, Role
