@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Annotated, Final
 
 import typer
-from sqlalchemy import select
 
 from bot.plan.core import ensure_partnership, resolve_actor
-from bot.referrals import audit, crypto
-from bot.referrals import core as referrals
+from bot.referrals import audit, crypto, queries
+from bot.referrals.access import NotALead
+from bot.referrals.reading import export_referral
+from bot.referrals.retention import purge_expired
 from bot.settings import ConfigError
 from handlers.cli.support import cli_context, fail
 from store.db import session_scope
-from store.models import Partnership
 
 keys_app = typer.Typer(help="Encryption keys for safeguarding referrals.", no_args_is_help=True)
 audit_app = typer.Typer(help="The referral audit trail.", no_args_is_help=True)
@@ -141,8 +141,8 @@ def referrals_purge(
     when = _parse_now(now)
     with cli_context() as ctx, session_scope(ctx.sessions) as session:
         total = 0
-        for partnership in session.scalars(select(Partnership).order_by(Partnership.id)):
-            total += referrals.purge_expired(session, partnership, when, actor=_operator())
+        for partnership in queries.all_partnerships(session):
+            total += purge_expired(session, partnership, when, actor=_operator())
     typer.echo(
         f"Purged the personal details of {total} referral(s) past their retention period."
         if total
@@ -186,8 +186,8 @@ def referrals_export(
                 session, partnership, as_user.strip(), now=now, settings=ctx.settings
             )
             try:
-                record = referrals.export_referral(session, partnership, actor, reference, now=now)
-            except referrals.NotALead as exc:
+                record = export_referral(session, partnership, actor, reference, now=now)
+            except NotALead as exc:
                 refused = str(exc)  # the scope commits the refusal's audit record
         if refused:
             fail(refused, code=1)

@@ -1,7 +1,7 @@
 """Slack listeners for safeguarding referrals: the form, the alert buttons, the lead's modals.
 
-Thin: parse, call :mod:`bot.referrals.core`, render with :mod:`bot.slack.referrals`, reply.
-Refusals (:class:`bot.referrals.core.NotALead`) are caught inside the request's unit of
+Thin: parse, call :mod:`bot.referrals`, render with the ``bot.slack.referral_*`` builders,
+reply. Refusals (:class:`bot.referrals.access.NotALead`) are caught inside the request's unit of
 work so their audit records are committed. Referral contents travel only in the
 lead's detail modal, which is opened through a client whose logger never prints
 (slack_sdk logs request and response bodies at DEBUG); :func:`install_log_guard`
@@ -21,14 +21,32 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookClient
 
+# Imported for its registrations: the referral renderers deliver_now looks up by kind.
+import bot.notices.referral_renderers  # noqa: F401
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
 from bot.plan.core import resolve_actor
-from bot.referrals import core as referrals
-from bot.referrals import crypto
+from bot.referrals import crypto, reading
+from bot.referrals.access import NotALead, require_lead
+from bot.referrals.alerts import alert_location, channel_alert_refused, record_alert_posted
+from bot.referrals.form import FormInvalid, validate_referral_form
+from bot.referrals.models import ReferralCreated, StatusChange
+from bot.referrals.reading import list_open
+from bot.referrals.records import create_referral
+from bot.referrals.vocabulary import AlertRoute, ReferOn
+from bot.referrals.workflow import acknowledge, add_note, assign, close, refer_on, summary_of
 from bot.settings import ConfigError
-from bot.slack import referrals as rv
+from bot.slack.referral_alerts import alert_text, build_alert_blocks, build_confirmation_view
+from bot.slack.referral_detail import build_detail_view
+from bot.slack.referral_form import DANGER_LINE, build_referral_form_view, plain_error
+from bot.slack.referral_lead import (
+    build_assign_view,
+    build_done_view,
+    build_referral_list_blocks,
+    build_step_view,
+    confirmation_text,
+)
 from handlers.app import Unit, unit_of
 from scheduler.delivery.engine import Outcome, Sent, deliver_now
 
@@ -204,22 +222,22 @@ def _send_now(client: WebClient, unit: Unit, keys: Sequence[str | None]) -> list
 
 def _refresh_alert(client: WebClient, unit: Unit, reference: str) -> None:
     """Show the new state on the channel alert (never the contents)."""
-    where = referrals.alert_location(unit.session, unit.partnership, reference)
+    where = alert_location(unit.session, unit.partnership, reference)
     if where is None:
         return
-    summary = referrals.summary_of(unit.session, unit.partnership, reference)
+    summary = summary_of(unit.session, unit.partnership, reference)
     try:
         client.chat_update(
             channel=where[0],
             ts=where[1],
-            text=rv.alert_text(summary),
-            blocks=rv.build_alert_blocks(summary),
+            text=alert_text(summary),
+            blocks=build_alert_blocks(summary),
         )
     except (SlackApiError, SlackClientError, OSError) as exc:
         log.warning("could not update the alert for %s: %s", reference, type(exc).__name__)
 
 
-def _after_change(client: WebClient, unit: Unit, change: referrals.StatusChange) -> None:
+def _after_change(client: WebClient, unit: Unit, change: StatusChange) -> None:
     _refresh_alert(client, unit, change.summary.reference)
     _send_now(client, unit, change.notices)
 
@@ -235,23 +253,21 @@ def open_referral_form(client: WebClient, trigger_id: str, unit: Unit | None = N
     """
     if not crypto.is_configured():
         raise UserError(
-            f"{rv.DANGER_LINE} Referrals cannot be taken in Slack yet because no "
+            f"{DANGER_LINE} Referrals cannot be taken in Slack yet because no "
             "encryption key is set (CSP_ENCRYPTION_KEY); contact your safeguarding lead "
             "directly and ask an admin to set the key."
         )
-    trigger_client(client).views_open(trigger_id=trigger_id, view=rv.build_referral_form_view())
+    trigger_client(client).views_open(trigger_id=trigger_id, view=build_referral_form_view())
 
 
 def list_referrals(unit: Unit) -> tuple[str, list[Block]]:
     """(text, blocks) for ``/csp referrals``: the open list for leads, a refusal otherwise."""
     try:
-        summaries = referrals.list_open(unit.session, unit.partnership, unit.me, now=unit.now)
-    except referrals.NotALead as exc:
+        summaries = list_open(unit.session, unit.partnership, unit.me, now=unit.now)
+    except NotALead as exc:
         _settle(unit)  # the refusal's audit record
         return str(exc), []
-    return f"{len(summaries)} open safeguarding referrals.", rv.build_referral_list_blocks(
-        summaries
-    )
+    return f"{len(summaries)} open safeguarding referrals.", build_referral_list_blocks(summaries)
 
 
 # --------------------------------------------------------------------------- listeners
@@ -268,7 +284,7 @@ def submission_key(body: Mapping[str, Any]) -> str:
     return f"{user_id or ''}:{view.get('id', '')}:{view.get('hash', '')}"[:128]
 
 
-def _send_alerts(client: WebClient, unit: Unit, created: referrals.ReferralCreated) -> None:
+def _send_alerts(client: WebClient, unit: Unit, created: ReferralCreated) -> None:
     """Alert the leads now: the channel, else each lead by DM, else the admins.
 
     Each row is sent by :func:`scheduler.delivery.engine.deliver_now` (claimed before the
@@ -277,10 +293,10 @@ def _send_alerts(client: WebClient, unit: Unit, created: referrals.ReferralCreat
     gets it by DM instead. What is not through yet is left to the outbox.
     """
     route, alerts = created.route, created.alerts
-    if route == referrals.AlertRoute.CHANNEL and alerts:
+    if route == AlertRoute.CHANNEL and alerts:
         (outcome,) = _send_now(client, unit, [alerts[0].key])
         if outcome.status == Sent.SENT and outcome.channel and outcome.ts:
-            referrals.record_alert_posted(
+            record_alert_posted(
                 unit.session,
                 unit.partnership,
                 created.reference,
@@ -294,7 +310,7 @@ def _send_alerts(client: WebClient, unit: Unit, created: referrals.ReferralCreat
             log.warning("alert for %s left to the outbox: %s", created.reference, outcome.error)
             return
         settings = unit.ctx.settings
-        route, alerts = referrals.channel_alert_refused(
+        route, alerts = channel_alert_refused(
             unit.session,
             unit.partnership,
             created.reference,
@@ -314,16 +330,16 @@ def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
     state = view.get("state")
     raw = form_values(state.get("values") if isinstance(state, Mapping) else None)
     try:
-        form = referrals.validate_referral_form(raw, today=unit.today)
-    except referrals.FormInvalid as exc:
+        form = validate_referral_form(raw, today=unit.today)
+    except FormInvalid as exc:
         ack(
             response_action="errors",
-            errors={str(k): rv.plain_error(v) for k, v in exc.errors.items()},
+            errors={str(k): plain_error(v) for k, v in exc.errors.items()},
         )
         return
     settings = unit.ctx.settings
     try:
-        created = referrals.create_referral(
+        created = create_referral(
             unit.session,
             unit.partnership,
             unit.me,
@@ -340,13 +356,13 @@ def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
             response_action="errors",
             errors={
                 str(Ids.REFERRAL_WHAT): "Referrals cannot be stored until an admin sets "
-                "CSP_ENCRYPTION_KEY. Contact your safeguarding lead directly. " + rv.DANGER_LINE
+                "CSP_ENCRYPTION_KEY. Contact your safeguarding lead directly. " + DANGER_LINE
             },
         )
         return
     except UserError as exc:
         unit.session.rollback()
-        ack(response_action="errors", errors={str(Ids.REFERRAL_WHAT): rv.plain_error(str(exc))})
+        ack(response_action="errors", errors={str(Ids.REFERRAL_WHAT): plain_error(str(exc))})
         return
     except Exception as exc:  # the database refused: keep the form open
         unit.session.rollback()
@@ -355,13 +371,13 @@ def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
             response_action="errors",
             errors={
                 str(Ids.REFERRAL_WHAT): "We could not save the referral just now. Press "
-                "Send again in a moment; nothing typed is lost. " + rv.DANGER_LINE
+                "Send again in a moment; nothing typed is lost. " + DANGER_LINE
             },
         )
         return
     ack(
         response_action="update",
-        view=rv.build_confirmation_view(
+        view=build_confirmation_view(
             created.reference, created.prompts, created.route, admins_told=bool(created.alerts)
         ),
     )
@@ -377,16 +393,14 @@ def _on_ack(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCont
     unit = unit_of(context)
     reference = _action_value(body)
     try:
-        change = referrals.acknowledge(
-            unit.session, unit.partnership, unit.me, reference, now=unit.now
-        )
+        change = acknowledge(unit.session, unit.partnership, unit.me, reference, now=unit.now)
     except UserError as exc:
         _settle(unit)  # a refusal's audit record
         _tell(client, body, unit.me.slack_user_id, str(exc))
         return
     _settle(unit)
     _after_change(client, unit, change)
-    notice = rv.confirmation_text(change)
+    notice = confirmation_text(change)
     if _in_modal(body) and _refresh_detail(client, unit, body, reference, notice):
         return
     _tell(client, body, unit.me.slack_user_id, notice)
@@ -401,11 +415,11 @@ def _refresh_detail(
     """
     view = _view(body)
     try:
-        detail = referrals.view(unit.session, unit.partnership, unit.me, reference, now=unit.now)
+        detail = reading.view(unit.session, unit.partnership, unit.me, reference, now=unit.now)
         _settle(unit)
         sensitive_client(client).views_update(
             view_id=str(view.get("id", "")),
-            view=rv.build_detail_view(detail, notice=notice),
+            view=build_detail_view(detail, notice=notice),
         )
     except UserError:
         _settle(unit)
@@ -430,14 +444,14 @@ def _on_view(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
     unit = unit_of(context)
     reference = _action_value(body)
     try:
-        detail = referrals.view(unit.session, unit.partnership, unit.me, reference, now=unit.now)
+        detail = reading.view(unit.session, unit.partnership, unit.me, reference, now=unit.now)
     except UserError as exc:
         _settle(unit)  # a refusal's audit record
         _tell(client, body, unit.me.slack_user_id, str(exc))
         return
     _settle(unit)
     try:
-        _open_over(sensitive_client(client), body, rv.build_detail_view(detail))
+        _open_over(sensitive_client(client), body, build_detail_view(detail))
     except (SlackApiError, SlackClientError, OSError) as exc:
         code = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
         log.warning("could not open the referral view for %s: %s", reference, code)
@@ -454,17 +468,15 @@ def _on_assign(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
     unit = unit_of(context)
     reference = _action_value(body)
     try:
-        referrals.require_lead(
-            unit.session, unit.partnership, unit.me, "assign", reference, now=unit.now
-        )
-        referrals.summary_of(unit.session, unit.partnership, reference)
+        require_lead(unit.session, unit.partnership, unit.me, "assign", reference, now=unit.now)
+        summary_of(unit.session, unit.partnership, reference)
     except UserError as exc:
         _settle(unit)  # a refusal's audit record
         _tell(client, body, unit.me.slack_user_id, str(exc))
         return
     _settle(unit)
     try:
-        _open_over(client, body, rv.build_assign_view(reference))
+        _open_over(client, body, build_assign_view(reference))
     except (SlackApiError, SlackClientError, OSError) as exc:
         log.warning("could not open the assign form for %s: %s", reference, type(exc).__name__)
         _tell(
@@ -493,17 +505,15 @@ def _on_step(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
     if not step:
         return
     try:
-        referrals.require_lead(
-            unit.session, unit.partnership, unit.me, step, reference, now=unit.now
-        )
-        referrals.summary_of(unit.session, unit.partnership, reference)
+        require_lead(unit.session, unit.partnership, unit.me, step, reference, now=unit.now)
+        summary_of(unit.session, unit.partnership, reference)
     except UserError as exc:
         _settle(unit)  # a refusal's audit record
         _tell(client, body, unit.me.slack_user_id, str(exc))
         return
     _settle(unit)
     try:
-        _open_over(client, body, rv.build_step_view(reference, step))
+        _open_over(client, body, build_step_view(reference, step))
     except (SlackApiError, SlackClientError, OSError) as exc:
         log.warning("could not open the %s form for %s: %s", step, reference, type(exc).__name__)
         _tell(
@@ -529,21 +539,19 @@ def _on_assign_submit(
         assignee = resolve_actor(
             unit.session, unit.partnership, assignee_id, now=unit.now, settings=unit.ctx.settings
         )
-        change = referrals.assign(
-            unit.session, unit.partnership, unit.me, reference, assignee, now=unit.now
-        )
-    except referrals.NotALead as exc:
+        change = assign(unit.session, unit.partnership, unit.me, reference, assignee, now=unit.now)
+    except NotALead as exc:
         _settle(unit)  # the refusal's audit record
-        ack(response_action="errors", errors={str(Ids.REFERRAL_ASSIGNEE): rv.plain_error(str(exc))})
+        ack(response_action="errors", errors={str(Ids.REFERRAL_ASSIGNEE): plain_error(str(exc))})
         return
     except UserError as exc:
         unit.session.rollback()
-        ack(response_action="errors", errors={str(Ids.REFERRAL_ASSIGNEE): rv.plain_error(str(exc))})
+        ack(response_action="errors", errors={str(Ids.REFERRAL_ASSIGNEE): plain_error(str(exc))})
         return
     _settle(unit)
     ack(
         response_action="update",
-        view=rv.build_done_view(reference, [rv.confirmation_text(change)]),
+        view=build_done_view(reference, [confirmation_text(change)]),
     )
     _after_change(client, unit, change)
 
@@ -582,36 +590,36 @@ def _on_action_submit(
             },
         )
         return
-    if to is not None and to not in {r.value for r in referrals.ReferOn}:
+    if to is not None and to not in {r.value for r in ReferOn}:
         ack(
             response_action="errors",
             errors={_present(view, str(Ids.REFERRAL_REFER_ON)): "Choose from the list."},
         )
         return
-    changes: list[referrals.StatusChange] = []
+    changes: list[StatusChange] = []
     step = str(Ids.REFERRAL_REFER_ON)
     try:
         s, p, me, now = unit.session, unit.partnership, unit.me, unit.now
         if to:
-            changes.append(referrals.refer_on(s, p, me, reference, referrals.ReferOn(to), now=now))
+            changes.append(refer_on(s, p, me, reference, ReferOn(to), now=now))
         step = str(Ids.REFERRAL_NOTE)
         if note:
-            changes.append(referrals.add_note(s, p, me, reference, note, now=now))
+            changes.append(add_note(s, p, me, reference, note, now=now))
         step = str(Ids.REFERRAL_OUTCOME)
         if outcome:
-            changes.append(referrals.close(s, p, me, reference, outcome, now=now))
-    except referrals.NotALead as exc:
+            changes.append(close(s, p, me, reference, outcome, now=now))
+    except NotALead as exc:
         _settle(unit)  # the refusal's audit record
-        ack(response_action="errors", errors={_present(view, step): rv.plain_error(str(exc))})
+        ack(response_action="errors", errors={_present(view, step): plain_error(str(exc))})
         return
     except UserError as exc:
         unit.session.rollback()
-        ack(response_action="errors", errors={_present(view, step): rv.plain_error(str(exc))})
+        ack(response_action="errors", errors={_present(view, step): plain_error(str(exc))})
         return
     _settle(unit)
     ack(
         response_action="update",
-        view=rv.build_done_view(reference, [rv.confirmation_text(c) for c in changes]),
+        view=build_done_view(reference, [confirmation_text(c) for c in changes]),
     )
     for change in changes:
         _after_change(client, unit, change)

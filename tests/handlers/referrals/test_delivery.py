@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from bot.context import AppContext
 from bot.ids import Ids
-from bot.referrals import core as referrals
 from bot.referrals import crypto
+from bot.referrals.kinds import ALERT_DM_KIND, ALERT_KIND, RECEIPT_KIND, STATUS_KIND
 from scheduler.sweep import run_sweep
 from store.db import session_scope
 from store.models import Delivery, DeliveryStatus
@@ -48,7 +48,7 @@ def test_every_lead_unreachable_receipt_says_phone_and_admins_hear_once(
     assert "Phone your safeguarding lead now" in receipt
     assert "retried" not in receipt
     with session_scope(ctx.sessions) as s:
-        rows = s.scalars(select(Delivery).where(Delivery.kind == referrals.ALERT_DM_KIND)).all()
+        rows = s.scalars(select(Delivery).where(Delivery.kind == ALERT_DM_KIND)).all()
         assert {(r.status, r.last_error) for r in rows} == {
             (DeliveryStatus.FAILED, "user_not_found")
         }
@@ -90,9 +90,9 @@ def test_status_and_assignment_notices_are_queued_rows_sent_at_once(
             select(Delivery).where(Delivery.referral_id.is_not(None)).order_by(Delivery.id)
         ).all()
         kinds = Counter((r.kind, r.status) for r in rows)
-        payloads = [r.payload for r in rows if r.kind == referrals.STATUS_KIND]
-    assert kinds[(referrals.RECEIPT_KIND, DeliveryStatus.SENT)] == 1
-    assert kinds[(referrals.STATUS_KIND, DeliveryStatus.SENT)] == 1
+        payloads = [r.payload for r in rows if r.kind == STATUS_KIND]
+    assert kinds[(RECEIPT_KIND, DeliveryStatus.SENT)] == 1
+    assert kinds[(STATUS_KIND, DeliveryStatus.SENT)] == 1
     # Only the reference, labels and who acted: never what the referral says.
     assert set(payloads[0]) == {"reference", "category", "urgency", "group", "event", "by"} | {
         "assignee"
@@ -161,6 +161,6 @@ def test_a_channel_alert_the_outbox_fails_for_good_reaches_each_lead_once(
         alerts = [t for t in texts if t.startswith("Safeguarding referral SG-2026-0001:")]
         assert len(alerts) == 1, alerts  # each lead alerted by DM exactly once
     with session_scope(ctx.sessions) as s:
-        channel_row = s.scalars(select(Delivery).where(Delivery.kind == referrals.ALERT_KIND)).one()
+        channel_row = s.scalars(select(Delivery).where(Delivery.kind == ALERT_KIND)).one()
         assert channel_row.status == DeliveryStatus.FAILED
         assert channel_row.last_error == "not_in_channel"
