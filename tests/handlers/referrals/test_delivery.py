@@ -112,7 +112,7 @@ def test_a_status_message_lost_to_a_crash_is_sent_by_the_outbox(
     def died(*args: object, **kwargs: object) -> list[delivery_engine.Outcome]:
         return []  # the process died after its commit, before sending anything
 
-    monkeypatch.setattr("handlers.referrals.core.deliver_now", died)
+    monkeypatch.setattr("handlers.referrals.sending.deliver_now", died)
     send(app, block_action(Ids.REFERRAL_ACK, "SG-2026-0001", user_id="ULEAD", channel_id="C0X"))
     assert not any("acknowledged" in t for t in _texts(fake_slack, "DUMEMBER"))
     report = run_sweep(ctx, now=NOW + dt.timedelta(minutes=3), client=_client(fake_slack))
@@ -123,7 +123,7 @@ def test_a_status_message_lost_to_a_crash_is_sent_by_the_outbox(
 def test_referral_form_does_not_wait_out_a_rate_limit(
     ctx: AppContext, fake_slack: FakeSlack
 ) -> None:
-    from handlers.referrals.core import open_referral_form
+    from handlers.referrals.refer import open_referral_form
 
     crypto.configure(ctx.settings.encryption_keys)
     client = WebClient(

@@ -34,7 +34,7 @@ from bot.referrals.form import FIELD_BLOCKS, FormInvalid, ReferralForm, validate
 from bot.referrals.reading import export_referral
 from bot.referrals.records import create_referral
 from bot.referrals.workflow import add_note
-from handlers.referrals import core as referral_listeners
+from handlers.referrals import lead_actions
 from store.db import make_engine
 from store.models import Base, Member, Partnership, Referral, Role
 from tests.fakes.slack import FakeSlack, block_action, signed_request, view_submission
@@ -198,7 +198,7 @@ def test_integrity_errors_carry_only_ciphertext(
 def app(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> App:
     from handlers.app import build_app
 
-    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals.core"])
+    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals"])
     return build_app(ctx, process_before_response=True)
 
 
@@ -265,7 +265,7 @@ def test_slack_and_database_failures_in_the_app_log_no_contents(
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("the note store is unavailable")
 
-    monkeypatch.setattr(referral_listeners, "add_note", boom)
+    monkeypatch.setattr(lead_actions, "add_note", boom)
     note = values(**{Ids.REFERRAL_NOTE: f"{MARKER} note"})
     send(
         app,

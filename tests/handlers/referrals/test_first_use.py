@@ -45,7 +45,7 @@ def _app(ctx: AppContext, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> A
 
     if settings:
         ctx.settings = ctx.settings.model_copy(update=settings)
-    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals.core"])
+    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals"])
     return build_app(ctx, process_before_response=True)
 
 
@@ -268,7 +268,7 @@ def test_a_reused_key_from_another_user_never_returns_their_referral(
 
 
 def test_submission_key_includes_the_user() -> None:
-    from handlers.referrals.core import submission_key
+    from handlers.referrals.refer import submission_key
 
     body = {"user": {"id": "U1"}, "view": {"id": "V1", "hash": "h"}}
     other = {"user": {"id": "U2"}, "view": {"id": "V1", "hash": "h"}}

@@ -32,7 +32,7 @@ NOW = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)
 def app(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> App:
     from handlers.app import build_app
 
-    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals.core"])
+    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals"])
     return build_app(ctx, process_before_response=True)
 
 
