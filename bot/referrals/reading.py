@@ -18,11 +18,10 @@ from store.models import Partnership, Referral
 
 
 def list_open(
-    session: Session, partnership: Partnership, actor: Actor, *, now: dt.datetime | None = None
+    session: Session, partnership: Partnership, actor: Actor, *, now: dt.datetime
 ) -> list[ReferralSummary]:
     """Open referrals, most urgent and oldest first (leads only; a refusal is audited)."""
-    when = now or dt.datetime.now(dt.UTC)
-    require_lead(session, partnership, actor, "list", None, now=when)
+    require_lead(session, partnership, actor, "list", None, now=now)
     refs = queries.open_referrals(session, partnership)
     order: dict[str, int] = {Urgency.IMMEDIATE: 0, Urgency.WITHIN_24H: 1, Urgency.ROUTINE: 2}
     summaries = [summarise(r, partnership) for r in refs]
@@ -97,12 +96,11 @@ def export_referral(
     actor: Actor,
     reference: str,
     *,
-    now: dt.datetime | None = None,
+    now: dt.datetime,
     cipher: Cipher | None = None,
 ) -> dict[str, Any]:
     """One referral's full record (subject access request or handover); leads and admins."""
-    when = now or dt.datetime.now(dt.UTC)
-    require_lead(session, partnership, actor, "export", reference, now=when, admins_too=True)
+    require_lead(session, partnership, actor, "export", reference, now=now, admins_too=True)
     cipher = cipher or active_cipher()
     ref = find_referral(session, partnership, reference)
     s = summarise(ref, partnership)
@@ -121,7 +119,7 @@ def export_referral(
         "referred_on_to": s.referred_on_to,
         "closed_at": s.closed_at.isoformat() if s.closed_at else None,
         "purged_at": ref.purged_at.isoformat() if ref.purged_at else None,
-        "exported_at": when.isoformat(),
+        "exported_at": now.isoformat(),
         "exported_by": actor.slack_user_id,
     }
     if ref.purged_at is None:
@@ -138,6 +136,6 @@ def export_referral(
                 for n in detail.notes
             ],
         )
-    audit.record_for(session, partnership, actor.slack_user_id, "export", ref.reference, when)
+    audit.record_for(session, partnership, actor.slack_user_id, "export", ref.reference, now)
     session.flush()
     return record

@@ -51,9 +51,10 @@ def _write_private(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def _parse_now(value: str | None) -> dt.datetime:
+def _parse_now(value: str | None) -> dt.datetime | None:
+    """``--now`` as an aware UTC time (None when not given: the clock's time applies)."""
     if value is None:
-        return dt.datetime.now(dt.UTC)
+        return None
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
@@ -99,7 +100,7 @@ def keys_rotate() -> None:
                     action="rotate_keys",
                     reference=None,
                     detail=f"fields={count} keys={cipher.key_count}",
-                    now=dt.datetime.now(dt.UTC),
+                    now=ctx.clock.now(),
                 )
         except crypto.DecryptError:
             fail(
@@ -124,7 +125,7 @@ def audit_verify() -> None:
             action="audit_verify",
             reference=None,
             detail=f"ok={result.ok} records={result.count} first_bad={result.first_bad_id}",
-            now=dt.datetime.now(dt.UTC),
+            now=ctx.clock.now(),
         )
     if not result.ok:
         fail(result.message + " Restore the audit table from a backup and report it.", code=1)
@@ -138,8 +139,9 @@ def referrals_purge(
     ] = None,
 ) -> None:
     """Remove personal fields of referrals past their retention period (counts are kept)."""
-    when = _parse_now(now)
+    parsed = _parse_now(now)
     with cli_context() as ctx, session_scope(ctx.sessions) as session:
+        when = parsed or ctx.clock.now()
         total = 0
         for partnership in queries.all_partnerships(session):
             total += purge_expired(session, partnership, when, actor=_operator())
@@ -179,7 +181,7 @@ def referrals_export(
             fail(str(exc))
         refused: str | None = None
         record: dict[str, object] = {}
-        now = dt.datetime.now(dt.UTC)
+        now = ctx.clock.now()
         with session_scope(ctx.sessions) as session:
             partnership = ensure_partnership(session, ctx.settings, now=now)
             actor = resolve_actor(
