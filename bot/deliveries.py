@@ -69,7 +69,7 @@ _RENDERERS: dict[str, Renderer] = {}
 SOURCES: list[str] = [
     "bot.notices.reminders:reminder_source",
     "bot.notices.digest:digest_source",
-    "bot.referrals.core:escalation_source",
+    "bot.referrals.escalation:escalation_source",
 ]
 
 

@@ -15,7 +15,7 @@ HANDLER_MODULES = [
     "handlers.progress",
     "handlers.home",
     "handlers.reminders",
-    "handlers.referrals.core",
+    "handlers.referrals",
 ]
 
 

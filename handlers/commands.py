@@ -378,9 +378,9 @@ def handle_pick(
 def _referrals(
     parsed: cmd.Command, unit: Unit, *, ack: Ack, body: dict[str, Any], client: WebClient
 ) -> Reply | None:
-    """Hand `refer` / `referrals` to handlers.referrals.core when it is installed."""
+    """Hand `refer` / `referrals` to handlers.referrals when it is installed."""
     try:
-        from handlers.referrals import core as referrals
+        from handlers.referrals import listing, refer
     except ImportError:
         return Reply(
             "Referrals are not enabled here yet.",
@@ -394,7 +394,7 @@ def _referrals(
         )
     if isinstance(parsed, cmd.Refer):
         ack()  # first: the form must open within 3 s of the trigger anyway
-        referrals.open_referral_form(client, str(body["trigger_id"]), unit)
+        refer.open_referral_form(client, str(body["trigger_id"]), unit)
         return None
-    text, blocks = referrals.list_referrals(unit)
+    text, blocks = listing.list_referrals(unit)
     return Reply(text, blocks or [views.section(esc(text))])

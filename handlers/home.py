@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.plan.core import due_items, list_objectives, upcoming_meetings
-from bot.referrals import core as referrals
+from bot.referrals import counts as referrals
 from bot.slack import views
 from handlers.app import Unit, unit_of
 

@@ -8,7 +8,6 @@ claims make them safe to run side by side.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from typing import Any
 
@@ -19,6 +18,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.context import AppContext
+from bot.referrals.retention import purge_expired
 from bot.time.policy import parse_digest_at
 from scheduler.sweep import run_sweep
 from store.db import session_scope
@@ -42,22 +42,13 @@ def sweep_job(ctx: AppContext, client: WebClient) -> None:
 
 
 def retention_job(ctx: AppContext) -> None:
-    """Purge referral records past their retention date (when referrals are installed)."""
-    try:
-        module = importlib.import_module("bot.referrals.core")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("bot.referrals.core", "bot"):
-            return
-        raise
-    purge = getattr(module, "purge_expired", None)
-    if purge is None:
-        return
+    """Purge referral records past their retention date."""
     now = ctx.clock.now()
     with session_scope(ctx.sessions) as session:
         for partnership in session.scalars(select(Partnership).order_by(Partnership.id)):
             try:
                 with session.begin_nested():
-                    purge(session, partnership, now)
+                    purge_expired(session, partnership, now)
             except Exception:
                 log.exception("retention pass failed for partnership %s", partnership.id)
 

@@ -28,6 +28,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+# Imported for its registrations: the referral renderers the outbox looks up by kind.
+import bot.notices.referral_renderers  # noqa: F401
 from bot.context import AppContext
 from bot.deliveries import (
     DeliverySource,
@@ -261,7 +263,7 @@ def _open_referral_partnerships(session: Session) -> set[int]:
     """Partnerships with a referral still waiting for acknowledgement.
 
     Escalations are only ever proposed for such referrals (see
-    ``bot.referrals.core.escalation_source``), so the source is not asked about the others:
+    ``bot.referrals.escalation.escalation_source``), so the source is not asked about the others:
     one query for every partnership instead of one per partnership per sweep.
     """
     return set(
@@ -281,7 +283,7 @@ def _open_referral_partnerships(session: Session) -> set[int]:
 # naming those partnerships (a pre-filter may only leave out partnerships for which the
 # source would certainly propose nothing).
 PREFILTERS: dict[str, Callable[[Session], set[int]]] = {
-    "bot.referrals.core:escalation_source": _open_referral_partnerships,
+    "bot.referrals.escalation:escalation_source": _open_referral_partnerships,
 }
 
 

@@ -3,7 +3,7 @@
 Posted to the partnership channel once per ISO week (delivery kind ``digest``, key per
 week) at the partnership's digest time (default Monday 09:00 local). Safeguarding
 referrals appear as counts only, never details, and only when the referrals feature
-is installed (``bot.referrals.core.referral_counts``).
+is installed (``bot.referrals.counts.referral_counts``).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from bot.plan.core import (
     upcoming_due_items,
     upcoming_meetings,
 )
-from bot.referrals.core import referral_counts
+from bot.referrals.counts import referral_counts
 from bot.text.mrkdwn import esc
 from bot.time.policy import digest_occurrence, held_for_working_hours
 from store.models import Delivery, Objective, ObjectiveStatus, Partnership, ProgressEntry

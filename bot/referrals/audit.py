@@ -18,15 +18,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from store.models import AuditRecord
+from bot.referrals import audit_queries
+from store.models import AuditRecord, Partnership
 
 GENESIS_HASH = "0" * 64
 DETAIL_MAX = 500
-# Any 64-bit constant, shared by every process appending to this database.
-_PG_LOCK_KEY = 0x637370_61756474  # "csp" "audt"
 
 
 @dataclass(frozen=True)
@@ -61,21 +59,8 @@ def compute_hash(
     return hashlib.sha256(body.encode("ascii")).hexdigest()
 
 
-def _lock_chain(session: Session) -> None:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    elif dialect == "sqlite":
-        # A write statement makes pysqlite open the transaction and SQLite take
-        # its write lock; from then on no other writer can append, and our
-        # reads see the latest committed head.
-        session.execute(text("UPDATE audit_record SET id = id WHERE id = -1"))
-
-
 def _head_hash(session: Session) -> str:
-    last = session.scalars(
-        select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
-    ).first()
+    last = audit_queries.head_hash(session)
     return last if last is not None else GENESIS_HASH
 
 
@@ -97,7 +82,7 @@ def record(
     detail = detail[:DETAIL_MAX]
     actor = actor[:64]
     action = action[:32]
-    _lock_chain(session)
+    audit_queries.lock_chain(session)
     session.flush()  # our own pending records join the chain first
     prev = _head_hash(session)
     at = now.astimezone(dt.UTC)
@@ -124,23 +109,32 @@ def record(
     return entry
 
 
+def record_for(
+    session: Session,
+    partnership: Partnership,
+    actor: str,
+    action: str,
+    reference: str | None,
+    now: dt.datetime,
+    detail: str = "",
+) -> None:
+    """:func:`record` for one partnership's referral, as the referral workflow writes it."""
+    record(
+        session,
+        partnership_id=partnership.id,
+        actor=actor,
+        action=action,
+        reference=reference,
+        detail=detail,
+        now=now,
+    )
+
+
 def verify_chain(session: Session) -> VerifyResult:
     """Walk the whole chain in order and report the first broken link, if any."""
     prev = GENESIS_HASH
     count = 0
-    rows = session.execute(
-        select(
-            AuditRecord.id,
-            AuditRecord.partnership_id,
-            AuditRecord.at,
-            AuditRecord.actor,
-            AuditRecord.action,
-            AuditRecord.referral_reference,
-            AuditRecord.detail,
-            AuditRecord.prev_hash,
-            AuditRecord.hash,
-        ).order_by(AuditRecord.id)
-    )
+    rows = audit_queries.chain_rows(session)
     for row in rows:
         count += 1
         if row.prev_hash != prev:

@@ -17,11 +17,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bot.referrals import queries
 from bot.settings import ConfigError
-from store.models import Referral, ReferralNote
 
 ENCRYPTED_REFERRAL_COLUMNS = (
     "subject_enc",
@@ -120,9 +119,10 @@ def is_configured() -> bool:
 def _sample_tokens(session: Session, limit: int = 3) -> list[bytes]:
     """A few stored tokens (oldest and newest referrals) to test a key against."""
     tokens: list[bytes] = []
-    has_any = or_(*(getattr(Referral, c).is_not(None) for c in ENCRYPTED_REFERRAL_COLUMNS))
-    for order in (Referral.id.asc(), Referral.id.desc()):
-        for ref in session.scalars(select(Referral).where(has_any).order_by(order).limit(limit)):
+    for newest_first in (False, True):
+        for ref in queries.referrals_with_tokens(
+            session, ENCRYPTED_REFERRAL_COLUMNS, newest_first=newest_first, limit=limit
+        ):
             for column in ENCRYPTED_REFERRAL_COLUMNS:
                 token = getattr(ref, column)
                 if token is not None:
@@ -155,13 +155,13 @@ def verify_referral_key(session: Session, keys: list[str]) -> None:
 def rotate_all(session: Session, cipher: Cipher) -> int:
     """Re-encrypt every stored referral field and note under the newest key; returns the count."""
     count = 0
-    for ref in session.scalars(select(Referral).order_by(Referral.id)):
+    for ref in queries.all_referrals(session):
         for column in ENCRYPTED_REFERRAL_COLUMNS:
             token = getattr(ref, column)
             if token is not None:
                 setattr(ref, column, cipher.rotate(token))
                 count += 1
-    for note in session.scalars(select(ReferralNote).order_by(ReferralNote.id)):
+    for note in queries.all_notes(session):
         if note.note_enc is not None:
             note.note_enc = cipher.rotate(note.note_enc)
             count += 1

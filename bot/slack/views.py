@@ -49,7 +49,7 @@ from bot.text.commands import HELP, HelpLine
 from bot.text.mrkdwn import esc
 
 if TYPE_CHECKING:
-    from bot.referrals.core import LeadHomeReferrals
+    from bot.referrals.models import LeadHomeReferrals
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -752,7 +752,7 @@ def build_home_view(model: HomeModel) -> View:
         DividerBlock(),
     ]
     if model.referrals is not None:  # leads only; counts and references, never contents
-        from bot.slack.referrals import build_home_referral_blocks
+        from bot.slack.referral_home import build_home_referral_blocks
 
         blocks += [*build_home_referral_blocks(model.referrals), DividerBlock()]
     overdue = [i for i in model.due if i.overdue]

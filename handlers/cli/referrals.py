@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Annotated, Final
 
 import typer
-from sqlalchemy import select
 
 from bot.plan.core import ensure_partnership, resolve_actor
-from bot.referrals import audit, crypto
-from bot.referrals import core as referrals
+from bot.referrals import audit, crypto, queries
+from bot.referrals.access import NotALead
+from bot.referrals.reading import export_referral
+from bot.referrals.retention import purge_expired
 from bot.settings import ConfigError
 from handlers.cli.support import cli_context, fail
 from store.db import session_scope
-from store.models import Partnership
 
 keys_app = typer.Typer(help="Encryption keys for safeguarding referrals.", no_args_is_help=True)
 audit_app = typer.Typer(help="The referral audit trail.", no_args_is_help=True)
@@ -51,9 +51,10 @@ def _write_private(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def _parse_now(value: str | None) -> dt.datetime:
+def _parse_now(value: str | None) -> dt.datetime | None:
+    """``--now`` as an aware UTC time (None when not given: the clock's time applies)."""
     if value is None:
-        return dt.datetime.now(dt.UTC)
+        return None
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
@@ -99,7 +100,7 @@ def keys_rotate() -> None:
                     action="rotate_keys",
                     reference=None,
                     detail=f"fields={count} keys={cipher.key_count}",
-                    now=dt.datetime.now(dt.UTC),
+                    now=ctx.clock.now(),
                 )
         except crypto.DecryptError:
             fail(
@@ -124,7 +125,7 @@ def audit_verify() -> None:
             action="audit_verify",
             reference=None,
             detail=f"ok={result.ok} records={result.count} first_bad={result.first_bad_id}",
-            now=dt.datetime.now(dt.UTC),
+            now=ctx.clock.now(),
         )
     if not result.ok:
         fail(result.message + " Restore the audit table from a backup and report it.", code=1)
@@ -138,11 +139,12 @@ def referrals_purge(
     ] = None,
 ) -> None:
     """Remove personal fields of referrals past their retention period (counts are kept)."""
-    when = _parse_now(now)
+    parsed = _parse_now(now)
     with cli_context() as ctx, session_scope(ctx.sessions) as session:
+        when = parsed or ctx.clock.now()
         total = 0
-        for partnership in session.scalars(select(Partnership).order_by(Partnership.id)):
-            total += referrals.purge_expired(session, partnership, when, actor=_operator())
+        for partnership in queries.all_partnerships(session):
+            total += purge_expired(session, partnership, when, actor=_operator())
     typer.echo(
         f"Purged the personal details of {total} referral(s) past their retention period."
         if total
@@ -179,15 +181,15 @@ def referrals_export(
             fail(str(exc))
         refused: str | None = None
         record: dict[str, object] = {}
-        now = dt.datetime.now(dt.UTC)
+        now = ctx.clock.now()
         with session_scope(ctx.sessions) as session:
             partnership = ensure_partnership(session, ctx.settings, now=now)
             actor = resolve_actor(
                 session, partnership, as_user.strip(), now=now, settings=ctx.settings
             )
             try:
-                record = referrals.export_referral(session, partnership, actor, reference, now=now)
-            except referrals.NotALead as exc:
+                record = export_referral(session, partnership, actor, reference, now=now)
+            except NotALead as exc:
                 refused = str(exc)  # the scope commits the refusal's audit record
         if refused:
             fail(refused, code=1)

@@ -53,7 +53,7 @@ def _warn_readiness(ctx: AppContext, *, log_them: bool = True) -> list[str]:
     itself fails, that is logged and the bot starts anyway.
     """
     from bot.plan.core import ensure_partnership
-    from bot.referrals.core import safeguarding_readiness
+    from bot.referrals.readiness import safeguarding_readiness
 
     try:
         with session_scope(ctx.sessions) as session:

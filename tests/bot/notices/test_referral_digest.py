@@ -9,8 +9,10 @@ from bot.context import AppContext
 from bot.ids import Ids
 from bot.notices import digest
 from bot.plan.core import ensure_partnership, resolve_actor
-from bot.referrals import core as referrals
 from bot.referrals import crypto
+from bot.referrals.form import validate_referral_form
+from bot.referrals.records import create_referral
+from bot.referrals.workflow import acknowledge, add_note
 from store.db import session_scope
 
 MARKER = "Qzdigestmarkerqz"
@@ -34,18 +36,18 @@ def test_digest_carries_counts_not_contents(seeded_ctx: AppContext) -> None:
         str(Ids.REFERRAL_CONSENT): "given",
         str(Ids.REFERRAL_ACTIONS_TAKEN): f"{MARKER} actions",
     }
-    form = referrals.validate_referral_form(raw, today=NOW.date())
+    form = validate_referral_form(raw, today=NOW.date())
     with session_scope(ctx.sessions) as s:
         p = ensure_partnership(s, ctx.settings, now=NOW)
         s.flush()
         member = resolve_actor(s, p, "UMEMBER", now=NOW, settings=ctx.settings)
         lead = resolve_actor(s, p, "ULEAD", now=NOW, settings=ctx.settings)
         for n in range(3):
-            made = referrals.create_referral(
+            made = create_referral(
                 s, p, member, form, submission_key=f"d{n}", now=NOW - dt.timedelta(days=n)
             )
-        referrals.add_note(s, p, lead, made.reference, f"{MARKER} note", now=NOW)
-        referrals.acknowledge(s, p, lead, made.reference, now=NOW)
+        add_note(s, p, lead, made.reference, f"{MARKER} note", now=NOW)
+        acknowledge(s, p, lead, made.reference, now=NOW)
     later = NOW + dt.timedelta(hours=2)
     with session_scope(ctx.sessions) as s:
         p = ensure_partnership(s, ctx.settings, now=later)

@@ -9,11 +9,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+# Imported for its registrations: the escalation renderer looked up below.
+import bot.notices.referral_renderers  # noqa: F401
 from bot.clock import FixedClock
 from bot.deliveries import renderer_for
 from bot.plan.core import Actor
-from bot.referrals import core as referrals
 from bot.referrals import crypto
+from bot.referrals.escalation import escalation_source, escalation_steps
+from bot.referrals.form import ReferralForm
+from bot.referrals.records import create_referral
+from bot.referrals.workflow import acknowledge
 from store.db import make_engine
 from store.models import Base, Delivery, Member, Partnership, Role
 
@@ -55,7 +60,7 @@ def session(tmp_path: Path) -> Iterator[Session]:
 def _raise(session: Session, urgency: str, when: dt.datetime) -> str:
     p = session.get(Partnership, 1)
     assert p is not None
-    form = referrals.ReferralForm.model_validate(
+    form = ReferralForm.model_validate(
         {
             "subject_group": "child",
             "category": "neglect",
@@ -69,9 +74,7 @@ def _raise(session: Session, urgency: str, when: dt.datetime) -> str:
             "consent": "given",
         }
     )
-    made = referrals.create_referral(
-        session, p, MEMBER, form, submission_key=f"{urgency}{when}", now=when
-    )
+    made = create_referral(session, p, MEMBER, form, submission_key=f"{urgency}{when}", now=when)
     return made.reference
 
 
@@ -80,7 +83,7 @@ def _sweep(session: Session, clock: FixedClock) -> list[tuple[str, str, int]]:
     p = session.get(Partnership, 1)
     assert p is not None
     new = []
-    for planned in referrals.escalation_source(session, p, clock.now()):
+    for planned in escalation_source(session, p, clock.now()):
         if session.scalar(select(Delivery).where(Delivery.key == planned.key)) is not None:
             continue
         assert set(planned.payload) == {"reference", "category", "urgency", "step"}
@@ -106,7 +109,7 @@ def test_routine_over_christmas_bank_holidays(session: Session) -> None:
     start = at(2026, 12, 24, 16)  # Thursday; 25 and 28 December are bank holidays
     ref = _raise(session, "routine", start)
     clock = FixedClock(start)
-    steps = referrals.escalation_steps("routine", start, LONDON)
+    steps = escalation_steps("routine", start, LONDON)
     assert next(steps)[1] == at(2026, 12, 29, 16)
     assert next(steps)[1] == at(2026, 12, 30, 16)
     clock.set(at(2026, 12, 29, 15, 59))
@@ -121,7 +124,7 @@ def test_routine_over_christmas_bank_holidays(session: Session) -> None:
 
 def test_within_24_hours_counts_working_hours(session: Session) -> None:
     start = at(2026, 12, 24, 15)  # 2 working hours left on Thursday
-    steps = referrals.escalation_steps("within_24h", start, LONDON)
+    steps = escalation_steps("within_24h", start, LONDON)
     assert next(steps)[1] == at(2026, 12, 29, 11)
     assert next(steps)[1] == at(2026, 12, 29, 15)
 
@@ -146,7 +149,7 @@ def test_immediate_every_30_minutes_until_acknowledged(session: Session) -> None
     assert message is not None and ref in message.text
     p = session.get(Partnership, 1)
     assert p is not None
-    referrals.acknowledge(session, p, LEAD, ref, now=clock.now())
+    acknowledge(session, p, LEAD, ref, now=clock.now())
     clock.advance(dt.timedelta(hours=3))
     assert _sweep(session, clock) == []
     assert render(session, delivery, clock.now()) is None  # acknowledged meanwhile

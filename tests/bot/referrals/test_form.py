@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.ids import Ids
-from bot.referrals.core import (
+from bot.referrals.form import (
     CHOICE_FIELDS,
     TEXT_FIELDS,
     FormInvalid,
@@ -16,7 +16,7 @@ from bot.referrals.core import (
     load_prompts,
     validate_referral_form,
 )
-from bot.slack.referrals import DANGER_LINE, build_referral_form_view
+from bot.slack.referral_form import DANGER_LINE, build_referral_form_view
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -163,7 +163,7 @@ def test_the_lawful_reason_field_says_when_it_is_required() -> None:
 
 
 def test_modal_errors_are_plain_text() -> None:
-    from bot.slack.referrals import plain_error
+    from bot.slack.referral_form import plain_error
 
     text = plain_error(
         "<@U0MEMBER> is not a safeguarding lead; ask with `/csp role` or see "
@@ -178,7 +178,7 @@ def test_modal_errors_are_plain_text() -> None:
 def test_escalations_say_how_long_the_referral_has_waited() -> None:
     import datetime as dt
 
-    from bot.slack.referrals import escalation_text, waited_for
+    from bot.slack.referral_alerts import escalation_text, waited_for
 
     raised = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)
     assert waited_for(raised, raised + dt.timedelta(minutes=30)) == "30 minutes"

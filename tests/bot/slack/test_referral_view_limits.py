@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.referrals.core import NoteView, ReferralDetail, ReferralSummary
-from bot.slack import referrals as rv
+from bot.referrals.models import NoteView, ReferralDetail, ReferralSummary
+from bot.slack.referral_alerts import build_alert_blocks
+from bot.slack.referral_detail import build_detail_view
+from bot.slack.referral_lead import build_referral_list_blocks
 
 NOW = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)
 
@@ -59,7 +61,7 @@ def texts(node: Any) -> list[str]:
 @pytest.mark.parametrize("status", ["open", "closed"])
 def test_long_fields_are_split_never_rejected(unit: str, status: str) -> None:
     value = (unit * 3000)[:3000]
-    view = rv.build_detail_view(detail(value, notes=25, status=status))
+    view = build_detail_view(detail(value, notes=25, status=status))
     view.validate_json()  # slack_sdk's own checks
     body = view.to_dict()
     assert len(body["blocks"]) <= 100
@@ -91,7 +93,7 @@ def test_long_fields_are_split_never_rejected(unit: str, status: str) -> None:
 
 
 def test_the_alert_carries_reference_category_urgency_and_time_only() -> None:
-    blocks = [b.to_dict() for b in rv.build_alert_blocks(summary())]
+    blocks = [b.to_dict() for b in build_alert_blocks(summary())]
     assert blocks[0]["text"]["text"].splitlines() == [
         ":rotating_light: *Safeguarding referral SG-2026-0007*",
         "*Category:* Modern slavery and trafficking",
@@ -114,7 +116,7 @@ def test_each_list_row_has_the_actions_that_fit_its_state() -> None:
         acknowledged_by="ULEAD",
         status="acknowledged",
     )
-    blocks = [b.to_dict() for b in rv.build_referral_list_blocks([waiting, acked])]
+    blocks = [b.to_dict() for b in build_referral_list_blocks([waiting, acked])]
     rows = [
         [(e["text"]["text"], e["action_id"], e["value"]) for e in b["elements"]]
         for b in blocks
@@ -131,5 +133,5 @@ def test_each_list_row_has_the_actions_that_fit_its_state() -> None:
             ("View", "referral_view", "SG-2026-0008"),
         ],
     ]
-    many = rv.build_referral_list_blocks([summary()] * 200)
+    many = build_referral_list_blocks([summary()] * 200)
     assert len(many) <= 50

@@ -368,7 +368,7 @@ def test_progress_confirmation_repeats_as_of_and_link() -> None:
 
 
 def _lead_referrals(waiting: int = 8) -> Any:
-    from bot.referrals.core import LeadHomeReferrals, WaitingReferral
+    from bot.referrals.models import LeadHomeReferrals, WaitingReferral
 
     now = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)
     rows = tuple(

@@ -18,8 +18,9 @@ from typer.testing import CliRunner, Result
 from bot.context import AppContext
 from bot.ids import Ids
 from bot.plan.core import ensure_partnership, resolve_actor
-from bot.referrals import core as referrals
-from bot.referrals import crypto
+from bot.referrals import crypto, workflow
+from bot.referrals.form import validate_referral_form
+from bot.referrals.records import create_referral
 from handlers.cli.main import app as cli_app
 from store.db import session_scope
 from store.models import AuditRecord, Referral
@@ -35,7 +36,7 @@ def run(*args: str) -> Result:
 
 def _raise_referral(ctx: AppContext, *, close: bool = False) -> str:
     crypto.configure(ctx.settings.encryption_keys)
-    form = referrals.validate_referral_form(
+    form = validate_referral_form(
         {
             str(Ids.REFERRAL_GROUP): "adult",
             str(Ids.REFERRAL_CATEGORY): "financial",
@@ -55,10 +56,10 @@ def _raise_referral(ctx: AppContext, *, close: bool = False) -> str:
         s.flush()
         member = resolve_actor(s, p, "UMEMBER", now=NOW, settings=ctx.settings)
         lead = resolve_actor(s, p, "ULEAD", now=NOW, settings=ctx.settings)
-        made = referrals.create_referral(s, p, member, form, submission_key="cli", now=NOW)
-        referrals.add_note(s, p, lead, made.reference, f"{MARKER} note", now=NOW)
+        made = create_referral(s, p, member, form, submission_key="cli", now=NOW)
+        workflow.add_note(s, p, lead, made.reference, f"{MARKER} note", now=NOW)
         if close:
-            referrals.close(s, p, lead, made.reference, "Resolved", now=NOW)
+            workflow.close(s, p, lead, made.reference, "Resolved", now=NOW)
     return made.reference
 
 

@@ -18,9 +18,10 @@ from sqlalchemy import select
 from bot.context import AppContext
 from bot.deliveries import METADATA_EVENT_TYPE
 from bot.ids import Ids
+from bot.notices import referral_renderers
 from bot.plan.core import ensure_partnership
-from bot.referrals import core as referrals
-from bot.slack import referrals as referral_views
+from bot.referrals.alerts import alert_location
+from bot.referrals.kinds import ALERT_DM_KIND, ALERT_KIND
 from scheduler.delivery import engine as delivery_engine
 from scheduler.delivery.outbox import LEASE
 from scheduler.sweep import run_sweep
@@ -79,7 +80,7 @@ def test_channel_alert_crash_after_post_is_reconciled_not_reposted(
     _crash_after_post(monkeypatch)
     _submit(app)
     assert _alerts_in(fake_slack, "C0SAFEGUARD", "refalert:") == Counter({"refalert:1": 1})
-    (row,) = _rows(ctx, referrals.ALERT_KIND)
+    (row,) = _rows(ctx, ALERT_KIND)
     # Claimed and committed before the post; the crash left it in flight under its lease.
     assert row.status == DeliveryStatus.IN_FLIGHT and row.attempts == 1
     assert row.claimed_until == NOW + LEASE
@@ -97,13 +98,13 @@ def test_channel_alert_crash_after_post_is_reconciled_not_reposted(
     run_sweep(ctx, now=NOW + dt.timedelta(minutes=20), client=client)
 
     assert _alerts_in(fake_slack, "C0SAFEGUARD", "refalert:") == Counter({"refalert:1": 1})
-    (row,) = _rows(ctx, referrals.ALERT_KIND)
+    (row,) = _rows(ctx, ALERT_KIND)
     (message,) = fake_slack.messages("C0SAFEGUARD")
     assert row.status == DeliveryStatus.SENT and row.slack_ts == message["ts"]
     # The alert stays findable (for refreshing it after Acknowledge and the like).
     with session_scope(ctx.sessions) as s:
         p = ensure_partnership(s, ctx.settings, now=NOW)
-        assert referrals.alert_location(s, p, "SG-2026-0001") == ("C0SAFEGUARD", message["ts"])
+        assert alert_location(s, p, "SG-2026-0001") == ("C0SAFEGUARD", message["ts"])
 
 
 def test_dm_alert_crash_after_first_post_sends_each_lead_exactly_one(
@@ -116,7 +117,7 @@ def test_dm_alert_crash_after_first_post_sends_each_lead_exactly_one(
     # claimed in one commit before either post.
     assert _alerts_in(fake_slack, "DULEAD", "refalertdm:") == Counter({"refalertdm:1:ULEAD": 1})
     assert not _alerts_in(fake_slack, "DULEAD2", "refalertdm:")
-    rows = _rows(ctx, referrals.ALERT_DM_KIND)
+    rows = _rows(ctx, ALERT_DM_KIND)
     assert [r.status for r in rows] == [DeliveryStatus.IN_FLIGHT] * 2
     monkeypatch.undo()
 
@@ -134,7 +135,7 @@ def test_dm_alert_crash_after_first_post_sends_each_lead_exactly_one(
         found = _alerts_in(fake_slack, "D" + lead, "refalertdm:")
         assert found == Counter({f"refalertdm:1:{lead}": 1}), (lead, found)
         assert not fake_slack.messages(lead)  # never a second copy outside the DM channel
-    assert {r.status for r in _rows(ctx, referrals.ALERT_DM_KIND)} == {DeliveryStatus.SENT}
+    assert {r.status for r in _rows(ctx, ALERT_DM_KIND)} == {DeliveryStatus.SENT}
 
 
 def test_crash_between_claim_and_post_is_posted_once_by_the_outbox(
@@ -145,10 +146,10 @@ def test_crash_between_claim_and_post_is_posted_once_by_the_outbox(
     def die(*args: object, **kwargs: object) -> str:
         raise Crash
 
-    monkeypatch.setattr(referral_views, "alert_text", die)  # dies before the post
+    monkeypatch.setattr(referral_renderers, "alert_text", die)  # dies before the post
     _submit(app)
     assert not fake_slack.messages("C0SAFEGUARD")
-    (row,) = _rows(ctx, referrals.ALERT_KIND)
+    (row,) = _rows(ctx, ALERT_KIND)
     assert row.status == DeliveryStatus.IN_FLIGHT
     monkeypatch.undo()
 
@@ -168,7 +169,7 @@ def test_a_clean_alert_is_recorded_sent_with_one_attempt(
 ) -> None:
     app = _app(ctx, monkeypatch)
     _submit(app)
-    (row,) = _rows(ctx, referrals.ALERT_KIND)
+    (row,) = _rows(ctx, ALERT_KIND)
     assert row.status == DeliveryStatus.SENT and row.attempts == 1 and row.claimed_until is None
     run_sweep(ctx, now=NOW + dt.timedelta(minutes=10), client=_client(fake_slack))
     assert _alerts_in(fake_slack, "C0SAFEGUARD", "refalert:") == Counter({"refalert:1": 1})
@@ -180,7 +181,7 @@ def test_a_slack_error_gives_the_alert_back_to_the_outbox(
     app = _app(ctx, monkeypatch)
     fake_slack.fail_next("chat.postMessage", status=500)
     _submit(app)
-    (row,) = _rows(ctx, referrals.ALERT_KIND)
+    (row,) = _rows(ctx, ALERT_KIND)
     # Slack answered with an error, so nothing was posted: pending again, due soon.
     assert row.status == DeliveryStatus.PENDING and row.claimed_until is None
     assert row.next_attempt_at <= NOW + dt.timedelta(minutes=1)
@@ -201,7 +202,7 @@ def test_a_lost_answer_is_looked_for_before_any_resend(
     monkeypatch.setattr(WebClient, "chat_postMessage", post_then_lose_the_answer)
     _submit(app)
     monkeypatch.undo()
-    (row,) = _rows(ctx, referrals.ALERT_KIND)
+    (row,) = _rows(ctx, ALERT_KIND)
     # It may have been posted: still in flight, to be looked for after a short wait.
     assert row.status == DeliveryStatus.IN_FLIGHT and row.last_error == "TimeoutError"
     assert row.claimed_until is not None and row.claimed_until < NOW + LEASE

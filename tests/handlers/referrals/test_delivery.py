@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from bot.context import AppContext
 from bot.ids import Ids
-from bot.referrals import core as referrals
 from bot.referrals import crypto
+from bot.referrals.kinds import ALERT_DM_KIND, ALERT_KIND, RECEIPT_KIND, STATUS_KIND
 from scheduler.sweep import run_sweep
 from store.db import session_scope
 from store.models import Delivery, DeliveryStatus
@@ -48,7 +48,7 @@ def test_every_lead_unreachable_receipt_says_phone_and_admins_hear_once(
     assert "Phone your safeguarding lead now" in receipt
     assert "retried" not in receipt
     with session_scope(ctx.sessions) as s:
-        rows = s.scalars(select(Delivery).where(Delivery.kind == referrals.ALERT_DM_KIND)).all()
+        rows = s.scalars(select(Delivery).where(Delivery.kind == ALERT_DM_KIND)).all()
         assert {(r.status, r.last_error) for r in rows} == {
             (DeliveryStatus.FAILED, "user_not_found")
         }
@@ -90,9 +90,9 @@ def test_status_and_assignment_notices_are_queued_rows_sent_at_once(
             select(Delivery).where(Delivery.referral_id.is_not(None)).order_by(Delivery.id)
         ).all()
         kinds = Counter((r.kind, r.status) for r in rows)
-        payloads = [r.payload for r in rows if r.kind == referrals.STATUS_KIND]
-    assert kinds[(referrals.RECEIPT_KIND, DeliveryStatus.SENT)] == 1
-    assert kinds[(referrals.STATUS_KIND, DeliveryStatus.SENT)] == 1
+        payloads = [r.payload for r in rows if r.kind == STATUS_KIND]
+    assert kinds[(RECEIPT_KIND, DeliveryStatus.SENT)] == 1
+    assert kinds[(STATUS_KIND, DeliveryStatus.SENT)] == 1
     # Only the reference, labels and who acted: never what the referral says.
     assert set(payloads[0]) == {"reference", "category", "urgency", "group", "event", "by"} | {
         "assignee"
@@ -112,7 +112,7 @@ def test_a_status_message_lost_to_a_crash_is_sent_by_the_outbox(
     def died(*args: object, **kwargs: object) -> list[delivery_engine.Outcome]:
         return []  # the process died after its commit, before sending anything
 
-    monkeypatch.setattr("handlers.referrals.core.deliver_now", died)
+    monkeypatch.setattr("handlers.referrals.sending.deliver_now", died)
     send(app, block_action(Ids.REFERRAL_ACK, "SG-2026-0001", user_id="ULEAD", channel_id="C0X"))
     assert not any("acknowledged" in t for t in _texts(fake_slack, "DUMEMBER"))
     report = run_sweep(ctx, now=NOW + dt.timedelta(minutes=3), client=_client(fake_slack))
@@ -123,7 +123,7 @@ def test_a_status_message_lost_to_a_crash_is_sent_by_the_outbox(
 def test_referral_form_does_not_wait_out_a_rate_limit(
     ctx: AppContext, fake_slack: FakeSlack
 ) -> None:
-    from handlers.referrals.core import open_referral_form
+    from handlers.referrals.refer import open_referral_form
 
     crypto.configure(ctx.settings.encryption_keys)
     client = WebClient(
@@ -161,6 +161,6 @@ def test_a_channel_alert_the_outbox_fails_for_good_reaches_each_lead_once(
         alerts = [t for t in texts if t.startswith("Safeguarding referral SG-2026-0001:")]
         assert len(alerts) == 1, alerts  # each lead alerted by DM exactly once
     with session_scope(ctx.sessions) as s:
-        channel_row = s.scalars(select(Delivery).where(Delivery.kind == referrals.ALERT_KIND)).one()
+        channel_row = s.scalars(select(Delivery).where(Delivery.kind == ALERT_KIND)).one()
         assert channel_row.status == DeliveryStatus.FAILED
         assert channel_row.last_error == "not_in_channel"

@@ -29,8 +29,12 @@ from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
 from bot.plan.core import Actor
-from bot.referrals import core as referrals
-from bot.referrals import crypto
+from bot.referrals import crypto, reading, records
+from bot.referrals.form import FIELD_BLOCKS, FormInvalid, ReferralForm, validate_referral_form
+from bot.referrals.reading import export_referral
+from bot.referrals.records import create_referral
+from bot.referrals.workflow import add_note
+from handlers.referrals import lead_actions
 from store.db import make_engine
 from store.models import Base, Member, Partnership, Referral, Role
 from tests.fakes.slack import FakeSlack, block_action, signed_request, view_submission
@@ -66,7 +70,7 @@ def raised(call: Callable[[], object]) -> BaseException:
 
 
 def marked_raw() -> dict[str, object]:
-    return {block: f"{MARKER} {block}" for block in referrals._FIELD_BLOCKS.values()}
+    return {block: f"{MARKER} {block}" for block in FIELD_BLOCKS.values()}
 
 
 def test_validation_failures_never_repeat_the_input() -> None:
@@ -78,8 +82,8 @@ def test_validation_failures_never_repeat_the_input() -> None:
         {str(Ids.REFERRAL_SUBJECT_NAME): MARKER},  # almost everything missing
     ]
     for raw in cases:
-        exc = raised(functools.partial(referrals.validate_referral_form, raw, today=today))
-        assert isinstance(exc, referrals.FormInvalid)
+        exc = raised(functools.partial(validate_referral_form, raw, today=today))
+        assert isinstance(exc, FormInvalid)
         assert_clean(exc)
         assert MARKER not in json.dumps(exc.errors)
 
@@ -98,7 +102,7 @@ def test_pydantic_errors_hide_the_input() -> None:
         "referrer_contact": MARKER * 30,
         "consent": MARKER,
     }
-    exc = raised(lambda: referrals.ReferralForm.model_validate(data))
+    exc = raised(lambda: ReferralForm.model_validate(data))
     assert isinstance(exc, ValidationError)
     assert_clean(exc)
     assert MARKER not in json.dumps(exc.errors(include_input=False, include_url=False), default=str)
@@ -134,8 +138,8 @@ def _partnership(session: Session) -> Partnership:
     return p
 
 
-def _form() -> referrals.ReferralForm:
-    return referrals.validate_referral_form(
+def _form() -> ReferralForm:
+    return validate_referral_form(
         {
             str(Ids.REFERRAL_GROUP): "child",
             str(Ids.REFERRAL_CATEGORY): "neglect",
@@ -154,12 +158,12 @@ def _form() -> referrals.ReferralForm:
 
 def test_decrypting_with_a_wrong_key_says_so_without_contents(session: Session) -> None:
     p = _partnership(session)
-    made = referrals.create_referral(session, p, MEMBER, _form(), submission_key="k", now=NOW)
-    referrals.add_note(session, p, LEAD, made.reference, f"{MARKER} note", now=NOW)
+    made = create_referral(session, p, MEMBER, _form(), submission_key="k", now=NOW)
+    add_note(session, p, LEAD, made.reference, f"{MARKER} note", now=NOW)
     wrong = crypto.Cipher([crypto.generate_key()])
     for call in (
-        lambda: referrals.view(session, p, LEAD, made.reference, now=NOW, cipher=wrong),
-        lambda: referrals.export_referral(session, p, LEAD, made.reference, now=NOW, cipher=wrong),
+        lambda: reading.view(session, p, LEAD, made.reference, now=NOW, cipher=wrong),
+        lambda: export_referral(session, p, LEAD, made.reference, now=NOW, cipher=wrong),
     ):
         exc = raised(call)
         assert isinstance(exc, UserError) and "CSP_ENCRYPTION_KEY" in str(exc)
@@ -176,14 +180,12 @@ def test_integrity_errors_carry_only_ciphertext(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     p = _partnership(session)
-    made = referrals.create_referral(session, p, MEMBER, _form(), submission_key="a", now=NOW)
+    made = create_referral(session, p, MEMBER, _form(), submission_key="a", now=NOW)
     # Two creators racing for the same number: the second insert breaks the unique key.
-    monkeypatch.setattr(referrals, "_next_reference", lambda *_a, **_k: made.reference)
+    monkeypatch.setattr(records, "_next_reference", lambda *_a, **_k: made.reference)
     with session.begin_nested():
         exc = raised(
-            lambda: referrals.create_referral(
-                session, p, MEMBER, _form(), submission_key="b", now=NOW
-            )
+            lambda: create_referral(session, p, MEMBER, _form(), submission_key="b", now=NOW)
         )
     assert isinstance(exc, IntegrityError)
     assert_clean(exc)
@@ -196,7 +198,7 @@ def test_integrity_errors_carry_only_ciphertext(
 def app(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> App:
     from handlers.app import build_app
 
-    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals.core"])
+    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals"])
     return build_app(ctx, process_before_response=True)
 
 
@@ -248,7 +250,7 @@ def test_slack_and_database_failures_in_the_app_log_no_contents(
     fake_slack.fail_next("views.open", status=500)
     send(app, block_action(Ids.REFERRAL_VIEW, reference, user_id="ULEAD", channel_id="C0SAFE"))
     # A database refusal while storing a second referral (a racing reference number).
-    monkeypatch.setattr(referrals, "_next_reference", lambda *_a, **_k: reference)
+    monkeypatch.setattr(records, "_next_reference", lambda *_a, **_k: reference)
     body = send(
         app,
         view_submission(
@@ -263,7 +265,7 @@ def test_slack_and_database_failures_in_the_app_log_no_contents(
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("the note store is unavailable")
 
-    monkeypatch.setattr(referrals, "add_note", boom)
+    monkeypatch.setattr(lead_actions, "add_note", boom)
     note = values(**{Ids.REFERRAL_NOTE: f"{MARKER} note"})
     send(
         app,

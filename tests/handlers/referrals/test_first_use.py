@@ -18,10 +18,18 @@ import handlers
 from bot.context import AppContext
 from bot.ids import Ids
 from bot.plan.core import Actor, ensure_partnership
-from bot.referrals import core as referrals
-from bot.referrals import crypto
+from bot.referrals import crypto, reading
+from bot.referrals.access import NotALead
+from bot.referrals.escalation import escalation_source
+from bot.referrals.form import TEXT_FIELDS, ReferralForm
+from bot.referrals.kinds import ALERT_DM_KIND
+from bot.referrals.readiness import safeguarding_readiness
+from bot.referrals.reading import list_open
+from bot.referrals.records import create_referral
+from bot.referrals.vocabulary import AlertRoute
+from bot.referrals.workflow import add_note
 from bot.settings import Settings
-from bot.slack import referrals as rv
+from bot.slack.referral_detail import build_detail_view
 from bot.text.mrkdwn import esc
 from handlers.cli.main import app as cli_app
 from store.db import session_scope
@@ -37,7 +45,7 @@ def _app(ctx: AppContext, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> A
 
     if settings:
         ctx.settings = ctx.settings.model_copy(update=settings)
-    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals.core"])
+    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals"])
     return build_app(ctx, process_before_response=True)
 
 
@@ -93,14 +101,12 @@ def test_no_channel_alerts_every_lead_by_dm_and_the_receipt_says_so(
     (receipt,) = dms_to(fake_slack, "UMEMBER")
     assert "alerted by direct message" in receipt and "channel" not in receipt
     with session_scope(ctx.sessions) as s:
-        rows = s.scalars(select(Delivery).where(Delivery.kind == referrals.ALERT_DM_KIND)).all()
+        rows = s.scalars(select(Delivery).where(Delivery.kind == ALERT_DM_KIND)).all()
         assert sorted(r.target for r in rows) == ["ULEAD", "ULEAD2"]
         assert all(r.status == DeliveryStatus.SENT for r in rows)
         # The sweep's source proposes the same keys: they are not sent twice.
         p = ensure_partnership(s, ctx.settings, now=NOW)
-        planned = [
-            d for d in referrals.escalation_source(s, p, NOW) if d.kind == referrals.ALERT_DM_KIND
-        ]
+        planned = [d for d in escalation_source(s, p, NOW) if d.kind == ALERT_DM_KIND]
         assert {d.key for d in planned} <= {r.key for r in rows}
 
 
@@ -158,9 +164,7 @@ def test_no_leads_at_all_tells_the_referrer_to_phone_and_the_admins(
         # Once someone is made a lead, the next sweep alerts them.
         s.add(Member(partnership_id=p.id, slack_user_id="UNEW", role=Role.LEAD, created_at=NOW))
         s.flush()
-        planned = [
-            d for d in referrals.escalation_source(s, p, NOW) if d.kind == referrals.ALERT_DM_KIND
-        ]
+        planned = [d for d in escalation_source(s, p, NOW) if d.kind == ALERT_DM_KIND]
         assert [d.target for d in planned] == ["UNEW"]
 
 
@@ -168,19 +172,15 @@ def test_outbox_failed_channel_alert_is_proposed_to_leads(ctx: AppContext) -> No
     crypto.configure(ctx.settings.encryption_keys)
     with session_scope(ctx.sessions) as s:
         p = ensure_partnership(s, ctx.settings, now=NOW)
-        made = referrals.create_referral(
+        made = create_referral(
             s, p, Actor("UMEMBER", Role.MEMBER, None), _form(), submission_key="k", now=NOW
         )
-        assert made.route == referrals.AlertRoute.CHANNEL
-        assert not [
-            d for d in referrals.escalation_source(s, p, NOW) if d.kind == referrals.ALERT_DM_KIND
-        ]
+        assert made.route == AlertRoute.CHANNEL
+        assert not [d for d in escalation_source(s, p, NOW) if d.kind == ALERT_DM_KIND]
         row = s.scalars(select(Delivery).where(Delivery.key == made.alerts[0].key)).one()
         row.status = DeliveryStatus.FAILED  # as the outbox leaves it after channel_not_found
         s.flush()
-        planned = [
-            d for d in referrals.escalation_source(s, p, NOW) if d.kind == referrals.ALERT_DM_KIND
-        ]
+        planned = [d for d in escalation_source(s, p, NOW) if d.kind == ALERT_DM_KIND]
         assert [(d.target, d.key) for d in planned] == [
             ("ULEAD", f"refalertdm:{made.summary.id}:ULEAD")
         ]
@@ -189,7 +189,7 @@ def test_outbox_failed_channel_alert_is_proposed_to_leads(ctx: AppContext) -> No
 def test_safeguarding_readiness_warns_of_each_gap(ctx: AppContext) -> None:
     with session_scope(ctx.sessions) as s:
         p = ensure_partnership(s, ctx.settings, now=NOW)
-        assert referrals.safeguarding_readiness(ctx.settings, s, p) == []
+        assert safeguarding_readiness(ctx.settings, s, p) == []
         bare = Settings.model_validate(
             {
                 **ctx.settings.model_dump(),
@@ -199,15 +199,15 @@ def test_safeguarding_readiness_warns_of_each_gap(ctx: AppContext) -> None:
             }
         )
         s.execute(update(Member).values(role=Role.MEMBER, safeguarding_lead=False))
-        warnings = referrals.safeguarding_readiness(bare, s, p)
+        warnings = safeguarding_readiness(bare, s, p)
     assert len(warnings) == 3
     joined = " ".join(warnings)
     for needle in ("CSP_ENCRYPTION_KEY", "CSP_SAFEGUARDING_LEADS", "CSP_SAFEGUARDING_CHANNEL"):
         assert needle in joined
 
 
-def _form() -> referrals.ReferralForm:
-    return referrals.ReferralForm.model_validate(
+def _form() -> ReferralForm:
+    return ReferralForm.model_validate(
         {
             "subject_group": "child",
             "category": "neglect",
@@ -252,14 +252,14 @@ def test_a_reused_key_from_another_user_never_returns_their_referral(
     crypto.configure(ctx.settings.encryption_keys)
     with session_scope(ctx.sessions) as s:
         p = ensure_partnership(s, ctx.settings, now=NOW)
-        a = referrals.create_referral(
+        a = create_referral(
             s, p, Actor("UA", Role.MEMBER, None), _form(), submission_key="same", now=NOW
         )
-        with caplog.at_level("WARNING", logger="bot.referrals.core"):
-            b = referrals.create_referral(
+        with caplog.at_level("WARNING", logger="bot.referrals.records"):
+            b = create_referral(
                 s, p, Actor("UB", Role.MEMBER, None), _form(), submission_key="same", now=NOW
             )
-        b_again = referrals.create_referral(
+        b_again = create_referral(
             s, p, Actor("UB", Role.MEMBER, None), _form(), submission_key="same", now=NOW
         )
     assert b.created and b.reference != a.reference and b.referrer_slack_id == "UB"
@@ -268,7 +268,7 @@ def test_a_reused_key_from_another_user_never_returns_their_referral(
 
 
 def test_submission_key_includes_the_user() -> None:
-    from handlers.referrals.core import submission_key
+    from handlers.referrals.refer import submission_key
 
     body = {"user": {"id": "U1"}, "view": {"id": "V1", "hash": "h"}}
     other = {"user": {"id": "U2"}, "view": {"id": "V1", "hash": "h"}}
@@ -284,8 +284,8 @@ def test_member_listing_referrals_is_told_the_next_step(
     crypto.configure(ctx.settings.encryption_keys)
     with session_scope(ctx.sessions) as s:
         p = ensure_partnership(s, ctx.settings, now=NOW)
-        with pytest.raises(referrals.NotALead) as refused:
-            referrals.list_open(s, p, Actor("UMEMBER", Role.MEMBER, None), now=NOW)
+        with pytest.raises(NotALead) as refused:
+            list_open(s, p, Actor("UMEMBER", Role.MEMBER, None), now=NOW)
         assert s.scalars(select(AuditRecord.action)).all() == ["denied_list"]
     text = str(refused.value)
     assert "safeguarding leads" in text and "`/csp refer`" in text
@@ -348,7 +348,7 @@ def test_lead_view_shows_typed_text_verbatim_and_mrkdwn_is_escaped(
     ctx: AppContext, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     crypto.configure(ctx.settings.encryption_keys)
-    text_fields = [spec[0] for spec in referrals.TEXT_FIELDS.values()]
+    text_fields = [spec[0] for spec in TEXT_FIELDS.values()]
     vals = good_values()
     vals.update(values(**{str(b): NASTY for b in text_fields}))
     vals.update(values(**{Ids.REFERRAL_CONSENT: "refused"}))
@@ -358,9 +358,9 @@ def test_lead_view_shows_typed_text_verbatim_and_mrkdwn_is_escaped(
     with session_scope(ctx.sessions) as s:
         p = ensure_partnership(s, ctx.settings, now=NOW)
         lead = Actor("ULEAD", Role.LEAD, NASTY)
-        referrals.add_note(s, p, lead, "SG-2026-0001", NASTY, now=NOW)
-        detail = referrals.view(s, p, lead, "SG-2026-0001", now=NOW)
-    shown = rv.build_detail_view(detail).to_dict()
+        add_note(s, p, lead, "SG-2026-0001", NASTY, now=NOW)
+        detail = reading.view(s, p, lead, "SG-2026-0001", now=NOW)
+    shown = build_detail_view(detail).to_dict()
     plain = _texts(shown, "plain_text")
     # Every typed field (and the note) appears verbatim in a plain_text object.
     assert sum(t.count(NASTY) for t in plain) >= len(text_fields) + 1

@@ -16,7 +16,9 @@ import handlers
 from bot.context import AppContext
 from bot.ids import Ids
 from bot.plan.core import Actor, ensure_partnership
-from bot.referrals import core as referrals
+from bot.referrals.access import NotALead
+from bot.referrals.counts import home_referrals
+from bot.referrals.reading import list_open
 from store.db import session_scope
 from store.models import AuditRecord, Referral, Role
 from tests.fakes.slack import FakeSlack, block_action, signed_request, view_submission
@@ -30,7 +32,7 @@ NOW = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)
 def app(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> App:
     from handlers.app import build_app
 
-    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals.core"])
+    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals"])
     return build_app(ctx, process_before_response=True)
 
 
@@ -203,11 +205,11 @@ def test_an_admin_who_is_not_a_lead_is_told_how_to_proceed(ctx: AppContext) -> N
     with session_scope(ctx.sessions) as s:
         p = ensure_partnership(s, ctx.settings, now=NOW)
         admin = Actor("UADMIN", Role.ADMIN, None)
-        with pytest.raises(referrals.NotALead) as err:
-            referrals.list_open(s, p, admin, now=NOW)
+        with pytest.raises(NotALead) as err:
+            list_open(s, p, admin, now=NOW)
         member = Actor("UMEMBER", Role.MEMBER, None)
-        with pytest.raises(referrals.NotALead) as plain:
-            referrals.list_open(s, p, member, now=NOW)
+        with pytest.raises(NotALead) as plain:
+            list_open(s, p, member, now=NOW)
     text = str(err.value)
     assert "`/csp role @person lead`" in text
     assert "csp-bot referrals export REF --as UADMIN" in text
@@ -219,10 +221,10 @@ def test_home_referrals_are_for_leads_only(app: App, ctx: AppContext) -> None:
     refer(app)
     with session_scope(ctx.sessions) as s:
         p = ensure_partnership(s, ctx.settings, now=NOW)
-        lead = referrals.home_referrals(
+        lead = home_referrals(
             s, p, Actor("ULEAD", Role.LEAD, None), now=NOW + dt.timedelta(hours=1)
         )
-        assert referrals.home_referrals(s, p, Actor("UADMIN", Role.ADMIN, None), now=NOW) is None
+        assert home_referrals(s, p, Actor("UADMIN", Role.ADMIN, None), now=NOW) is None
     assert lead is not None
     assert (lead.open_total, lead.awaiting, lead.overdue) == (1, 1, 1)  # immediate: 30 min
     assert [w.reference for w in lead.oldest_waiting] == [REFERENCE]

@@ -53,7 +53,7 @@ def short_ctx(ctx: AppContext) -> Iterator[AppContext]:
 def threaded_app(short_ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> App:
     from handlers.app import build_app
 
-    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals.core"])
+    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals"])
     return build_app(short_ctx, process_before_response=False)
 
 

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.plan.core import Actor
-from bot.referrals import core as referrals
 from bot.referrals import crypto
-from bot.slack import referrals as rv
+from bot.referrals.kinds import ASSIGNED_KIND, STATUS_KIND
+from bot.referrals.records import create_referral
+from bot.referrals.workflow import acknowledge, assign, close
+from bot.slack.referral_lead import confirmation_text
 from store.db import make_engine
 from store.models import AuditRecord, Base, Delivery, Member, Partnership, Referral, Role
 from tests.handlers.referrals.test_refer import KEY, LEAD, MEMBER, NOW, form, partnership
@@ -39,7 +41,7 @@ def two(tmp_path: Path) -> Iterator[tuple[Session, Session, str]]:
         setup.add(
             Member(partnership_id=p.id, slack_user_id="ULEAD2", role=Role.LEAD, created_at=NOW)
         )
-        ref = referrals.create_referral(setup, p, MEMBER, form(), submission_key="k", now=NOW)
+        ref = create_referral(setup, p, MEMBER, form(), submission_key="k", now=NOW)
         setup.commit()
         reference = ref.reference
     with Session(engine) as a, Session(engine) as b:
@@ -64,18 +66,18 @@ def test_double_acknowledge_tells_the_referrer_and_audits_once(
     two: tuple[Session, Session, str],
 ) -> None:
     a, b, reference = two
-    first = referrals.acknowledge(a, _p(a), LEAD, reference, now=NOW)
+    first = acknowledge(a, _p(a), LEAD, reference, now=NOW)
     a.commit()
     later = NOW + dt.timedelta(seconds=1)
-    second = referrals.acknowledge(b, _p(b), LEAD2, reference, now=later)
+    second = acknowledge(b, _p(b), LEAD2, reference, now=later)
     b.commit()
     assert first.changed and not second.changed
     assert second.notices == ()
-    text = rv.confirmation_text(second)
+    text = confirmation_text(second)
     assert "already acknowledged by <@ULEAD>" in text and "at 10:00" in text
-    assert _count(a, Delivery, Delivery.kind == referrals.STATUS_KIND) == 1
+    assert _count(a, Delivery, Delivery.kind == STATUS_KIND) == 1
     assert _count(a, AuditRecord, AuditRecord.action == "acknowledge") == 1
-    key = a.scalars(select(Delivery.key).where(Delivery.kind == referrals.STATUS_KIND)).one()
+    key = a.scalars(select(Delivery.key).where(Delivery.kind == STATUS_KIND)).one()
     assert key.endswith(":acknowledged") and key.count(":") == 2
     row = a.scalars(select(Referral)).one()
     a.refresh(row)
@@ -86,23 +88,23 @@ def test_double_assign_to_the_same_lead_notifies_once(
     two: tuple[Session, Session, str],
 ) -> None:
     a, b, reference = two
-    first = referrals.assign(a, _p(a), LEAD, reference, LEAD2, now=NOW)
+    first = assign(a, _p(a), LEAD, reference, LEAD2, now=NOW)
     a.commit()
-    second = referrals.assign(b, _p(b), LEAD, reference, LEAD2, now=NOW)
+    second = assign(b, _p(b), LEAD, reference, LEAD2, now=NOW)
     b.commit()
     assert first.changed and not second.changed and second.notices == ()
-    assert _count(a, Delivery, Delivery.kind == referrals.ASSIGNED_KIND) == 1
+    assert _count(a, Delivery, Delivery.kind == ASSIGNED_KIND) == 1
     assert _count(a, AuditRecord, AuditRecord.action == "assign") == 1
     assert _count(a, AuditRecord, AuditRecord.action == "acknowledge") <= 1
 
 
 def test_double_close_closes_once(two: tuple[Session, Session, str]) -> None:
     a, b, reference = two
-    referrals.close(a, _p(a), LEAD, reference, "Outcome one", now=NOW)
+    close(a, _p(a), LEAD, reference, "Outcome one", now=NOW)
     a.commit()
     with pytest.raises(UserError, match="is closed"):
-        referrals.close(b, _p(b), LEAD2, reference, "Outcome two", now=NOW)
+        close(b, _p(b), LEAD2, reference, "Outcome two", now=NOW)
     b.rollback()
     assert _count(a, AuditRecord, AuditRecord.action == "close") == 1
-    keys = list(a.scalars(select(Delivery.key).where(Delivery.kind == referrals.STATUS_KIND)))
+    keys = list(a.scalars(select(Delivery.key).where(Delivery.kind == STATUS_KIND)))
     assert sum(k.endswith(":closed") for k in keys) == 1

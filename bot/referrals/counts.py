@@ -1,0 +1,65 @@
+"""Referral counts: the weekly digest's numbers and a lead's App Home section, contents-free."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.plan.core import Actor
+from bot.referrals import queries
+from bot.referrals.escalation import first_deadline, partnership_calendar
+from bot.referrals.models import LeadHomeReferrals, ReferralCounts, WaitingReferral
+from store.models import Partnership
+
+
+def referral_counts(
+    session: Session, partnership: Partnership, now: dt.datetime, *, days: int = 7
+) -> ReferralCounts:
+    """Counts for the digest: opened and acknowledged in the last ``days``, and overdue."""
+    since = now - dt.timedelta(days=days)
+    opened = queries.count_opened_since(session, partnership, since)
+    acknowledged = queries.count_acknowledged_between(session, partnership, since, now)
+    open_total = queries.count_not_closed(session, partnership)
+    zone = ZoneInfo(partnership.timezone)
+    cal = partnership_calendar(partnership)
+    waiting = queries.waiting_urgencies(session, partnership)
+    overdue = sum(1 for u, c in waiting if first_deadline(u, c, zone, cal) <= now)
+    return ReferralCounts(
+        opened=opened,
+        acknowledged=acknowledged,
+        awaiting_past_deadline=overdue,
+        open_total=open_total,
+    )
+
+
+def home_referrals(
+    session: Session, partnership: Partnership, actor: Actor, *, now: dt.datetime, limit: int = 5
+) -> LeadHomeReferrals | None:
+    """What a lead's App Home shows of referrals (None for anyone else: they see nothing).
+
+    Counts and references only, so nothing is audited: no contents are read.
+    """
+    if not actor.is_lead:
+        return None
+    zone = ZoneInfo(partnership.timezone)
+    cal = partnership_calendar(partnership)
+    open_total = queries.count_open_kept(session, partnership)
+    waiting = [
+        WaitingReferral(
+            reference=reference,
+            urgency=urgency,
+            created_at=created,
+            overdue=first_deadline(urgency, created, zone, cal) <= now,
+        )
+        for reference, urgency, created in queries.waiting_references(session, partnership)
+    ]
+    return LeadHomeReferrals(
+        open_total=int(open_total),
+        awaiting=len(waiting),
+        overdue=sum(1 for w in waiting if w.overdue),
+        oldest_waiting=tuple(waiting[:limit]),
+        now=now,
+        zone=partnership.timezone,
+    )

@@ -1,0 +1,21 @@
+"""`/csp referrals`: a lead's open referrals with the buttons that fit; a refusal for others."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block
+
+from bot.referrals.access import NotALead
+from bot.referrals.reading import list_open
+from bot.slack.referral_lead import build_referral_list_blocks
+from handlers.app import Unit
+from handlers.referrals.sending import settle
+
+
+def list_referrals(unit: Unit) -> tuple[str, list[Block]]:
+    """(text, blocks) for ``/csp referrals``: the open list for leads, a refusal otherwise."""
+    try:
+        summaries = list_open(unit.session, unit.partnership, unit.me, now=unit.now)
+    except NotALead as exc:
+        settle(unit)  # the refusal's audit record
+        return str(exc), []
+    return f"{len(summaries)} open safeguarding referrals.", build_referral_list_blocks(summaries)
