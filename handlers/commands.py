@@ -40,8 +40,8 @@ from bot.slack import views
 from bot.text import commands as cmd
 from bot.text.matching import match_objective, split_objective
 from bot.text.mrkdwn import esc
-from handlers.app import Unit, unit_of
 from handlers.progress import already_done, announce, progress_modal, save_progress
+from handlers.uow import Unit, unit_of, unit_of_work
 from store.models import Role
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,8 @@ class Reply:
 
 
 def register(app: App, ctx: AppContext) -> None:
-    app.command("/csp")(handle_csp)
-    app.action(re.compile(rf"^{Ids.PICK_OBJECTIVE}(:\d+)?$"))(handle_pick)
+    app.command("/csp")(unit_of_work(handle_csp))
+    app.action(re.compile(rf"^{Ids.PICK_OBJECTIVE}(:\d+)?$"))(unit_of_work(handle_pick))
 
 
 def handle_csp(

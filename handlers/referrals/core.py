@@ -29,7 +29,7 @@ from bot.referrals import core as referrals
 from bot.referrals import crypto
 from bot.settings import ConfigError
 from bot.slack import referrals as rv
-from handlers.app import Unit, unit_of
+from handlers.uow import Unit, unit_of, unit_of_work
 from scheduler.delivery.engine import Outcome, Sent, deliver_now
 
 log = logging.getLogger(__name__)
@@ -620,11 +620,11 @@ def _on_action_submit(
 def register(app: App, ctx: AppContext) -> None:
     install_log_guard()
     crypto.configure(ctx.settings.encryption_keys)
-    app.view(str(Ids.REFERRAL_MODAL))(_on_submit)
-    app.action(str(Ids.REFERRAL_ACK))(_on_ack)
-    app.action(str(Ids.REFERRAL_VIEW))(_on_view)
-    app.action(str(Ids.REFERRAL_ASSIGN))(_on_assign)
-    app.view(str(Ids.REFERRAL_ASSIGN_MODAL))(_on_assign_submit)
-    app.view(str(Ids.REFERRAL_ACTION_MODAL))(_on_action_submit)
+    app.view(str(Ids.REFERRAL_MODAL))(unit_of_work(_on_submit))
+    app.action(str(Ids.REFERRAL_ACK))(unit_of_work(_on_ack))
+    app.action(str(Ids.REFERRAL_VIEW))(unit_of_work(_on_view))
+    app.action(str(Ids.REFERRAL_ASSIGN))(unit_of_work(_on_assign))
+    app.view(str(Ids.REFERRAL_ASSIGN_MODAL))(unit_of_work(_on_assign_submit))
+    app.view(str(Ids.REFERRAL_ACTION_MODAL))(unit_of_work(_on_action_submit))
     for step_id in _STEPS:
-        app.action(step_id)(_on_step)
+        app.action(step_id)(unit_of_work(_on_step))

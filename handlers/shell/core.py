@@ -32,7 +32,8 @@ from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.slack.views import ButtonRef, buttons_in, mrkdwn_to_text, render_text
-from handlers.app import build_app, unit_of
+from handlers.app import build_app
+from handlers.uow import unit_of
 
 SHELL_HELP = """\
 Type a Slack command as you would in Slack, e.g. `/csp help`, `/csp due`,
