@@ -154,7 +154,7 @@ def _check_slack(client: WebClient, api_url: str) -> None:
 
 
 def _run_shell(ctx: AppContext, *, user: str | None, as_admin: bool) -> None:
-    from handlers.shell.core import Shell  # the Bolt app (slack_bolt), for the shell only
+    from handlers.shell.shell import Shell  # the Bolt app (slack_bolt), for the shell only
 
     settings = ctx.settings
     user_id = user or (settings.admins[0] if settings.admins else LOCAL_USER)
