@@ -8,9 +8,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.referrals.crypto import verify_referral_key
 from bot.settings import Settings
-from store.db import make_engine, make_session_factory, session_scope, upgrade
+from store.db import make_engine, make_session_factory, session_scope
+from store.schema import ensure_schema
 
 
 @dataclass
@@ -33,10 +33,13 @@ def build_context(
     the encryption key check."""
     engine = make_engine(settings.database_url)
     if migrate:
-        upgrade(engine)
+        ensure_schema(engine)
     sessions = make_session_factory(engine)
     # Stops start-up with one sentence if stored referrals cannot be read with the key.
     if check_referral_key:
+        # Imported here so that commands that skip the check never load cryptography.
+        from bot.referrals.crypto import verify_referral_key
+
         with session_scope(sessions) as session:
             verify_referral_key(session, settings.encryption_keys)
     return AppContext(

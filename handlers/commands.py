@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
@@ -40,8 +40,10 @@ from bot.slack import views
 from bot.text import commands as cmd
 from bot.text.matching import match_objective, split_objective
 from bot.text.mrkdwn import esc
-from handlers.app import Unit, unit_of
 from handlers.progress import already_done, announce, progress_modal, save_progress
+from handlers.referrals.listing import list_referrals
+from handlers.referrals.refer import open_referral_form
+from handlers.uow import Unit, unit_of, unit_of_work
 from store.models import Role
 
 log = logging.getLogger(__name__)
@@ -55,8 +57,8 @@ class Reply:
 
 
 def register(app: App, ctx: AppContext) -> None:
-    app.command("/csp")(handle_csp)
-    app.action(re.compile(rf"^{Ids.PICK_OBJECTIVE}(:\d+)?$"))(handle_pick)
+    app.command("/csp")(unit_of_work(handle_csp))
+    app.action(re.compile(rf"^{Ids.PICK_OBJECTIVE}(:\d+)?$"))(unit_of_work(handle_pick))
 
 
 def handle_csp(
@@ -184,7 +186,7 @@ def dispatch(
             return Reply("Preview: " + digest_text(digest), blocks)
         case cmd.Refer() | cmd.Referrals():
             return _referrals(parsed, unit, ack=ack, body=body, client=client)
-    raise AssertionError(f"unhandled command {parsed!r}")
+    assert_never(parsed)
 
 
 def due_reply(unit: Unit, days: int) -> Reply:
@@ -376,25 +378,17 @@ def handle_pick(
 
 
 def _referrals(
-    parsed: cmd.Command, unit: Unit, *, ack: Ack, body: dict[str, Any], client: WebClient
+    parsed: cmd.Refer | cmd.Referrals,
+    unit: Unit,
+    *,
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
 ) -> Reply | None:
-    """Hand `refer` / `referrals` to handlers.referrals when it is installed."""
-    try:
-        from handlers.referrals import listing, refer
-    except ImportError:
-        return Reply(
-            "Referrals are not enabled here yet.",
-            [
-                views.section(
-                    "Safeguarding referrals are not enabled on this bot yet. If someone is in "
-                    "immediate danger, call 999 now. Otherwise follow your agency's "
-                    "safeguarding procedure and tell your safeguarding lead."
-                )
-            ],
-        )
+    """Hand `refer` / `referrals` to the referral handlers."""
     if isinstance(parsed, cmd.Refer):
         ack()  # first: the form must open within 3 s of the trigger anyway
-        refer.open_referral_form(client, str(body["trigger_id"]), unit)
+        open_referral_form(client, str(body["trigger_id"]), unit)
         return None
-    text, blocks = listing.list_referrals(unit)
+    text, blocks = list_referrals(unit)
     return Reply(text, blocks or [views.section(esc(text))])

@@ -11,13 +11,13 @@ from bot.context import AppContext
 from bot.plan.core import due_items, list_objectives, upcoming_meetings
 from bot.referrals import counts as referrals
 from bot.slack import views
-from handlers.app import Unit, unit_of
+from handlers.uow import Unit, unit_of, unit_of_work
 
 HOME_DUE_DAYS = 14
 
 
 def register(app: App, ctx: AppContext) -> None:
-    app.event("app_home_opened")(home_opened)
+    app.event("app_home_opened")(unit_of_work(home_opened))
 
 
 def home_model(unit: Unit, user_id: str) -> views.HomeModel:

@@ -31,7 +31,7 @@ from bot.slack import views
 from bot.text.commands import NOTE_MAX
 from bot.text.matching import match_objective
 from bot.text.mrkdwn import esc
-from handlers.app import Unit, unit_of
+from handlers.uow import Unit, unit_of, unit_of_work
 from store.models import ObjectiveStatus, Rag
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,8 @@ MAX_LINK = 2000
 
 
 def register(app: App, ctx: AppContext) -> None:
-    app.action(Ids.PROGRESS_OPEN)(open_from_button)
-    app.view(Ids.PROGRESS_MODAL)(submit_progress)
+    app.action(Ids.PROGRESS_OPEN)(unit_of_work(open_from_button))
+    app.view(Ids.PROGRESS_MODAL)(unit_of_work(submit_progress))
 
 
 def _rag(word: str | None) -> Rag | None:

@@ -24,7 +24,7 @@ from bot.errors import UserError
 from bot.ids import Ids
 from bot.plan.core import mark_done_result, snooze
 from bot.slack.reminders import DoneTarget, build_resolved_blocks, parse_done_value
-from handlers.app import unit_of
+from handlers.uow import unit_of, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,8 @@ SNOOZE = dt.timedelta(weeks=1)
 
 
 def register(app: App, ctx: AppContext) -> None:
-    app.action(Ids.REMINDER_SNOOZE)(on_snooze)
-    app.action(Ids.REMINDER_DONE)(on_done)
+    app.action(Ids.REMINDER_SNOOZE)(unit_of_work(on_snooze))
+    app.action(Ids.REMINDER_DONE)(unit_of_work(on_done))
 
 
 def _objective_id(body: dict[str, Any]) -> int:

@@ -1,6 +1,7 @@
-"""Engine, session scope and migrations.
+"""Engine (SQLite WAL, foreign keys, hidden parameters, a write gate) and the session scope.
 
-Repositories flush, never commit; :func:`session_scope` commits or rolls back.
+Repositories flush, never commit; :func:`session_scope` commits or rolls back. The
+schema and its migrations are :mod:`store.schema`'s.
 """
 
 from __future__ import annotations
@@ -9,16 +10,11 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -145,13 +141,7 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def alembic_config(engine: Engine) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["engine"] = engine
-    return cfg
-
-
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (idempotent)."""
-    command.upgrade(alembic_config(engine), revision)
+def ping(engine: Engine) -> None:
+    """Ask the database for one row (a health check); raises if it cannot answer."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -1,17 +1,18 @@
-"""`csp-bot` command line: the composition root.
+"""`csp-bot` command line: the composition root, with every command group registered.
 
-Command groups live in their own modules and register themselves here
-(`EXTENSIONS`); each exposes ``register(app: typer.Typer) -> None``. Modules that
-reach the Slack transports or the scheduler are imported lazily inside their
-commands, so the core stays free of slack_bolt.
+Command groups live in their own modules (`COMMAND_GROUPS`); each exposes
+``register(app: typer.Typer) -> None``. Those modules import what reaches Slack, the
+scheduler or the referral key inside the commands that need it, so `csp-bot plan ...`
+and `csp-bot sweep` load no more than they use.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 
 import typer
 
+from handlers.cli import plan, referrals, slack, sweep
 from handlers.cli.support import cli_context
 
 app = typer.Typer(
@@ -23,13 +24,13 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-# Modules that add commands: each has register(app).
-EXTENSIONS = [
-    "handlers.cli.plan",
-    "handlers.cli.referrals",
-    "handlers.cli.sweep",
-    "handlers.cli.slack",
-]
+# The modules that add commands, registered in this order.
+COMMAND_GROUPS: tuple[Callable[[typer.Typer], None], ...] = (
+    plan.register,
+    referrals.register,
+    sweep.register,
+    slack.register,
+)
 
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -43,14 +44,17 @@ def db_upgrade() -> None:
         typer.echo(f"Database is up to date: {ctx.engine.url.render_as_string(hide_password=True)}")
 
 
-def _register_extensions() -> None:
-    for name in EXTENSIONS:
-        module = importlib.import_module(name)
-        module.register(app)
+def _register_command_groups() -> None:
+    for register in COMMAND_GROUPS:
+        register(app)
 
 
-_register_extensions()
+_register_command_groups()
 
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,7 +1,8 @@
 """`csp-bot run | serve | shell | start`: the Slack transports.
 
-Slack code (handlers/, slack_bolt) is imported inside the commands, so the core
-and the other CLI commands never load it.
+Slack code (the Bolt app, slack_bolt, slack_sdk), the scheduler and the referral
+checks are imported inside the commands that use them, so the other CLI commands
+never load them.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import typer
 
 from bot.context import AppContext
 from bot.errors import UserError
+from bot.plan.core import ensure_partnership
 from handlers.cli.support import cli_context, fail
-from store.db import session_scope
+from handlers.cli.sweep import channel_warning
+from store.db import ping, session_scope
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -26,6 +29,7 @@ LOCAL_USER = "ULOCAL"  # who the shell acts as when CSP_ADMINS is empty
 
 
 def _load_seed(ctx: AppContext) -> int:
+    # Imported here: plan files bring openpyxl, which only `start` needs.
     from bot.planfiles.importer import load_seed_if_empty
 
     with session_scope(ctx.sessions) as session:
@@ -35,8 +39,6 @@ def _load_seed(ctx: AppContext) -> int:
 
 def _warn_channel(ctx: AppContext, *, log_it: bool = True) -> list[str]:
     """Log (unless the shell shows it instead) that CSP_PARTNERSHIP_CHANNEL is unset."""
-    from handlers.cli.sweep import channel_warning
-
     warning = channel_warning(ctx.settings)
     if warning is None:
         return []
@@ -52,7 +54,8 @@ def _warn_readiness(ctx: AppContext, *, log_them: bool = True) -> list[str]:
     (``log_them=False``), so each is said once. Never stops the start: if the check
     itself fails, that is logged and the bot starts anyway.
     """
-    from bot.plan.core import ensure_partnership
+    # Imported here: the referral workflow brings cryptography and slack_sdk's models,
+    # which only the Slack transports need.
     from bot.referrals.readiness import safeguarding_readiness
 
     try:
@@ -74,6 +77,8 @@ def _warn_readiness(ctx: AppContext, *, log_them: bool = True) -> list[str]:
 
 def _start_scheduler(ctx: AppContext, client: WebClient) -> Any:
     try:
+        # Imported here: APScheduler and the delivery engine (slack_sdk) are for the
+        # transports that send reminders.
         from scheduler.jobs import start_scheduler
     except ImportError:
         log.warning("the scheduler is not available; reminders will not be sent")
@@ -82,6 +87,7 @@ def _start_scheduler(ctx: AppContext, client: WebClient) -> Any:
 
 
 def _run_socket_mode(ctx: AppContext, *, scheduler: bool) -> None:
+    # slack_bolt and slack_sdk, for this transport only.
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from handlers.app import build_app, make_client
@@ -124,7 +130,7 @@ def _missing_tokens(settings: Any) -> list[str]:
 def _check_slack(client: WebClient, api_url: str) -> None:
     """Ask Slack who we are (auth.test) before starting; one clear sentence and exit
     code 2 when Slack cannot be reached or rejects the token."""
-    from slack_sdk.errors import SlackApiError
+    from slack_sdk.errors import SlackApiError  # slack_sdk, for the transports only
 
     sdk_log = logging.getLogger("slack_sdk.web.base_client")
     level = sdk_log.level
@@ -148,7 +154,7 @@ def _check_slack(client: WebClient, api_url: str) -> None:
 
 
 def _run_shell(ctx: AppContext, *, user: str | None, as_admin: bool) -> None:
-    from handlers.shell.core import Shell
+    from handlers.shell.shell import Shell  # the Bolt app (slack_bolt), for the shell only
 
     settings = ctx.settings
     user_id = user or (settings.admins[0] if settings.admins else LOCAL_USER)
@@ -186,8 +192,7 @@ def register(app: typer.Typer) -> None:
         ] = True,
     ) -> None:
         """Serve Slack over HTTP: POST /slack/events (signed requests) and GET /healthz."""
-        from sqlalchemy import text
-
+        # slack_bolt and slack_sdk, for this transport only.
         from handlers.app import build_app, make_client
         from handlers.server import make_server, serve_forever
 
@@ -201,8 +206,7 @@ def register(app: typer.Typer) -> None:
             slack_app = build_app(ctx, client=client)
 
             def healthy() -> bool:
-                with ctx.engine.connect() as conn:
-                    conn.execute(text("SELECT 1"))
+                ping(ctx.engine)
                 return True
 
             try:

@@ -10,6 +10,7 @@ import typer
 from bot.clock import FixedClock
 from bot.errors import UsageError
 from bot.settings import Settings
+from handlers.cli.support import cli_context, fail
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run one scheduler pass: plan what is due, send it, and exit (for cron)."""
-        from handlers.cli.support import cli_context, fail
+        # Imported here: the scheduler and its delivery engine stay off the path of the
+        # other commands.
         from scheduler.sweep import run_sweep
 
         with cli_context(referral_key=False) as ctx:

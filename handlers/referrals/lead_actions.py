@@ -27,10 +27,10 @@ from bot.slack.referral_lead import (
     build_step_view,
     confirmation_text,
 )
-from handlers.app import Unit, unit_of
 from handlers.referrals.guards import sensitive_client, trigger_client
 from handlers.referrals.payloads import form_values, view_of
 from handlers.referrals.sending import after_change, settle
+from handlers.uow import Unit, unit_of, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -304,10 +304,10 @@ def _on_action_submit(
 
 
 def register(app: App) -> None:
-    app.action(str(Ids.REFERRAL_ACK))(_on_ack)
-    app.action(str(Ids.REFERRAL_VIEW))(_on_view)
-    app.action(str(Ids.REFERRAL_ASSIGN))(_on_assign)
-    app.view(str(Ids.REFERRAL_ASSIGN_MODAL))(_on_assign_submit)
-    app.view(str(Ids.REFERRAL_ACTION_MODAL))(_on_action_submit)
+    app.action(str(Ids.REFERRAL_ACK))(unit_of_work(_on_ack))
+    app.action(str(Ids.REFERRAL_VIEW))(unit_of_work(_on_view))
+    app.action(str(Ids.REFERRAL_ASSIGN))(unit_of_work(_on_assign))
+    app.view(str(Ids.REFERRAL_ASSIGN_MODAL))(unit_of_work(_on_assign_submit))
+    app.view(str(Ids.REFERRAL_ACTION_MODAL))(unit_of_work(_on_action_submit))
     for step_id in _STEPS:
-        app.action(step_id)(_on_step)
+        app.action(step_id)(unit_of_work(_on_step))

@@ -7,8 +7,8 @@ from slack_sdk.models.blocks import Block
 from bot.referrals.access import NotALead
 from bot.referrals.reading import list_open
 from bot.slack.referral_lead import build_referral_list_blocks
-from handlers.app import Unit
 from handlers.referrals.sending import settle
+from handlers.uow import Unit
 
 
 def list_referrals(unit: Unit) -> tuple[str, list[Block]]:

@@ -20,10 +20,10 @@ from bot.referrals.vocabulary import AlertRoute
 from bot.settings import ConfigError
 from bot.slack.referral_alerts import build_confirmation_view
 from bot.slack.referral_form import DANGER_LINE, build_referral_form_view, plain_error
-from handlers.app import Unit, unit_of
 from handlers.referrals.guards import trigger_client
 from handlers.referrals.payloads import form_values, view_of
 from handlers.referrals.sending import send_now, settle
+from handlers.uow import Unit, unit_of, unit_of_work
 from scheduler.delivery.engine import Sent
 
 log = logging.getLogger(__name__)
@@ -160,4 +160,4 @@ def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
 
 
 def register(app: App) -> None:
-    app.view(str(Ids.REFERRAL_MODAL))(_on_submit)
+    app.view(str(Ids.REFERRAL_MODAL))(unit_of_work(_on_submit))

@@ -14,7 +14,7 @@ from bot.referrals.alerts import alert_location
 from bot.referrals.models import StatusChange
 from bot.referrals.workflow import summary_of
 from bot.slack.referral_alerts import alert_text, build_alert_blocks
-from handlers.app import Unit
+from handlers.uow import Unit
 from scheduler.delivery.engine import Outcome, deliver_now
 
 log = logging.getLogger(__name__)

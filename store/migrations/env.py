@@ -1,4 +1,4 @@
-"""Alembic environment: uses the engine handed over by store.db.upgrade."""
+"""Alembic environment: uses the engine handed over by store.schema.upgrade."""
 
 from __future__ import annotations
 

@@ -96,7 +96,8 @@ def test_two_processes_on_postgres_never_send_twice(fake_slack: FakeSlack, tmp_p
     from bot.clock import FixedClock
     from bot.context import build_context
     from bot.settings import Settings
-    from store.db import make_engine, upgrade
+    from store.db import make_engine
+    from store.schema import upgrade
 
     engine = make_engine(url)
     _drop_everything(engine)

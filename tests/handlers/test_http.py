@@ -293,7 +293,7 @@ def test_unexpected_error_gives_a_reference(
         raise RuntimeError("database fell over")
 
     monkeypatch.setattr(handlers.commands, "due_items", broken)
-    caplog.set_level(logging.ERROR, logger="handlers.app")
+    caplog.set_level(logging.ERROR, logger="handlers.errors")
     reply = csp(slack_http, fake_slack, "due")
     assert "Something went wrong on our side (reference" in reply["text"]
     assert "database fell over" not in reply["text"]

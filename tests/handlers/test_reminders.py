@@ -12,7 +12,7 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from sqlalchemy import select
 
-import handlers
+import handlers.listeners
 import handlers.reminders
 from bot.context import AppContext
 from bot.ids import Ids
@@ -29,7 +29,7 @@ NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 def app(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> App:
     from handlers.app import build_app
 
-    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.reminders"])
+    monkeypatch.setattr(handlers.listeners, "LISTENERS", (handlers.reminders.register,))
     return build_app(ctx, process_before_response=True)
 
 

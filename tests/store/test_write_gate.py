@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from store.db import make_engine, make_session_factory, session_scope, upgrade
+from store.db import make_engine, make_session_factory, session_scope
 from store.models import Partnership
+from store.schema import upgrade
 from tests.dbutil import on_postgres
 
 pytestmark = pytest.mark.skipif(on_postgres(), reason="the gate is for SQLite files")

@@ -129,7 +129,7 @@ def test_the_shells_local_admin_is_never_stored(
 def _shell(ctx: AppContext, script: str) -> str:
     import io
 
-    from handlers.shell.core import Shell
+    from handlers.shell.shell import Shell
 
     out = io.StringIO()
     Shell(ctx, user_id="UADMIN").run(io.StringIO(script), out, interactive=False)

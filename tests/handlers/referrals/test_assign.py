@@ -11,7 +11,8 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from sqlalchemy import select
 
-import handlers
+import handlers.listeners
+import handlers.referrals
 from bot.context import AppContext
 from bot.ids import Ids
 from bot.referrals import audit
@@ -27,7 +28,7 @@ REFERENCE = "SG-2026-0001"
 def app(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> App:
     from handlers.app import build_app
 
-    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals"])
+    monkeypatch.setattr(handlers.listeners, "LISTENERS", (handlers.referrals.register,))
     return build_app(ctx, process_before_response=True)
 
 

@@ -24,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-import handlers
+import handlers.listeners
+import handlers.referrals
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
@@ -198,7 +199,7 @@ def test_integrity_errors_carry_only_ciphertext(
 def app(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> App:
     from handlers.app import build_app
 
-    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals"])
+    monkeypatch.setattr(handlers.listeners, "LISTENERS", (handlers.referrals.register,))
     return build_app(ctx, process_before_response=True)
 
 

@@ -14,7 +14,8 @@ from slack_bolt.request import BoltRequest
 from sqlalchemy import select, update
 from typer.testing import CliRunner, Result
 
-import handlers
+import handlers.listeners
+import handlers.referrals
 from bot.context import AppContext
 from bot.ids import Ids
 from bot.plan.core import Actor, ensure_partnership
@@ -45,7 +46,7 @@ def _app(ctx: AppContext, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> A
 
     if settings:
         ctx.settings = ctx.settings.model_copy(update=settings)
-    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals"])
+    monkeypatch.setattr(handlers.listeners, "LISTENERS", (handlers.referrals.register,))
     return build_app(ctx, process_before_response=True)
 
 

@@ -21,7 +21,8 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from sqlalchemy import select
 
-import handlers
+import handlers.listeners
+import handlers.referrals
 from bot.context import AppContext
 from bot.ids import Ids
 from bot.referrals import audit
@@ -53,7 +54,7 @@ def short_ctx(ctx: AppContext) -> Iterator[AppContext]:
 def threaded_app(short_ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> App:
     from handlers.app import build_app
 
-    monkeypatch.setattr(handlers, "HANDLER_MODULES", ["handlers.referrals"])
+    monkeypatch.setattr(handlers.listeners, "LISTENERS", (handlers.referrals.register,))
     return build_app(short_ctx, process_before_response=False)
 
 

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from bot.context import AppContext
 from bot.ids import Ids
-from handlers.shell.core import MENTION_NOTE, Shell, shell_wording
+from handlers.shell.forms import shell_wording
+from handlers.shell.shell import MENTION_NOTE, Shell
 from store.db import session_scope
 from store.models import Referral
 

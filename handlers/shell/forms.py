@@ -1,0 +1,228 @@
+"""Modals filled in at the shell's prompt: each input asked for, typed values checked.
+
+Slack fills dates, people and channels from pickers; in the shell they are typed
+(YYYY-MM-DD, user IDs, channel IDs) and checked here before the form is submitted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot.slack.views import mrkdwn_to_text
+from handlers.shell.screen import Screen
+
+_USER_ID = re.compile(r"<?@?([UW][A-Z0-9]{2,})(?:\|[^>]*)?>?")
+_CALENDAR = re.compile(
+    r"\b([Pp])ick (.+?) from the calendar(?: \(YYYY-MM-DD\))?", flags=re.IGNORECASE
+)
+
+
+def shell_wording(error: str) -> str:
+    """A form error as the shell needs it: there is no calendar to pick from, so a
+    date is typed (YYYY-MM-DD)."""
+
+    def typed(match: re.Match[str]) -> str:
+        what = "it" if match.group(2).lower() == "one" else match.group(2)
+        return f"{'Type' if match.group(1) == 'P' else 'type'} {what} as YYYY-MM-DD"
+
+    return _CALENDAR.sub(typed, error)
+
+
+def is_empty(answer: Mapping[str, dict[str, Any]]) -> bool:
+    """Whether a state answer ({action_id: {"type": ..., <value>}}) left the field empty."""
+    return not any(v for a in answer.values() for k, v in a.items() if k != "type")
+
+
+# Inputs typed as text in the shell that Slack fills from a picker:
+# element type -> (what to type, the state key, the initial-value key).
+_TYPED: dict[str, tuple[str, str, str]] = {
+    "datepicker": ("type it as YYYY-MM-DD", "selected_date", "initial_date"),
+    "users_select": ("Slack user ID, e.g. U0123ABCD", "selected_user", "initial_user"),
+    "multi_users_select": (
+        "Slack user IDs, comma-separated, e.g. U0123ABCD",
+        "selected_users",
+        "initial_users",
+    ),
+    "channels_select": ("channel ID, e.g. C0123ABCD", "selected_channel", "initial_channel"),
+    "conversations_select": (
+        "channel ID, e.g. C0123ABCD",
+        "selected_conversation",
+        "initial_conversation",
+    ),
+}
+_TYPED_HELP: dict[str, str] = {
+    "datepicker": "Type the date as YYYY-MM-DD, e.g. {today}.",
+    "users_select": "Type the person's Slack user ID, e.g. U0123ABCD (in Slack you would "
+    "pick them from a list).",
+    "multi_users_select": "Type Slack user IDs separated by commas, e.g. U0123ABCD, U0456EFGH.",
+    "channels_select": "Type the channel's ID, e.g. C0123ABCD.",
+    "conversations_select": "Type the channel's ID, e.g. C0123ABCD.",
+}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CHANNEL_ID = re.compile(r"<?#?([CGD][A-Z0-9]{2,})(?:\|[^>]*)?>?")
+
+
+def _typed_value(kind: str, typed: str) -> str | list[str] | None:
+    """What Slack's picker would have sent for ``typed``; None if it cannot be that."""
+    if kind == "datepicker":
+        if not _DATE.fullmatch(typed):
+            return None
+        try:
+            dt.date.fromisoformat(typed)
+        except ValueError:
+            return None
+        return typed
+    if kind == "users_select":
+        found = _USER_ID.fullmatch(typed.upper())
+        return found.group(1) if found else None
+    if kind == "multi_users_select":
+        ids = [_USER_ID.fullmatch(part.strip().upper()) for part in typed.split(",")]
+        return [m.group(1) for m in ids if m] if all(ids) else None
+    if kind in ("channels_select", "conversations_select"):
+        found = _CHANNEL_ID.fullmatch(typed.upper())
+        return found.group(1) if found else None
+    return typed
+
+
+class FormPrompter:
+    """Asks for one modal input at a time on ``screen``; ``today`` gives the date hint."""
+
+    def __init__(self, screen: Screen, today: Callable[[], str]) -> None:
+        self.screen = screen
+        self.today = today
+
+    def ask(
+        self, block: dict[str, Any], error: str | None = None, *, insist: bool = False
+    ) -> dict[str, Any] | None:
+        """One input's answer in Slack's state shape; None to abandon the form.
+
+        ``insist``: an optional field was skipped and the app answered with ``error``
+        (it wants a value after all), so Enter no longer skips it: the user types a
+        value or `cancel`. After an error on a value that was typed, Enter still
+        clears the field.
+        """
+        element = block["element"]
+        kind = str(element.get("type"))
+        label = (block.get("label") or {}).get("text", "")
+        optional = bool(block.get("optional"))
+        insist = insist and optional and error is not None
+        hint = block.get("hint")
+        if error is None and isinstance(hint, Mapping) and hint.get("text"):
+            self.screen.print(f"│   ({mrkdwn_to_text(str(hint['text']))})")
+        if error is not None:
+            self.screen.print(f"│ ! {shell_wording(error)}")
+        if insist:
+            suffix = " (type a value, or `cancel` to abandon the form)"
+        elif optional and "(optional)" in label:
+            suffix = " (Enter to skip)"
+        else:
+            suffix = " (optional, Enter to skip)" if optional else ""
+        if kind in ("static_select", "radio_buttons", "checkboxes"):
+            return self._choose(block, kind, label + suffix, optional, error if insist else None)
+        how, key, initial = _TYPED.get(kind, ("", "value", "initial_value"))
+        if kind == "datepicker":
+            how = f"type it as YYYY-MM-DD, e.g. {self.today()}"
+        shown_initial = element.get(initial) or ""
+        default = f" [{shown_initial}]" if shown_initial else ""
+        prompt = f"│ {label}{suffix}{f' ({how})' if how else ''}{default}: "
+        while True:
+            line = self.screen.read(prompt)
+            if line is None:
+                return None
+            typed = line.strip()
+            if insist and typed.lower() == "cancel":
+                return None
+            if not typed and shown_initial:
+                typed = str(shown_initial)
+            if not typed:
+                if insist:
+                    self.screen.print(
+                        f"│ ! {shell_wording(error or '')} Type a value, or `cancel` to "
+                        "abandon the form."
+                    )
+                    continue
+                if not optional:
+                    return None
+                return {"type": kind, key: [] if key.endswith("s") else None}
+            value = _typed_value(kind, typed)
+            if value is None:
+                self.screen.print(f"│ {_TYPED_HELP[kind].format(today=self.today())}")
+                continue
+            return {"type": kind, key: value}
+
+    def _choose(
+        self, block: dict[str, Any], kind: str, label: str, optional: bool, error: str | None
+    ) -> dict[str, Any] | None:
+        """A menu, radio buttons or checkboxes: options numbered; type a number (or
+        several, for checkboxes) or the option's text. With ``error`` (an optional
+        field the app then required), Enter does not skip: `cancel` abandons the form."""
+        element = block["element"]
+        options: list[dict[str, Any]] = list(element.get("options", []))
+        for group in element.get("option_groups", []) or []:
+            options.extend(group.get("options", []))
+        texts = [mrkdwn_to_text(o["text"]["text"]) for o in options]
+        for number, text in enumerate(texts, 1):
+            self.screen.print(f"│   {number}. {text}")
+        many = kind == "checkboxes"
+        initial = element.get("initial_options" if many else "initial_option")
+        if initial:
+            shown = initial if isinstance(initial, list) else [initial]
+            hint = " [" + ", ".join(mrkdwn_to_text(o["text"]["text"]) for o in shown) + "]"
+        else:
+            hint = ""
+        how = "numbers, comma-separated" if many else "number"
+        while True:
+            line = self.screen.read(f"│ {label}{hint} ({how}): ")
+            if line is None:
+                return None
+            line = line.strip()
+            if error is not None and line.lower() == "cancel":
+                return None
+            if not line:
+                if initial:
+                    key = "selected_options" if many else "selected_option"
+                    return {"type": kind, key: initial}
+                if error is not None:
+                    self.screen.print(
+                        f"│ ! {shell_wording(error)} Choose one, or type `cancel` to abandon "
+                        "the form."
+                    )
+                    continue
+                if optional:
+                    if many:
+                        return {"type": kind, "selected_options": []}
+                    return {"type": kind, "selected_option": None}
+                return None
+            picked = [self._option(part, options, texts) for part in line.split(",")]
+            if picked and all(p is not None for p in picked) and (many or len(picked) == 1):
+                chosen = [p for p in picked if p is not None]
+                if many:
+                    return {"type": kind, "selected_options": chosen}
+                return {"type": kind, "selected_option": chosen[0]}
+            self.screen.print(
+                f"│ Type a number from 1 to {len(options)}, or the option's words"
+                + (" (several separated by commas)." if many else ".")
+            )
+
+    @staticmethod
+    def _option(
+        typed: str, options: list[dict[str, Any]], texts: list[str]
+    ) -> dict[str, Any] | None:
+        typed = typed.strip().lower()
+        if typed.isdigit():
+            index = int(typed)
+            return options[index - 1] if 1 <= index <= len(options) else None
+        if not typed:
+            return None
+        exact = [o for o, t in zip(options, texts, strict=True) if t.lower() == typed]
+        if exact:
+            return exact[0]
+        starts = [
+            o
+            for o, t in zip(options, texts, strict=True)
+            if t.lower().startswith(typed) or str(o.get("value", "")).lower() == typed
+        ]
+        return starts[0] if len(starts) == 1 else None

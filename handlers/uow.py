@@ -1,0 +1,319 @@
+"""The request's unit of work: one lazy session, the partnership and who is asking.
+
+Every request gets a :class:`Unit` from a global middleware (which touches no
+database), and listeners read it with :func:`unit_of`. The unit opens its session,
+loads the partnership and resolves the acting member only when a listener first
+asks, so a request that needs none of them costs no database work, and resolving a
+member writes only when the member is new or their name changed. Each listener is
+registered through :func:`unit_of_work`, which commits the session when the
+listener has finished (after the ack when Bolt runs listeners in the background)
+and rolls it back if the listener failed, before Bolt's error handler answers.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import inspect
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from slack_bolt import App, BoltContext
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
+
+from bot.context import AppContext
+from bot.errors import UserError
+from bot.plan import readcache
+from bot.plan.core import Actor, ensure_partnership, local_today, resolve_actor
+from handlers.queries import partnership_by_id
+from store.db import session_scope
+from store.models import Partnership
+
+log = logging.getLogger(__name__)
+
+_UNIT = "csp_unit"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Unit:
+    """What a listener works with: one session, the partnership and who is asking.
+
+    Each is made on first use, in the listener's own thread; :meth:`finish` ends
+    the session if one was opened.
+    """
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        now: dt.datetime,
+        load_partnership: Callable[[Session, dt.datetime], Partnership],
+        user_id: str | None,
+        display_name: str | None,
+        *,
+        read_partnership: Callable[[Unit], Partnership] | None = None,
+        actors: ActorCache | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.now = now
+        self._load_partnership = load_partnership
+        self._load_read_partnership = read_partnership
+        self._actors = actors
+        self._user_id = user_id
+        self._display_name = display_name
+        self._session: Session | None = None
+        self._partnership: Partnership | None = None
+        self._read_partnership: Partnership | None = None
+        self._actor: Actor | None = None
+        self._resolved = False
+        self.committed = False  # set once this request saved something
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            session = self.ctx.sessions()
+            session.info["clock"] = self.ctx.clock
+            self._session = session
+        return self._session
+
+    @property
+    def partnership(self) -> Partnership:
+        if self._partnership is None:
+            self._partnership = self._load_partnership(self.session, self.now)
+        return self._partnership
+
+    @property
+    def read_partnership(self) -> Partnership:
+        """The partnership for reading only (id, plan year, zone, settings): a copy kept
+        per app for :data:`bot.plan.readcache.TTL_SECONDS` and until the next write in this
+        process, attached to no session. Change the partnership through
+        :attr:`partnership`."""
+        if self._partnership is not None:
+            return self._partnership
+        if self._read_partnership is None:
+            if self._load_read_partnership is None:
+                return self.partnership
+            self._read_partnership = self._load_read_partnership(self)
+        return self._read_partnership
+
+    @property
+    def actor(self) -> Actor | None:
+        if not self._resolved:
+            if self._user_id:
+                key = (self._user_id, self._display_name)
+                cached = self._actors.get(key) if self._actors is not None else None
+                if cached is not None:
+                    self._actor = cached
+                else:
+                    checked = readcache.validity()
+                    self._actor = resolve_actor(
+                        self.session,
+                        self.read_partnership,
+                        self._user_id,
+                        now=self.now,
+                        display_name=self._display_name,
+                        settings=self.ctx.settings,
+                    )
+                    if self._actors is not None and not readcache.has_pending_writes(self.session):
+                        # Only a member already stored as they are: a new member's row
+                        # could still be rolled back.
+                        self._actors.put(key, self._actor, checked)
+            self._resolved = True
+        return self._actor
+
+    @property
+    def today(self) -> dt.date:
+        return local_today(self.read_partnership, self.now)
+
+    def override_actor(self, actor: Actor) -> None:
+        """Act as ``actor`` for the rest of this request only (the local shell's admin);
+        nothing is stored."""
+        self._actor = actor
+        self._resolved = True
+
+    @property
+    def me(self) -> Actor:
+        actor = self.actor
+        if actor is None:
+            raise UserError("I could not tell who you are. Please try again from Slack.")
+        return actor
+
+    def commit(self) -> None:
+        """Save this request's changes now (before answering, so a confirmation is
+        never sent for a change that was not saved, and no lock is held while the
+        listener goes on to call Slack)."""
+        if self._session is not None:
+            self._session.commit()
+            self.committed = True
+
+    def finish(self, *, failed: bool) -> None:
+        """Commit (or roll back after a failure) and close the session, if opened."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            if failed:
+                session.rollback()
+            else:
+                session.commit()
+        except Exception:
+            reference = secrets.token_hex(3)
+            log.exception("could not save a request's changes (reference %s)", reference)
+            session.rollback()
+        finally:
+            session.close()
+
+
+class ActorCache:
+    """Actors resolved recently in this app, trusted while
+    :func:`bot.plan.readcache.still_valid` (under the TTL, no write committed here since)."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._found: dict[tuple[str, str | None], tuple[Actor, readcache.Validity]] = {}
+
+    def get(self, key: tuple[str, str | None]) -> Actor | None:
+        with self._lock:
+            hit = self._found.get(key)
+        return hit[0] if hit is not None and readcache.still_valid(hit[1]) else None
+
+    def put(self, key: tuple[str, str | None], actor: Actor, checked: readcache.Validity) -> None:
+        with self._lock:
+            if len(self._found) >= self.LIMIT:
+                self._found.clear()
+            self._found[key] = (actor, checked)
+
+
+def read_only_copy(partnership: Partnership) -> Partnership:
+    """A copy of ``partnership``'s columns attached to no session (nothing is saved
+    from it)."""
+    columns = sa_inspect(Partnership).column_attrs
+    return Partnership(**{c.key: copy.deepcopy(getattr(partnership, c.key)) for c in columns})
+
+
+class Units:
+    """Makes each request's :class:`Unit` for one app, sharing what the app's requests
+    may share: the partnership's id (its settings bootstrap is written once, by one
+    request), a read-only copy of it and recently resolved actors."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self._partnership_id: int | None = None
+        self._first_use = threading.Lock()
+        self._read_copy: tuple[Partnership, readcache.Validity] | None = None
+        self.actors = ActorCache()
+
+    def open(self, context: BoltContext, body: dict[str, Any]) -> Unit:
+        """A unit for this request; no database work happens here."""
+        return Unit(
+            self.ctx,
+            self.ctx.clock.now(),
+            self._partnership,
+            requester_id(body, context),
+            _display_name(body),
+            read_partnership=self._read_partnership,
+            actors=self.actors,
+        )
+
+    def _partnership(self, session: Session, now: dt.datetime) -> Partnership:
+        if self._partnership_id is not None:
+            found = partnership_by_id(session, self._partnership_id)
+            if found is not None:
+                return found
+        # The settings bootstrap is written once, by one request, in its own unit.
+        with self._first_use, session_scope(self.ctx.sessions) as setup:
+            setup.info["clock"] = self.ctx.clock
+            if self._partnership_id is None:
+                self._partnership_id = ensure_partnership(setup, self.ctx.settings, now=now).id
+        found = partnership_by_id(session, self._partnership_id)
+        if found is None:
+            raise RuntimeError("the partnership vanished while starting up")
+        return found
+
+    def _read_partnership(self, unit: Unit) -> Partnership:
+        hit = self._read_copy
+        if hit is not None and readcache.still_valid(hit[1]):
+            return hit[0]
+        checked = readcache.validity()
+        fresh = read_only_copy(unit.partnership)
+        self._read_copy = (fresh, checked)
+        return fresh
+
+
+def install_units(app: App, ctx: AppContext) -> None:
+    """Give every request on ``app`` its unit of work (a global middleware that
+    touches no database: the unit opens its session when a listener first needs it,
+    and :func:`unit_of_work` ends it)."""
+    units = Units(ctx)
+
+    @app.use
+    def open_unit(context: BoltContext, body: dict[str, Any], next: Callable[[], None]) -> None:
+        context[_UNIT] = units.open(context, body)
+        next()
+
+
+def unit_of(context: BoltContext) -> Unit:
+    """The unit of work the middleware opened for this request."""
+    unit = context.get(_UNIT)
+    if not isinstance(unit, Unit):
+        raise RuntimeError("no unit of work: was the app built with build_app()?")
+    return unit
+
+
+def request_unit(context: BoltContext) -> Unit | None:
+    """This request's unit of work, if it has one (for the error handler)."""
+    unit = context.get(_UNIT)
+    return unit if isinstance(unit, Unit) else None
+
+
+def unit_of_work(listener: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a listener (which must take ``context``) so that its request's unit of
+    work ends when it returns: committed, or rolled back if it raised (then Bolt's
+    error handler answers). Apply it to every listener registered on the app."""
+    if "context" not in inspect.signature(listener).parameters:
+        raise TypeError(f"{listener.__name__} must take `context` to run in a unit of work")
+
+    @functools.wraps(listener)  # Bolt reads the wrapped listener's argument names
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        context = kwargs["context"]
+        unit = request_unit(context) if isinstance(context, BoltContext) else None
+        try:
+            result = listener(*args, **kwargs)
+        except BaseException:
+            if unit is not None:
+                unit.finish(failed=True)
+            raise
+        if unit is not None:
+            unit.finish(failed=False)
+        return result
+
+    return run
+
+
+def requester_id(body: dict[str, Any], context: BoltContext) -> str | None:
+    """The Slack user a request comes from, if it says."""
+    if context.user_id:
+        return context.user_id
+    user = body.get("user")
+    if isinstance(user, dict):
+        found = user.get("id")
+        return str(found) if found else None
+    return None
+
+
+def _display_name(body: dict[str, Any]) -> str | None:
+    if "user_name" in body:
+        return str(body["user_name"])
+    user = body.get("user")
+    if isinstance(user, dict):
+        name = user.get("name") or user.get("username")
+        return str(name) if name else None
+    return None
