@@ -36,20 +36,20 @@ from bot.plan.core import (
     progress_facts,
     recurring_dates,
 )
-from bot.slack.reminders import (
+from bot.slack.delivery_failures import (
     DeliveryFailureView,
-    MeetingNoticeView,
-    ReminderView,
-    SetDatePromptView,
     build_delivery_failure_blocks,
-    build_meeting_notice_blocks,
-    build_reminder_blocks,
-    build_set_date_blocks,
     failure_text,
+)
+from bot.slack.meeting_notices import (
+    MeetingNoticeView,
+    SetDatePromptView,
+    build_meeting_notice_blocks,
+    build_set_date_blocks,
     meeting_text,
-    reminder_text,
     set_date_text,
 )
+from bot.slack.reminders import ReminderView, build_reminder_blocks, reminder_text
 from bot.time.policy import (
     Notice,
     ReminderPolicy,

@@ -14,15 +14,17 @@ from bot.context import AppContext
 from bot.ids import Ids
 from bot.notices.reminders import reminder_source, render_reminder
 from bot.plan.core import ensure_partnership
-from bot.slack.reminders import (
+from bot.slack.delivery_failures import (
     DeliveryFailureView,
+    build_delivery_failure_blocks,
+    failure_text,
+)
+from bot.slack.reminders import (
     DoneTarget,
     ReminderView,
-    build_delivery_failure_blocks,
     build_reminder_blocks,
     build_resolved_blocks,
     done_value,
-    failure_text,
     parse_done_value,
 )
 from store.db import session_scope
