@@ -10,7 +10,6 @@ from collections import Counter
 
 from slack_sdk import WebClient
 
-import bot.notices.reminders  # noqa: F401  (registers the renderers)
 from benchmarks._common import NOW, make_ctx
 from bot.deliveries import PlannedDelivery
 from bot.plan.core import ensure_partnership

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from bot.context import AppContext
 from bot.errors import UsageError, UserError
+from bot.notices.registry import check_registry
 from bot.plan import readcache
 from bot.plan.core import Actor, ensure_partnership, local_today, resolve_actor
 from bot.settings import Settings
@@ -291,6 +292,7 @@ def build_app(
     ``client`` defaults to :func:`make_client`. ``signing_secret`` defaults to
     SLACK_SIGNING_SECRET. ``verify_token`` calls auth.test at start (Socket Mode).
     """
+    check_registry()  # a delivery kind without a renderer stops start-up
     settings = ctx.settings
     client = client or make_client(settings)
     if signing_secret is None and settings.slack_signing_secret is not None:

@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.context import AppContext
+from bot.notices.registry import check_registry
 from bot.time.policy import parse_digest_at
 from scheduler.sweep import run_sweep
 from store.db import session_scope
@@ -64,6 +65,7 @@ def retention_job(ctx: AppContext) -> None:
 
 def start_scheduler(ctx: AppContext, client: WebClient) -> BackgroundScheduler:
     """Start the sweep (every minute), digest (weekly cron) and retention (daily) jobs."""
+    check_registry()  # a delivery kind without a renderer stops start-up
     zone = ctx.settings.zone
     digest = parse_digest_at(ctx.settings.digest_cron)
     scheduler = BackgroundScheduler(timezone=dt.UTC)

@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -29,15 +28,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.context import AppContext
-from bot.deliveries import (
-    DeliverySource,
-    OutboundMessage,
-    PlannedDelivery,
-    is_calendar_driven,
-    load_sources,
-    renderer_for,
-)
-from bot.notices.reminders import configure_defaults, policy_for
+from bot.deliveries import OutboundMessage, PlannedDelivery, is_calendar_driven
+from bot.notices.notice_policy import configure_defaults, policy_for
+from bot.notices.registry import SOURCES, Source, check_registry, renderer_for
 from bot.time.policy import crossed_send_time
 from scheduler.delivery.engine import ShiftedClock, notify_admins
 from scheduler.delivery.outbox import Outbox, OutboxStats, existing_keys, insert_planned
@@ -51,7 +44,6 @@ from store.models import (
     ObjectiveOwner,
     Partnership,
     ProgressEntry,
-    Referral,
     ScheduleItem,
     SweepGate,
 )
@@ -257,52 +249,25 @@ def _default_client(ctx: AppContext) -> WebClient:
     )
 
 
-def _open_referral_partnerships(session: Session) -> set[int]:
-    """Partnerships with a referral still waiting for acknowledgement.
-
-    Escalations are only ever proposed for such referrals (see
-    ``bot.referrals.core.escalation_source``), so the source is not asked about the others:
-    one query for every partnership instead of one per partnership per sweep.
-    """
-    return set(
-        session.scalars(
-            select(Referral.partnership_id)
-            .where(
-                Referral.acknowledged_at.is_(None),
-                Referral.closed_at.is_(None),
-                Referral.purged_at.is_(None),
-            )
-            .distinct()
-        )
-    )
-
-
-# Sources that only ever propose something for a few partnerships, with a single query
-# naming those partnerships (a pre-filter may only leave out partnerships for which the
-# source would certainly propose nothing).
-PREFILTERS: dict[str, Callable[[Session], set[int]]] = {
-    "bot.referrals.core:escalation_source": _open_referral_partnerships,
-}
-
-
 def _plan(
     session: Session,
     partnership: Partnership,
     now: dt.datetime,
-    sources: list[tuple[str, DeliverySource]],
+    sources: tuple[Source, ...],
     with_calendar: bool,
     report: SweepReport,
     only: dict[str, set[int]] | None = None,
 ) -> list[PlannedDelivery]:
     planned: list[PlannedDelivery] = []
-    for name, source in sources:
-        if is_calendar_driven(source) and not with_calendar:
+    for source in sources:
+        name = source.name
+        if is_calendar_driven(source.propose) and not with_calendar:
             continue
         if only is not None and name in only and partnership.id not in only[name]:
             continue
         try:
             with session.begin_nested():
-                planned.extend(source(session, partnership, now))
+                planned.extend(source.propose(session, partnership, now))
         except Exception as exc:  # one broken source must not stop the others
             log.exception("delivery source %s failed for partnership %s", name, partnership.id)
             report.source_errors.append(f"source {name} failed: {type(exc).__name__}: {exc}")
@@ -310,16 +275,16 @@ def _plan(
 
 
 def _prefilter(
-    session: Session, sources: list[tuple[str, DeliverySource]], report: SweepReport
+    session: Session, sources: tuple[Source, ...], report: SweepReport
 ) -> dict[str, set[int]]:
     only: dict[str, set[int]] = {}
-    for name, _source in sources:
-        prefilter = PREFILTERS.get(name)
-        if prefilter is None:
+    for source in sources:
+        if source.prefilter is None:
             continue
+        name = source.name
         try:
             with session.begin_nested():
-                only[name] = prefilter(session)
+                only[name] = source.prefilter(session)
         except Exception as exc:  # fall back to asking the source for every partnership
             log.exception("pre-filter for source %s failed", name)
             report.source_errors.append(f"pre-filter {name} failed: {type(exc).__name__}: {exc}")
@@ -336,12 +301,13 @@ def run_sweep(
     ensure_partnership: bool = True,
 ) -> SweepReport:
     """Plan, insert and deliver for every partnership; with ``dry_run`` only report."""
+    check_registry()
     # The outbox reads the time afresh for each claim: from the context's clock, or
     # from one that reads ``now`` at this moment and runs on from there.
     clock = ctx.clock if now is None else ShiftedClock(ctx.clock, now)
     now = clock.now().astimezone(dt.UTC)
     report = SweepReport(now=now, dry_run=dry_run)
-    sources = load_sources()
+    sources = SOURCES
     digest_default = ctx.settings.digest_cron
     configure_defaults(digest_at=digest_default)
     gate_key = ctx.engine.url.render_as_string(hide_password=True)

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.deliveries import OutboundMessage, PlannedDelivery, register_renderer
+from bot.deliveries import OutboundMessage, PlannedDelivery
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.ids import Ids
 from bot.plan.core import Actor, members_with_role
@@ -1907,12 +1907,3 @@ def safeguarding_readiness(
             "lead by direct message: set it to a private channel the bot is in."
         )
     return warnings
-
-
-register_renderer(ALERT_KIND, _render_alert)
-register_renderer(ALERT_DM_KIND, _render_alert)
-register_renderer(NO_LEADS_KIND, _render_no_leads)
-register_renderer(ESCALATION_KIND, _render_escalation)
-register_renderer(RECEIPT_KIND, _render_receipt)
-register_renderer(STATUS_KIND, _render_status)
-register_renderer(ASSIGNED_KIND, _render_assigned)

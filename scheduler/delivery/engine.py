@@ -42,8 +42,9 @@ from bot.deliveries import (
     OutboundMessage,
     PlannedDelivery,
     delivery_metadata,
-    renderer_for,
 )
+from bot.notices.failure_notices import FAILURE_KIND, failure_notices
+from bot.notices.registry import renderer_for
 from store.db import session_scope
 from store.models import Delivery, DeliveryStatus
 
@@ -55,7 +56,6 @@ BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)
 HISTORY_PAGES = 10
 RECONCILE_LOOKBACK = dt.timedelta(days=1)
-FAILURE_KIND = "delivery_failed"
 
 PERMANENT_ERRORS = frozenset(
     {
@@ -338,8 +338,6 @@ def notify_admins(
     now: dt.datetime,
 ) -> list[PlannedDelivery]:
     """The admins' failure notices for a delivery that failed for good (keyed: once)."""
-    from bot.notices.reminders import failure_notices
-
     return failure_notices(
         session,
         partnership_id,
@@ -490,7 +488,7 @@ class DeliveryEngine:
         if isinstance(until, str) and now >= dt.datetime.fromisoformat(until):
             return None, "no longer useful: a later notice applies or its time has passed"
         renderer = renderer_for(delivery.kind)
-        if renderer is None:
+        if renderer is None:  # a row of a kind this version does not know
             return None, f"no renderer for kind {delivery.kind!r}"
         message = renderer(session, delivery, now)
         if message is None:

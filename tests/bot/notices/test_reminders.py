@@ -12,7 +12,8 @@ from sqlalchemy import select
 from bot.clock import FixedClock
 from bot.context import AppContext
 from bot.ids import Ids
-from bot.notices.reminders import reminder_source, render_reminder
+from bot.notices.reminder_renderers import render_reminder
+from bot.notices.reminder_sources import reminder_source
 from bot.plan.core import ensure_partnership
 from bot.slack.delivery_failures import (
     DeliveryFailureView,
@@ -231,6 +232,6 @@ def test_reminder_names_its_item_and_dates_progress_by_the_local_day(ctx: AppCon
 
 
 def test_send_instant_is_gone() -> None:
-    import bot.notices.reminders
+    import bot.notices.reminder_sources
 
-    assert not hasattr(bot.notices.reminders, "send_instant")
+    assert not hasattr(bot.notices.reminder_sources, "send_instant")

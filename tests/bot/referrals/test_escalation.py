@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
-from bot.deliveries import renderer_for
+from bot.notices.registry import renderer_for
 from bot.plan.core import Actor
 from bot.referrals import core as referrals
 from bot.referrals import crypto

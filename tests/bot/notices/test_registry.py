@@ -1,0 +1,60 @@
+"""The delivery registry: every kind has a renderer, and a missing one stops start-up."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.context import AppContext
+from bot.deliveries import DELIVERY_KINDS
+from bot.notices import registry
+from bot.notices.registry import (
+    RENDERERS,
+    SOURCES,
+    RegistryError,
+    check_registry,
+    renderer_for,
+)
+from handlers.app import build_app
+from scheduler.jobs import start_scheduler
+from scheduler.sweep import run_sweep
+
+
+def test_every_kind_has_a_renderer() -> None:
+    check_registry()
+    assert set(RENDERERS) == set(DELIVERY_KINDS)
+    for kind in DELIVERY_KINDS:
+        assert renderer_for(kind) is RENDERERS[kind]
+
+
+def test_a_kind_without_a_renderer_is_named() -> None:
+    partial = {k: v for k, v in RENDERERS.items() if k not in ("digest", "referral_status")}
+    with pytest.raises(RegistryError, match="'digest', 'referral_status'"):
+        check_registry(partial)
+
+
+def test_an_unknown_stored_kind_has_no_renderer() -> None:
+    assert renderer_for("no_such_kind") is None
+
+
+def test_sources_run_in_order_and_only_escalation_is_prefiltered() -> None:
+    assert [s.name for s in SOURCES] == [
+        "bot.notices.reminder_sources:reminder_source",
+        "bot.notices.digest:digest_source",
+        "bot.referrals.core:escalation_source",
+    ]
+    assert [s.prefilter is not None for s in SOURCES] == [False, False, True]
+
+
+def test_start_up_stops_on_a_kind_without_a_renderer(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    partial = {k: v for k, v in RENDERERS.items() if k != "meeting"}
+    monkeypatch.setattr(registry, "RENDERERS", partial)
+    client = WebClient(token="xoxb-test", base_url=ctx.settings.slack_api_url)
+    with pytest.raises(RegistryError, match="'meeting'"):
+        run_sweep(ctx, client=client, per_channel_interval=0)
+    with pytest.raises(RegistryError, match="'meeting'"):
+        start_scheduler(ctx, client)
+    with pytest.raises(RegistryError, match="'meeting'"):
+        build_app(ctx, client=client)
