@@ -30,7 +30,7 @@ from bot.referrals import crypto
 from bot.settings import ConfigError
 from bot.slack import referrals as rv
 from handlers.app import Unit, unit_of
-from scheduler.delivery.engine import Outcome, Sent, deliver_now
+from scheduler.delivery.immediate import Outcome, Sent, deliver_now
 
 log = logging.getLogger(__name__)
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import subprocess
+import sys
+
 import pytest
 from slack_sdk import WebClient
 
@@ -16,8 +21,10 @@ from bot.notices.registry import (
     renderer_for,
 )
 from handlers.app import build_app
+from scheduler.gate import reset_gate
 from scheduler.jobs import start_scheduler
 from scheduler.sweep import run_sweep
+from tests.fakes.slack import FakeSlack
 
 
 def test_every_kind_has_a_renderer() -> None:
@@ -58,3 +65,28 @@ def test_start_up_stops_on_a_kind_without_a_renderer(
         start_scheduler(ctx, client)
     with pytest.raises(RegistryError, match="'meeting'"):
         build_app(ctx, client=client)
+
+
+def test_an_idle_sweep_does_not_load_slack(ctx: AppContext, fake_slack: FakeSlack) -> None:
+    """`csp-bot sweep` with nothing due never imports slack_sdk or slack_bolt."""
+    reset_gate()
+    at = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
+    client = WebClient(token="xoxb-test", base_url=fake_slack.base_url, retry_handlers=[])
+    run_sweep(ctx, now=at, client=client, per_channel_interval=0)  # sends what is due now
+    code = (
+        "import sys\n"
+        "from handlers.cli.main import app\n"
+        f"app(['sweep', '--now', {at.isoformat()!r}], standalone_mode=False)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('slack_sdk', 'slack_bolt')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "CSP_LOG_LEVEL": "WARNING"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "sent 0" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout

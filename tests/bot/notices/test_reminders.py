@@ -141,7 +141,8 @@ def test_unowned_reminder_prompts_for_an_owner() -> None:
 
 def test_catch_up_notices_wait_for_working_hours(seeded_ctx: AppContext, clock: FixedClock) -> None:
     """A cron sweep at 05:10 sends no late notices; the 09:00 one sends them all."""
-    from scheduler.sweep import reset_gate, run_sweep
+    from scheduler.gate import reset_gate
+    from scheduler.sweep import run_sweep
 
     reset_gate()
     clock.set(dt.datetime(2026, 11, 26, 5, 10, tzinfo=dt.UTC))  # Thursday, 05:10 London

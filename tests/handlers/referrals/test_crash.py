@@ -21,8 +21,8 @@ from bot.ids import Ids
 from bot.plan.core import ensure_partnership
 from bot.referrals import core as referrals
 from bot.slack import referrals as referral_views
-from scheduler.delivery import engine as delivery_engine
-from scheduler.delivery.outbox import LEASE
+from scheduler.delivery import immediate as delivery_engine
+from scheduler.delivery.records import LEASE
 from scheduler.sweep import run_sweep
 from store.db import session_scope
 from store.models import Delivery, DeliveryStatus
