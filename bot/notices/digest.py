@@ -9,12 +9,11 @@ The read model is :mod:`bot.notices.digest_model`, its blocks :mod:`bot.notices.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.deliveries import DeliveryKind, OutboundMessage, PlannedDelivery, calendar_driven
+from bot.deliveries import OutboundMessage, PlannedDelivery, calendar_driven
 from bot.notices.digest_model import (
     DUE_DAYS,
     MEETING_DAYS,
@@ -37,8 +36,6 @@ from bot.plan.core import (
 from bot.referrals.core import referral_counts
 from bot.time.policy import digest_occurrence, held_for_working_hours
 from store.models import Delivery, ObjectiveStatus, Partnership
-
-KIND_DIGEST: Final[DeliveryKind] = "digest"
 
 
 def _referral_counts(
@@ -122,7 +119,7 @@ def digest_source(
     return [
         PlannedDelivery(
             key=f"digest:p{partnership.id}:{week}",
-            kind=KIND_DIGEST,
+            kind="digest",
             target=partnership.partnership_channel,
             occurrence=at,
             payload={"week": week},

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from bot.context import AppContext
 from bot.deliveries import DELIVERY_KINDS
 from bot.notices import registry
+from bot.notices.digest import digest_source
 from bot.notices.registry import (
     RENDERERS,
     SOURCES,
@@ -20,6 +21,8 @@ from bot.notices.registry import (
     check_registry,
     renderer_for,
 )
+from bot.notices.reminder_sources import reminder_source
+from bot.referrals.core import escalation_source
 from handlers.app import build_app
 from scheduler.gate import reset_gate
 from scheduler.jobs import start_scheduler
@@ -45,11 +48,13 @@ def test_an_unknown_stored_kind_has_no_renderer() -> None:
 
 
 def test_sources_run_in_order_and_only_escalation_is_prefiltered() -> None:
-    assert [s.name for s in SOURCES] == [
-        "bot.notices.reminder_sources:reminder_source",
-        "bot.notices.digest:digest_source",
-        "bot.referrals.core:escalation_source",
+    assert [s.propose for s in SOURCES] == [reminder_source, digest_source, escalation_source]
+    assert [s.name.rpartition(":")[2] for s in SOURCES] == [
+        "reminder_source",
+        "digest_source",
+        "escalation_source",
     ]
+    assert all(s.name == f"{s.propose.__module__}:{s.propose.__name__}" for s in SOURCES)
     assert [s.prefilter is not None for s in SOURCES] == [False, False, True]
 
 
