@@ -10,11 +10,12 @@ from collections import Counter
 
 from slack_sdk import WebClient
 
-import bot.notices.reminders  # noqa: F401  (registers the renderers)
 from benchmarks._common import NOW, make_ctx
 from bot.deliveries import PlannedDelivery
 from bot.plan.core import ensure_partnership
-from scheduler.delivery.outbox import Outbox, OutboxStats, insert_planned
+from scheduler.delivery.outbox import Outbox
+from scheduler.delivery.planned_rows import insert_planned
+from scheduler.delivery.stats import DeliveryStats
 from store.db import session_scope
 from tests.fakes.slack import FakeSlack
 
@@ -47,7 +48,7 @@ def main() -> None:
         # Sweep again, with the clock moved on by the time spent, until every row is
         # sent (a real deployment sweeps every minute; rows deferred by a 429 come
         # due again once their Retry-After has passed).
-        stats = OutboxStats()
+        stats = DeliveryStats()
         sweeps = 0
         while stats.sent < CHANNELS * PER_CHANNEL and sweeps < 100:
             sweeps += 1

@@ -13,7 +13,8 @@ from slack_sdk import WebClient
 from sqlalchemy import insert
 
 from benchmarks._common import NOW, make_ctx
-from scheduler.sweep import reset_gate, run_sweep
+from scheduler.gate import reset_gate
+from scheduler.sweep import run_sweep
 from store.db import session_scope
 from store.models import Delivery, Objective, ObjectiveOwner, Partnership, ScheduleItem
 from tests.fakes.slack import FakeSlack

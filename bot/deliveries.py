@@ -1,42 +1,66 @@
-"""What a delivery source proposes, and how a delivery kind is rendered.
+"""Delivery types: what a source proposes, the kinds of delivery, and what a renderer returns.
 
 A *source* is a function ``(session, partnership, now) -> Iterable[PlannedDelivery]``
 that decides what is due. The sweep inserts one ``Delivery`` row per planned key (the
 unique key makes a second insert a no-op) and then delivers pending rows, asking the
-renderer registered for the row's ``kind`` for the message to post.
+renderer for the row's ``kind`` for the message to post. Which sources run and which
+renderer serves each kind is written out in :mod:`bot.notices.registry`.
 
-Sources are named in :data:`SOURCES` as ``"module:function"`` and imported lazily, so
-a feature that is not installed (its module is absent) is simply skipped. A source
-marked with :func:`calendar_driven` promises that what it proposes changes only when
-the partnership's local clock passes one of its send times or when the plan data
+A source marked with :func:`calendar_driven` promises that what it proposes changes only
+when the partnership's local clock passes one of its send times or when the plan data
 changes; the sweep may skip calling it otherwise (see ``scheduler.sweep``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, TypeVar, get_args
 
-from slack_sdk.models.blocks import Block
 from sqlalchemy.orm import Session
 
 from store.models import Delivery, Partnership
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from slack_sdk.models.blocks import Block
 
 METADATA_EVENT_TYPE = "csp_delivery"
+
+# Every kind of delivery; each has exactly one renderer (bot.notices.registry checks).
+DeliveryKind = Literal[
+    # reminders (bot.notices.reminder_sources, bot.notices.meeting_notices)
+    "deadline",
+    "overdue",
+    "quiet",
+    "meeting",
+    "meeting_set_date",
+    # the admins' note about a delivery that failed for good
+    "delivery_failed",
+    # the weekly digest
+    "digest",
+    # safeguarding referrals
+    "referral_alert",
+    "referral_alert_dm",
+    "referral_no_leads",
+    "referral_escalation",
+    "referral_receipt",
+    "referral_status",
+    "referral_assigned",
+]
+
+DELIVERY_KINDS: tuple[DeliveryKind, ...] = get_args(DeliveryKind)
+
+
+def is_delivery_kind(value: str) -> TypeGuard[DeliveryKind]:
+    """Whether ``value`` (a stored row's kind, say) names a kind this version knows."""
+    return value in DELIVERY_KINDS
 
 
 @dataclass(frozen=True)
 class PlannedDelivery:
     key: str  # unique per (target, kind, occurrence), e.g. "rem:obj12:d14:2026-04-16:U123"
-    kind: (
-        str  # e.g. "deadline_before", "overdue", "meeting_before", "digest", "referral_escalation"
-    )
+    kind: DeliveryKind
     target: str  # Slack user ID (DM) or channel ID
     occurrence: dt.datetime  # aware; when it is meant to be sent
     objective_id: int | None = None
@@ -63,24 +87,6 @@ class OutboundMessage:
 # was marked done meanwhile, the meeting got a date...); the outbox then drops the row.
 Renderer = Callable[[Session, Delivery, dt.datetime], OutboundMessage | None]
 
-_RENDERERS: dict[str, Renderer] = {}
-
-# Where deliveries come from. Absent modules are skipped (features are optional).
-SOURCES: list[str] = [
-    "bot.notices.reminders:reminder_source",
-    "bot.notices.digest:digest_source",
-    "bot.referrals.escalation:escalation_source",
-]
-
-
-def register_renderer(kind: str, fn: Renderer) -> None:
-    """Say how deliveries of ``kind`` are turned into a Slack message (last one wins)."""
-    _RENDERERS[kind] = fn
-
-
-def renderer_for(kind: str) -> Renderer | None:
-    return _RENDERERS.get(kind)
-
 
 def delivery_metadata(key: str) -> dict[str, Any]:
     """Slack message metadata tagging a post with its delivery key (for reconciliation)."""
@@ -98,32 +104,3 @@ def calendar_driven(fn: F) -> F:
 
 def is_calendar_driven(fn: object) -> bool:
     return bool(getattr(fn, "csp_calendar_driven", False))
-
-
-def _import_optional(module_name: str) -> Any | None:
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        # Only "this feature is not installed", never a broken import inside it.
-        if exc.name is not None and (
-            module_name == exc.name or module_name.startswith(exc.name + ".")
-        ):
-            return None
-        raise
-
-
-def load_sources(names: Iterable[str] | None = None) -> list[tuple[str, DeliverySource]]:
-    """Import the named sources (default :data:`SOURCES`), skipping absent ones."""
-    found: list[tuple[str, DeliverySource]] = []
-    for name in SOURCES if names is None else names:
-        module_name, _, attr = name.partition(":")
-        module = _import_optional(module_name)
-        if module is None:
-            log.debug("delivery source %s skipped: module not present", name)
-            continue
-        fn = getattr(module, attr, None)
-        if fn is None:
-            log.debug("delivery source %s skipped: %s has no %s", name, module_name, attr)
-            continue
-        found.append((name, fn))
-    return found

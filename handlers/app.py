@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.context import AppContext
+from bot.notices.registry import check_registry
 from bot.settings import Settings
 from handlers import listeners
 from handlers.errors import install_error_handler
@@ -58,6 +59,7 @@ def build_app(
     ``client`` defaults to :func:`make_client`. ``signing_secret`` defaults to
     SLACK_SIGNING_SECRET. ``verify_token`` calls auth.test at start (Socket Mode).
     """
+    check_registry()  # a delivery kind without a renderer stops start-up
     settings = ctx.settings
     client = client or make_client(settings)
     if signing_secret is None and settings.slack_signing_secret is not None:

@@ -21,7 +21,8 @@ from slack_sdk.models.blocks import Block
 from bot.context import AppContext
 from bot.errors import NotAllowed, UsageError
 from bot.ids import Ids
-from bot.notices.digest import build_digest, build_digest_blocks, digest_text
+from bot.notices.digest import build_digest
+from bot.notices.digest_blocks import build_digest_blocks, digest_text
 from bot.plan.core import (
     RoleChange,
     due_items,

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from slack_sdk import WebClient
-from sqlalchemy import select
 
 from bot.context import AppContext
+from bot.notices.registry import check_registry
 from bot.referrals.retention import purge_expired
 from bot.time.policy import parse_digest_at
+from scheduler.queries import all_partnerships
 from scheduler.sweep import run_sweep
 from store.db import session_scope
-from store.models import Partnership
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ def retention_job(ctx: AppContext) -> None:
     """Purge referral records past their retention date."""
     now = ctx.clock.now()
     with session_scope(ctx.sessions) as session:
-        for partnership in session.scalars(select(Partnership).order_by(Partnership.id)):
+        for partnership in all_partnerships(session):
             try:
                 with session.begin_nested():
                     purge_expired(session, partnership, now)
@@ -55,6 +57,7 @@ def retention_job(ctx: AppContext) -> None:
 
 def start_scheduler(ctx: AppContext, client: WebClient) -> BackgroundScheduler:
     """Start the sweep (every minute), digest (weekly cron) and retention (daily) jobs."""
+    check_registry()  # a delivery kind without a renderer stops start-up
     zone = ctx.settings.zone
     digest = parse_digest_at(ctx.settings.digest_cron)
     scheduler = BackgroundScheduler(timezone=dt.UTC)

@@ -24,7 +24,7 @@ from handlers.referrals.guards import trigger_client
 from handlers.referrals.payloads import form_values, view_of
 from handlers.referrals.sending import send_now, settle
 from handlers.uow import Unit, unit_of, unit_of_work
-from scheduler.delivery.engine import Sent
+from scheduler.delivery.immediate import Sent
 
 log = logging.getLogger(__name__)
 

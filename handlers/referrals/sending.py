@@ -9,13 +9,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 # Imported for its registrations: the referral renderers deliver_now looks up by kind.
-import bot.notices.referral_renderers  # noqa: F401
 from bot.referrals.alerts import alert_location
 from bot.referrals.models import StatusChange
 from bot.referrals.workflow import summary_of
 from bot.slack.referral_alerts import alert_text, build_alert_blocks
 from handlers.uow import Unit
-from scheduler.delivery.engine import Outcome, deliver_now
+from scheduler.delivery.immediate import Outcome, deliver_now
 
 log = logging.getLogger(__name__)
 

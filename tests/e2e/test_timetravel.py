@@ -19,7 +19,8 @@ from bot.clock import FixedClock
 from bot.context import AppContext
 from bot.plan.core import resolve_actor, set_meeting
 from bot.planfiles.importer import load_seed_if_empty
-from scheduler.sweep import reset_gate, run_sweep
+from scheduler.gate import reset_gate
+from scheduler.sweep import run_sweep
 from store.db import session_scope
 from store.models import Delivery, DeliveryStatus, Objective, Partnership
 from tests.fakes.slack import FakeSlack

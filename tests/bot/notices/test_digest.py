@@ -8,13 +8,9 @@ import json
 from sqlalchemy import select
 
 from bot.context import AppContext
-from bot.notices.digest import (
-    Digest,
-    ReferralCounts,
-    build_digest,
-    build_digest_blocks,
-    digest_text,
-)
+from bot.notices.digest import build_digest
+from bot.notices.digest_blocks import build_digest_blocks, digest_text
+from bot.notices.digest_model import Digest, ReferralCounts
 from bot.plan.core import DueItem, MeetingView
 from store.db import session_scope
 from store.models import Partnership
@@ -88,7 +84,7 @@ def _unsafe(text: str) -> bool:
 
 
 def test_digest_escapes_user_text() -> None:
-    from bot.notices.digest import ProgressLine
+    from bot.notices.digest_model import ProgressLine
 
     item = DueItem(1, EVIL, dt.date(2026, 11, 1), EVIL, EVIL, True, ("U1",), "deadline")
     soon = DueItem(2, EVIL, dt.date(2026, 12, 1), EVIL, None, False, (), "dated")
@@ -163,7 +159,7 @@ def test_digest_dates_are_local_days() -> None:
     """Progress logged and a snooze ending at 23:30 UTC in summer show the London day."""
     from dataclasses import replace
 
-    from bot.notices.digest import ProgressLine
+    from bot.notices.digest_model import ProgressLine
 
     late = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC)  # 00:30 on Thu 11 June, London
     snoozed = replace(_digest(1).overdue[0], snoozed_until=late)

@@ -7,7 +7,7 @@ import json
 
 from bot.context import AppContext
 from bot.ids import Ids
-from bot.notices import digest
+from bot.notices import digest, digest_blocks
 from bot.plan.core import ensure_partnership, resolve_actor
 from bot.referrals import crypto
 from bot.referrals.form import validate_referral_form
@@ -52,9 +52,9 @@ def test_digest_carries_counts_not_contents(seeded_ctx: AppContext) -> None:
     with session_scope(ctx.sessions) as s:
         p = ensure_partnership(s, ctx.settings, now=later)
         built = digest.build_digest(s, p, later)
-        blocks = digest.build_digest_blocks(built)
+        blocks = digest_blocks.build_digest_blocks(built)
     rendered = json.dumps([b.to_dict() for b in blocks], ensure_ascii=False)
-    text = digest.digest_text(built) if hasattr(digest, "digest_text") else ""
+    text = digest_blocks.digest_text(built) if hasattr(digest_blocks, "digest_text") else ""
     assert MARKER not in rendered and MARKER not in text and MARKER not in repr(built)
     assert "SG-2026-" not in rendered and "SG-2026-" not in text  # no references either
     for word in ("Domestic abuse", "domestic_abuse", "UMEMBER"):

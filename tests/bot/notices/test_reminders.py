@@ -12,17 +12,20 @@ from sqlalchemy import select
 from bot.clock import FixedClock
 from bot.context import AppContext
 from bot.ids import Ids
-from bot.notices.reminders import reminder_source, render_reminder
+from bot.notices.reminder_renderers import render_reminder
+from bot.notices.reminder_sources import reminder_source
 from bot.plan.core import ensure_partnership
-from bot.slack.reminders import (
+from bot.slack.delivery_failures import (
     DeliveryFailureView,
+    build_delivery_failure_blocks,
+    failure_text,
+)
+from bot.slack.reminders import (
     DoneTarget,
     ReminderView,
-    build_delivery_failure_blocks,
     build_reminder_blocks,
     build_resolved_blocks,
     done_value,
-    failure_text,
     parse_done_value,
 )
 from store.db import session_scope
@@ -138,7 +141,8 @@ def test_unowned_reminder_prompts_for_an_owner() -> None:
 
 def test_catch_up_notices_wait_for_working_hours(seeded_ctx: AppContext, clock: FixedClock) -> None:
     """A cron sweep at 05:10 sends no late notices; the 09:00 one sends them all."""
-    from scheduler.sweep import reset_gate, run_sweep
+    from scheduler.gate import reset_gate
+    from scheduler.sweep import run_sweep
 
     reset_gate()
     clock.set(dt.datetime(2026, 11, 26, 5, 10, tzinfo=dt.UTC))  # Thursday, 05:10 London
@@ -229,6 +233,6 @@ def test_reminder_names_its_item_and_dates_progress_by_the_local_day(ctx: AppCon
 
 
 def test_send_instant_is_gone() -> None:
-    import bot.notices.reminders
+    import bot.notices.reminder_sources
 
-    assert not hasattr(bot.notices.reminders, "send_instant")
+    assert not hasattr(bot.notices.reminder_sources, "send_instant")

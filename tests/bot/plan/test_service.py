@@ -180,7 +180,7 @@ def test_log_progress_result_says_what_done_closed(session: Session, seeded: Par
 def _engine_overdue(session: Session, p: Partnership, now: dt.datetime) -> set[tuple[int, D]]:
     """(objective, due) the reminder engine treats as overdue at ``now``: its weekly
     overdue notices, and the on-the-day notice still live in the week after the day."""
-    from bot.notices.reminders import reminder_source
+    from bot.notices.reminder_sources import reminder_source
 
     today = now.astimezone(ZoneInfo(p.timezone)).date()
     found: set[tuple[int, D]] = set()
@@ -258,7 +258,7 @@ def test_survey_shows_overdue_since_and_next_date_until_done(
 
 
 def test_snoozed_items_stay_overdue_in_the_views(session: Session, seeded: Partnership) -> None:
-    from bot.notices.reminders import reminder_source
+    from bot.notices.reminder_sources import reminder_source
 
     admin = Actor("UADMIN", Role.ADMIN, None)
     prevent = _id(session, seeded, "PREVENT")

@@ -10,9 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 # Imported for its registrations: the escalation renderer looked up below.
-import bot.notices.referral_renderers  # noqa: F401
 from bot.clock import FixedClock
-from bot.deliveries import renderer_for
+from bot.notices.registry import renderer_for
 from bot.plan.core import Actor
 from bot.referrals import crypto
 from bot.referrals.escalation import escalation_source, escalation_steps

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from bot.context import AppContext
 from bot.settings import Settings
-from scheduler.sweep import reset_gate, run_sweep
+from scheduler.gate import reset_gate
+from scheduler.sweep import run_sweep
 from store.db import session_scope
 from store.models import Member, Partnership
 

@@ -18,12 +18,12 @@ from sqlalchemy import select
 from bot.context import AppContext
 from bot.deliveries import METADATA_EVENT_TYPE
 from bot.ids import Ids
-from bot.notices import referral_renderers
 from bot.plan.core import ensure_partnership
 from bot.referrals.alerts import alert_location
 from bot.referrals.kinds import ALERT_DM_KIND, ALERT_KIND
-from scheduler.delivery import engine as delivery_engine
-from scheduler.delivery.outbox import LEASE
+from bot.slack import referral_alerts
+from scheduler.delivery import immediate as delivery_engine
+from scheduler.delivery.records import LEASE
 from scheduler.sweep import run_sweep
 from store.db import session_scope
 from store.models import Delivery, DeliveryStatus
@@ -146,7 +146,7 @@ def test_crash_between_claim_and_post_is_posted_once_by_the_outbox(
     def die(*args: object, **kwargs: object) -> str:
         raise Crash
 
-    monkeypatch.setattr(referral_renderers, "alert_text", die)  # dies before the post
+    monkeypatch.setattr(referral_alerts, "alert_text", die)  # dies before the post
     _submit(app)
     assert not fake_slack.messages("C0SAFEGUARD")
     (row,) = _rows(ctx, ALERT_KIND)

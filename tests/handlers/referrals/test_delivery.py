@@ -107,7 +107,7 @@ def test_a_status_message_lost_to_a_crash_is_sent_by_the_outbox(
     app = _app(ctx, monkeypatch)
     refer(app, "UMEMBER")
     crypto.configure(ctx.settings.encryption_keys)
-    from scheduler.delivery import engine as delivery_engine
+    from scheduler.delivery import immediate as delivery_engine
 
     def died(*args: object, **kwargs: object) -> list[delivery_engine.Outcome]:
         return []  # the process died after its commit, before sending anything

@@ -14,8 +14,12 @@ from bot.clock import FixedClock
 from bot.context import AppContext
 from bot.deliveries import METADATA_EVENT_TYPE, PlannedDelivery
 from bot.plan.core import ensure_partnership
-from scheduler.delivery.outbox import Outbox, OutboxStats, claim, insert_planned
-from scheduler.sweep import reset_gate, run_sweep
+from scheduler.delivery.outbox import Outbox
+from scheduler.delivery.planned_rows import insert_planned
+from scheduler.delivery.records import claim
+from scheduler.delivery.stats import DeliveryStats
+from scheduler.gate import reset_gate
+from scheduler.sweep import run_sweep
 from store.db import session_scope
 from store.models import (
     Delivery,
@@ -325,7 +329,7 @@ def test_pacing_carries_over_between_batches_and_runs(
         ctx.sessions, client_for(fake_slack), clock=ctx.clock, per_channel_interval=0.21
     )
     # One row per channel per batch: every batch starts on channels just posted to.
-    stats = OutboxStats()
+    stats = DeliveryStats()
     for _ in range(3):
         batch = claim(ctx.sessions, now, per_target=1)
         assert len(batch) == 4 and len({row.target for row in batch}) == 4
@@ -504,7 +508,7 @@ def test_each_round_is_leased_from_its_own_start_so_a_second_sweeper_posts_nothi
         )
     plain = client_for(fake_slack)
     second = Outbox(ctx.sessions, plain, clock=clock, per_channel_interval=0)
-    other = OutboxStats()
+    other = DeliveryStats()
 
     class SlowSlack(WebClient):
         def chat_postMessage(self, **kwargs: Any) -> Any:
@@ -555,7 +559,7 @@ def test_worker_that_lost_its_lease_does_not_post(
     mine = claim(ctx.sessions, clock.now())
     assert [r.key for r in mine] == ["test:stolen"]
     clock.advance(dt.timedelta(minutes=6))  # worker 1's lease has run out
-    late = OutboxStats()
+    late = DeliveryStats()
 
     class Racing(WebClient):
         def chat_postMessage(self, **kwargs: Any) -> Any:
@@ -584,7 +588,7 @@ def test_worker_that_lost_its_lease_does_not_overwrite_the_new_owners_outcome(
     _one_row(ctx, "test:settle")
     plain = client_for(fake_slack)
     second = Outbox(ctx.sessions, plain, clock=clock, per_channel_interval=0)
-    other = OutboxStats()
+    other = DeliveryStats()
 
     class Stalling(WebClient):
         def chat_postMessage(self, **kwargs: Any) -> Any:
@@ -605,7 +609,8 @@ def test_worker_that_lost_its_lease_does_not_overwrite_the_new_owners_outcome(
 
 
 def test_claim_batches_fit_inside_a_lease(ctx: AppContext, fake_slack: FakeSlack) -> None:
-    from scheduler.delivery.outbox import EXPECTED_CALL_SECONDS, LEASE
+    from scheduler.delivery.outbox import EXPECTED_CALL_SECONDS
+    from scheduler.delivery.records import LEASE
 
     one = Outbox(ctx.sessions, client_for(fake_slack), workers=1)
     assert one.batch_cap() * EXPECTED_CALL_SECONDS <= LEASE.total_seconds() / 2

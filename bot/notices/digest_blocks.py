@@ -1,0 +1,203 @@
+"""The weekly digest as Block Kit: at most 50 blocks, each section under 3,000 characters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.notices.digest_model import DUE_DAYS, MEETING_DAYS, Digest, ProgressLine
+from bot.plan.core import DueItem, MeetingView, local_date
+from bot.text.mrkdwn import esc
+
+SECTION_LIMIT = 3000
+MAX_BLOCKS = 50
+
+
+def _day(d: dt.date) -> str:
+    return d.strftime("%a %-d %b")
+
+
+def _who(ids: tuple[str, ...]) -> str:
+    return ", ".join(f"<@{u}>" for u in ids) if ids else "_no owner yet_"
+
+
+def _capped(title: str, lines: list[str], more_hint: str) -> str:
+    """A section's text: as many lines as fit in 3000 characters, then "and N more"."""
+    text = f"*{title}*"
+    for i, line in enumerate(lines):
+        rest = len(lines) - i
+        tail = f"\n…and {rest} more: {more_hint}"
+        candidate = f"{text}\n{line}"
+        need = len(candidate) + (len(tail) if rest > 1 else 0)
+        if need > SECTION_LIMIT:
+            return text + tail
+        text = candidate
+    return text
+
+
+_RAG_ICON = {
+    "red": ":red_circle:",
+    "amber": ":large_orange_circle:",
+    "green": ":large_green_circle:",
+}
+
+
+def _progress_line(p: ProgressLine, zone: str) -> str:
+    who = f"<@{p.slack_user_id}>" if p.slack_user_id else esc(p.author)
+    rag = f" {_RAG_ICON[p.rag]}" if p.rag in _RAG_ICON else ""
+    done = " :white_check_mark: done" if p.done else ""
+    note = p.note.replace("\n", " ")
+    if len(note) > 200:
+        note = note[:199] + "…"
+    day = _day(local_date(p.at, zone))
+    text = f": {esc(note)}" if note.strip() else ""
+    return f"• {day} {who} on *{esc(p.objective_title)}*{rag}{done}{text}"
+
+
+def _meeting_line(m: MeetingView) -> str:
+    if m.meeting_date is None:
+        return f"• {esc(m.body)}: {m.month.strftime('%B %Y')}, _date to be set by an admin_"
+    at = f" {m.start_time.strftime('%H:%M')}" if m.start_time else ""
+    where = f", {esc(m.place)}" if m.place else ""
+    papers = f" (papers due {_day(m.papers_due)})" if m.papers_due else ""
+    return f"• {_day(m.meeting_date)}{at}: {esc(m.body)}{where}{papers}"
+
+
+def _overdue_when(d: DueItem) -> str:
+    """ "due 31 March 2026" for a dated item, "due in March 2026" for a month-only one,
+    with the body or rule when the label adds one."""
+    when = (
+        f"due in {d.due_on.strftime('%B %Y')}"
+        if d.month_only
+        else f"due {d.due_on.strftime('%a %-d %b %Y')}"
+    )
+    extra = d.body or (d.label if d.kind == "recurring" else None)
+    return f"{when} ({esc(extra)})" if extra else when
+
+
+def _due_soon_line(d: DueItem) -> str:
+    """A "due in the next 14 days" line. Something known only to its month (an undated
+    meeting) shows its label ("December 2026 (date to be set)"), never a made-up day."""
+    who = _who(d.owner_ids)
+    if d.month_only:
+        return f"• *{esc(d.title)}*: {esc(d.label)}; {who}"
+    return f"• {_day(d.due_on)}: *{esc(d.title)}* ({esc(d.label)}); {who}"
+
+
+def build_digest_blocks(digest: Digest) -> list[Block]:
+    """The digest as at most 50 blocks, each section under 3,000 characters."""
+    c = digest.rag_counts
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Weekly digest: {digest.partnership_name}"[:150]),
+        SectionBlock(
+            block_id="digest_rag",
+            text=MarkdownTextObject(
+                text=(
+                    f"*Plan at {_day(digest.today)}:* {digest.total} objectives. "
+                    f"{_RAG_ICON['red']} {c.get('red', 0)} red  "
+                    f"{_RAG_ICON['amber']} {c.get('amber', 0)} amber  "
+                    f"{_RAG_ICON['green']} {c.get('green', 0)} green  "
+                    f":white_circle: {c.get('none', 0)} not rated  "
+                    f":white_check_mark: {c.get('done', 0)} objectives done or waived"
+                )
+            ),
+        ),
+        DividerBlock(),
+    ]
+    overdue = [
+        f"• *{esc(d.title)}*: {_overdue_when(d)}; {_who(d.owner_ids)}"
+        + (
+            f" (reminders snoozed until {_day(local_date(d.snoozed_until, digest.zone))})"
+            if d.snoozed_until
+            else ""
+        )
+        for d in digest.overdue
+    ]
+    blocks.append(
+        SectionBlock(
+            block_id="digest_overdue",
+            text=MarkdownTextObject(
+                text=_capped(":red_circle: Overdue", overdue, "/csp due")
+                if overdue
+                else "*:red_circle: Overdue*\nNothing overdue. :tada:"
+            ),
+        )
+    )
+    soon = [_due_soon_line(d) for d in digest.due_soon]
+    blocks.append(
+        SectionBlock(
+            block_id="digest_due",
+            text=MarkdownTextObject(
+                text=_capped(f":calendar: Due in the next {DUE_DAYS} days", soon, "/csp due")
+                if soon
+                else f"*:calendar: Due in the next {DUE_DAYS} days*\nNothing dated."
+            ),
+        )
+    )
+    progress = [_progress_line(p, digest.zone) for p in digest.progress]
+    blocks.append(
+        SectionBlock(
+            block_id="digest_progress",
+            text=MarkdownTextObject(
+                text=_capped(":memo: Progress logged in the last 7 days", progress, "/csp plan")
+                if progress
+                else "*:memo: Progress logged in the last 7 days*\nNone. Log some with "
+                "`/csp progress dhr Panel booked for 3 March` (the objective, then a note)."
+            ),
+        )
+    )
+    meetings = [_meeting_line(m) for m in digest.meetings]
+    blocks.append(
+        SectionBlock(
+            block_id="digest_meetings",
+            text=MarkdownTextObject(
+                text=_capped(
+                    f":spiral_calendar_pad: Meetings in the next {MEETING_DAYS} days",
+                    meetings,
+                    "/csp meetings",
+                )
+                if meetings
+                else f"*:spiral_calendar_pad: Meetings in the next {MEETING_DAYS} days*\nNone."
+            ),
+        )
+    )
+    if digest.referrals is not None:
+        r = digest.referrals
+        blocks.append(
+            SectionBlock(
+                block_id="digest_referrals",
+                text=MarkdownTextObject(
+                    text=(
+                        "*:shield: Safeguarding referrals (counts only)*\n"
+                        f"Opened this week: {r.opened}. Acknowledged: {r.acknowledged}. "
+                        f"Awaiting acknowledgement past their deadline: {r.awaiting_past_deadline}."
+                    )
+                ),
+            )
+        )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Details: `/csp due`, `/csp plan`, `/csp meetings`. "
+                    "Log progress: `/csp progress`."
+                )
+            ]
+        )
+    )
+    return blocks[:MAX_BLOCKS]
+
+
+def digest_text(digest: Digest) -> str:
+    return (
+        f"Weekly digest: {len(digest.overdue)} overdue, {len(digest.due_soon)} due in the next "
+        f"{DUE_DAYS} days, {len(digest.progress)} progress updates this week."
+    )

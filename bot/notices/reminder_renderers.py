@@ -1,0 +1,92 @@
+"""Reminder renderers: a stored deadline, overdue or progress-check delivery as a message.
+
+They re-read the plan, so a reminder for something marked done, snoozed or met since it
+was planned is dropped (the renderer returns None).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from bot.deliveries import OutboundMessage
+from bot.notices.notice_policy import policy_for
+from bot.notices.queries import objective_by_id
+from bot.notices.reminder_sources import DATED
+from bot.plan.core import local_date, overdue_items, progress_facts
+from store.models import Delivery, Objective, ObjectiveStatus, ScheduleItem, ScheduleKind
+
+
+def _item_for(objective: Objective, due: dt.date | None, item: object) -> ScheduleItem | None:
+    """The schedule item a dated reminder is about: the deadline or milestone due that
+    day (an open one first), else the recurring item (``item`` is the payload's kind)."""
+    if due is None:
+        return None
+    dated = [i for i in objective.schedule if i.kind in DATED and i.due_on == due]
+    if dated:
+        return min(dated, key=lambda i: (i.done_at is not None, i.id))
+    if item == ScheduleKind.RECURRING:
+        return next((i for i in objective.schedule if i.kind == ScheduleKind.RECURRING), None)
+    return None
+
+
+def _date(value: object) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def render_reminder(
+    session: Session, delivery: Delivery, now: dt.datetime
+) -> OutboundMessage | None:
+    """Deadline, overdue and progress-check reminders; None when no longer relevant."""
+    # Block Kit loads slack_sdk: imported only when there is something to post.
+    from bot.slack.reminders import ReminderView, build_reminder_blocks, reminder_text
+
+    objective = objective_by_id(session, delivery.objective_id) if delivery.objective_id else None
+    if objective is None or objective.status != ObjectiveStatus.OPEN:
+        return None
+    if objective.snoozed_until is not None and objective.snoozed_until > now:
+        return None
+    payload = delivery.payload
+    due = _date(payload.get("due_on"))
+    if due is not None and any(
+        i.due_on == due and i.done_at is not None for i in objective.schedule
+    ):
+        return None
+    if due is not None and delivery.kind == "overdue":
+        partnership = objective.partnership
+        today = local_date(now, partnership.timezone)
+        facts = progress_facts(session, partnership, [objective.id])
+        late = overdue_items(
+            objective, today, facts.done_days.get(objective.id, ()), policy_for(partnership)
+        )
+        if all(o.due_on != due for o in late):
+            return None  # met or superseded since it was planned
+    owners = tuple(o.slack_user_id or o.label for o in objective.owners)
+    has_slack_owner = any(o.slack_user_id for o in objective.owners)
+    label = payload.get("label")
+    if due is not None and payload.get("month_only"):
+        label = f"by {due.strftime('%-d %B %Y')} ({due.strftime('%B %Y')})"
+    last = payload.get("last_progress")
+    item = _item_for(objective, due, payload.get("item"))
+    zone = objective.partnership.timezone
+    view = ReminderView(
+        kind=delivery.kind,
+        stage=str(payload.get("stage", "")),
+        objective_id=objective.id,
+        title=objective.title,
+        today=local_date(now, objective.partnership.timezone),
+        due_on=due,
+        due_label=str(label) if label else None,
+        body=payload.get("body") if isinstance(payload.get("body"), str) else None,
+        owners=owners,
+        no_owner=not has_slack_owner,
+        late=delivery.late,
+        planned_for=_date(payload.get("planned_for")),
+        last_progress_on=(
+            local_date(dt.datetime.fromisoformat(last), zone) if isinstance(last, str) else None
+        ),
+        statutory_basis=objective.statutory_basis,
+        item_id=item.id if item is not None else None,
+    )
+    return OutboundMessage(text=reminder_text(view), blocks=build_reminder_blocks(view))
