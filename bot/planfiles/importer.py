@@ -30,7 +30,8 @@ from bot.planfiles.formats import (
     write_plan_xlsx,
 )
 from bot.settings import Settings
-from bot.time.timescale import Timescale, parse_timescale
+from bot.time.timescale.model import Timescale
+from bot.time.timescale.parse import parse_timescale
 from bot.time.workdays import default_calendar
 from store.models import (
     Meeting,

@@ -10,14 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.time.timescale import (
-    PARSER_FAILURE_FLAG,
-    MeetingSlot,
-    Milestone,
-    Recurrence,
-    Timescale,
-    parse_timescale,
-)
+from bot.time.timescale.model import MeetingSlot, Milestone, Recurrence, Timescale
+from bot.time.timescale.parse import PARSER_FAILURE_FLAG, parse_timescale
 from bot.time.workdays import WorkingCalendar
 from tests.paths import SEED as SEED_COPY
 from tests.paths import SHARED_SEED
