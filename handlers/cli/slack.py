@@ -26,7 +26,7 @@ LOCAL_USER = "ULOCAL"  # who the shell acts as when CSP_ADMINS is empty
 
 
 def _load_seed(ctx: AppContext) -> int:
-    from bot.planfiles.importer import load_seed_if_empty
+    from bot.planfiles.seed import load_seed_if_empty
 
     with session_scope(ctx.sessions) as session:
         session.info["clock"] = ctx.clock
