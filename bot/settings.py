@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.time.policy import parse_digest_at
+
 DEFAULT_DB_FILE = "csp-bot.sqlite3"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
@@ -92,8 +94,6 @@ class Settings(BaseSettings):
     @field_validator("digest_cron")
     @classmethod
     def _digest_at(cls, value: str) -> str:
-        from bot.time.policy import parse_digest_at
-
         parse_digest_at(value)  # ValueError says how to write it
         return value.strip().lower()
 

@@ -39,6 +39,8 @@ from bot.plan.core import (
 )
 from bot.slack import views
 from bot.text import commands as cmd
+from bot.text.dates import day_off_note
+from bot.text.help import USAGE
 from bot.text.matching import match_objective, split_objective
 from bot.text.mrkdwn import esc
 from handlers.progress import already_done, announce, progress_modal, save_progress
@@ -100,7 +102,7 @@ def dispatch(
                 raise UsageError(
                     f"The plan has {only}, so there is no page {page}. Type `/csp plan`"
                     + (f" or `/csp plan {pages}`." if pages > 1 else " to see it all."),
-                    cmd.USAGE["plan"],
+                    USAGE["plan"],
                 )
             shown = min(page, pages)
             return Reply(
@@ -170,7 +172,7 @@ def dispatch(
                 else f"Meeting set for {meeting.body}."
             )
             blocks: list[Block] = views.build_meeting_set_blocks(meeting)
-            day_off = cmd.day_off_note(when)
+            day_off = day_off_note(when)
             if day_off is not None:
                 text += f" {day_off}"
                 blocks.insert(1, views.section(f":information_source: {day_off}"))
@@ -272,14 +274,14 @@ def typed_progress(parsed: cmd.Progress, unit: Unit, client: WebClient) -> Reply
                     f"Did you mean *{slip}*? `{esc(first)}` would be saved as the start "
                     "of a note and the status would not change. To set it: "
                     f"`/csp progress {esc(query)} {slip} {esc(rest)}`.",
-                    cmd.USAGE["progress"],
+                    USAGE["progress"],
                 )
         elif match_objective(query, choices).kind != "none":
             raise UsageError(
                 "Say how it is going: after the objective add red, amber, green or done "
                 "and/or a short note, like `/csp progress dhr Panel booked`, or type "
                 "`/csp progress` alone to open the form.",
-                cmd.USAGE["progress"],
+                USAGE["progress"],
             )
     found = resolve(unit, query, action="progress", r=status, n=note)
     if isinstance(found, Reply):

@@ -112,7 +112,7 @@ class _Templates:
         ctx = build_context(template, clock=FixedClock(NOW), migrate=True)
         try:
             if kind == "seeded":
-                from bot.planfiles.importer import load_seed_if_empty
+                from bot.planfiles.seed import load_seed_if_empty
 
                 with session_scope(ctx.sessions) as session:
                     session.info["clock"] = ctx.clock

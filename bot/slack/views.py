@@ -45,7 +45,7 @@ from bot.plan.core import (
     local_date,
     plan_year_label,
 )
-from bot.text.commands import HELP, HelpLine
+from bot.text.help import HELP, HelpLine
 from bot.text.mrkdwn import esc
 
 if TYPE_CHECKING:

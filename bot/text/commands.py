@@ -8,16 +8,15 @@ work too.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
-from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
 
 from bot.errors import UsageError
+from bot.text.dates import impossible_date, looks_like_time, parse_date, parse_time
+from bot.text.help import USAGE, suggest_command
+from bot.text.mentions import mention_id, plain_text
 from bot.text.mrkdwn import esc_code
 
 RagWord = Literal["red", "amber", "green"]
@@ -26,74 +25,6 @@ RoleWord = Literal["admin", "lead", "member"]
 MAX_DUE_DAYS = 366
 DEFAULT_DUE_DAYS = 30
 NOTE_MAX = 3000  # the longest progress note, typed or in the form
-
-
-@dataclass(frozen=True)
-class HelpLine:
-    command: str
-    usage: str
-    description: str
-    admin_only: bool = False
-    example: str = ""  # a command that works as typed against the plan
-
-
-HELP: tuple[HelpLine, ...] = (
-    HelpLine("help", "/csp help [command]", "Show this list, or the help for one command."),
-    HelpLine(
-        "plan",
-        "/csp plan [page]",
-        "The plan: every objective with its RAG and next date.",
-        example="/csp plan",
-    ),
-    HelpLine(
-        "show",
-        "/csp show <objective>",
-        "One objective: action, owners, schedule and the last five updates.",
-        example="/csp show dhr",
-    ),
-    HelpLine(
-        "due",
-        "/csp due [days]",
-        "What is overdue and what is due soon (default 30 days).",
-        example="/csp due 90",
-    ),
-    HelpLine("meetings", "/csp meetings", "Upcoming meetings, by body."),
-    HelpLine(
-        "progress",
-        "/csp progress [<objective> [red|amber|green|done] <note>]",
-        "Log progress: a RAG status, done, or just a note; with nothing after it, opens a form.",
-        example="/csp progress dhr amber Panel booked for 3 March",
-    ),
-    HelpLine("digest", "/csp digest", "Preview this week's digest (only you see it)."),
-    HelpLine("refer", "/csp refer", "Make a safeguarding referral (opens a private form)."),
-    HelpLine("referrals", "/csp referrals", "Open referrals (safeguarding leads only)."),
-    HelpLine(
-        "owner",
-        "/csp owner <objective> @user",
-        "Set who owns an objective.",
-        admin_only=True,
-        example="/csp owner dhr @sam",
-    ),
-    HelpLine(
-        "role",
-        "/csp role @user admin|lead|member",
-        "Change someone's role. *admin*: manages the plan, owners, roles and meetings; "
-        "*lead*: a safeguarding lead, who sees and handles referrals; *member*: logs "
-        "progress and sees the plan.",
-        admin_only=True,
-        example="/csp role @sam lead",
-    ),
-    HelpLine(
-        "meeting",
-        "/csp meeting <body> <date> [time] [at <place>]",
-        "Set or move the date of a body's meeting. Name the body loosely: its initials "
-        "(RAG, OCB), the start of its name, or in quotes.",
-        admin_only=True,
-        example="/csp meeting RAG 2027-03-14 10:00 at Council Chamber",
-    ),
-)
-
-USAGE: dict[str, str] = {line.command: line.usage for line in HELP}
 
 
 class _Command(BaseModel):
@@ -178,35 +109,8 @@ Command = (
 
 # ------------------------------------------------------------------------- helpers
 
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
-_PLAIN_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
-_LINK = re.compile(r"<((?:https?|mailto):[^>|]+)(?:\|([^>]*))?>")
-_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
-_SPECIAL = re.compile(r"<!([a-z]+)(?:\^[^>|]*)?(?:\|([^>]*))?>")
-_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
 _SEPARATORS = (" : ", ": ", " - ", " – ", " — ", " | ")
 _STATUS_WORDS = {"red": "red", "amber": "amber", "green": "green", "done": "done"}
-
-
-def mention_id(token: str) -> str | None:
-    """The Slack user id in ``<@U123|name>``, ``<@U123>`` or a plain ``U123ABC``."""
-    token = token.strip()
-    found = _MENTION.fullmatch(token)
-    if found:
-        return found.group(1)
-    if _PLAIN_ID.match(token):
-        return token
-    return None
-
-
-def plain_text(text: str) -> str:
-    """Slack's escaped command text as plain text: links become their URL, channel
-    and user mentions their names (or ids), and &amp; &lt; &gt; are decoded."""
-    text = _LINK.sub(lambda m: m.group(1), text)
-    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
-    text = _MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
-    text = _SPECIAL.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
-    return html.unescape(text).strip()
 
 
 def _usage(command: str, message: str) -> UsageError:
@@ -219,17 +123,6 @@ def _unquote(query: str) -> str:
         if len(query) >= 2 and query.startswith(left) and query.endswith(right):
             return query[1:-1].strip()
     return query
-
-
-def suggest_command(word: str) -> str | None:
-    """The closest known subcommand to a mistyped one, if any is close."""
-    if not word:
-        return None
-    names = [line.command for line in HELP]
-    best = process.extractOne(word, names, scorer=Levenshtein.normalized_similarity)
-    if best is not None and best[1] >= 0.5:
-        return str(best[0])
-    return None
 
 
 # -------------------------------------------------------------------------- parser
@@ -442,64 +335,6 @@ def _parse_role(rest: str) -> SetRole:
     raise _usage("role", "The role must be admin, lead or member.")
 
 
-def parse_time(token: str) -> dt.time | None:
-    """``14:00``, ``14.30``, ``2pm``, ``10:30am`` -> time; None if it is not a time."""
-    found = _TIME.match(token.strip())
-    if not found:
-        return None
-    hour, minute = int(found.group(1)), int(found.group(2) or 0)
-    suffix = (found.group(3) or "").lower()
-    if not suffix and found.group(2) is None:
-        return None  # a bare number is not a time
-    if suffix:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if suffix == "pm" else 0)
-    if hour > 23 or minute > 59:
-        return None
-    return dt.time(hour, minute)
-
-
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-
-
-def parse_date(text: str) -> dt.date | None:
-    """``2027-03-14``, ``14/03/2027``, ``14 March 2027``, ``14 Mar 2027`` -> date."""
-    text = text.strip().lower().replace(",", " ")
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return dt.date.fromisoformat(text)
-        found = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
-        if found:
-            return dt.date(int(found.group(3)), int(found.group(2)), int(found.group(1)))
-        found = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\s+(\d{4})", text)
-        if found and found.group(2) in _MONTHS:
-            return dt.date(int(found.group(3)), _MONTHS[found.group(2)], int(found.group(1)))
-    except ValueError:
-        return None
-    return None
-
-
 def _parse_meeting(rest: str) -> Meeting:
     text = plain_text(rest)
     place: str | None = None
@@ -522,14 +357,14 @@ def _parse_meeting(rest: str) -> Meeting:
                         "meeting", "Which body is meeting? Put its name or initials first."
                     )
                 return Meeting(body=body, date=when, time=start, place=place)
-    bad = _impossible_date(tokens)
+    bad = impossible_date(tokens)
     if bad is not None:
         raise _usage(
             "meeting",
             f"`{esc_code(bad)}` is not a real date. Write the date with its year, like "
             "2027-03-14 or 14 March 2027.",
         )
-    if tokens and _TIME.match(tokens[-1]) and parse_time(tokens[-1]) is None:
+    if tokens and looks_like_time(tokens[-1]) and parse_time(tokens[-1]) is None:
         raise _usage(
             "meeting",
             f"`{esc_code(tokens[-1])}` is not a time of day. Write it like 10:00, 14:30 or 2pm.",
@@ -539,38 +374,3 @@ def _parse_meeting(rest: str) -> Meeting:
         "Give the body, then the date with its year (like 2027-03-14 or 14 March 2027), "
         "then the time if you know it.",
     )
-
-
-def day_off_note(day: dt.date) -> str | None:
-    """A note such as "Note: that is a Sunday." when ``day`` is a weekend day or a bank holiday of
-    England and Wales (such a date is allowed, but worth a second look)."""
-    import holidays
-
-    name = holidays.country_holidays("GB", subdiv="ENG", years=day.year).get(day)
-    if name:
-        return (
-            f"Note: {day:%A} {day.day} {day:%B %Y} is a bank holiday ({name}); check that is right."
-        )
-    if day.weekday() >= 5:
-        return f"Note: that is a {day:%A} ({day.day} {day:%B %Y}); check that is right."
-    return None
-
-
-_DATE_SHAPES = (
-    re.compile(r"\d{4}-\d{1,2}-\d{1,2}"),
-    re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"),
-    re.compile(r"\d{1,2}(?:st|nd|rd|th)?\s+[a-z]+\s+\d{4}", re.IGNORECASE),
-)
-
-
-def _impossible_date(tokens: list[str]) -> str | None:
-    """Text at the end of ``tokens`` shaped like a date that is no real date
-    (2026-12-40, 31 February 2027), or None."""
-    for width in (3, 1):
-        if len(tokens) > width:
-            text = " ".join(tokens[-width:])
-            if any(shape.fullmatch(text) for shape in _DATE_SHAPES) and parse_date(text) is None:
-                if width == 3 and text.split()[1].lower() not in _MONTHS:
-                    continue
-                return text
-    return None

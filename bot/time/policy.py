@@ -160,6 +160,24 @@ def _chain(stages: list[tuple[str, dt.date]], zone: ZoneInfo, at: dt.time) -> li
     return notices
 
 
+def deadline_stages(
+    due: dt.date, policy: ReminderPolicy, cal: WorkingCalendar | None = None
+) -> list[tuple[str, dt.date]]:
+    """The reminder ladder for a deadline on ``due``: each stage and the local day it
+    falls on (moved back to a working day), earliest stage first ("d14", "d7", "wd1",
+    "day" by default). Two stages may share a day; :func:`deadline_notices` keeps the
+    later one."""
+    cal = cal or default_calendar()
+    stages: list[tuple[str, dt.date]] = []
+    for days in sorted(policy.days_before, reverse=True):
+        stages.append((f"d{days}", cal.on_or_before(due - dt.timedelta(days=days))))
+    for n in sorted(policy.working_days_before, reverse=True):
+        stages.append((f"wd{n}", cal.add_working_days(due, -n)))
+    if policy.on_the_day:
+        stages.append(("day", cal.on_or_before(due)))
+    return stages
+
+
 def deadline_notices(
     due: dt.date,
     policy: ReminderPolicy,
@@ -171,14 +189,7 @@ def deadline_notices(
     The last one (on the day) is useful until the first overdue notice.
     """
     cal = cal or default_calendar()
-    stages: list[tuple[str, dt.date]] = []
-    for days in sorted(policy.days_before, reverse=True):
-        stages.append((f"d{days}", cal.on_or_before(due - dt.timedelta(days=days))))
-    for n in sorted(policy.working_days_before, reverse=True):
-        stages.append((f"wd{n}", cal.add_working_days(due, -n)))
-    if policy.on_the_day:
-        stages.append(("day", cal.on_or_before(due)))
-    notices = _chain(stages, zone, policy.send_at)
+    notices = _chain(deadline_stages(due, policy, cal), zone, policy.send_at)
     if notices:
         first_overdue = overdue_day(due, 1, policy, cal)
         last = notices[-1]
@@ -193,12 +204,7 @@ def first_notice_day(
 ) -> dt.date:
     """The local day the first notice for a deadline on ``due`` goes out (``due``
     itself when the policy sends nothing before)."""
-    cal = cal or default_calendar()
-    days = [cal.on_or_before(due - dt.timedelta(days=n)) for n in policy.days_before]
-    days += [cal.add_working_days(due, -n) for n in policy.working_days_before]
-    if policy.on_the_day:
-        days.append(cal.on_or_before(due))
-    return min(days, default=due)
+    return min((day for _, day in deadline_stages(due, policy, cal)), default=due)
 
 
 def overdue_day(

@@ -18,7 +18,9 @@ from bot.plan.core import (
     local_today,
     plan_year_label,
 )
-from bot.planfiles.importer import ExportFormat, export_plan, import_plan_bytes, rollover
+from bot.planfiles.exporter import ExportFormat, export_plan
+from bot.planfiles.importer import import_plan_bytes
+from bot.planfiles.rollover import rollover
 from handlers.cli.support import cli_context, fail
 from store.db import session_scope
 

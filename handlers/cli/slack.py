@@ -29,8 +29,8 @@ LOCAL_USER = "ULOCAL"  # who the shell acts as when CSP_ADMINS is empty
 
 
 def _load_seed(ctx: AppContext) -> int:
-    # Imported here: plan files bring openpyxl, which only `start` needs.
-    from bot.planfiles.importer import load_seed_if_empty
+    # Imported here: only `start` reads plan files (a cron sweep never does).
+    from bot.planfiles.seed import load_seed_if_empty
 
     with session_scope(ctx.sessions) as session:
         session.info["clock"] = ctx.clock

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.clock import FixedClock
 from bot.context import AppContext
 from bot.plan.core import resolve_actor, set_meeting
-from bot.planfiles.importer import load_seed_if_empty
+from bot.planfiles.seed import load_seed_if_empty
 from scheduler.gate import reset_gate
 from scheduler.sweep import run_sweep
 from store.db import session_scope

@@ -29,7 +29,9 @@ from bot.plan.core import (
     summarise,
     waive,
 )
-from bot.planfiles.importer import import_plan_bytes, load_seed_if_empty, rollover
+from bot.planfiles.importer import import_plan_bytes
+from bot.planfiles.rollover import rollover
+from bot.planfiles.seed import load_seed_if_empty
 from bot.settings import Settings
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import Member, Partnership, Rag, Role

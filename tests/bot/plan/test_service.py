@@ -23,7 +23,7 @@ from bot.plan.core import (
     snooze,
     upcoming_meetings,
 )
-from bot.planfiles.importer import load_seed_if_empty
+from bot.planfiles.seed import load_seed_if_empty
 from bot.settings import Settings
 from store.models import Partnership, Rag, Role
 from tests.conftest import NOW

@@ -9,8 +9,12 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.plan.core import Actor, list_objectives, log_progress, objective_choices, set_meeting
-from bot.planfiles.formats import PlanFileError, read_plan
-from bot.planfiles.importer import export_plan, import_plan_bytes, load_seed_if_empty, rollover
+from bot.planfiles.exporter import export_plan
+from bot.planfiles.importer import import_plan_bytes
+from bot.planfiles.read import read_plan
+from bot.planfiles.rollover import rollover
+from bot.planfiles.seed import load_seed_if_empty
+from bot.planfiles.table import PlanFileError
 from bot.settings import Settings
 from store.models import (
     Meeting,

@@ -2,137 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
-from bot.time.timescale import (
-    PARSER_FAILURE_FLAG,
-    MeetingSlot,
-    Milestone,
-    Recurrence,
-    Timescale,
-    parse_timescale,
-)
+from bot.time.timescale.model import MeetingSlot, Milestone, Recurrence, Timescale
+from bot.time.timescale.parse import PARSER_FAILURE_FLAG, parse_timescale
 from bot.time.workdays import WorkingCalendar
-from tests.paths import SEED as SEED_COPY
-from tests.paths import SHARED_SEED
-
-D = dt.date
-# The shipped copy is byte-identical (checked in test_planfile); use the original when present.
-SEED = SHARED_SEED if SHARED_SEED.exists() else SEED_COPY
-
-RAG = "Maldon Responsible Authorities Group"
-OCB = "One Chelmsford Board"
-MEETINGS_TEXT = (
-    "Maldon Responsible Authorities Group and One Chelmsford Board meetings are "
-    "programmed for March, June, September, December 2016 and March 2017."
-)
-SCRUTINY_TEXT = (
-    "March and October 2016 for Maldon District Council and February 2017 for "
-    "Chelmsford City Council"
-)
-MEETING_MONTHS = [D(2016, 3, 1), D(2016, 6, 1), D(2016, 9, 1), D(2016, 12, 1), D(2017, 3, 1)]
-
-
-def month_deadline(due: dt.date, label: str, body: str | None = None) -> Milestone:
-    return Milestone(due_on=due, body=body, month_only=True, kind="deadline", label=label)
-
-
-def ongoing_milestone(due: dt.date, label: str) -> Milestone:
-    return Milestone(due_on=due, body=None, month_only=True, kind="milestone", label=label)
-
-
-MARCH_31_ANNUALLY = Recurrence(
-    rrule="FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=31",
-    dtstart=D(1970, 3, 31),
-    body=None,
-    label="31 March annually",
-)
-
-# Every distinct Timescale cell of the seed plan, with exactly what it must read as.
-SEED_EXPECTED: dict[str, Timescale] = {
-    "April 2016": Timescale(
-        original="April 2016",
-        milestones=(month_deadline(D(2016, 4, 29), "April 2016"),),
-    ),
-    SCRUTINY_TEXT: Timescale(
-        original=SCRUTINY_TEXT,
-        milestones=(
-            month_deadline(D(2016, 3, 31), "March 2016", "Maldon District Council"),
-            month_deadline(D(2016, 10, 31), "October 2016", "Maldon District Council"),
-            month_deadline(D(2017, 2, 28), "February 2017", "Chelmsford City Council"),
-        ),
-    ),
-    MEETINGS_TEXT: Timescale(
-        original=MEETINGS_TEXT,
-        meetings=tuple(
-            MeetingSlot(body=body, month=month) for body in (RAG, OCB) for month in MEETING_MONTHS
-        ),
-    ),
-    "Ongoing": Timescale(original="Ongoing", ongoing=True),
-    "31 st March annually": Timescale(
-        original="31 st March annually", recurrences=(MARCH_31_ANNUALLY,)
-    ),
-    "Ongoing March 2016 May 2016 May 2016": Timescale(
-        original="Ongoing March 2016 May 2016 May 2016",
-        ongoing=True,
-        milestones=(
-            ongoing_milestone(D(2016, 3, 31), "March 2016"),
-            ongoing_milestone(D(2016, 5, 31), "May 2016"),
-        ),
-    ),
-    "Ongoing March 2016": Timescale(
-        original="Ongoing March 2016",
-        ongoing=True,
-        milestones=(ongoing_milestone(D(2016, 3, 31), "March 2016"),),
-    ),
-}
-
-
-# --------------------------------------------------------------------------- the seed
-
-
-@pytest.mark.parametrize("text", list(SEED_EXPECTED))
-def test_seed_forms_parse_exactly(text: str) -> None:
-    got = parse_timescale(text)
-    assert got == SEED_EXPECTED[text]
-    assert got.flag is None
-    assert not got.unparsed
-
-
-def read_seed_timescales(path: Path) -> list[tuple[str, str]]:
-    """(objective, timescale) for every plan row; header and continuation rows skipped."""
-    rows: list[tuple[str, str]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        cells = line.split("\t")
-        if len(cells) < 3:
-            continue
-        objective, timescale = cells[0].strip(), cells[2]
-        if objective in ("", "Objective"):
-            continue
-        rows.append((objective, timescale))
-    return rows
-
-
-def test_every_seed_timescale_reads_without_a_flag() -> None:
-    if not SEED.exists():
-        pytest.skip(f"seed plan not found at {SEED}")
-    rows = read_seed_timescales(SEED)
-    assert len(rows) == 13
-    for objective, text in rows:
-        got = parse_timescale(text)
-        assert got.flag is None, (objective, text, got.flag)
-        assert not got.unparsed, (objective, text)
-        assert got.original == text
-        assert got == SEED_EXPECTED[text], objective
-
-
-# --------------------------------------------------------------------------- options
+from tests.bot.time.timescales import MARCH_31_ANNUALLY, D, month_deadline
 
 
 def test_deadline_day_options() -> None:
@@ -177,9 +54,6 @@ def test_yearly_date_spellings(text: str) -> None:
     assert got.flag is None
     assert not got.ongoing
     assert got.original == text
-
-
-# --------------------------------------------------------------------------- other forms
 
 
 @pytest.mark.parametrize(
@@ -313,9 +187,6 @@ def test_meeting_with_no_named_body() -> None:
     assert got.meetings[0].label == "Meeting, March 2026 (date to be set)"
 
 
-# --------------------------------------------------------------------------- flags
-
-
 @pytest.mark.parametrize(
     ("text", "words"),
     [
@@ -370,88 +241,6 @@ def test_year_only_and_day_month_with_reference_year() -> None:
     assert got.flag is not None
     assert "2027 was assumed" in got.flag
 
-
-# --------------------------------------------------------------------------- recurrences
-
-
-def test_occurrences_are_a_half_open_window() -> None:
-    r = MARCH_31_ANNUALLY
-    assert r.occurrences(D(2026, 3, 31), D(2027, 3, 31)) == [D(2026, 3, 31)]
-    assert r.occurrences(D(2026, 4, 1), D(2027, 4, 1)) == [D(2027, 3, 31)]
-    assert r.occurrences(D(2026, 4, 1), D(2026, 4, 1)) == []
-    assert r.occurrences(D(1960, 1, 1), D(1972, 1, 1)) == [D(1970, 3, 31), D(1971, 3, 31)]
-
-
-def test_recurrence_rejects_a_bad_rule() -> None:
-    with pytest.raises(ValidationError):
-        Recurrence(rrule="FREQ=SOMETIMES", dtstart=D(2026, 1, 1), label="x")
-    with pytest.raises(ValidationError):
-        Recurrence(rrule="RRULE:FREQ=YEARLY", dtstart=D(2026, 1, 1), label="x")
-
-
-def test_next_dates_mixes_everything_in_order() -> None:
-    meetings = parse_timescale(MEETINGS_TEXT)
-    assert meetings.next_dates(D(2016, 9, 15), count=3) == [
-        (D(2016, 9, 1), f"{RAG} meeting, September 2016 (date to be set)"),
-        (D(2016, 9, 1), f"{OCB} meeting, September 2016 (date to be set)"),
-        (D(2016, 12, 1), f"{RAG} meeting, December 2016 (date to be set)"),
-    ]
-    scrutiny = parse_timescale(SCRUTINY_TEXT)
-    assert scrutiny.next_dates(D(2016, 4, 1)) == [
-        (D(2016, 10, 31), "Maldon District Council: October 2016"),
-        (D(2017, 2, 28), "Chelmsford City Council: February 2017"),
-    ]
-    survey = parse_timescale("31 st March annually")
-    assert survey.next_dates(D(2026, 11, 26), count=2) == [
-        (D(2027, 3, 31), "31 March annually"),
-        (D(2028, 3, 31), "31 March annually"),
-    ]
-    assert parse_timescale("Ongoing").next_dates(D(2026, 1, 1)) == []
-
-
-# --------------------------------------------------------------------------- rollover
-
-
-def test_shift_years_recomputes_month_deadlines() -> None:
-    plan = parse_timescale("April 2016").shift_years(1)
-    # 29 April 2017 is a Saturday: the new deadline is the last working day again
-    assert plan.milestones == (month_deadline(D(2017, 4, 28), "April 2017"),)
-    assert plan.original == "April 2016"
-
-
-def test_shift_years_moves_every_kind_of_date() -> None:
-    shifted = parse_timescale(SCRUTINY_TEXT).shift_years(10)
-    assert [(m.due_on, m.label, m.body) for m in shifted.milestones] == [
-        (D(2026, 3, 31), "March 2026", "Maldon District Council"),
-        (D(2026, 10, 30), "October 2026", "Maldon District Council"),  # 31st a Saturday
-        (D(2027, 2, 26), "February 2027", "Chelmsford City Council"),  # 28th a Sunday
-    ]
-    meetings = parse_timescale(MEETINGS_TEXT).shift_years(1)
-    assert [s.month for s in meetings.meetings[:5]] == [
-        D(2017, 3, 1),
-        D(2017, 6, 1),
-        D(2017, 9, 1),
-        D(2017, 12, 1),
-        D(2018, 3, 1),
-    ]
-    survey = parse_timescale("31 March annually", reference_year=2016).shift_years(1)
-    assert survey.recurrences[0].dtstart == D(2017, 3, 31)
-    assert survey.recurrences[0].label == "31 March annually"
-    leap = parse_timescale("29 February 2016").shift_years(1)
-    assert leap.milestones[0].due_on == D(2017, 2, 28)
-    assert leap.milestones[0].label == "28 February 2017"
-    fy = parse_timescale("Q1 2016/17").shift_years(1)
-    assert fy.milestones[0].label == "Q1 2017/18"
-    assert fy.milestones[0].due_on == D(2017, 6, 30)
-
-
-def test_json_round_trip() -> None:
-    for text in [*SEED_EXPECTED, "every March", "Q1 2017/18", "TBC"]:
-        got = parse_timescale(text)
-        assert Timescale.model_validate_json(got.model_dump_json()) == got
-
-
-# --------------------------------------------------------------------------- properties
 
 WORDS = [
     "January",

@@ -87,7 +87,7 @@ ERROR_MARKS = (
 
 
 def _help_examples() -> list[str]:
-    from bot.text.commands import HELP
+    from bot.text.help import HELP
 
     found = [h.example for h in HELP if h.example]
     found += [h.usage for h in HELP if not set("<[|@") & set(h.usage)]

@@ -1,0 +1,118 @@
+"""Plan export: the current plan year as our JSON document, or as a CSV or XLSX table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Literal
+
+from sqlalchemy.orm import Session
+
+from bot.planfiles.csvfile import write_plan_csv
+from bot.planfiles.queries import objectives_to_export
+from bot.planfiles.xlsxfile import write_plan_xlsx
+from store.models import Objective, Partnership
+
+
+def export_document(session: Session, partnership: Partnership) -> dict[str, Any]:
+    """The current plan year as a plain document (stable order, ISO dates)."""
+    objectives = objectives_to_export(session, partnership)
+    return {
+        "partnership": partnership.name,
+        "plan_year": partnership.plan_year,
+        "timezone": partnership.timezone,
+        "objectives": [_export_objective(o) for o in objectives],
+    }
+
+
+def _iso(value: dt.date | dt.datetime | dt.time | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _export_objective(objective: Objective) -> dict[str, Any]:
+    return {
+        "title": objective.title,
+        "action": objective.action_text,
+        "timescale": objective.timescale_text,
+        "progress": objective.imported_progress or "",
+        "owners": [o.label for o in objective.owners],
+        "statutory_basis": objective.statutory_basis,
+        "status": objective.status,
+        "rag": objective.rag,
+        "needs_dating": objective.needs_dating,
+        "schedule": [
+            {
+                "kind": item.kind,
+                "due_on": _iso(item.due_on),
+                "month_only": item.month_only,
+                "body": item.body,
+                "rrule": item.rrule,
+                "label": item.source_text,
+                "done_at": _iso(item.done_at),
+            }
+            for item in objective.schedule
+        ],
+        "meetings": [
+            {
+                "body": m.body,
+                "month": _iso(m.month),
+                "date": _iso(m.meeting_date),
+                "time": _iso(m.start_time),
+                "place": m.place,
+            }
+            for m in sorted(objective.meetings, key=lambda m: (m.month, m.body))
+        ],
+        "progress_history": [
+            {
+                "at": _iso(p.created_at),
+                "author": p.author,
+                "slack_user_id": p.slack_user_id,
+                "rag": p.rag,
+                "done": p.done,
+                "note": p.note,
+                "as_of": _iso(p.as_of),
+                "evidence_url": p.evidence_url,
+            }
+            for p in sorted(objective.progress, key=lambda p: (p.created_at, p.id))
+        ],
+    }
+
+
+def _flat_rows(document: dict[str, Any]) -> list[dict[str, object]]:
+    """One row per objective in the columns `plan import` reads back (the seed's four,
+    owners and statutory basis); Progress carries the latest entry when there is one."""
+    rows: list[dict[str, object]] = []
+    for o in document["objectives"]:
+        latest = o["progress_history"][-1] if o["progress_history"] else None
+        progress = o["progress"]
+        if latest is not None:
+            status = latest["rag"] or ("done" if latest["done"] else "")
+            progress = f"{latest['at'][:10]} {latest['author']}" + (
+                f" ({status})" if status else ""
+            )
+            progress += f": {latest['note']}" if latest["note"] else ""
+        rows.append(
+            {
+                "title": o["title"],
+                "action": o["action"],
+                "timescale": o["timescale"],
+                "progress": progress,
+                "owners": o["owners"],
+                "statutory_basis": o["statutory_basis"] or "",
+            }
+        )
+    return rows
+
+
+ExportFormat = Literal["json", "csv", "xlsx"]
+
+
+def export_plan(session: Session, partnership: Partnership, fmt: ExportFormat) -> bytes:
+    """The current plan year as a file: our JSON document, or a CSV or XLSX table."""
+    document = export_document(session, partnership)
+    if fmt == "json":
+        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    title = f"{partnership.name}: plan {partnership.plan_year}"
+    if fmt == "csv":
+        return write_plan_csv(_flat_rows(document), title=title).encode("utf-8")
+    return write_plan_xlsx(_flat_rows(document), title=title)

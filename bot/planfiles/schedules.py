@@ -1,0 +1,85 @@
+"""Objective schedules: a Timescale cell read into schedule rows and linked meeting months."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.planfiles.queries import meeting_in_month
+from bot.time.timescale.model import Timescale
+from bot.time.timescale.parse import parse_timescale
+from bot.time.workdays import default_calendar
+from store.models import Meeting, Objective, Partnership, ScheduleItem, ScheduleKind
+
+
+def parse_for_plan(text: str, plan_year: int | None = None) -> Timescale:
+    """Read a Timescale cell as the plan does: England and Wales working days, and
+    ``plan_year`` for texts that name no year."""
+    return parse_timescale(text, calendar=default_calendar(), reference_year=plan_year)
+
+
+def _schedule_rows(timescale: Timescale) -> list[ScheduleItem]:
+    items: list[ScheduleItem] = []
+    position = 0
+    if timescale.ongoing:
+        items.append(
+            ScheduleItem(position=position, kind=ScheduleKind.ONGOING, source_text="Ongoing")
+        )
+        position += 1
+    for milestone in timescale.milestones:
+        items.append(
+            ScheduleItem(
+                position=position,
+                kind=ScheduleKind(milestone.kind),
+                body=milestone.body,
+                due_on=milestone.due_on,
+                month_only=milestone.month_only,
+                source_text=milestone.label,
+            )
+        )
+        position += 1
+    for recurrence in timescale.recurrences:
+        items.append(
+            ScheduleItem(
+                position=position,
+                kind=ScheduleKind.RECURRING,
+                body=recurrence.body,
+                due_on=recurrence.dtstart,
+                month_only=recurrence.roll == "previous_working_day",
+                rrule=recurrence.rrule,
+                source_text=recurrence.label,
+            )
+        )
+        position += 1
+    if timescale.unparsed:
+        items.append(
+            ScheduleItem(
+                position=position,
+                kind=ScheduleKind.UNPARSED,
+                source_text=timescale.original,
+            )
+        )
+    return items
+
+
+def apply_schedule(
+    session: Session, partnership: Partnership, objective: Objective, timescale: Timescale
+) -> None:
+    """Replace the objective's schedule with what ``timescale`` reads as, and link it to
+    its meeting months (keeping meetings that already have a date)."""
+    objective.schedule.clear()
+    session.flush()
+    objective.schedule.extend(_schedule_rows(timescale))
+    objective.needs_dating = timescale.unparsed or timescale.flag is not None
+    wanted = {(slot.body, slot.month) for slot in timescale.meetings}
+    for old in list(objective.meetings):
+        if (old.body, old.month) not in wanted and old.meeting_date is None:
+            session.delete(old)
+    session.flush()
+    for body, month in sorted(wanted, key=lambda pair: (pair[1], pair[0])):
+        meeting = meeting_in_month(session, partnership.id, body, month)
+        if meeting is None:
+            meeting = Meeting(partnership_id=partnership.id, body=body, month=month)
+            session.add(meeting)
+        meeting.objective_id = objective.id
+    session.flush()
+    session.refresh(objective, attribute_names=["meetings"])
