@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 import bot.notices.reminders  # noqa: F401  (registers the renderers)
 from benchmarks._common import NOW, make_ctx
 from bot.deliveries import PlannedDelivery
-from bot.plan.core import ensure_partnership
+from bot.plan.members import ensure_partnership
 from scheduler.delivery.outbox import Outbox, OutboxStats, insert_planned
 from store.db import session_scope
 from tests.fakes.slack import FakeSlack

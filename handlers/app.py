@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session
 from bot.context import AppContext
 from bot.errors import UsageError, UserError
 from bot.plan import readcache
-from bot.plan.core import Actor, ensure_partnership, local_today, resolve_actor
+from bot.plan.members import Actor, ensure_partnership, resolve_actor
+from bot.plan.years import local_today
 from bot.settings import Settings
 from bot.slack import views
 from bot.text.mrkdwn import esc

@@ -22,20 +22,17 @@ from bot.context import AppContext
 from bot.errors import NotAllowed, UsageError
 from bot.ids import Ids
 from bot.notices.digest import build_digest, build_digest_blocks, digest_text
-from bot.plan.core import (
-    RoleChange,
+from bot.plan.meetings import refuse_past_meeting, set_meeting, upcoming_meetings
+from bot.plan.members import RoleChange, set_role
+from bot.plan.owners import set_owner
+from bot.plan.reading import (
     due_items,
     list_objectives,
     objective_choices,
     objective_detail,
     plan_memo,
-    refuse_past_meeting,
-    reminder_policy,
-    set_meeting,
-    set_owner,
-    set_role,
-    upcoming_meetings,
 )
+from bot.plan.schedule import reminder_policy
 from bot.slack import views
 from bot.text import commands as cmd
 from bot.text.matching import match_objective, split_objective
@@ -148,6 +145,7 @@ def dispatch(
                 unit.me,
                 user_id,
                 Role(role),
+                now=unit.now,
                 bootstrap_admins=settings.admins,
             )
             return role_reply(
@@ -158,7 +156,14 @@ def dispatch(
         case cmd.Meeting(body=meeting_body, date=when, time=start, place=place):
             refuse_past_meeting(unit.partnership, meeting_body, when, unit.now)
             meeting = set_meeting(
-                unit.session, unit.partnership, unit.me, meeting_body, when, start, place
+                unit.session,
+                unit.partnership,
+                unit.me,
+                meeting_body,
+                when,
+                start,
+                place,
+                now=unit.now,
             )
             text = (
                 f"Moved the {meeting.body} meeting from {meeting.moved_from} to "
@@ -316,7 +321,9 @@ def progress_reply(
 
 
 def owner_reply(unit: Unit, objective_id: int, user_id: str) -> Reply:
-    summary = set_owner(unit.session, unit.partnership, unit.me, objective_id, user_id)
+    summary = set_owner(
+        unit.session, unit.partnership, unit.me, objective_id, user_id, now=unit.now
+    )
     return Reply(
         f"<@{user_id}> now owns {summary.title}.",
         [

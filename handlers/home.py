@@ -8,7 +8,8 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.context import AppContext
-from bot.plan.core import due_items, list_objectives, upcoming_meetings
+from bot.plan.meetings import upcoming_meetings
+from bot.plan.reading import due_items, list_objectives
 from bot.referrals import core as referrals
 from bot.slack import views
 from handlers.app import Unit, unit_of

@@ -19,13 +19,9 @@ from slack_sdk.webhook import WebhookClient
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
-from bot.plan.core import (
-    ProgressResult,
-    get_objective,
-    local_date,
-    log_progress_result,
-    objective_choices,
-)
+from bot.plan.progress import ProgressResult, log_progress_result
+from bot.plan.reading import get_objective, objective_choices
+from bot.plan.years import local_date
 from bot.settings import Settings
 from bot.slack import views
 from bot.text.commands import NOTE_MAX

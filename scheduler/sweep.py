@@ -349,7 +349,7 @@ def run_sweep(
         if ensure_partnership:
             # The settings (partnership channel, zone, admins) apply before planning, so
             # a cron-only deployment follows the environment; a dry run rolls it back.
-            from bot.plan.core import ensure_partnership as _ensure
+            from bot.plan.members import ensure_partnership as _ensure
 
             _ensure(session, ctx.settings, now=now)
         partnerships = list(session.scalars(select(Partnership).order_by(Partnership.id)))

@@ -30,18 +30,12 @@ from bot.deliveries import (
     register_renderer,
 )
 from bot.notices.reminders import policy_for
-from bot.plan.core import (
-    DEFAULT_ZONE,
-    DueItem,
-    MeetingView,
-    current_objectives_query,
-    local_date,
-    overdue_due_items,
-    progress_facts,
-    reminder_policy,
-    upcoming_due_items,
-    upcoming_meetings,
-)
+from bot.plan.meetings import upcoming_meetings
+from bot.plan.models import DueItem, MeetingView
+from bot.plan.queries import current_objectives_query
+from bot.plan.reading import overdue_due_items, progress_facts, upcoming_due_items
+from bot.plan.schedule import reminder_policy
+from bot.plan.years import DEFAULT_ZONE, local_date
 from bot.referrals.core import referral_counts
 from bot.text.mrkdwn import esc
 from bot.time.policy import digest_occurrence, held_for_working_hours

@@ -29,13 +29,9 @@ from bot.deliveries import (
     calendar_driven,
     register_renderer,
 )
-from bot.plan.core import (
-    local_date,
-    met_occurrences,
-    overdue_items,
-    progress_facts,
-    recurring_dates,
-)
+from bot.plan.reading import progress_facts
+from bot.plan.schedule import met_occurrences, overdue_items, recurring_dates
+from bot.plan.years import local_date
 from bot.slack.reminders import (
     DeliveryFailureView,
     MeetingNoticeView,

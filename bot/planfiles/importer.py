@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.errors import UserError
 from bot.plan import readcache
-from bot.plan.core import current_objectives_query, current_plan_year, local_today, plan_year_label
+from bot.plan.queries import current_objectives_query
+from bot.plan.years import current_plan_year, local_today, plan_year_label
 from bot.planfiles.formats import (
     ParsedPlan,
     PlanRow,
@@ -417,7 +418,7 @@ def _restore_extras(session: Session, objective: Objective, extra: dict[str, Any
 def load_seed_if_empty(session: Session, settings: Settings, *, now: dt.datetime) -> int:
     """Load the bundled seed plan into an empty database and roll it forward to the
     current plan year, so its dates are live. Returns objectives loaded (0: not empty)."""
-    from bot.plan.core import ensure_partnership
+    from bot.plan.members import ensure_partnership
 
     partnership = ensure_partnership(session, settings, now=now)
     if (

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from bot.deliveries import OutboundMessage, PlannedDelivery, register_renderer
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.ids import Ids
-from bot.plan.core import Actor, members_with_role
+from bot.plan.members import Actor, members_with_role
 from bot.referrals import audit
 from bot.referrals.crypto import Cipher, DecryptError, active_cipher
 from bot.settings import Settings

@@ -35,16 +35,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.ids import Ids
-from bot.plan.core import (
-    DEFAULT_ZONE,
-    DueItem,
-    MeetingView,
-    ObjectiveDetail,
-    ObjectiveSummary,
-    ProgressResult,
-    local_date,
-    plan_year_label,
-)
+from bot.plan.models import DueItem, MeetingView, ObjectiveDetail, ObjectiveSummary
+from bot.plan.progress import ProgressResult
+from bot.plan.years import DEFAULT_ZONE, local_date, plan_year_label
 from bot.text.commands import HELP, HelpLine
 from bot.text.mrkdwn import esc
 

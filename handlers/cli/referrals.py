@@ -12,7 +12,7 @@ from typing import Annotated, Final
 import typer
 from sqlalchemy import select
 
-from bot.plan.core import ensure_partnership, resolve_actor
+from bot.plan.members import ensure_partnership, resolve_actor
 from bot.referrals import audit, crypto
 from bot.referrals import core as referrals
 from bot.settings import ConfigError

@@ -52,7 +52,7 @@ def _warn_readiness(ctx: AppContext, *, log_them: bool = True) -> list[str]:
     (``log_them=False``), so each is said once. Never stops the start: if the check
     itself fails, that is logged and the bot starts anyway.
     """
-    from bot.plan.core import ensure_partnership
+    from bot.plan.members import ensure_partnership
     from bot.referrals.core import safeguarding_readiness
 
     try:

@@ -24,7 +24,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
-from bot.plan.core import resolve_actor
+from bot.plan.members import resolve_actor
 from bot.referrals import core as referrals
 from bot.referrals import crypto
 from bot.settings import ConfigError

@@ -8,7 +8,7 @@ import json
 from bot.context import AppContext
 from bot.ids import Ids
 from bot.notices import digest
-from bot.plan.core import ensure_partnership, resolve_actor
+from bot.plan.members import ensure_partnership, resolve_actor
 from bot.referrals import core as referrals
 from bot.referrals import crypto
 from store.db import session_scope

@@ -13,7 +13,7 @@ from bot.clock import FixedClock
 from bot.context import AppContext
 from bot.ids import Ids
 from bot.notices.reminders import reminder_source, render_reminder
-from bot.plan.core import ensure_partnership
+from bot.plan.members import ensure_partnership
 from bot.slack.reminders import (
     DeliveryFailureView,
     DoneTarget,

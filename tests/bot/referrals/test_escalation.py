@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
 from bot.deliveries import renderer_for
-from bot.plan.core import Actor
+from bot.plan.members import Actor
 from bot.referrals import core as referrals
 from bot.referrals import crypto
 from store.db import make_engine

@@ -10,7 +10,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.ids import Ids
-from bot.plan.core import (
+from bot.plan.models import (
     DueItem,
     MeetingView,
     ObjectiveDetail,

@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 
 from bot.context import AppContext
 from bot.ids import Ids
-from bot.plan.core import ensure_partnership, resolve_actor
+from bot.plan.members import ensure_partnership, resolve_actor
 from bot.referrals import core as referrals
 from bot.referrals import crypto
 from handlers.cli.main import app as cli_app

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.context import AppContext
 from bot.deliveries import METADATA_EVENT_TYPE
 from bot.ids import Ids
-from bot.plan.core import ensure_partnership
+from bot.plan.members import ensure_partnership
 from bot.referrals import core as referrals
 from bot.slack import referrals as referral_views
 from scheduler.delivery import engine as delivery_engine

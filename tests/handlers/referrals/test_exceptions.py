@@ -28,7 +28,7 @@ import handlers
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
-from bot.plan.core import Actor
+from bot.plan.members import Actor
 from bot.referrals import core as referrals
 from bot.referrals import crypto
 from store.db import make_engine

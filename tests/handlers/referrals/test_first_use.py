@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 import handlers
 from bot.context import AppContext
 from bot.ids import Ids
-from bot.plan.core import Actor, ensure_partnership
+from bot.plan.members import Actor, ensure_partnership
 from bot.referrals import core as referrals
 from bot.referrals import crypto
 from bot.settings import Settings

@@ -15,7 +15,7 @@ from sqlalchemy import select
 import handlers
 from bot.context import AppContext
 from bot.ids import Ids
-from bot.plan.core import Actor, ensure_partnership
+from bot.plan.members import Actor, ensure_partnership
 from bot.referrals import core as referrals
 from store.db import session_scope
 from store.models import AuditRecord, Referral, Role
