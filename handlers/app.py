@@ -37,7 +37,7 @@ from bot.plan import readcache
 from bot.plan.members import Actor, ensure_partnership, resolve_actor
 from bot.plan.years import local_today
 from bot.settings import Settings
-from bot.slack import views
+from bot.slack.blocks import build_message_modal
 from bot.text.mrkdwn import esc
 from store.db import session_scope
 from store.models import Partnership
@@ -393,7 +393,7 @@ def build_app(
             if kind == "view_submission":
                 payload: dict[str, Any] = {
                     "response_action": "update",
-                    "view": views.build_message_modal("Sorry", text),
+                    "view": build_message_modal("Sorry", text),
                 }
                 return _json_response(payload)
             if "command" in body:

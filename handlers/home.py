@@ -11,7 +11,7 @@ from bot.context import AppContext
 from bot.plan.meetings import upcoming_meetings
 from bot.plan.reading import due_items, list_objectives
 from bot.referrals import core as referrals
-from bot.slack import views
+from bot.slack.home import HomeModel, build_home_view
 from handlers.app import Unit, unit_of
 
 HOME_DUE_DAYS = 14
@@ -21,9 +21,9 @@ def register(app: App, ctx: AppContext) -> None:
     app.event("app_home_opened")(home_opened)
 
 
-def home_model(unit: Unit, user_id: str) -> views.HomeModel:
+def home_model(unit: Unit, user_id: str) -> HomeModel:
     session, partnership, today = unit.session, unit.partnership, unit.today
-    return views.HomeModel(
+    return HomeModel(
         user_id=user_id,
         summaries=tuple(list_objectives(session, partnership, today)),
         due=tuple(due_items(session, partnership, today, HOME_DUE_DAYS)),
@@ -43,6 +43,6 @@ def home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) 
     if not user_id:
         return
     unit = unit_of(context)
-    view = views.build_home_view(home_model(unit, user_id))
+    view = build_home_view(home_model(unit, user_id))
     unit.commit()  # a first visit records the member: save it before calling Slack
     client.views_publish(user_id=user_id, view=view)

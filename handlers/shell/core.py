@@ -31,7 +31,7 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from bot.context import AppContext
-from bot.slack.views import ButtonRef, buttons_in, mrkdwn_to_text, render_text
+from bot.slack.text_render import ButtonRef, buttons_in, mrkdwn_to_text, render_text
 from handlers.app import build_app, unit_of
 
 SHELL_HELP = """\
