@@ -1,3 +1,5 @@
+"""The plan's services: progress, what is due, meetings, snoozes, Mark done, local days."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +13,7 @@ from bot.context import AppContext
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.plan.done import snooze
 from bot.plan.meetings import set_meeting, upcoming_meetings
-from bot.plan.members import Actor, ensure_partnership, resolve_actor, set_role
+from bot.plan.members import Actor
 from bot.plan.owners import set_owner
 from bot.plan.progress import log_progress
 from bot.plan.reading import due_items, list_objectives, objective_detail
@@ -24,39 +26,8 @@ D = dt.date
 TODAY = D(2026, 11, 26)
 
 
-@pytest.fixture
-def seeded(session: Session, plan_settings: Settings) -> Partnership:
-    load_seed_if_empty(session, plan_settings, now=NOW)
-    return session.scalars(select(Partnership)).one()
-
-
 def _id(session: Session, partnership: Partnership, title: str) -> int:
     return next(s.id for s in list_objectives(session, partnership, TODAY) if s.title == title)
-
-
-def test_bootstrap_roles(session: Session, seeded: Partnership, plan_settings: Settings) -> None:
-    admin = resolve_actor(session, seeded, "UADMIN", now=NOW, settings=plan_settings)
-    lead = resolve_actor(session, seeded, "ULEAD", now=NOW, settings=plan_settings)
-    member = resolve_actor(session, seeded, "UOTHER", now=NOW, display_name="Sam")
-    assert admin.is_admin and not admin.is_lead
-    assert lead.is_lead and not lead.is_admin
-    assert not member.is_admin and not member.is_lead and member.display_name == "Sam"
-
-
-def test_roles_and_owners_are_admin_only(session: Session, seeded: Partnership) -> None:
-    admin = Actor("UADMIN", Role.ADMIN, None)
-    member = Actor("UOTHER", Role.MEMBER, None)
-    dhr = _id(session, seeded, "Domestic Homicide Reviews")
-    with pytest.raises(NotAllowed):
-        set_owner(session, seeded, member, dhr, "UOTHER", now=NOW)
-    with pytest.raises(NotAllowed):
-        set_role(session, seeded, member, "UOTHER", Role.ADMIN, now=NOW)
-    summary = set_owner(session, seeded, admin, dhr, "UOWNER", now=NOW)
-    assert summary.owner_ids == ("UOWNER",)
-    set_owner(session, seeded, admin, dhr, "UOWNER", now=NOW)  # idempotent
-    assert objective_detail(session, seeded, dhr, TODAY).summary.owner_ids == ("UOWNER",)
-    set_role(session, seeded, admin, "UOTHER", Role.LEAD, now=NOW)
-    assert resolve_actor(session, seeded, "UOTHER", now=NOW).is_lead
 
 
 def test_progress_is_append_only_and_shows_newest_first(
@@ -161,21 +132,6 @@ def test_snooze_is_for_owners_and_admins(session: Session, seeded: Partnership) 
         NOW + dt.timedelta(days=7),
         now=NOW,
     )
-
-
-def test_partnership_follows_settings(session: Session, plan_settings: Settings) -> None:
-    p = ensure_partnership(session, plan_settings, now=NOW)
-    assert p.partnership_channel == "C0PARTNER" and p.timezone == "Europe/London"
-    assert p.plan_year == 2026
-
-
-def test_the_last_admin_cannot_be_demoted(session: Session, seeded: Partnership) -> None:
-    admin = Actor("UADMIN", Role.ADMIN, None)
-    with pytest.raises(UserError, match="only admin"):
-        set_role(session, seeded, admin, "UADMIN", Role.MEMBER, now=NOW)
-    set_role(session, seeded, admin, "UADMIN", Role.MEMBER, bootstrap_admins=("UADMIN",), now=NOW)
-    set_role(session, seeded, admin, "USECOND", Role.ADMIN, now=NOW)
-    set_role(session, seeded, admin, "USECOND", Role.MEMBER, bootstrap_admins=("UADMIN",), now=NOW)
 
 
 def test_log_progress_result_says_what_done_closed(session: Session, seeded: Partnership) -> None:
@@ -383,70 +339,6 @@ def test_a_snooze_ending_late_on_a_summer_evening_covers_the_next_day(
     facts = ProgressFacts({}, {prevent.id: until}, "Europe/London")
     items = overdue_due_items(prevent, D(2026, 6, 11), facts, reminder_policy(seeded))
     assert items and all(i.snoozed_until == until for i in items)
-
-
-# ---------------------------------------------------------------- safeguarding leads
-
-
-def test_someone_in_both_lists_is_admin_and_lead(tmp_path: object) -> None:
-    from pathlib import Path
-
-    from bot.clock import FixedClock
-    from bot.context import build_context
-    from bot.plan.members import members_with_role
-    from bot.settings import load_settings
-    from store.db import session_scope
-    from store.models import Member
-    from tests.dbutil import fresh_database_url
-
-    assert isinstance(tmp_path, Path)
-    settings = load_settings(
-        DATABASE_URL=fresh_database_url(tmp_path),
-        CSP_ADMINS="UBOTH,UADMIN",
-        CSP_SAFEGUARDING_LEADS="UBOTH,ULEAD",
-    )
-    ctx = build_context(settings, clock=FixedClock(NOW))
-    try:
-        with session_scope(ctx.sessions) as s:
-            p = ensure_partnership(s, settings, now=NOW)
-            both = s.scalars(select(Member).where(Member.slack_user_id == "UBOTH")).one()
-            assert both.role == Role.ADMIN and both.safeguarding_lead
-            assert members_with_role(s, p, Role.LEAD) == ["UBOTH", "ULEAD"]
-            assert members_with_role(s, p, Role.ADMIN) == ["UBOTH", "UADMIN"]
-            actor = resolve_actor(s, p, "UBOTH", now=NOW)  # without settings: the stored flag
-            assert actor.is_admin and actor.is_lead
-    finally:
-        ctx.engine.dispose()
-
-
-def test_role_changes_keep_lead_and_admin_separate(session: Session, seeded: Partnership) -> None:
-    from bot.plan.members import members_with_role
-
-    admin = Actor("UADMIN", Role.ADMIN, None)
-    # A lead made admin is still a lead, and the reply says so.
-    change = set_role(session, seeded, admin, "ULEAD", Role.ADMIN, now=NOW)
-    assert change.role == Role.ADMIN and change.safeguarding_lead
-    assert "is now an admin and still a safeguarding lead" in change.text
-    assert "safeguarding referrals" in change.text
-    assert "ULEAD" in members_with_role(session, seeded, Role.LEAD)
-    assert resolve_actor(session, seeded, "ULEAD", now=NOW).is_lead
-    # An admin made lead stays admin.
-    change = set_role(session, seeded, admin, "UADMIN", Role.LEAD, now=NOW)
-    assert change.role == Role.ADMIN and change.safeguarding_lead
-    assert "is now a safeguarding lead and still an admin" in change.text
-    # A member made lead gets the lead role and the flag.
-    change = set_role(session, seeded, admin, "UNEW", Role.LEAD, now=NOW)
-    assert change.role == Role.LEAD and change.safeguarding_lead
-    assert change.text.startswith("<@UNEW> is now a safeguarding lead: ")
-    # member clears both (another admin remains).
-    change = set_role(session, seeded, admin, "ULEAD", Role.MEMBER, now=NOW)
-    assert change.role == Role.MEMBER and not change.safeguarding_lead
-    assert "ULEAD" not in members_with_role(session, seeded, Role.LEAD)
-    assert not resolve_actor(session, seeded, "ULEAD", now=NOW).is_lead
-    assert "log progress and see the plan" in change.text
-    # The last admin (a lead as well) cannot be made a member.
-    with pytest.raises(UserError, match="only admin"):
-        set_role(session, seeded, admin, "UADMIN", Role.MEMBER, now=NOW)
 
 
 def test_two_clicks_on_mark_done_close_the_item_once(
