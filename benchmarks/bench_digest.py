@@ -12,7 +12,7 @@ from sqlalchemy import insert, text
 from benchmarks._common import NOW, make_ctx
 from bot.notices.digest import build_digest
 from bot.notices.digest_blocks import build_digest_blocks
-from bot.plan.core import ensure_partnership
+from bot.plan.members import ensure_partnership
 from store.db import session_scope
 from store.models import Objective, ObjectiveOwner, ProgressEntry, ScheduleItem
 

@@ -77,7 +77,7 @@ def serve(kind: str, db_url: str, api_url: str, objectives: int, ready: Any) -> 
         server = start_http_server(bare)
     else:
         from bot.context import build_context
-        from bot.plan.core import ensure_partnership
+        from bot.plan.members import ensure_partnership
         from bot.planfiles.importer import import_plan_bytes
         from bot.settings import Settings
         from handlers.app import build_app, make_client

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from benchmarks._common import NOW, make_ctx
 from bot.deliveries import PlannedDelivery
-from bot.plan.core import ensure_partnership
+from bot.plan.members import ensure_partnership
 from scheduler.delivery.outbox import Outbox
 from scheduler.delivery.planned_rows import insert_planned
 from scheduler.delivery.stats import DeliveryStats

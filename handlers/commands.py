@@ -23,21 +23,35 @@ from bot.errors import NotAllowed, UsageError
 from bot.ids import Ids
 from bot.notices.digest import build_digest
 from bot.notices.digest_blocks import build_digest_blocks, digest_text
-from bot.plan.core import (
-    RoleChange,
+from bot.plan.meetings import refuse_past_meeting, set_meeting, upcoming_meetings
+from bot.plan.members import RoleChange, set_role
+from bot.plan.owners import set_owner
+from bot.plan.reading import (
     due_items,
     list_objectives,
     objective_choices,
     objective_detail,
     plan_memo,
-    refuse_past_meeting,
-    reminder_policy,
-    set_meeting,
-    set_owner,
-    set_role,
-    upcoming_meetings,
 )
-from bot.slack import views
+from bot.plan.schedule import reminder_policy
+from bot.slack.blocks import MAX_MESSAGE_BLOCKS, fmt_date, section
+from bot.slack.blocks import context as context_block
+from bot.slack.help import build_help_blocks, help_text
+from bot.slack.meetings import build_meeting_set_blocks, build_meetings_blocks
+from bot.slack.plan_views import (
+    build_due_blocks,
+    build_objective_blocks,
+    build_plan_blocks,
+    owners_text,
+    plan_pages,
+)
+from bot.slack.progress import (
+    ProgressFormState,
+    build_no_match_blocks,
+    build_pick_blocks,
+    build_progress_confirmation_blocks,
+    progress_confirmation_text,
+)
 from bot.text import commands as cmd
 from bot.text.dates import day_off_note
 from bot.text.help import USAGE
@@ -91,12 +105,12 @@ def dispatch(
     match parsed:
         case cmd.Help(topic=topic):
             return Reply(
-                views.help_text(),
-                views.build_help_blocks(is_admin=unit.me.is_admin, topic=topic),
+                help_text(),
+                build_help_blocks(is_admin=unit.me.is_admin, topic=topic),
             )
         case cmd.PlanList(page=page):
             summaries = list_objectives(unit.session, unit.partnership, unit.today)
-            pages = views.plan_pages(len(summaries))
+            pages = plan_pages(len(summaries))
             if page > pages:
                 only = "only one page" if pages == 1 else f"only {pages} pages"
                 raise UsageError(
@@ -107,28 +121,28 @@ def dispatch(
             shown = min(page, pages)
             return Reply(
                 f"The plan, page {shown} of {pages}.",
-                views.build_plan_blocks(summaries, page=page, plan_year=unit.partnership.plan_year),
+                build_plan_blocks(summaries, page=page, plan_year=unit.partnership.plan_year),
             )
         case cmd.Show(query=query):
             found = resolve(unit, query, action="show")
             if isinstance(found, Reply):
                 return found
             detail = objective_detail(unit.session, unit.partnership, found, unit.today)
-            return Reply(detail.summary.title, views.build_objective_blocks(detail))
+            return Reply(detail.summary.title, build_objective_blocks(detail))
         case cmd.Due(days=days):
             return due_reply(unit, days)
         case cmd.Meetings():
             meetings = upcoming_meetings(unit.session, unit.partnership, unit.today)
             return Reply(
                 f"{len(meetings)} upcoming meetings.",
-                views.build_meetings_blocks(meetings, is_admin=unit.me.is_admin),
+                build_meetings_blocks(meetings, is_admin=unit.me.is_admin),
             )
         case cmd.Progress():
             return typed_progress(parsed, unit, client)
         case cmd.ProgressForm():
             view = progress_modal(
                 unit,
-                views.ProgressFormState(),
+                ProgressFormState(),
                 response_url=body.get("response_url"),
                 channel_id=body.get("channel_id"),
             )
@@ -153,6 +167,7 @@ def dispatch(
                 unit.me,
                 user_id,
                 Role(role),
+                now=unit.now,
                 bootstrap_admins=settings.admins,
             )
             return role_reply(
@@ -163,25 +178,32 @@ def dispatch(
         case cmd.Meeting(body=meeting_body, date=when, time=start, place=place):
             refuse_past_meeting(unit.partnership, meeting_body, when, unit.now)
             meeting = set_meeting(
-                unit.session, unit.partnership, unit.me, meeting_body, when, start, place
+                unit.session,
+                unit.partnership,
+                unit.me,
+                meeting_body,
+                when,
+                start,
+                place,
+                now=unit.now,
             )
             text = (
                 f"Moved the {meeting.body} meeting from {meeting.moved_from} to "
-                f"{views.fmt_date(meeting.meeting_date)}."
+                f"{fmt_date(meeting.meeting_date)}."
                 if meeting.moved_from
                 else f"Meeting set for {meeting.body}."
             )
-            blocks: list[Block] = views.build_meeting_set_blocks(meeting)
+            blocks: list[Block] = build_meeting_set_blocks(meeting)
             day_off = day_off_note(when)
             if day_off is not None:
                 text += f" {day_off}"
-                blocks.insert(1, views.section(f":information_source: {day_off}"))
+                blocks.insert(1, section(f":information_source: {day_off}"))
             return Reply(text, blocks)
         case cmd.Digest():
             digest = build_digest(unit.session, unit.partnership, unit.now)
-            blocks = build_digest_blocks(digest)[: views.MAX_MESSAGE_BLOCKS - 1]
+            blocks = build_digest_blocks(digest)[: MAX_MESSAGE_BLOCKS - 1]
             blocks.append(
-                views.context(
+                context_block(
                     "Only you can see this preview; the digest goes to the partnership "
                     "channel each week."
                 )
@@ -200,7 +222,7 @@ def due_reply(unit: Unit, days: int) -> Reply:
     def build() -> tuple[str, tuple[dict[str, Any], ...]]:
         items = due_items(session, partnership, today, days)
         overdue = sum(1 for i in items if i.overdue)
-        blocks = views.build_due_blocks(items, days=days, today=today)
+        blocks = build_due_blocks(items, days=days, today=today)
         return (
             f"{overdue} overdue, {len(items) - overdue} due in the next {days} days.",
             tuple(b.to_dict() for b in blocks),
@@ -227,12 +249,12 @@ def role_reply(change: RoleChange, *, listed_admin: bool, listed_lead: bool) -> 
             "(the bot's settings win). Ask whoever runs the bot to remove them from that "
             "list to change it."
         )
-        return Reply(text, [views.section(f":information_source: {text}")])
+        return Reply(text, [section(f":information_source: {text}")])
     return Reply(
         change.text,
         [
-            views.section(f":white_check_mark: {change.text}"),
-            views.context("Roles take effect on their next command."),
+            section(f":white_check_mark: {change.text}"),
+            context_block("Roles take effect on their next command."),
         ],
     )
 
@@ -250,11 +272,11 @@ def resolve(unit: Unit, query: str, *, action: str, **extra: str) -> int | Reply
     if found.kind == "several":
         return Reply(
             f"Several objectives match {query!r}; pick one.",
-            views.build_pick_blocks(query, found.objectives, action=action, **extra),
+            build_pick_blocks(query, found.objectives, action=action, **extra),
         )
     return Reply(
         f"No objective matches {query!r}.",
-        views.build_no_match_blocks(query, found.suggestions),
+        build_no_match_blocks(query, found.suggestions),
     )
 
 
@@ -301,7 +323,7 @@ def progress_reply(
             f"{was_done} Nothing was changed. To add an update, log a note or a RAG "
             "status instead (see `/csp help progress`)."
         )
-        return Reply(text, [views.section(f":information_source: {text}")])
+        return Reply(text, [section(f":information_source: {text}")])
     result = save_progress(unit, objective_id, rag=rag, done=done, note=note)
     unit.commit()  # end the write turn before building the reply
     summary = result.summary
@@ -312,24 +334,24 @@ def progress_reply(
         announce(client, settings, result, user_id=user_id, note=note, done=done, rag=rag)
 
     return Reply(
-        views.progress_confirmation_text(summary, done=done, result=result),
-        views.build_progress_confirmation_blocks(
-            summary, note=note, done=done, rag=rag, result=result
-        ),
+        progress_confirmation_text(summary, done=done, result=result),
+        build_progress_confirmation_blocks(summary, note=note, done=done, rag=rag, result=result),
         after=[post],
     )
 
 
 def owner_reply(unit: Unit, objective_id: int, user_id: str) -> Reply:
-    summary = set_owner(unit.session, unit.partnership, unit.me, objective_id, user_id)
+    summary = set_owner(
+        unit.session, unit.partnership, unit.me, objective_id, user_id, now=unit.now
+    )
     return Reply(
         f"<@{user_id}> now owns {summary.title}.",
         [
-            views.section(
+            section(
                 f":white_check_mark: <@{user_id}> now owns *{esc(summary.title)}*.\n"
-                f"Owners: {views.owners_text(summary)}"
+                f"Owners: {owners_text(summary)}"
             ),
-            views.context("They will get its reminders and see it on their App Home tab."),
+            context_block("They will get its reminders and see it on their App Home tab."),
         ],
     )
 
@@ -353,7 +375,7 @@ def handle_pick(
         return
     if action == "show":
         detail = objective_detail(unit.session, unit.partnership, objective_id, unit.today)
-        reply = Reply(detail.summary.title, views.build_objective_blocks(detail))
+        reply = Reply(detail.summary.title, build_objective_blocks(detail))
     elif action == "progress":
         reply = progress_reply(
             unit,
@@ -394,4 +416,4 @@ def _referrals(
         open_referral_form(client, str(body["trigger_id"]), unit)
         return None
     text, blocks = list_referrals(unit)
-    return Reply(text, blocks or [views.section(esc(text))])
+    return Reply(text, blocks or [section(esc(text))])

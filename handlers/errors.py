@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.errors import UsageError, UserError
-from bot.slack import views
+from bot.slack.blocks import build_message_modal
 from bot.text.mrkdwn import esc
 from handlers.uow import request_unit, requester_id
 
@@ -61,7 +61,7 @@ def install_error_handler(app: App, client: WebClient) -> None:
             if kind == "view_submission":
                 payload: dict[str, Any] = {
                     "response_action": "update",
-                    "view": views.build_message_modal("Sorry", text),
+                    "view": build_message_modal("Sorry", text),
                 }
                 return _json_response(payload)
             if "command" in body:

@@ -8,9 +8,10 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.context import AppContext
-from bot.plan.core import due_items, list_objectives, upcoming_meetings
+from bot.plan.meetings import upcoming_meetings
+from bot.plan.reading import due_items, list_objectives
 from bot.referrals import counts as referrals
-from bot.slack import views
+from bot.slack.home import HomeModel, build_home_view
 from handlers.uow import Unit, unit_of, unit_of_work
 
 HOME_DUE_DAYS = 14
@@ -20,9 +21,9 @@ def register(app: App, ctx: AppContext) -> None:
     app.event("app_home_opened")(unit_of_work(home_opened))
 
 
-def home_model(unit: Unit, user_id: str) -> views.HomeModel:
+def home_model(unit: Unit, user_id: str) -> HomeModel:
     session, partnership, today = unit.session, unit.partnership, unit.today
-    return views.HomeModel(
+    return HomeModel(
         user_id=user_id,
         summaries=tuple(list_objectives(session, partnership, today)),
         due=tuple(due_items(session, partnership, today, HOME_DUE_DAYS)),
@@ -42,6 +43,6 @@ def home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) 
     if not user_id:
         return
     unit = unit_of(context)
-    view = views.build_home_view(home_model(unit, user_id))
+    view = build_home_view(home_model(unit, user_id))
     unit.commit()  # a first visit records the member: save it before calling Slack
     client.views_publish(user_id=user_id, view=view)

@@ -19,15 +19,21 @@ from slack_sdk.webhook import WebhookClient
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
-from bot.plan.core import (
-    ProgressResult,
-    get_objective,
-    local_date,
-    log_progress_result,
-    objective_choices,
-)
+from bot.plan.progress import ProgressResult, log_progress_result
+from bot.plan.reading import get_objective, objective_choices
+from bot.plan.years import local_date
 from bot.settings import Settings
-from bot.slack import views
+from bot.slack.progress import (
+    DONE_VALUE,
+    NO_CHANGE_VALUE,
+    ProgressFormState,
+    build_progress_channel_blocks,
+    build_progress_confirmation_blocks,
+    build_progress_modal,
+    build_progress_saved_modal,
+    progress_confirmation_text,
+)
+from bot.slack.text_render import mrkdwn_to_text
 from bot.text.commands import NOTE_MAX
 from bot.text.matching import match_objective
 from bot.text.mrkdwn import esc
@@ -125,8 +131,8 @@ def announce(
     try:
         client.chat_postMessage(
             channel=channel,
-            text=views.progress_confirmation_text(result.summary, done=done, result=result),
-            blocks=views.build_progress_channel_blocks(
+            text=progress_confirmation_text(result.summary, done=done, result=result),
+            blocks=build_progress_channel_blocks(
                 result.summary, user_id=user_id, note=note, done=done, rag=rag, result=result
             ),
             unfurl_links=False,
@@ -137,7 +143,7 @@ def announce(
 
 def progress_modal(
     unit: Unit,
-    state: views.ProgressFormState,
+    state: ProgressFormState,
     *,
     response_url: str | None = None,
     channel_id: str | None = None,
@@ -148,9 +154,7 @@ def progress_modal(
     if channel_id:
         meta["channel_id"] = channel_id
     choices = objective_choices(unit.session, unit.partnership)
-    view: dict[str, Any] = views.build_progress_modal(
-        choices, state, private_metadata=meta
-    ).to_dict()
+    view: dict[str, Any] = build_progress_modal(choices, state, private_metadata=meta).to_dict()
     return view
 
 
@@ -166,7 +170,7 @@ def open_from_button(
         objective_id = None
     view = progress_modal(
         unit,
-        views.ProgressFormState(objective_id=objective_id),
+        ProgressFormState(objective_id=objective_id),
         response_url=body.get("response_url"),
         channel_id=(body.get("channel") or {}).get("id"),
     )
@@ -214,9 +218,9 @@ def submit_progress(
                 errors[Ids.PROGRESS_OBJECTIVE] = "Choose the objective this update is about."
 
     status = (_value(values, Ids.PROGRESS_RAG).get("selected_option") or {}).get("value")
-    if status in (None, "", views.NO_CHANGE_VALUE):
+    if status in (None, "", NO_CHANGE_VALUE):
         status = None  # no change: the update is a note
-    elif status not in ("red", "amber", "green", views.DONE_VALUE):
+    elif status not in ("red", "amber", "green", DONE_VALUE):
         errors[Ids.PROGRESS_RAG] = "Choose red, amber, green, done, or leave it for no change."
 
     note = (_value(values, Ids.PROGRESS_NOTE).get("value") or "").strip()
@@ -253,14 +257,14 @@ def submit_progress(
         ack(response_action="errors", errors=errors)
         return
 
-    done = status == views.DONE_VALUE
+    done = status == DONE_VALUE
     rag = None if done else status
     was_done = already_done(unit, int(objective_id)) if done else None
     if was_done is not None:
         ack(
             response_action="errors",
             errors={
-                Ids.PROGRESS_RAG: f"{views.mrkdwn_to_text(was_done)} Choose red, amber, "
+                Ids.PROGRESS_RAG: f"{mrkdwn_to_text(was_done)} Choose red, amber, "
                 "green or no change to add an update."
             },
         )
@@ -289,8 +293,8 @@ def submit_progress(
         ack()
         try:
             WebhookClient(str(response_url)).send(
-                text=views.progress_confirmation_text(summary, done=done, result=result),
-                blocks=views.build_progress_confirmation_blocks(
+                text=progress_confirmation_text(summary, done=done, result=result),
+                blocks=build_progress_confirmation_blocks(
                     summary,
                     note=note,
                     done=done,
@@ -307,7 +311,7 @@ def submit_progress(
     else:
         ack(
             response_action="update",
-            view=views.build_progress_saved_modal(
+            view=build_progress_saved_modal(
                 summary, done=done, result=result, as_of=as_of, evidence_url=url
             ),
         )

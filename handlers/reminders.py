@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
-from bot.plan.core import mark_done_result, snooze
+from bot.plan.done import mark_done_result, snooze
 from bot.slack.reminders import DoneTarget, build_resolved_blocks, parse_done_value
 from handlers.uow import unit_of, unit_of_work
 
@@ -72,7 +72,7 @@ def on_snooze(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebC
     unit = unit_of(context)
     objective_id = _objective_id(body)
     until = unit.now + SNOOZE
-    snooze(unit.session, unit.partnership, unit.me, objective_id, until)
+    snooze(unit.session, unit.partnership, unit.me, objective_id, until, now=unit.now)
     unit.commit()  # end the write turn before any Slack call
     ack()
     local = until.astimezone(ZoneInfo(unit.partnership.timezone))

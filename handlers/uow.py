@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.plan import readcache
-from bot.plan.core import Actor, ensure_partnership, local_today, resolve_actor
+from bot.plan.members import Actor, ensure_partnership, resolve_actor
+from bot.plan.years import local_today
 from handlers.queries import partnership_by_id
 from store.db import session_scope
 from store.models import Partnership

@@ -24,7 +24,7 @@ from bot.context import AppContext
 from bot.deliveries import PlannedDelivery, is_calendar_driven
 from bot.notices.notice_policy import configure_defaults, policy_for
 from bot.notices.registry import SOURCES, Source, check_registry
-from bot.plan.core import ensure_partnership as apply_settings_to_partnership
+from bot.plan.members import ensure_partnership as apply_settings_to_partnership
 from scheduler.delivery.planned_rows import insert_planned
 from scheduler.delivery.records import anything_due
 from scheduler.delivery.stats import DeliveryStats

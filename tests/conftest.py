@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
 from bot.context import AppContext, build_context
-from bot.plan.core import ensure_partnership
+from bot.plan.members import ensure_partnership
 from bot.settings import Settings, load_settings
 from store.db import session_scope
 from store.models import Partnership

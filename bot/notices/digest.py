@@ -24,15 +24,11 @@ from bot.notices.digest_model import (
 )
 from bot.notices.notice_policy import policy_for
 from bot.notices.queries import current_objectives, partnership_by_id, progress_since
-from bot.plan.core import (
-    DueItem,
-    local_date,
-    overdue_due_items,
-    progress_facts,
-    reminder_policy,
-    upcoming_due_items,
-    upcoming_meetings,
-)
+from bot.plan.meetings import upcoming_meetings
+from bot.plan.models import DueItem
+from bot.plan.reading import overdue_due_items, progress_facts, upcoming_due_items
+from bot.plan.schedule import reminder_policy
+from bot.plan.years import local_date
 from bot.referrals.counts import referral_counts
 from bot.time.policy import digest_occurrence, held_for_working_hours
 from store.models import Delivery, ObjectiveStatus, Partnership

@@ -14,7 +14,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.notices.digest_model import DUE_DAYS, MEETING_DAYS, Digest, ProgressLine
-from bot.plan.core import DueItem, MeetingView, local_date
+from bot.plan.models import DueItem, MeetingView
+from bot.plan.years import local_date
 from bot.text.mrkdwn import esc
 
 SECTION_LIMIT = 3000

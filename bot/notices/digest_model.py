@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.plan.core import DEFAULT_ZONE, DueItem, MeetingView
+from bot.plan.models import DueItem, MeetingView
+from bot.plan.years import DEFAULT_ZONE
 
 DUE_DAYS = 14
 PROGRESS_DAYS = 7

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot.deliveries import OutboundMessage, PlannedDelivery
 from bot.notices.notice_policy import NoticeContext, held, live
 from bot.notices.queries import meeting_by_id, partnership_by_id
-from bot.plan.core import local_date
+from bot.plan.years import local_date
 from bot.time.policy import meeting_notices, set_date_prompt
 from store.models import Delivery, Meeting
 

@@ -14,7 +14,9 @@ from bot.deliveries import OutboundMessage
 from bot.notices.notice_policy import policy_for
 from bot.notices.queries import objective_by_id
 from bot.notices.reminder_sources import DATED
-from bot.plan.core import local_date, overdue_items, progress_facts
+from bot.plan.reading import progress_facts
+from bot.plan.schedule import overdue_items
+from bot.plan.years import local_date
 from store.models import Delivery, Objective, ObjectiveStatus, ScheduleItem, ScheduleKind
 
 

@@ -25,13 +25,9 @@ from bot.deliveries import DeliveryKind, PlannedDelivery, calendar_driven
 from bot.notices.meeting_notices import meeting_plans
 from bot.notices.notice_policy import NoticeContext, held, live, policy_for
 from bot.notices.queries import admin_ids, last_progress_at, meetings_between, open_objectives
-from bot.plan.core import (
-    local_date,
-    met_occurrences,
-    overdue_items,
-    progress_facts,
-    recurring_dates,
-)
+from bot.plan.reading import progress_facts
+from bot.plan.schedule import met_occurrences, overdue_items, recurring_dates
+from bot.plan.years import local_date
 from bot.time.policy import (
     Notice,
     deadline_notices,

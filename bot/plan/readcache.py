@@ -1,19 +1,19 @@
-"""A per-process read model of the current plan, checked against the database at most
-every :data:`TTL_SECONDS`.
+"""The per-process snapshot of the current plan and the rule for when it is checked.
 
 Reading 500 objectives with their schedules, owners and meetings through the ORM
 costs tens of milliseconds; the plan changes a few times a day. :func:`plan_snapshot`
 keeps one :class:`PlanSnapshot` (plain frozen dataclasses, no ORM objects) per
-(database, partnership, plan year) and reuses it while :func:`plan_fingerprint`, one
-cheap aggregate query, returns the same value. That query runs at most once per
-:data:`TTL_SECONDS` (a monotonic clock) per snapshot, and at once after any write
-committed in this process (every ORM commit that flushed bumps :func:`generation`),
-so a member who logs progress and then asks what is due always sees their update;
-changes made by another process are seen within :data:`TTL_SECONDS`.
+(database, partnership, plan year) and reuses it while the fingerprint
+(``bot.plan.snapshot_queries.plan_fingerprint``), one cheap aggregate query, returns
+the same value. That query runs at most once per :data:`TTL_SECONDS` (a monotonic
+clock) per snapshot, and at once after any write committed in this process (every ORM
+commit that flushed bumps :func:`generation`), so a member who logs progress and then
+asks what is due always sees their update; changes made by another process are seen
+within :data:`TTL_SECONDS`.
 
 The fingerprint changes whenever anything the snapshot holds changes:
 
-- objectives added or removed (count), or changed: every write path in ``bot.plan.core``
+- objectives added or removed (count), or changed: every write path in ``bot.plan``
   and ``bot.planfiles.importer`` stamps ``Objective.updated_at`` with :func:`touch`, which is
   strictly later than any stamp before it, so even a frozen clock moves it on;
 - progress logged (``max(progress_entry.id)``), which is how RAG, done items and
@@ -23,6 +23,8 @@ The fingerprint changes whenever anything the snapshot holds changes:
 A session that has written in its current transaction reads straight from the
 database and never fills the cache: its view includes changes that may yet be
 rolled back, and a rolled-back id can be reused by the next writer.
+
+The SQL (the fingerprint and the column reads) is in ``bot.plan.snapshot_queries``.
 """
 
 from __future__ import annotations
@@ -36,18 +38,18 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, bindparam, event, func, select
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from store.models import Meeting, Objective, ObjectiveOwner, ProgressEntry, ScheduleItem
+from bot.plan import snapshot_queries
+from bot.plan.snapshot_queries import Fingerprint
+from store.models import Objective
 
 T = TypeVar("T")
 
 TTL_SECONDS = 0.5  # how long a validated snapshot is trusted without asking the database
 MEMO_LIMIT = 32  # derived views kept per snapshot (one per day and horizon asked for)
 _WROTE = "csp_plan_wrote"
-
-Fingerprint = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -191,9 +193,7 @@ def next_stamp(session: Session, partnership_id: int, now: dt.datetime) -> dt.da
     """``now``, or just after the latest ``Objective.updated_at`` of the partnership when
     the clock has not moved past it. One query; it does not flush."""
     with session.no_autoflush:
-        latest = session.scalar(
-            select(func.max(Objective.updated_at)).where(Objective.partnership_id == partnership_id)
-        )
+        latest = snapshot_queries.latest_stamp(session, partnership_id)
     if latest is not None and latest.tzinfo is None:
         latest = latest.replace(tzinfo=dt.UTC)
     return now if latest is None or now > latest else latest + dt.timedelta(microseconds=1)
@@ -207,94 +207,28 @@ def touch(session: Session, objective: Objective, now: dt.datetime) -> None:
     invalidate()
 
 
-def _fingerprint_query() -> Select[Any]:
-    mine = (Objective.partnership_id == bindparam("pid"), Objective.plan_year == bindparam("year"))
-    current = select(Objective.id).where(*mine)
-    return select(
-        select(func.count(Objective.id)).where(*mine).scalar_subquery(),
-        select(func.max(Objective.updated_at))
-        .where(Objective.partnership_id == bindparam("pid"))
-        .scalar_subquery(),
-        select(func.max(ProgressEntry.id)).scalar_subquery(),
-        select(func.max(ScheduleItem.id)).scalar_subquery(),
-        select(func.count(ScheduleItem.id))
-        .where(ScheduleItem.objective_id.in_(current))
-        .scalar_subquery(),
-        select(func.max(ObjectiveOwner.id)).scalar_subquery(),
-        select(func.count(ObjectiveOwner.id))
-        .where(ObjectiveOwner.objective_id.in_(current))
-        .scalar_subquery(),
-        select(func.max(Meeting.id)).scalar_subquery(),
-        select(func.count(Meeting.id)).where(Meeting.objective_id.in_(current)).scalar_subquery(),
-    )
-
-
-_FINGERPRINT = _fingerprint_query()  # built once; SQLAlchemy caches its compiled form
-
-
-def plan_fingerprint(session: Session, partnership_id: int, plan_year: int) -> Fingerprint:
-    """One round trip of aggregates that changes whenever the snapshot would."""
-    row = session.execute(_FINGERPRINT, {"pid": partnership_id, "year": plan_year}).one()
-    return tuple(str(value) if isinstance(value, dt.datetime) else value for value in row)
-
-
 def load_snapshot(
     session: Session, partnership_id: int, plan_year: int, fingerprint: Fingerprint
 ) -> PlanSnapshot:
     """Read the plan with a handful of column queries (no ORM objects)."""
-    rows = session.execute(
-        select(
-            Objective.id,
-            Objective.title,
-            Objective.rag,
-            Objective.status,
-            Objective.needs_dating,
-            Objective.timescale_text,
-        )
-        .where(Objective.partnership_id == partnership_id, Objective.plan_year == plan_year)
-        .order_by(Objective.position, Objective.id)
-    ).all()
+    rows = snapshot_queries.objective_rows(session, partnership_id, plan_year)
     ids = [row[0] for row in rows]
-    current = select(Objective.id).where(
-        Objective.partnership_id == partnership_id, Objective.plan_year == plan_year
-    )
     owners: dict[int, list[OwnerSnap]] = {i: [] for i in ids}
     items: dict[int, list[ItemSnap]] = {i: [] for i in ids}
     meetings: dict[int, list[MeetingSnap]] = {i: [] for i in ids}
-    for oid, label, user in session.execute(
-        select(ObjectiveOwner.objective_id, ObjectiveOwner.label, ObjectiveOwner.slack_user_id)
-        .where(ObjectiveOwner.objective_id.in_(current))
-        .order_by(ObjectiveOwner.id)
-    ):
+    for oid, label, user in snapshot_queries.owner_rows(session, partnership_id, plan_year):
         owners[oid].append(OwnerSnap(label, user))
-    for oid, kind, due_on, body, month_only, rrule, source, done_at in session.execute(
-        select(
-            ScheduleItem.objective_id,
-            ScheduleItem.kind,
-            ScheduleItem.due_on,
-            ScheduleItem.body,
-            ScheduleItem.month_only,
-            ScheduleItem.rrule,
-            ScheduleItem.source_text,
-            ScheduleItem.done_at,
-        )
-        .where(ScheduleItem.objective_id.in_(current))
-        .order_by(ScheduleItem.objective_id, ScheduleItem.position, ScheduleItem.id)
+    for oid, kind, due_on, body, month_only, rrule, source, done_at in snapshot_queries.item_rows(
+        session, partnership_id, plan_year
     ):
         items[oid].append(ItemSnap(kind, due_on, body, bool(month_only), rrule, source, done_at))
-    for mid, linked, name, month, when in session.execute(
-        select(Meeting.id, Meeting.objective_id, Meeting.body, Meeting.month, Meeting.meeting_date)
-        .where(Meeting.objective_id.in_(current))
-        .order_by(Meeting.month, Meeting.id)
+    for mid, linked, name, month, when in snapshot_queries.meeting_rows(
+        session, partnership_id, plan_year
     ):
         if linked is not None:
             meetings[linked].append(MeetingSnap(mid, name, month, when))
     last: dict[int, dt.datetime] = {}
-    for oid, at in session.execute(
-        select(ProgressEntry.objective_id, func.max(ProgressEntry.created_at))
-        .where(ProgressEntry.objective_id.in_(current))
-        .group_by(ProgressEntry.objective_id)
-    ):
+    for oid, at in snapshot_queries.last_progress_rows(session, partnership_id, plan_year):
         if at is not None:
             last[oid] = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
     objectives = tuple(
@@ -321,7 +255,7 @@ def plan_snapshot(session: Session, partnership_id: int, plan_year: int) -> Plan
     uncommitted writes)."""
     if has_pending_writes(session):
         session.flush()
-        fingerprint = plan_fingerprint(session, partnership_id, plan_year)
+        fingerprint = snapshot_queries.plan_fingerprint(session, partnership_id, plan_year)
         return load_snapshot(session, partnership_id, plan_year, fingerprint)
     key = (_engine_token(session), partnership_id, plan_year)
     checked = validity()  # taken before the query: a commit during it forces a re-check
@@ -330,7 +264,7 @@ def plan_snapshot(session: Session, partnership_id: int, plan_year: int) -> Plan
         last = _checked.get(key)
     if cached is not None and last is not None and still_valid(last):
         return cached
-    fingerprint = plan_fingerprint(session, partnership_id, plan_year)
+    fingerprint = snapshot_queries.plan_fingerprint(session, partnership_id, plan_year)
     if cached is not None and cached.fingerprint == fingerprint:
         with _cache_lock:
             if _cache.get(key) is cached:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.plan import readcache
-from bot.plan.core import current_plan_year, local_today, plan_year_label
+from bot.plan.years import current_plan_year, local_today, plan_year_label
 from bot.planfiles.queries import has_objectives, objectives_to_import_into, plan_year_exists
 from bot.planfiles.read import read_plan
 from bot.planfiles.restore import json_extras, restore_extras

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.plan.core import current_objectives_query
+from bot.plan.queries import current_objectives_query
 from store.models import Meeting, Objective, Partnership, ProgressEntry
 
 

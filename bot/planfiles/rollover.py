@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
-from bot.plan.core import plan_year_label
+from bot.plan.years import plan_year_label
 from bot.planfiles.queries import objectives_to_roll_over, plan_year_exists
 from bot.planfiles.schedules import apply_schedule, parse_for_plan
 from bot.planfiles.years import shift_text_years

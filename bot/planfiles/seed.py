@@ -7,7 +7,8 @@ from importlib import resources
 
 from sqlalchemy.orm import Session
 
-from bot.plan.core import current_plan_year, ensure_partnership, local_today
+from bot.plan.members import ensure_partnership
+from bot.plan.years import current_plan_year, local_today
 from bot.planfiles.importer import apply_plan
 from bot.planfiles.queries import has_objectives
 from bot.planfiles.read import read_plan

@@ -9,7 +9,7 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from bot.errors import NotAllowed, NotFound
-from bot.plan.core import Actor, members_with_role
+from bot.plan.members import Actor, members_with_role
 from bot.referrals import audit, queries
 from store.models import Partnership, Referral, Role
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.plan.core import Actor
+from bot.plan.members import Actor
 from bot.referrals import queries
 from bot.referrals.escalation import first_deadline, partnership_calendar
 from bot.referrals.models import LeadHomeReferrals, ReferralCounts, WaitingReferral

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
-from bot.plan.core import Actor
+from bot.plan.members import Actor
 from bot.referrals import audit, queries
 from bot.referrals.access import find_referral, require_lead
 from bot.referrals.crypto import Cipher, DecryptError, active_cipher

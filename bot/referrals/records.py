@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
-from bot.plan.core import Actor
+from bot.plan.members import Actor
 from bot.referrals import audit, delivery_queries, queries
 from bot.referrals.access import admin_ids, safeguarding_lead_ids
 from bot.referrals.alerts import queue_delivery, queue_direct

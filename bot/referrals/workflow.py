@@ -8,7 +8,7 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
-from bot.plan.core import Actor
+from bot.plan.members import Actor
 from bot.referrals import audit, delivery_queries, queries
 from bot.referrals.access import find_referral, require_lead
 from bot.referrals.alerts import queue_delivery

@@ -10,14 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.plan.core import (
-    ObjectiveSummary,
-    current_plan_year,
-    ensure_partnership,
-    list_objectives,
-    local_today,
-    plan_year_label,
-)
+from bot.plan.members import ensure_partnership
+from bot.plan.models import ObjectiveSummary
+from bot.plan.queries import current_objectives
+from bot.plan.reading import list_objectives
+from bot.plan.schedule import upcoming_items
+from bot.plan.years import current_plan_year, local_today, plan_year_label
 from bot.planfiles.exporter import ExportFormat, export_plan
 from bot.planfiles.importer import import_plan_bytes
 from bot.planfiles.rollover import rollover
@@ -83,15 +81,13 @@ def plan_show(
     limit: Annotated[int, typer.Option(help="Next dates to list per objective.")] = 3,
 ) -> None:
     """Print the plan: objective, owner, next dates, RAG and flags."""
-    from bot.plan.core import _current_objectives, upcoming_items
-
     console = Console(soft_wrap=False, width=max(Console().width, 120))
     with cli_context(referral_key=False) as ctx, session_scope(ctx.sessions) as session:
         now = ctx.clock.now()
         partnership = ensure_partnership(session, ctx.settings, now=now)
         today = local_today(partnership, now)
         summaries = list_objectives(session, partnership, today)
-        objectives = {o.id: o for o in _current_objectives(session, partnership)}
+        objectives = {o.id: o for o in current_objectives(session, partnership)}
         label = plan_year_label(partnership.plan_year)
         table = Table(title=f"{partnership.name}: plan {label}", show_lines=True)
         for column in ("#", "Objective", "Owner", "Next dates", "RAG", "Flags"):

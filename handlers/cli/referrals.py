@@ -11,7 +11,7 @@ from typing import Annotated, Final
 
 import typer
 
-from bot.plan.core import ensure_partnership, resolve_actor
+from bot.plan.members import ensure_partnership, resolve_actor
 from bot.referrals import audit, crypto, queries
 from bot.referrals.access import NotALead
 from bot.referrals.reading import export_referral

@@ -15,7 +15,7 @@ import typer
 
 from bot.context import AppContext
 from bot.errors import UserError
-from bot.plan.core import ensure_partnership
+from bot.plan.members import ensure_partnership
 from handlers.cli.support import cli_context, fail
 from handlers.cli.sweep import channel_warning
 from store.db import ping, session_scope

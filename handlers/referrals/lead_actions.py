@@ -13,7 +13,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.errors import UserError
 from bot.ids import Ids
-from bot.plan.core import resolve_actor
+from bot.plan.members import resolve_actor
 from bot.referrals.access import NotALead, require_lead
 from bot.referrals.models import StatusChange
 from bot.referrals.reading import view as view_referral

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.slack.views import mrkdwn_to_text
+from bot.slack.text_render import mrkdwn_to_text
 from handlers.shell.screen import Screen
 
 _USER_ID = re.compile(r"<?@?([UW][A-Z0-9]{2,})(?:\|[^>]*)?>?")

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import IO, Any
 
-from bot.slack.views import ButtonRef, buttons_in, mrkdwn_to_text, render_text
+from bot.slack.text_render import ButtonRef, buttons_in, mrkdwn_to_text, render_text
 
 
 class Screen:

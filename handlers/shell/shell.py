@@ -22,7 +22,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.context import AppContext
-from bot.slack.views import ButtonRef, buttons_in, render_text
+from bot.slack.text_render import ButtonRef, buttons_in, render_text
 from handlers.app import build_app
 from handlers.shell import slack_requests
 from handlers.shell.fake_slack import LocalSlack

@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
-from bot.slack.views import ButtonRef
+from bot.slack.text_render import ButtonRef
 
 TEAM_ID = "TSHELL"
 APP_ID = "ASHELL"

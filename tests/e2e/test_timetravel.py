@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.context import AppContext
-from bot.plan.core import resolve_actor, set_meeting
+from bot.plan.meetings import set_meeting
+from bot.plan.members import resolve_actor
 from bot.planfiles.seed import load_seed_if_empty
 from scheduler.gate import reset_gate
 from scheduler.sweep import run_sweep
@@ -51,6 +52,7 @@ def test_a_year_of_hourly_sweeps(ctx: AppContext, fake_slack: FakeSlack, clock: 
             dt.date(2026, 6, 9),
             dt.time(10, 0),
             "Council offices",
+            now=START,
         )
         ids = {
             o.title: o.id

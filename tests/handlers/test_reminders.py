@@ -16,7 +16,7 @@ import handlers.listeners
 import handlers.reminders
 from bot.context import AppContext
 from bot.ids import Ids
-from bot.plan.core import ensure_partnership
+from bot.plan.members import ensure_partnership
 from bot.slack.reminders import done_value
 from store.db import session_scope
 from store.models import Objective, ObjectiveOwner, ProgressEntry, ScheduleItem, ScheduleKind

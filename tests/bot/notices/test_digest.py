@@ -11,7 +11,7 @@ from bot.context import AppContext
 from bot.notices.digest import build_digest
 from bot.notices.digest_blocks import build_digest_blocks, digest_text
 from bot.notices.digest_model import Digest, ReferralCounts
-from bot.plan.core import DueItem, MeetingView
+from bot.plan.models import DueItem, MeetingView
 from store.db import session_scope
 from store.models import Partnership
 
@@ -125,7 +125,7 @@ def test_empty_digest_tip_is_a_command_that_parses() -> None:
 
 
 def test_digest_overdue_matches_the_views(seeded_ctx: AppContext) -> None:
-    from bot.plan.core import due_items
+    from bot.plan.reading import due_items
 
     now = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
     with session_scope(seeded_ctx.sessions) as session:

@@ -8,7 +8,7 @@ import json
 from bot.context import AppContext
 from bot.ids import Ids
 from bot.notices import digest, digest_blocks
-from bot.plan.core import ensure_partnership, resolve_actor
+from bot.plan.members import ensure_partnership, resolve_actor
 from bot.referrals import crypto
 from bot.referrals.form import validate_referral_form
 from bot.referrals.records import create_referral

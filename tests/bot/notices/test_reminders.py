@@ -14,7 +14,7 @@ from bot.context import AppContext
 from bot.ids import Ids
 from bot.notices.reminder_renderers import render_reminder
 from bot.notices.reminder_sources import reminder_source
-from bot.plan.core import ensure_partnership
+from bot.plan.members import ensure_partnership
 from bot.slack.delivery_failures import (
     DeliveryFailureView,
     build_delivery_failure_blocks,

@@ -12,23 +12,13 @@ from sqlalchemy.orm import Session
 
 from bot.context import AppContext
 from bot.plan import readcache
-from bot.plan.core import (
-    Actor,
-    _current_objectives,
-    _due,
-    _last_progress,
-    due_items,
-    ensure_partnership,
-    list_objectives,
-    log_progress,
-    mark_done,
-    resolve_actor,
-    set_meeting,
-    set_owner,
-    snooze,
-    summarise,
-    waive,
-)
+from bot.plan.done import mark_done, snooze, waive
+from bot.plan.meetings import set_meeting
+from bot.plan.members import Actor, ensure_partnership, resolve_actor
+from bot.plan.owners import set_owner
+from bot.plan.progress import log_progress
+from bot.plan.queries import current_objectives, last_progress_at
+from bot.plan.reading import _due, due_items, list_objectives, summarise
 from bot.planfiles.importer import import_plan_bytes
 from bot.planfiles.rollover import rollover
 from bot.planfiles.seed import load_seed_if_empty
@@ -62,8 +52,8 @@ def _snapshot(ctx: AppContext) -> readcache.PlanSnapshot:
 def _uncached(
     session: Session, p: Partnership, days: int = 60
 ) -> tuple[list[object], list[object]]:
-    objectives = _current_objectives(session, p)
-    last = _last_progress(session, (o.id for o in objectives))
+    objectives = current_objectives(session, p)
+    last = last_progress_at(session, (o.id for o in objectives))
     summaries: list[object] = [summarise(o, TODAY, last.get(o.id)) for o in objectives]
     due: list[object] = list(_due(objectives, TODAY, days))
     return summaries, due
@@ -89,9 +79,9 @@ WRITES: dict[str, Callable[[Session, Partnership, int], object]] = {
         s, p, ADMIN, oid, rag=Rag.RED, done=False, note="Late", now=NOW
     ),
     "mark_done": lambda s, p, oid: mark_done(s, p, ADMIN, oid, now=NOW),
-    "set_owner": lambda s, p, oid: set_owner(s, p, ADMIN, oid, "UNEWOWNER"),
+    "set_owner": lambda s, p, oid: set_owner(s, p, ADMIN, oid, "UNEWOWNER", now=NOW),
     "waive": lambda s, p, oid: waive(s, p, ADMIN, oid, NOW),
-    "snooze": lambda s, p, oid: snooze(s, p, ADMIN, oid, NOW + dt.timedelta(days=3)),
+    "snooze": lambda s, p, oid: snooze(s, p, ADMIN, oid, NOW + dt.timedelta(days=3), now=NOW),
 }
 
 
@@ -114,7 +104,7 @@ def test_moving_a_linked_meeting_refreshes_due_items(seeded_ctx: AppContext) -> 
     meeting = linked.meetings[0]
     day = meeting.month.replace(day=12)
     with session_scope(seeded_ctx.sessions) as session:
-        set_meeting(session, _partnership(session), ADMIN, meeting.body, day)
+        set_meeting(session, _partnership(session), ADMIN, meeting.body, day, now=NOW)
     fresh = _snapshot(seeded_ctx)
     assert fresh is not snap
     moved = next(o for o in fresh.objectives if o.id == linked.id)

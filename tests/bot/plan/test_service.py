@@ -1,3 +1,5 @@
+"""The plan's services: progress, what is due, meetings, snoozes, Mark done, local days."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,20 +11,12 @@ from sqlalchemy.orm import Session
 
 from bot.context import AppContext
 from bot.errors import NotAllowed, NotFound, UserError
-from bot.plan.core import (
-    Actor,
-    due_items,
-    ensure_partnership,
-    list_objectives,
-    log_progress,
-    objective_detail,
-    resolve_actor,
-    set_meeting,
-    set_owner,
-    set_role,
-    snooze,
-    upcoming_meetings,
-)
+from bot.plan.done import snooze
+from bot.plan.meetings import set_meeting, upcoming_meetings
+from bot.plan.members import Actor
+from bot.plan.owners import set_owner
+from bot.plan.progress import log_progress
+from bot.plan.reading import due_items, list_objectives, objective_detail
 from bot.planfiles.seed import load_seed_if_empty
 from bot.settings import Settings
 from store.models import Partnership, Rag, Role
@@ -32,39 +26,8 @@ D = dt.date
 TODAY = D(2026, 11, 26)
 
 
-@pytest.fixture
-def seeded(session: Session, plan_settings: Settings) -> Partnership:
-    load_seed_if_empty(session, plan_settings, now=NOW)
-    return session.scalars(select(Partnership)).one()
-
-
 def _id(session: Session, partnership: Partnership, title: str) -> int:
     return next(s.id for s in list_objectives(session, partnership, TODAY) if s.title == title)
-
-
-def test_bootstrap_roles(session: Session, seeded: Partnership, plan_settings: Settings) -> None:
-    admin = resolve_actor(session, seeded, "UADMIN", now=NOW, settings=plan_settings)
-    lead = resolve_actor(session, seeded, "ULEAD", now=NOW, settings=plan_settings)
-    member = resolve_actor(session, seeded, "UOTHER", now=NOW, display_name="Sam")
-    assert admin.is_admin and not admin.is_lead
-    assert lead.is_lead and not lead.is_admin
-    assert not member.is_admin and not member.is_lead and member.display_name == "Sam"
-
-
-def test_roles_and_owners_are_admin_only(session: Session, seeded: Partnership) -> None:
-    admin = Actor("UADMIN", Role.ADMIN, None)
-    member = Actor("UOTHER", Role.MEMBER, None)
-    dhr = _id(session, seeded, "Domestic Homicide Reviews")
-    with pytest.raises(NotAllowed):
-        set_owner(session, seeded, member, dhr, "UOTHER")
-    with pytest.raises(NotAllowed):
-        set_role(session, seeded, member, "UOTHER", Role.ADMIN)
-    summary = set_owner(session, seeded, admin, dhr, "UOWNER")
-    assert summary.owner_ids == ("UOWNER",)
-    set_owner(session, seeded, admin, dhr, "UOWNER")  # idempotent
-    assert objective_detail(session, seeded, dhr, TODAY).summary.owner_ids == ("UOWNER",)
-    set_role(session, seeded, admin, "UOTHER", Role.LEAD)
-    assert resolve_actor(session, seeded, "UOTHER", now=NOW).is_lead
 
 
 def test_progress_is_append_only_and_shows_newest_first(
@@ -121,15 +84,27 @@ def test_meetings_start_undated_and_admins_set_them(session: Session, seeded: Pa
     admin = Actor("UADMIN", Role.ADMIN, None)
     with pytest.raises(NotAllowed):
         set_meeting(
-            session, seeded, Actor("UX", Role.MEMBER, None), "one chelmsford", D(2026, 12, 8)
+            session,
+            seeded,
+            Actor("UX", Role.MEMBER, None),
+            "one chelmsford",
+            D(2026, 12, 8),
+            now=NOW,
         )
     with pytest.raises(UserError):
-        set_meeting(session, seeded, admin, "Parish council", D(2026, 12, 8))
+        set_meeting(session, seeded, admin, "Parish council", D(2026, 12, 8), now=NOW)
     view = set_meeting(
-        session, seeded, admin, "one chelmsford", D(2026, 12, 8), dt.time(10), "Civic Centre"
+        session,
+        seeded,
+        admin,
+        "one chelmsford",
+        D(2026, 12, 8),
+        dt.time(10),
+        "Civic Centre",
+        now=NOW,
     )
     assert view.body == "One Chelmsford Board" and view.meeting_date == D(2026, 12, 8)
-    moved = set_meeting(session, seeded, admin, "One Chelmsford Board", D(2027, 1, 12))
+    moved = set_meeting(session, seeded, admin, "One Chelmsford Board", D(2027, 1, 12), now=NOW)
     assert moved.id == view.id and moved.meeting_date == D(2027, 1, 12)
     after = upcoming_meetings(session, seeded, TODAY)
     assert [m.body for m in after if m.month == D(2026, 12, 1)] == [
@@ -140,28 +115,27 @@ def test_meetings_start_undated_and_admins_set_them(session: Session, seeded: Pa
 def test_snooze_is_for_owners_and_admins(session: Session, seeded: Partnership) -> None:
     dhr = _id(session, seeded, "Domestic Homicide Reviews")
     with pytest.raises(NotAllowed):
-        snooze(session, seeded, Actor("UX", Role.MEMBER, None), dhr, NOW + dt.timedelta(days=7))
-    set_owner(session, seeded, Actor("UADMIN", Role.ADMIN, None), dhr, "UOWNER")
-    snooze(session, seeded, Actor("UOWNER", Role.MEMBER, None), dhr, NOW + dt.timedelta(days=7))
-
-
-def test_partnership_follows_settings(session: Session, plan_settings: Settings) -> None:
-    p = ensure_partnership(session, plan_settings, now=NOW)
-    assert p.partnership_channel == "C0PARTNER" and p.timezone == "Europe/London"
-    assert p.plan_year == 2026
-
-
-def test_the_last_admin_cannot_be_demoted(session: Session, seeded: Partnership) -> None:
-    admin = Actor("UADMIN", Role.ADMIN, None)
-    with pytest.raises(UserError, match="only admin"):
-        set_role(session, seeded, admin, "UADMIN", Role.MEMBER)
-    set_role(session, seeded, admin, "UADMIN", Role.MEMBER, bootstrap_admins=("UADMIN",))
-    set_role(session, seeded, admin, "USECOND", Role.ADMIN)
-    set_role(session, seeded, admin, "USECOND", Role.MEMBER, bootstrap_admins=("UADMIN",))
+        snooze(
+            session,
+            seeded,
+            Actor("UX", Role.MEMBER, None),
+            dhr,
+            NOW + dt.timedelta(days=7),
+            now=NOW,
+        )
+    set_owner(session, seeded, Actor("UADMIN", Role.ADMIN, None), dhr, "UOWNER", now=NOW)
+    snooze(
+        session,
+        seeded,
+        Actor("UOWNER", Role.MEMBER, None),
+        dhr,
+        NOW + dt.timedelta(days=7),
+        now=NOW,
+    )
 
 
 def test_log_progress_result_says_what_done_closed(session: Session, seeded: Partnership) -> None:
-    from bot.plan.core import log_progress_result
+    from bot.plan.progress import log_progress_result
 
     admin = Actor("UADMIN", Role.ADMIN, None)
     overview = _id(session, seeded, "Overview and Scrutiny Committee")
@@ -263,7 +237,7 @@ def test_snoozed_items_stay_overdue_in_the_views(session: Session, seeded: Partn
     admin = Actor("UADMIN", Role.ADMIN, None)
     prevent = _id(session, seeded, "PREVENT")
     until = NOW + dt.timedelta(days=7)
-    snooze(session, seeded, admin, prevent, until)
+    snooze(session, seeded, admin, prevent, until, now=NOW)
     items = [i for i in due_items(session, seeded, TODAY, 14) if i.objective_id == prevent]
     assert [(i.due_on, i.snoozed_until) for i in items] == [
         (D(2026, 3, 31), until),
@@ -275,7 +249,8 @@ def test_snoozed_items_stay_overdue_in_the_views(session: Session, seeded: Partn
 
 
 def test_done_keeps_an_objective_with_meetings_open(session: Session, seeded: Partnership) -> None:
-    from bot.plan.core import get_objective, log_progress_result
+    from bot.plan.progress import log_progress_result
+    from bot.plan.reading import get_objective
     from store.models import ObjectiveStatus, ScheduleItem, ScheduleKind
 
     admin = Actor("UADMIN", Role.ADMIN, None)
@@ -304,7 +279,8 @@ def test_done_keeps_an_objective_with_meetings_open(session: Session, seeded: Pa
 def test_mark_done_with_an_item_closes_exactly_that_item(
     session: Session, seeded: Partnership
 ) -> None:
-    from bot.plan.core import get_objective, mark_done, mark_done_result
+    from bot.plan.done import mark_done, mark_done_result
+    from bot.plan.reading import get_objective
     from store.models import ScheduleItem, ScheduleKind
 
     admin = Actor("UADMIN", Role.ADMIN, None)
@@ -341,7 +317,7 @@ def test_mark_done_with_an_item_closes_exactly_that_item(
 
 
 def test_local_date_is_the_partnership_day() -> None:
-    from bot.plan.core import local_date
+    from bot.plan.years import local_date
 
     late_evening = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC)  # 00:30 on 11 June in BST
     assert local_date(late_evening, "Europe/London") == D(2026, 6, 11)
@@ -354,7 +330,9 @@ def test_local_date_is_the_partnership_day() -> None:
 def test_a_snooze_ending_late_on_a_summer_evening_covers_the_next_day(
     session: Session, seeded: Partnership
 ) -> None:
-    from bot.plan.core import ProgressFacts, get_objective, overdue_due_items, reminder_policy
+    from bot.plan.models import ProgressFacts
+    from bot.plan.reading import get_objective, overdue_due_items
+    from bot.plan.schedule import reminder_policy
 
     prevent = get_objective(session, seeded, _id(session, seeded, "PREVENT"))
     until = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC)  # 00:30 on 11 June, London
@@ -363,74 +341,10 @@ def test_a_snooze_ending_late_on_a_summer_evening_covers_the_next_day(
     assert items and all(i.snoozed_until == until for i in items)
 
 
-# ---------------------------------------------------------------- safeguarding leads
-
-
-def test_someone_in_both_lists_is_admin_and_lead(tmp_path: object) -> None:
-    from pathlib import Path
-
-    from bot.clock import FixedClock
-    from bot.context import build_context
-    from bot.plan.core import members_with_role
-    from bot.settings import load_settings
-    from store.db import session_scope
-    from store.models import Member
-    from tests.dbutil import fresh_database_url
-
-    assert isinstance(tmp_path, Path)
-    settings = load_settings(
-        DATABASE_URL=fresh_database_url(tmp_path),
-        CSP_ADMINS="UBOTH,UADMIN",
-        CSP_SAFEGUARDING_LEADS="UBOTH,ULEAD",
-    )
-    ctx = build_context(settings, clock=FixedClock(NOW))
-    try:
-        with session_scope(ctx.sessions) as s:
-            p = ensure_partnership(s, settings, now=NOW)
-            both = s.scalars(select(Member).where(Member.slack_user_id == "UBOTH")).one()
-            assert both.role == Role.ADMIN and both.safeguarding_lead
-            assert members_with_role(s, p, Role.LEAD) == ["UBOTH", "ULEAD"]
-            assert members_with_role(s, p, Role.ADMIN) == ["UBOTH", "UADMIN"]
-            actor = resolve_actor(s, p, "UBOTH", now=NOW)  # without settings: the stored flag
-            assert actor.is_admin and actor.is_lead
-    finally:
-        ctx.engine.dispose()
-
-
-def test_role_changes_keep_lead_and_admin_separate(session: Session, seeded: Partnership) -> None:
-    from bot.plan.core import members_with_role
-
-    admin = Actor("UADMIN", Role.ADMIN, None)
-    # A lead made admin is still a lead, and the reply says so.
-    change = set_role(session, seeded, admin, "ULEAD", Role.ADMIN)
-    assert change.role == Role.ADMIN and change.safeguarding_lead
-    assert "is now an admin and still a safeguarding lead" in change.text
-    assert "safeguarding referrals" in change.text
-    assert "ULEAD" in members_with_role(session, seeded, Role.LEAD)
-    assert resolve_actor(session, seeded, "ULEAD", now=NOW).is_lead
-    # An admin made lead stays admin.
-    change = set_role(session, seeded, admin, "UADMIN", Role.LEAD)
-    assert change.role == Role.ADMIN and change.safeguarding_lead
-    assert "is now a safeguarding lead and still an admin" in change.text
-    # A member made lead gets the lead role and the flag.
-    change = set_role(session, seeded, admin, "UNEW", Role.LEAD)
-    assert change.role == Role.LEAD and change.safeguarding_lead
-    assert change.text.startswith("<@UNEW> is now a safeguarding lead: ")
-    # member clears both (another admin remains).
-    change = set_role(session, seeded, admin, "ULEAD", Role.MEMBER)
-    assert change.role == Role.MEMBER and not change.safeguarding_lead
-    assert "ULEAD" not in members_with_role(session, seeded, Role.LEAD)
-    assert not resolve_actor(session, seeded, "ULEAD", now=NOW).is_lead
-    assert "log progress and see the plan" in change.text
-    # The last admin (a lead as well) cannot be made a member.
-    with pytest.raises(UserError, match="only admin"):
-        set_role(session, seeded, admin, "UADMIN", Role.MEMBER)
-
-
 def test_two_clicks_on_mark_done_close_the_item_once(
     plan_ctx: AppContext, plan_settings: Settings
 ) -> None:
-    from bot.plan.core import mark_done_result
+    from bot.plan.done import mark_done_result
     from store.db import session_scope
     from store.models import ProgressEntry, ScheduleItem
 

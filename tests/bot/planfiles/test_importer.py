@@ -8,7 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
-from bot.plan.core import Actor, list_objectives, log_progress, objective_choices, set_meeting
+from bot.plan.meetings import set_meeting
+from bot.plan.members import Actor
+from bot.plan.progress import log_progress
+from bot.plan.reading import list_objectives, objective_choices
 from bot.planfiles.exporter import export_plan
 from bot.planfiles.importer import import_plan_bytes
 from bot.planfiles.read import read_plan
@@ -148,7 +151,14 @@ def test_json_export_round_trips(
         session, partnership, ADMIN, pid, rag=Rag.GREEN, done=True, note="Published", now=NOW
     )
     set_meeting(
-        session, partnership, ADMIN, "One Chelmsford Board", D(2016, 6, 14), dt.time(10), "Hall"
+        session,
+        partnership,
+        ADMIN,
+        "One Chelmsford Board",
+        D(2016, 6, 14),
+        dt.time(10),
+        "Hall",
+        now=NOW,
     )
     first = export_plan(session, partnership, "json")
     assert '"place": "Hall"' in first.decode()
@@ -158,7 +168,7 @@ def test_json_export_round_trips(
 
     from bot.clock import FixedClock
     from bot.context import build_context
-    from bot.plan.core import ensure_partnership
+    from bot.plan.members import ensure_partnership
     from bot.settings import load_settings
     from store.db import session_scope
     from tests.dbutil import on_postgres

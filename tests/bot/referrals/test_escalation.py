@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 # Imported for its registrations: the escalation renderer looked up below.
 from bot.clock import FixedClock
 from bot.notices.registry import renderer_for
-from bot.plan.core import Actor
+from bot.plan.members import Actor
 from bot.referrals import crypto
 from bot.referrals.escalation import escalation_source, escalation_steps
 from bot.referrals.form import ReferralForm

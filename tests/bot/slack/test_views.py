@@ -10,7 +10,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.ids import Ids
-from bot.plan.core import (
+from bot.plan.models import (
     DueItem,
     MeetingView,
     ObjectiveDetail,
@@ -18,7 +18,26 @@ from bot.plan.core import (
     ProgressView,
     ScheduleLine,
 )
-from bot.slack import views
+from bot.slack.blocks import chunk_lines
+from bot.slack.help import build_help_blocks
+from bot.slack.home import HOME_MINE_MAX, HomeModel, build_home_view
+from bot.slack.meetings import build_meetings_blocks
+from bot.slack.plan_views import (
+    build_due_blocks,
+    build_objective_blocks,
+    build_plan_blocks,
+    next_text,
+)
+from bot.slack.progress import (
+    NO_CHANGE_VALUE,
+    ProgressFormState,
+    build_pick_blocks,
+    build_progress_channel_blocks,
+    build_progress_confirmation_blocks,
+    build_progress_modal,
+    build_progress_saved_modal,
+)
+from bot.slack.text_render import buttons_in, mrkdwn_to_text, render_text
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -76,67 +95,67 @@ BIG = [summary(i) for i in range(1, 501)]
 
 @pytest.mark.parametrize("page", [1, 2, 25, 26, 999])
 def test_plan_pages_stay_within_50_blocks(page: int) -> None:
-    blocks = dicts(views.build_plan_blocks(BIG, page=page, plan_year=2026))
+    blocks = dicts(build_plan_blocks(BIG, page=page, plan_year=2026))
     assert len(blocks) <= 50
     sections_within_limits(blocks)
     assert "Page" in json.dumps(blocks)
 
 
 def test_plan_page_has_log_progress_buttons_with_ids() -> None:
-    blocks = dicts(views.build_plan_blocks(BIG[:3]))
+    blocks = dicts(build_plan_blocks(BIG[:3]))
     buttons = [b["accessory"] for b in blocks if "accessory" in b]
     assert [b["action_id"] for b in buttons] == [Ids.PROGRESS_OPEN] * 3
     assert [b["value"] for b in buttons] == ["1", "2", "3"]
 
 
 def test_user_text_is_escaped() -> None:
-    text = json.dumps(dicts(views.build_plan_blocks([summary(1, title="A <b> & <@U9>")])))
+    text = json.dumps(dicts(build_plan_blocks([summary(1, title="A <b> & <@U9>")])))
     assert "A &lt;b&gt; &amp; &lt;@U9&gt;" in text
 
 
 def test_empty_plan_says_what_to_do() -> None:
-    text = views.render_text(views.build_plan_blocks([]))
+    text = render_text(build_plan_blocks([]))
     assert "plan import" in text
 
 
 def test_due_stays_within_limits_with_thousands_of_items() -> None:
     items = [due(i, i < 700) for i in range(1500)]
-    blocks = dicts(views.build_due_blocks(items, days=30, today=TODAY))
+    blocks = dicts(build_due_blocks(items, days=30, today=TODAY))
     assert len(blocks) <= 50
     sections_within_limits(blocks)
 
 
 def test_due_empty_suggests_looking_further() -> None:
-    assert "/csp due 90" in views.render_text(views.build_due_blocks([], days=30, today=TODAY))
+    assert "/csp due 90" in render_text(build_due_blocks([], days=30, today=TODAY))
 
 
 def test_home_never_exceeds_100_blocks() -> None:
-    model = views.HomeModel(
+    model = HomeModel(
         user_id="U1",
         summaries=tuple(BIG),
         due=tuple(due(i, i % 2 == 0) for i in range(2000)),
         meetings=tuple(meeting(i) for i in range(100)),
         today=TODAY,
     )
-    view = views.build_home_view(model).to_dict()
+    view = build_home_view(model).to_dict()
     assert view["type"] == "home"
     assert len(view["blocks"]) <= 100
     sections_within_limits(view["blocks"])
     mine = [
         b for b in view["blocks"] if b.get("accessory", {}).get("action_id") == Ids.PROGRESS_OPEN
     ]
-    assert 0 < len(mine) <= views.HOME_MINE_MAX
+    assert 0 < len(mine) <= HOME_MINE_MAX
 
 
 def test_home_for_someone_with_nothing() -> None:
-    model = views.HomeModel("U9", (), (), (), TODAY)
-    text = views.render_text(views.build_home_view(model).to_dict()["blocks"])
+    model = HomeModel("U9", (), (), (), TODAY)
+    text = render_text(build_home_view(model).to_dict()["blocks"])
     assert "You don't own any objectives yet" in text
     assert "Nothing is overdue" in text
 
 
 def test_progress_modal_small_plan_uses_a_menu() -> None:
-    view = views.build_progress_modal([(1, "A"), (2, "B")]).to_dict()
+    view = build_progress_modal([(1, "A"), (2, "B")]).to_dict()
     assert view["callback_id"] == Ids.PROGRESS_MODAL
     assert len(view["title"]["text"]) <= 24
     ids = [b.get("block_id") for b in view["blocks"]]
@@ -154,13 +173,13 @@ def test_progress_modal_small_plan_uses_a_menu() -> None:
 
 def test_progress_modal_large_plan_types_the_objective() -> None:
     choices = [(i, f"Objective {i}") for i in range(500)]
-    view = views.build_progress_modal(choices).to_dict()
+    view = build_progress_modal(choices).to_dict()
     assert view["blocks"][0]["element"]["type"] == "plain_text_input"
 
 
 def test_progress_modal_prefilled() -> None:
-    state = views.ProgressFormState(objective_id=2, rag="amber", note="typed", as_of=TODAY)
-    view = views.build_progress_modal(
+    state = ProgressFormState(objective_id=2, rag="amber", note="typed", as_of=TODAY)
+    view = build_progress_modal(
         [(1, "A"), (2, "B")], state, private_metadata={"response_url": "u"}
     ).to_dict()
     assert json.loads(view["private_metadata"]) == {"response_url": "u", "objective_id": 2}
@@ -173,7 +192,7 @@ def test_progress_modal_prefilled() -> None:
 
 def test_pick_buttons_are_unique_and_carry_the_request() -> None:
     blocks = dicts(
-        views.build_pick_blocks(
+        build_pick_blocks(
             "strat", [(1, "A"), (4, "B")], action="progress", r="green", n="note " * 1000
         )
     )
@@ -206,41 +225,39 @@ def test_objective_detail_and_confirmation_render() -> None:
             for _ in range(5)
         ),
     )
-    blocks = dicts(views.build_objective_blocks(detail))
+    blocks = dicts(build_objective_blocks(detail))
     assert len(blocks) <= 50
     sections_within_limits(blocks)
-    text = views.render_text(
-        views.build_progress_confirmation_blocks(
-            summary(3), note="Panel booked", done=False, rag="amber"
-        )
+    text = render_text(
+        build_progress_confirmation_blocks(summary(3), note="Panel booked", done=False, rag="amber")
     )
     assert "Amber" in text and "Panel booked" in text and "/csp" in text
 
 
 def test_render_text_numbers_buttons_and_unescapes() -> None:
-    blocks = views.build_plan_blocks([summary(1, title="A & B"), summary(2)])
-    text = views.render_text(blocks)
+    blocks = build_plan_blocks([summary(1, title="A & B"), summary(2)])
+    text = render_text(blocks)
     assert "A & B" in text
     assert "[1] Log progress" in text and "[2] Log progress" in text
-    refs = views.buttons_in(blocks)
+    refs = buttons_in(blocks)
     assert [r.number for r in refs] == [1, 2] and refs[0].value == "1"
-    assert "evidence (https://x)" in views.mrkdwn_to_text("<https://x|evidence>")
+    assert "evidence (https://x)" in mrkdwn_to_text("<https://x|evidence>")
 
 
 def test_help_escapes_placeholders() -> None:
-    blocks = dicts(views.build_help_blocks(is_admin=True))
+    blocks = dicts(build_help_blocks(is_admin=True))
     raw = json.dumps(blocks)
     assert "<objective>" not in raw and "&lt;objective&gt;" in raw
-    assert "<objective>" in views.render_text(views.build_help_blocks(is_admin=False))
+    assert "<objective>" in render_text(build_help_blocks(is_admin=False))
 
 
 def test_chunk_lines_respects_the_limit() -> None:
-    chunks = views.chunk_lines(["a" * 2000, "b" * 2000, "c" * 5000])
+    chunks = chunk_lines(["a" * 2000, "b" * 2000, "c" * 5000])
     assert all(len(c) <= 3000 for c in chunks) and len(chunks) == 3
 
 
 def test_meetings() -> None:
-    blocks = dicts(views.build_meetings_blocks([meeting(i) for i in range(400)], is_admin=True))
+    blocks = dicts(build_meetings_blocks([meeting(i) for i in range(400)], is_admin=True))
     assert len(blocks) <= 50
     assert "date to be set" in json.dumps(blocks)
 
@@ -271,18 +288,16 @@ def test_user_text_is_escaped_everywhere() -> None:
     line = ScheduleLine("deadline", TODAY, EVIL, EVIL, None)
     detail = ObjectiveDetail(s, EVIL, EVIL, (line,), (entry,))
     item = DueItem(1, EVIL, TODAY, EVIL, EVIL, False, (), "deadline")
-    home = views.HomeModel("U1", (s,), (item,), (meeting(1),), TODAY)
+    home = HomeModel("U1", (s,), (item,), (meeting(1),), TODAY)
     built = {
-        "show": dicts(views.build_objective_blocks(detail)),
-        "due": dicts(views.build_due_blocks([item], days=30, today=TODAY)),
-        "home": views.build_home_view(home).to_dict()["blocks"],
+        "show": dicts(build_objective_blocks(detail)),
+        "due": dicts(build_due_blocks([item], days=30, today=TODAY)),
+        "home": build_home_view(home).to_dict()["blocks"],
         "channel": dicts(
-            views.build_progress_channel_blocks(s, user_id="U1", note=EVIL, done=False, rag=None)
+            build_progress_channel_blocks(s, user_id="U1", note=EVIL, done=False, rag=None)
         ),
-        "confirm": dicts(
-            views.build_progress_confirmation_blocks(s, note=EVIL, done=False, rag=None)
-        ),
-        "plan": dicts(views.build_plan_blocks([s])),
+        "confirm": dicts(build_progress_confirmation_blocks(s, note=EVIL, done=False, rag=None)),
+        "plan": dicts(build_plan_blocks([s])),
     }
     for name, blocks in built.items():
         assert not _unsafe(blocks), name
@@ -294,7 +309,7 @@ def test_show_gives_the_as_of_date_when_set() -> None:
     dated = ProgressView(at, "Sam", "U1", "amber", False, "Panel met", dt.date(2026, 11, 20), None)
     plain = ProgressView(at, "Sam", "U1", "green", False, "Report sent", None, None)
     detail = ObjectiveDetail(summary(1), "", None, (), (dated, plain))
-    text = json.dumps(dicts(views.build_objective_blocks(detail)))
+    text = json.dumps(dicts(build_objective_blocks(detail)))
     assert "(amber, as of 20 Nov 2026): Panel met" in text
     assert "(green): Report sent" in text
 
@@ -307,7 +322,7 @@ def test_month_only_next_has_no_made_up_day() -> None:
         next_month_only=True,
         overdue=False,
     )
-    assert views.next_text(s) == "next: RAG meeting, December 2026 (date to be set)"
+    assert next_text(s) == "next: RAG meeting, December 2026 (date to be set)"
     item = DueItem(
         2,
         "T",
@@ -319,7 +334,7 @@ def test_month_only_next_has_no_made_up_day() -> None:
         "dated",
         month_only=True,
     )
-    text = json.dumps(dicts(views.build_due_blocks([item], days=30, today=TODAY)))
+    text = json.dumps(dicts(build_due_blocks([item], days=30, today=TODAY)))
     assert "Tue 1 Dec" not in text and "in 5 days" not in text
 
 
@@ -328,22 +343,22 @@ def test_show_dates_progress_by_the_local_day() -> None:
     at = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC)
     entry = ProgressView(at, "Sam", "U1", "green", False, "Report sent", None, None)
     detail = ObjectiveDetail(summary(1), "", None, (), (entry,))
-    text = json.dumps(dicts(views.build_objective_blocks(detail)))
+    text = json.dumps(dicts(build_objective_blocks(detail)))
     assert "Thu 11 Jun 2026, <@U1>" in text and "10 Jun" not in text
 
 
 def test_progress_modal_rag_is_optional_with_no_change() -> None:
-    view = views.build_progress_modal([(1, "A"), (2, "B")]).to_dict()
+    view = build_progress_modal([(1, "A"), (2, "B")]).to_dict()
     rag = next(b for b in view["blocks"] if b.get("block_id") == Ids.PROGRESS_RAG)
     assert rag["optional"] is True
     values = [o["value"] for o in rag["element"]["options"]]
-    assert values[-1] == views.NO_CHANGE_VALUE
+    assert values[-1] == NO_CHANGE_VALUE
     assert "No change" in rag["element"]["options"][-1]["text"]["text"]
     assert rag["element"]["placeholder"]["text"] == "No change"
 
 
 def test_progress_confirmation_repeats_as_of_and_link() -> None:
-    blocks = views.build_progress_confirmation_blocks(
+    blocks = build_progress_confirmation_blocks(
         summary(3),
         note="Report sent",
         done=False,
@@ -351,18 +366,18 @@ def test_progress_confirmation_repeats_as_of_and_link() -> None:
         as_of=dt.date(2026, 11, 3),
         evidence_url="https://example.org/prevent-report",
     )
-    text = views.render_text(blocks)
+    text = render_text(blocks)
     assert "logged as a note" in text
     assert "As of 3 Nov 2026." in text
     assert "https://example.org/prevent-report" in text
     saved = str(
-        views.build_progress_saved_modal(
+        build_progress_saved_modal(
             summary(3), done=False, as_of=dt.date(2026, 11, 3), evidence_url="https://e.org/x"
         ).to_dict()
     )
     assert "As of 3 Nov 2026." in saved and "https://e.org/x" in saved
-    plain = views.render_text(
-        views.build_progress_confirmation_blocks(summary(3), note="n", done=False, rag="red")
+    plain = render_text(
+        build_progress_confirmation_blocks(summary(3), note="n", done=False, rag="red")
     )
     assert "As of" not in plain and "Evidence" not in plain
 
@@ -391,9 +406,9 @@ def _lead_referrals(waiting: int = 8) -> Any:
 
 
 def test_home_shows_referral_counts_and_oldest_waiting_to_a_lead() -> None:
-    model = views.HomeModel("ULEAD", (), (), (), TODAY, referrals=_lead_referrals())
-    blocks = views.build_home_view(model).to_dict()["blocks"]
-    text = views.render_text(blocks)
+    model = HomeModel("ULEAD", (), (), (), TODAY, referrals=_lead_referrals())
+    blocks = build_home_view(model).to_dict()["blocks"]
+    text = render_text(blocks)
     assert "Safeguarding referrals" in text
     assert "10 open · 8 awaiting acknowledgement · 2 past their acknowledgement deadline" in text
     assert "SG-2026-0001* · Immediate risk · waiting 24 h · *past deadline" in json.dumps(
@@ -409,13 +424,13 @@ def test_home_shows_referral_counts_and_oldest_waiting_to_a_lead() -> None:
 
 
 def test_home_shows_nothing_of_referrals_to_anyone_else() -> None:
-    text = json.dumps(views.build_home_view(views.HomeModel("U9", (), (), (), TODAY)).to_dict())
+    text = json.dumps(build_home_view(HomeModel("U9", (), (), (), TODAY)).to_dict())
     assert "Safeguarding" not in text and "SG-" not in text
     assert str(Ids.REFERRAL_VIEW) not in text
 
 
 def test_home_with_referrals_and_a_huge_plan_stays_within_100_blocks() -> None:
-    model = views.HomeModel(
+    model = HomeModel(
         user_id="U1",
         summaries=tuple(BIG),
         due=tuple(due(i, i % 2 == 0) for i in range(2000)),
@@ -423,7 +438,7 @@ def test_home_with_referrals_and_a_huge_plan_stays_within_100_blocks() -> None:
         today=TODAY,
         referrals=_lead_referrals(40),
     )
-    blocks = views.build_home_view(model).to_dict()["blocks"]
+    blocks = build_home_view(model).to_dict()["blocks"]
     assert len(blocks) <= 100
     sections_within_limits(blocks)
-    assert "Safeguarding referrals" in views.render_text(blocks)  # near the top: never cut
+    assert "Safeguarding referrals" in render_text(blocks)  # near the top: never cut

@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 
 from bot.context import AppContext
 from bot.ids import Ids
-from bot.plan.core import ensure_partnership, resolve_actor
+from bot.plan.members import ensure_partnership, resolve_actor
 from bot.referrals import crypto, workflow
 from bot.referrals.form import validate_referral_form
 from bot.referrals.records import create_referral

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.context import AppContext
 from bot.deliveries import METADATA_EVENT_TYPE
 from bot.ids import Ids
-from bot.plan.core import ensure_partnership
+from bot.plan.members import ensure_partnership
 from bot.referrals.alerts import alert_location
 from bot.referrals.kinds import ALERT_DM_KIND, ALERT_KIND
 from bot.slack import referral_alerts

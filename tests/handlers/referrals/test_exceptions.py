@@ -29,7 +29,7 @@ import handlers.referrals
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
-from bot.plan.core import Actor
+from bot.plan.members import Actor
 from bot.referrals import crypto, reading, records
 from bot.referrals.form import FIELD_BLOCKS, FormInvalid, ReferralForm, validate_referral_form
 from bot.referrals.reading import export_referral

@@ -18,7 +18,7 @@ import handlers.listeners
 import handlers.referrals
 from bot.context import AppContext
 from bot.ids import Ids
-from bot.plan.core import Actor, ensure_partnership
+from bot.plan.members import Actor, ensure_partnership
 from bot.referrals import crypto, reading
 from bot.referrals.access import NotALead
 from bot.referrals.escalation import escalation_source

@@ -16,7 +16,7 @@ import handlers.listeners
 import handlers.referrals
 from bot.context import AppContext
 from bot.ids import Ids
-from bot.plan.core import Actor, ensure_partnership
+from bot.plan.members import Actor, ensure_partnership
 from bot.referrals.access import NotALead
 from bot.referrals.counts import home_referrals
 from bot.referrals.reading import list_open

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
-from bot.plan.core import Actor
+from bot.plan.members import Actor
 from bot.referrals import crypto
 from bot.referrals.kinds import ASSIGNED_KIND, STATUS_KIND
 from bot.referrals.records import create_referral

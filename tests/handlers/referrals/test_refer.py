@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound, UserError
-from bot.plan.core import Actor
+from bot.plan.members import Actor
 from bot.referrals import audit, crypto, reading
 from bot.referrals.access import NotALead
 from bot.referrals.counts import referral_counts

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.clock import FixedClock
 from bot.context import AppContext
 from bot.deliveries import METADATA_EVENT_TYPE, PlannedDelivery
-from bot.plan.core import ensure_partnership
+from bot.plan.members import ensure_partnership
 from scheduler.delivery.outbox import Outbox
 from scheduler.delivery.planned_rows import insert_planned
 from scheduler.delivery.records import claim

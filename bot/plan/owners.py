@@ -1,0 +1,54 @@
+"""Objective owners: assigning them, and the owner-or-admin check for owner-only actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from bot.errors import NotAllowed
+from bot.plan import readcache
+from bot.plan.members import Actor
+from bot.plan.models import ObjectiveSummary
+from bot.plan.reading import get_objective, summary_of
+from bot.plan.years import local_today
+from store.models import Objective, ObjectiveOwner, Partnership
+
+
+def set_owner(
+    session: Session,
+    partnership: Partnership,
+    actor: Actor,
+    objective_id: int,
+    slack_user_id: str,
+    *,
+    now: dt.datetime,
+    replace: bool = False,
+) -> ObjectiveSummary:
+    if not actor.is_admin:
+        raise NotAllowed(
+            "Only partnership admins can assign owners. Ask an admin to run "
+            "`/csp owner <objective> @person`."
+        )
+    objective = get_objective(session, partnership, objective_id)
+    if replace:
+        objective.owners.clear()
+        session.flush()
+    if not any(o.slack_user_id == slack_user_id for o in objective.owners):
+        objective.owners.append(
+            ObjectiveOwner(label=f"<@{slack_user_id}>", slack_user_id=slack_user_id)
+        )
+    readcache.touch(session, objective, now)
+    session.flush()
+    return summary_of(session, partnership, objective, local_today(partnership, now), None)
+
+
+def check_owner_or_admin(objective: Objective, actor: Actor, what: str) -> None:
+    if actor.is_admin:
+        return
+    if any(o.slack_user_id == actor.slack_user_id for o in objective.owners):
+        return
+    raise NotAllowed(
+        f"Only the owners of {objective.title} or an admin can {what}. "
+        "You can still log progress with `/csp progress`."
+    )

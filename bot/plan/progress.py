@@ -1,0 +1,244 @@
+"""Logging progress: the append-only entry, the RAG it sets and the dated item a done closes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.errors import UserError
+from bot.plan import readcache
+from bot.plan.members import Actor
+from bot.plan.models import ItemLike, ObjectiveSummary
+from bot.plan.reading import get_objective, progress_facts, summarise
+from bot.plan.schedule import DATED_KINDS, month_label, reminder_policy
+from bot.plan.years import local_today
+from store.models import (
+    Objective,
+    ObjectiveStatus,
+    Partnership,
+    ProgressEntry,
+    Rag,
+    ScheduleItem,
+    ScheduleKind,
+)
+
+
+@dataclass(frozen=True)
+class ProgressResult:
+    """What logging progress did: the objective now, the dated item ``done`` closed
+    (e.g. "March 2026 deadline (Maldon District Council)"), whether the whole
+    objective is now done, and the dated items still open (with "overdue since")."""
+
+    summary: ObjectiveSummary
+    closed_label: str | None = None
+    objective_done: bool = False
+    still_open: tuple[str, ...] = ()
+
+
+def log_progress(
+    session: Session,
+    partnership: Partnership,
+    actor: Actor,
+    objective_id: int,
+    *,
+    rag: Rag | None,
+    done: bool,
+    note: str,
+    now: dt.datetime,
+    as_of: dt.date | None = None,
+    evidence_url: str | None = None,
+) -> ObjectiveSummary:
+    """Append a progress entry (never overwritten) and update the objective's status."""
+    return log_progress_result(
+        session,
+        partnership,
+        actor,
+        objective_id,
+        rag=rag,
+        done=done,
+        note=note,
+        now=now,
+        as_of=as_of,
+        evidence_url=evidence_url,
+    ).summary
+
+
+def log_progress_result(
+    session: Session,
+    partnership: Partnership,
+    actor: Actor,
+    objective_id: int,
+    *,
+    rag: Rag | None,
+    done: bool,
+    note: str,
+    now: dt.datetime,
+    as_of: dt.date | None = None,
+    evidence_url: str | None = None,
+    item_id: int | None = None,
+) -> ProgressResult:
+    """:func:`log_progress`, saying what ``done`` closed. ``done`` on an ongoing
+    objective with nothing dated to close is refused kindly (nothing is stored).
+    ``item_id`` (a reminder's Mark done) closes exactly that schedule item."""
+    objective = get_objective(session, partnership, objective_id)
+    if objective.plan_year != partnership.plan_year:
+        raise UserError(
+            f"{objective.title} belongs to the {objective.plan_year} plan, which is closed. "
+            "Log progress against this year's plan: `/csp plan`."
+        )
+    note = note.strip()
+    if not note and rag is None and not done:
+        raise UserError(
+            "A progress update needs a note, a RAG status or `done`. For example: "
+            "`/csp progress dhr amber Panel booked for 3 March`."
+        )
+    today = local_today(partnership, now)
+    if (
+        done
+        and objective.status == ObjectiveStatus.OPEN
+        and not open_dated(objective)
+        and any(i.kind == ScheduleKind.ONGOING for i in objective.schedule)
+    ):
+        raise UserError(
+            f"{objective.title} is ongoing, so there is nothing dated to mark done and I "
+            "have not saved anything. Log how it is going instead, with a RAG status or "
+            "a note, e.g. `/csp progress "
+            f"{short_name(objective.title)} green Panel met and actions agreed`."
+        )
+    if (
+        done
+        and objective.status == ObjectiveStatus.OPEN
+        and not open_dated(objective)
+        and objective.meetings
+        and not _continuing(objective, meetings=False)
+    ):
+        raise UserError(
+            f"{objective.title} is carried on through its meetings, so there is nothing "
+            "dated to mark done and I have not saved anything. Log how the last meeting "
+            "went instead, e.g. `/csp progress "
+            f"{short_name(objective.title)} green Budget approved at the March meeting`, "
+            "and set the next meeting's date with `/csp meeting`."
+        )
+    # Every read happens before the first change: SQLite writers take turns from their
+    # first flush to the end of the transaction, so that turn is only the INSERT of the
+    # entry and the UPDATE of the objective (and a closed item), then the caller's commit.
+    with session.no_autoflush:
+        _ = (objective.owners, objective.schedule, objective.meetings)  # load them now
+        facts = progress_facts(session, partnership, [objective.id])
+        stamp = readcache.next_stamp(session, partnership.id, now)
+    entry = ProgressEntry(
+        objective_id=objective.id,
+        slack_user_id=actor.slack_user_id,
+        author=actor.display_name or actor.slack_user_id,
+        created_at=now,
+        rag=rag,
+        done=done,
+        note=note,
+        as_of=as_of,
+        evidence_url=evidence_url,
+    )
+    session.add(entry)
+    if rag is not None:
+        objective.rag = rag
+    closed: str | None = None
+    if done:
+        closed = _mark_done(objective, today, now, item_id=item_id)
+    # The fingerprint moves with the new entry's id whatever the stamp; the stamp keeps
+    # Objective.updated_at meaning "last changed".
+    objective.updated_at = stamp
+    still_open = tuple(
+        _open_label(item, today) for item in open_dated(objective) if item.due_on is not None
+    )
+    done_days = facts.done_days.get(objective.id, ())
+    if done:
+        done_days = (*done_days, now.astimezone(ZoneInfo(partnership.timezone)).date())
+    summary = summarise(
+        objective, today, now, done_days=done_days, policy=reminder_policy(partnership)
+    )
+    session.flush()
+    return ProgressResult(
+        summary=summary,
+        closed_label=closed,
+        objective_done=done and objective.status == ObjectiveStatus.DONE,
+        still_open=still_open,
+    )
+
+
+def short_name(title: str) -> str:
+    """A short name for ``title`` that matching finds: its initials, else its first word."""
+    letters = "".join(w[0] for w in title.split() if w[:1].isalpha() and w[0].isupper())
+    return letters.lower() if len(letters) >= 2 else title.split()[0].lower()
+
+
+def open_dated(objective: Objective) -> list[ScheduleItem]:
+    """The objective's deadlines and milestones not yet done, soonest first."""
+    return sorted(
+        (
+            i
+            for i in objective.schedule
+            if i.kind in DATED_KINDS and i.due_on is not None and i.done_at is None
+        ),
+        key=lambda i: i.due_on or dt.date.max,
+    )
+
+
+def _when_text(item: ItemLike) -> str:
+    assert item.due_on is not None
+    return month_label(item.due_on) if item.month_only else item.due_on.strftime("%-d %B %Y")
+
+
+def _closed_label(item: ItemLike) -> str:
+    kind = "deadline" if item.kind == ScheduleKind.DEADLINE else "milestone"
+    body = f" ({item.body})" if item.body else ""
+    return f"{_when_text(item)} {kind}{body}"
+
+
+def _open_label(item: ItemLike, today: dt.date) -> str:
+    assert item.due_on is not None
+    body = f", {item.body}" if item.body else ""
+    late = (
+        f" (overdue since {item.due_on.day} {item.due_on.strftime('%b')})"
+        if item.due_on < today
+        else ""
+    )
+    return f"{_when_text(item)}{body}{late}"
+
+
+def _continuing(objective: Objective, *, meetings: bool = True) -> bool:
+    """Whether the objective carries on after its dated items are met: ongoing or
+    recurring work, or (with ``meetings``) meetings linked to it."""
+    if any(i.kind in (ScheduleKind.RECURRING, ScheduleKind.ONGOING) for i in objective.schedule):
+        return True
+    return meetings and bool(objective.meetings)
+
+
+def _mark_done(
+    objective: Objective, today: dt.date, now: dt.datetime, *, item_id: int | None = None
+) -> str | None:
+    """Close the schedule item ``item_id`` when given (a recurring one is met by the done
+    entry itself, so nothing is closed), else the earliest open dated item due by a month
+    from now; close the objective when nothing dated, recurring, ongoing or meeting-linked
+    remains. Returns what was closed."""
+    open_items = open_dated(objective)
+    target: ScheduleItem | None
+    if item_id is not None:
+        target = next((i for i in open_items if i.id == item_id), None)
+    else:
+        soon = [
+            i
+            for i in open_items
+            if i.due_on is not None and i.due_on <= today + dt.timedelta(days=31)
+        ]
+        target = soon[0] if soon else (open_items[0] if open_items else None)
+    if target is not None:
+        target.done_at = now
+    remaining = [i for i in open_items if i is not target]
+    continuing = _continuing(objective)
+    if not remaining and not continuing:
+        objective.status = ObjectiveStatus.DONE
+        if objective.rag is None:
+            objective.rag = Rag.GREEN
+    return _closed_label(target) if target is not None else None

@@ -1,0 +1,297 @@
+"""Reading the plan: objective summaries, one objective's detail, and what is due.
+
+The list and `/csp due` are served from the snapshot in ``bot.plan.readcache``;
+one objective is read through the ORM.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable, Iterable
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.errors import NotFound
+from bot.plan import queries, readcache
+from bot.plan.models import (
+    DueItem,
+    ObjectiveDetail,
+    ObjectiveLike,
+    ObjectiveSummary,
+    ProgressFacts,
+    ProgressView,
+    ScheduleLine,
+)
+from bot.plan.schedule import (
+    item_label,
+    month_label,
+    overdue_items,
+    reminder_policy,
+    upcoming_items,
+)
+from bot.plan.years import local_date
+from bot.time.policy import ReminderPolicy
+from store.models import Objective, ObjectiveStatus, Partnership, ProgressEntry, ScheduleKind
+
+T = TypeVar("T")
+
+
+def summarise(
+    objective: ObjectiveLike,
+    today: dt.date,
+    last_progress_at: dt.datetime | None,
+    *,
+    done_days: Iterable[dt.date] = (),
+    policy: ReminderPolicy | None = None,
+) -> ObjectiveSummary:
+    upcoming = upcoming_items(objective, today)
+    late = overdue_items(objective, today, done_days, policy)
+    return ObjectiveSummary(
+        id=objective.id,
+        title=objective.title,
+        owners=tuple(o.slack_user_id or o.label for o in objective.owners),
+        owner_ids=tuple(o.slack_user_id for o in objective.owners if o.slack_user_id),
+        rag=objective.rag,
+        status=objective.status,
+        next_date=upcoming[0][0] if upcoming else None,
+        next_label=upcoming[0][1] if upcoming else None,
+        overdue=bool(late),
+        overdue_since=min((i.due_on for i in late), default=None),
+        needs_dating=objective.needs_dating,
+        ongoing=any(i.kind == ScheduleKind.ONGOING for i in objective.schedule),
+        timescale_text=objective.timescale_text,
+        last_progress_at=last_progress_at,
+        next_month_only=upcoming[0][2] if upcoming else False,
+    )
+
+
+def progress_facts(
+    session: Session, partnership: Partnership, objective_ids: Iterable[int]
+) -> ProgressFacts:
+    ids = list(objective_ids)
+    zone = ZoneInfo(partnership.timezone)
+    done: dict[int, list[dt.date]] = {}
+    snoozed: dict[int, dt.datetime] = {}
+    if ids:
+        for oid, at in queries.done_entry_times(session, ids):
+            done.setdefault(oid, []).append(local_date(at, zone))
+        for oid, until in queries.objective_snoozes(session, ids):
+            snoozed[oid] = until if until.tzinfo else until.replace(tzinfo=dt.UTC)
+    return ProgressFacts({k: tuple(v) for k, v in done.items()}, snoozed, partnership.timezone)
+
+
+def summary_of(
+    session: Session,
+    partnership: Partnership,
+    objective: Objective,
+    today: dt.date,
+    last_progress_at: dt.datetime | None,
+) -> ObjectiveSummary:
+    """:func:`summarise` for one ORM objective, with its "done" entries."""
+    facts = progress_facts(session, partnership, [objective.id])
+    return summarise(
+        objective,
+        today,
+        last_progress_at,
+        done_days=facts.done_days.get(objective.id, ()),
+        policy=reminder_policy(partnership),
+    )
+
+
+def _active_snooze(facts: ProgressFacts, objective_id: int, today: dt.date) -> dt.datetime | None:
+    until = facts.snoozed_until.get(objective_id)
+    return until if until is not None and local_date(until, facts.zone) >= today else None
+
+
+def _snapshot(session: Session, partnership: Partnership) -> readcache.PlanSnapshot:
+    return readcache.plan_snapshot(session, partnership.id, partnership.plan_year)
+
+
+def list_objectives(
+    session: Session, partnership: Partnership, today: dt.date
+) -> list[ObjectiveSummary]:
+    snap = _snapshot(session, partnership)
+    facts = _facts(session, partnership, snap)
+    policy = reminder_policy(partnership)
+
+    def build() -> tuple[ObjectiveSummary, ...]:
+        return tuple(
+            summarise(
+                o,
+                today,
+                snap.last_progress.get(o.id),
+                done_days=facts.done_days.get(o.id, ()),
+                policy=policy,
+            )
+            for o in snap.objectives
+        )
+
+    return list(snap.memo(("summaries", today, policy), build))
+
+
+def _facts(
+    session: Session, partnership: Partnership, snap: readcache.PlanSnapshot
+) -> ProgressFacts:
+    # The snapshot's fingerprint moves with every progress entry and every snooze
+    # (snooze stamps the objective), so these facts live as long as the snapshot.
+    return snap.memo(
+        ("progress_facts", partnership.timezone),
+        lambda: progress_facts(session, partnership, (o.id for o in snap.objectives)),
+    )
+
+
+def plan_memo(
+    session: Session, partnership: Partnership, key: Hashable, build: Callable[[], T]
+) -> T:
+    """A value derived only from the current plan snapshot and ``key`` (e.g. a rendered
+    reply), built once per snapshot. ``build`` must read nothing the snapshot does not
+    cover."""
+    return _snapshot(session, partnership).memo(key, build)
+
+
+def objective_choices(session: Session, partnership: Partnership) -> list[tuple[int, str]]:
+    return queries.objective_titles(session, partnership)
+
+
+def get_objective(session: Session, partnership: Partnership, objective_id: int) -> Objective:
+    objective = queries.objective_by_id(session, objective_id)
+    if objective is None or objective.partnership_id != partnership.id:
+        raise NotFound("That objective no longer exists. Type `/csp plan` to see the current plan.")
+    return objective
+
+
+def progress_view(entry: ProgressEntry) -> ProgressView:
+    return ProgressView(
+        at=entry.created_at,
+        author=entry.author,
+        slack_user_id=entry.slack_user_id,
+        rag=entry.rag,
+        done=entry.done,
+        note=entry.note,
+        as_of=entry.as_of,
+        evidence_url=entry.evidence_url,
+    )
+
+
+def objective_detail(
+    session: Session, partnership: Partnership, objective_id: int, today: dt.date
+) -> ObjectiveDetail:
+    objective = get_objective(session, partnership, objective_id)
+    recent = queries.recent_progress(session, objective.id, limit=5)
+    schedule = [
+        ScheduleLine(
+            kind=item.kind,
+            due_on=item.due_on,
+            body=item.body,
+            label=item_label(item),
+            rrule=item.rrule,
+            done=item.done_at is not None,
+        )
+        for item in objective.schedule
+    ]
+    for meeting in objective.meetings:
+        schedule.append(
+            ScheduleLine(
+                kind="meeting",
+                due_on=meeting.meeting_date,
+                body=meeting.body,
+                label=(
+                    f"{meeting.body}: {meeting.meeting_date.strftime('%-d %B %Y')}"
+                    if meeting.meeting_date
+                    else f"{meeting.body}: {month_label(meeting.month)} (date to be set)"
+                ),
+                rrule=None,
+            )
+        )
+    last = recent[0].created_at if recent else None
+    return ObjectiveDetail(
+        summary=summary_of(session, partnership, objective, today, last),
+        action_text=objective.action_text,
+        statutory_basis=objective.statutory_basis,
+        schedule=tuple(schedule),
+        recent_progress=tuple(progress_view(e) for e in recent),
+    )
+
+
+def due_items(
+    session: Session, partnership: Partnership, today: dt.date, days: int
+) -> list[DueItem]:
+    """Overdue items first (oldest first), then dated items due within ``days``."""
+    snap = _snapshot(session, partnership)
+    facts = _facts(session, partnership, snap)
+    policy = reminder_policy(partnership)
+    return list(
+        snap.memo(
+            ("due", today, days, policy),
+            lambda: tuple(_due(snap.objectives, today, days, facts, policy)),
+        )
+    )
+
+
+def overdue_due_items(
+    objective: ObjectiveLike,
+    today: dt.date,
+    facts: ProgressFacts,
+    policy: ReminderPolicy,
+) -> list[DueItem]:
+    """:func:`overdue_items` for one objective as :class:`DueItem` rows."""
+    owners = tuple(o.slack_user_id for o in objective.owners if o.slack_user_id)
+    snoozed = _active_snooze(facts, objective.id, today)
+    return [
+        DueItem(
+            objective.id,
+            objective.title,
+            late.due_on,
+            late.label,
+            late.body,
+            True,
+            owners,
+            late.kind,
+            snoozed_until=snoozed,
+        )
+        for late in overdue_items(objective, today, facts.done_days.get(objective.id, ()), policy)
+    ]
+
+
+def upcoming_due_items(objective: ObjectiveLike, today: dt.date, days: int) -> list[DueItem]:
+    """Dated things (deadlines, milestones, occurrences, meetings) due within ``days``."""
+    if objective.status != ObjectiveStatus.OPEN:
+        return []
+    horizon = today + dt.timedelta(days=days)
+    owners = tuple(o.slack_user_id for o in objective.owners if o.slack_user_id)
+    return [
+        DueItem(
+            objective.id,
+            objective.title,
+            when,
+            label,
+            None,
+            False,
+            owners,
+            "dated",
+            month_only=month_only,
+        )
+        for when, label, month_only in upcoming_items(objective, today)
+        if when <= horizon
+    ]
+
+
+def _due(
+    objectives: Iterable[ObjectiveLike],
+    today: dt.date,
+    days: int,
+    facts: ProgressFacts | None = None,
+    policy: ReminderPolicy | None = None,
+) -> list[DueItem]:
+    facts = facts or ProgressFacts({}, {})
+    policy = policy or ReminderPolicy()
+    overdue: list[DueItem] = []
+    upcoming: list[DueItem] = []
+    for objective in objectives:
+        overdue.extend(overdue_due_items(objective, today, facts, policy))
+        upcoming.extend(upcoming_due_items(objective, today, days))
+    overdue.sort(key=lambda d: (d.due_on, d.title))
+    upcoming.sort(key=lambda d: (d.due_on, d.title))
+    return overdue + upcoming

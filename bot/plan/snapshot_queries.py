@@ -1,0 +1,130 @@
+"""The plan snapshot's SQL: the fingerprint aggregate, the column reads, the latest stamp."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy.orm import Session
+
+from store.models import Meeting, Objective, ObjectiveOwner, ProgressEntry, ScheduleItem
+
+Fingerprint = tuple[Any, ...]
+
+
+def latest_stamp(session: Session, partnership_id: int) -> dt.datetime | None:
+    """The latest ``Objective.updated_at`` of the partnership (as stored)."""
+    return session.scalar(
+        select(func.max(Objective.updated_at)).where(Objective.partnership_id == partnership_id)
+    )
+
+
+def _fingerprint_query() -> Select[Any]:
+    mine = (Objective.partnership_id == bindparam("pid"), Objective.plan_year == bindparam("year"))
+    current = select(Objective.id).where(*mine)
+    return select(
+        select(func.count(Objective.id)).where(*mine).scalar_subquery(),
+        select(func.max(Objective.updated_at))
+        .where(Objective.partnership_id == bindparam("pid"))
+        .scalar_subquery(),
+        select(func.max(ProgressEntry.id)).scalar_subquery(),
+        select(func.max(ScheduleItem.id)).scalar_subquery(),
+        select(func.count(ScheduleItem.id))
+        .where(ScheduleItem.objective_id.in_(current))
+        .scalar_subquery(),
+        select(func.max(ObjectiveOwner.id)).scalar_subquery(),
+        select(func.count(ObjectiveOwner.id))
+        .where(ObjectiveOwner.objective_id.in_(current))
+        .scalar_subquery(),
+        select(func.max(Meeting.id)).scalar_subquery(),
+        select(func.count(Meeting.id)).where(Meeting.objective_id.in_(current)).scalar_subquery(),
+    )
+
+
+_FINGERPRINT = _fingerprint_query()  # built once; SQLAlchemy caches its compiled form
+
+
+def plan_fingerprint(session: Session, partnership_id: int, plan_year: int) -> Fingerprint:
+    """One round trip of aggregates that changes whenever the snapshot would."""
+    row = session.execute(_FINGERPRINT, {"pid": partnership_id, "year": plan_year}).one()
+    return tuple(str(value) if isinstance(value, dt.datetime) else value for value in row)
+
+
+def _current_ids(partnership_id: int, plan_year: int) -> Select[int]:
+    return select(Objective.id).where(
+        Objective.partnership_id == partnership_id, Objective.plan_year == plan_year
+    )
+
+
+def objective_rows(
+    session: Session, partnership_id: int, plan_year: int
+) -> Sequence[Row[int, str, str | None, str, bool, str]]:
+    """(id, title, rag, status, needs_dating, timescale_text) of the plan year, in order."""
+    return session.execute(
+        select(
+            Objective.id,
+            Objective.title,
+            Objective.rag,
+            Objective.status,
+            Objective.needs_dating,
+            Objective.timescale_text,
+        )
+        .where(Objective.partnership_id == partnership_id, Objective.plan_year == plan_year)
+        .order_by(Objective.position, Objective.id)
+    ).all()
+
+
+def owner_rows(
+    session: Session, partnership_id: int, plan_year: int
+) -> Sequence[Row[int, str, str | None]]:
+    """(objective id, label, Slack ID) of the plan year's owners, oldest first."""
+    return session.execute(
+        select(ObjectiveOwner.objective_id, ObjectiveOwner.label, ObjectiveOwner.slack_user_id)
+        .where(ObjectiveOwner.objective_id.in_(_current_ids(partnership_id, plan_year)))
+        .order_by(ObjectiveOwner.id)
+    ).all()
+
+
+def item_rows(
+    session: Session, partnership_id: int, plan_year: int
+) -> Sequence[Row[int, str, dt.date | None, str | None, bool, str | None, str, dt.datetime | None]]:
+    """(objective id, kind, due_on, body, month_only, rrule, source_text, done_at) of the
+    plan year's schedule items, in schedule order."""
+    return session.execute(
+        select(
+            ScheduleItem.objective_id,
+            ScheduleItem.kind,
+            ScheduleItem.due_on,
+            ScheduleItem.body,
+            ScheduleItem.month_only,
+            ScheduleItem.rrule,
+            ScheduleItem.source_text,
+            ScheduleItem.done_at,
+        )
+        .where(ScheduleItem.objective_id.in_(_current_ids(partnership_id, plan_year)))
+        .order_by(ScheduleItem.objective_id, ScheduleItem.position, ScheduleItem.id)
+    ).all()
+
+
+def meeting_rows(
+    session: Session, partnership_id: int, plan_year: int
+) -> Sequence[Row[int, int | None, str, dt.date, dt.date | None]]:
+    """(id, objective id, body, month, meeting_date) of meetings linked to the plan year."""
+    return session.execute(
+        select(Meeting.id, Meeting.objective_id, Meeting.body, Meeting.month, Meeting.meeting_date)
+        .where(Meeting.objective_id.in_(_current_ids(partnership_id, plan_year)))
+        .order_by(Meeting.month, Meeting.id)
+    ).all()
+
+
+def last_progress_rows(
+    session: Session, partnership_id: int, plan_year: int
+) -> Sequence[Row[int, dt.datetime | None]]:
+    """(objective id, latest progress logged at) for the plan year's objectives."""
+    return session.execute(
+        select(ProgressEntry.objective_id, func.max(ProgressEntry.created_at))
+        .where(ProgressEntry.objective_id.in_(_current_ids(partnership_id, plan_year)))
+        .group_by(ProgressEntry.objective_id)
+    ).all()

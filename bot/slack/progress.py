@@ -1,0 +1,313 @@
+"""Progress in Slack: the Log progress modal, confirmations, the channel post, "did you mean"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    DatePickerElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+    UrlInputElement,
+)
+from slack_sdk.models.views import View
+
+from bot.ids import Ids
+from bot.plan.models import ObjectiveSummary
+from bot.plan.progress import ProgressResult
+from bot.slack.blocks import MAX_SELECT_OPTIONS, button, clip, context, section
+from bot.slack.plan_views import RAG_WORD, next_text, status_line
+from bot.slack.text_render import mrkdwn_to_text
+from bot.text.mrkdwn import esc
+
+NOTE_MAX = 3000
+DONE_VALUE = "done"
+NO_CHANGE_VALUE = "none"  # the progress form's "No change": a note with no RAG
+
+
+def done_text(summary: ObjectiveSummary, result: ProgressResult | None) -> str:
+    """What ``done`` closed, in a sentence or two (mrkdwn, escaped)."""
+    title = f"*{esc(summary.title)}*"
+    if result is None:
+        return f"Marked {title} done."
+    parts: list[str] = []
+    if result.closed_label:
+        parts.append(f"Marked the {esc(result.closed_label)} for {title} as met.")
+    if result.objective_done:
+        parts.append(
+            f"Nothing else is dated, so {title} is now done."
+            if result.closed_label
+            else f"Marked {title} as done."
+        )
+    elif result.still_open:
+        parts.append("Still open: " + ", ".join(esc(x) for x in result.still_open) + ".")
+    if not parts:
+        parts.append(f"Logged done for {title}.")
+    return " ".join(parts)
+
+
+def progress_details_text(as_of: dt.date | None, evidence_url: str | None) -> str:
+    """The line "As of 3 Nov 2026. Evidence: <link>" for what the update said, or ""."""
+    parts: list[str] = []
+    if as_of is not None:
+        parts.append(f"As of {as_of.day} {as_of.strftime('%b %Y')}.")
+    if evidence_url:
+        parts.append(f"Evidence: <{esc(evidence_url)}|{esc(clip(evidence_url, 80))}>")
+    return " ".join(parts)
+
+
+def build_progress_confirmation_blocks(
+    summary: ObjectiveSummary,
+    *,
+    note: str,
+    done: bool,
+    rag: str | None,
+    result: ProgressResult | None = None,
+    as_of: dt.date | None = None,
+    evidence_url: str | None = None,
+) -> list[Block]:
+    if done:
+        text = f":white_check_mark: {done_text(summary, result)}"
+    else:
+        what = f"logged as *{RAG_WORD[rag]}*" if rag in RAG_WORD and rag else "logged as a note"
+        text = f":white_check_mark: Progress {what} for *{esc(summary.title)}*."
+    if note:
+        text += f"\n>{esc(clip(note, 500))}"
+    details = progress_details_text(as_of, evidence_url)
+    if details:
+        text += f"\n{details}"
+    return [
+        section(text),
+        section(f"Status now: {status_line(summary)}"),
+        context(
+            "Type `/csp show &lt;objective&gt;` to see its history, or `/csp due` for what is next."
+        ),
+    ]
+
+
+def progress_confirmation_text(
+    summary: ObjectiveSummary, *, done: bool, result: ProgressResult | None = None
+) -> str:
+    if done:
+        return mrkdwn_to_text(done_text(summary, result)).replace("*", "")
+    state = RAG_WORD.get(summary.rag, "updated")
+    following = next_text(summary)
+    return f"Progress logged for {summary.title}: {state}. {following[:1].upper()}{following[1:]}."
+
+
+def build_progress_channel_blocks(
+    summary: ObjectiveSummary,
+    *,
+    user_id: str,
+    note: str,
+    done: bool,
+    rag: str | None,
+    result: ProgressResult | None = None,
+) -> list[Block]:
+    if done:
+        text = f"<@{user_id}> logged progress. {done_text(summary, result)}"
+    else:
+        what = f"rated it {RAG_WORD[rag]}" if rag in RAG_WORD and rag else "added a note"
+        text = f"<@{user_id}> logged progress on *{esc(summary.title)}* and {what}."
+    if note:
+        text += f"\n>{esc(clip(note, 300))}"
+    return [section(text), context(status_line(summary))]
+
+
+@dataclass(frozen=True)
+class ProgressFormState:
+    """What the progress form holds, to prefill it or keep what was typed."""
+
+    objective_id: int | None = None
+    rag: str | None = None  # red | amber | green | done
+    note: str = ""
+    as_of: dt.date | None = None
+    evidence_url: str = ""
+    objective_text: str = ""
+
+
+def _rag_options() -> list[Option]:
+    return [
+        Option(value="red", text=":red_circle: Red: off track"),
+        Option(value="amber", text=":large_orange_circle: Amber: at risk"),
+        Option(value="green", text=":large_green_circle: Green: on track"),
+        Option(value=DONE_VALUE, text=":white_check_mark: Done: completed"),
+        Option(value=NO_CHANGE_VALUE, text="No change: just a note"),
+    ]
+
+
+def build_progress_modal(
+    choices: Sequence[tuple[int, str]],
+    state: ProgressFormState = ProgressFormState(),
+    *,
+    private_metadata: Mapping[str, Any] | None = None,
+) -> View:
+    """The "Log progress" modal. With up to 100 objectives the objective is a menu;
+    past that it is typed (matched loosely on submit). A prefilled objective shows
+    as text, its id carried in private_metadata."""
+    meta = dict(private_metadata or {})
+    blocks: list[Block] = []
+    chosen = next((c for c in choices if c[0] == state.objective_id), None)
+    if chosen is not None:
+        meta["objective_id"] = chosen[0]
+        blocks.append(section(f"*Objective*\n{esc(chosen[1])}"))
+    elif len(choices) <= MAX_SELECT_OPTIONS and choices:
+        blocks.append(
+            InputBlock(
+                block_id=Ids.PROGRESS_OBJECTIVE,
+                label="Objective",
+                element=StaticSelectElement(
+                    action_id=Ids.PROGRESS_OBJECTIVE,
+                    placeholder="Choose an objective",
+                    options=[Option(value=str(i), text=clip(t, 75)) for i, t in choices],
+                ),
+            )
+        )
+    else:
+        blocks.append(
+            InputBlock(
+                block_id=Ids.PROGRESS_OBJECTIVE,
+                label="Objective",
+                hint="Its name, the start of it, or initials such as dhr",
+                element=PlainTextInputElement(
+                    action_id=Ids.PROGRESS_OBJECTIVE,
+                    initial_value=state.objective_text or None,
+                    max_length=300,
+                ),
+            )
+        )
+    rag_options = _rag_options()
+    initial = next((o for o in rag_options if o.value == state.rag), None)
+    blocks.append(
+        InputBlock(
+            block_id=Ids.PROGRESS_RAG,
+            label="How is it going? (optional)",
+            optional=True,
+            hint="Leave empty for no change: the update is saved as a note",
+            element=StaticSelectElement(
+                action_id=Ids.PROGRESS_RAG,
+                placeholder="No change",
+                options=rag_options,
+                initial_option=initial,
+            ),
+        )
+    )
+    blocks.append(
+        InputBlock(
+            block_id=Ids.PROGRESS_NOTE,
+            label="What has happened?",
+            element=PlainTextInputElement(
+                action_id=Ids.PROGRESS_NOTE,
+                multiline=True,
+                max_length=NOTE_MAX,
+                initial_value=state.note[:NOTE_MAX] or None,
+                placeholder="A sentence or two for the partnership",
+            ),
+        )
+    )
+    blocks.append(
+        InputBlock(
+            block_id=Ids.PROGRESS_DATE,
+            label="As of (optional)",
+            optional=True,
+            hint="Leave empty for today",
+            element=DatePickerElement(
+                action_id=Ids.PROGRESS_DATE,
+                initial_date=state.as_of.isoformat() if state.as_of else None,
+            ),
+        )
+    )
+    blocks.append(
+        InputBlock(
+            block_id=Ids.PROGRESS_EVIDENCE,
+            label="Evidence link (optional)",
+            optional=True,
+            element=UrlInputElement(
+                action_id=Ids.PROGRESS_EVIDENCE,
+                initial_value=state.evidence_url or None,
+            ),
+        )
+    )
+    return View(
+        type="modal",
+        callback_id=Ids.PROGRESS_MODAL,
+        title="Log progress",
+        submit="Save",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=json.dumps(meta)[:3000],
+    )
+
+
+def build_progress_saved_modal(
+    summary: ObjectiveSummary,
+    *,
+    done: bool,
+    result: ProgressResult | None = None,
+    as_of: dt.date | None = None,
+    evidence_url: str | None = None,
+) -> View:
+    head = (
+        done_text(summary, result) if done else f"Your update on *{esc(summary.title)}* is saved."
+    )
+    details = progress_details_text(as_of, evidence_url)
+    if details:
+        head += f"\n{details}"
+    return View(
+        type="modal",
+        title="Progress saved",
+        close="Close",
+        blocks=[
+            section(f":white_check_mark: {head}"),
+            section(f"Status now: {status_line(summary)}"),
+            context("Close this window. Your update is on the App Home tab and in `/csp show`."),
+        ],
+    )
+
+
+def pick_value(action: str, objective_id: int, **extra: str) -> str:
+    """Button value for "did you mean": what to do with which objective."""
+    value = json.dumps({"a": action, "id": objective_id, **extra}, separators=(",", ":"))
+    if len(value) > 2000:  # the note was long: keep the start of it
+        note = extra.get("n", "")
+        extra = {**extra, "n": note[: max(0, len(note) - (len(value) - 2000) - 10)]}
+        value = json.dumps({"a": action, "id": objective_id, **extra}, separators=(",", ":"))
+    return value
+
+
+def build_pick_blocks(
+    query: str, matches: Sequence[tuple[int, str]], *, action: str, **extra: str
+) -> list[Block]:
+    """Several objectives fit ``query``: one button each (at most 25)."""
+    buttons = [
+        button(title, Ids.PICK_OBJECTIVE, pick_value(action, oid, **extra))
+        for oid, title in matches[:25]
+    ]
+    # Button action_ids must be unique within a block.
+    for index, element in enumerate(buttons):
+        element.action_id = f"{Ids.PICK_OBJECTIVE}:{index}"
+    return [
+        section(
+            f"More than one objective matches “{esc(clip(query, 100))}”. Which one did you mean?"
+        ),
+        ActionsBlock(block_id=Ids.PICK_OBJECTIVE, elements=buttons),
+        context("Or type more of the name."),
+    ]
+
+
+def build_no_match_blocks(query: str, suggestions: Sequence[tuple[int, str]]) -> list[Block]:
+    text = f"I couldn't find an objective matching “{esc(clip(query, 100))}”."
+    if suggestions:
+        text += " The closest are:\n" + "\n".join(f"• {esc(t)}" for _, t in suggestions)
+    return [
+        section(text),
+        context("Try the start of its name or its initials, or type `/csp plan` to see them all."),
+    ]
