@@ -15,7 +15,7 @@ from bot.notices.notice_policy import policy_for
 from bot.notices.queries import objective_by_id
 from bot.notices.reminder_sources import DATED
 from bot.plan.reading import progress_facts
-from bot.plan.schedule import overdue_items
+from bot.plan.schedule import overdue_items, partnership_calendar
 from bot.plan.years import local_date
 from store.models import Delivery, Objective, ObjectiveStatus, ScheduleItem, ScheduleKind
 
@@ -60,7 +60,11 @@ def render_reminder(
         today = local_date(now, partnership.timezone)
         facts = progress_facts(session, partnership, [objective.id])
         late = overdue_items(
-            objective, today, facts.done_days.get(objective.id, ()), policy_for(partnership)
+            objective,
+            today,
+            facts.done_days.get(objective.id, ()),
+            policy_for(partnership),
+            partnership_calendar(partnership),
         )
         if all(o.due_on != due for o in late):
             return None  # met or superseded since it was planned

@@ -26,7 +26,13 @@ from bot.notices.meeting_notices import meeting_plans
 from bot.notices.notice_policy import NoticeContext, held, live, policy_for
 from bot.notices.queries import admin_ids, last_progress_at, meetings_between, open_objectives
 from bot.plan.reading import progress_facts
-from bot.plan.schedule import met_occurrences, overdue_items, recurring_dates
+from bot.plan.schedule import (
+    met_occurrences,
+    occurrences,
+    overdue_items,
+    partnership_calendar,
+    recurring_dates,
+)
 from bot.plan.years import local_date
 from bot.time.policy import (
     Notice,
@@ -35,7 +41,7 @@ from bot.time.policy import (
     local_instant,
     quiet_prompt,
 )
-from bot.time.workdays import default_calendar
+from bot.time.workdays import WorkingCalendar
 from store.models import Objective, ObjectiveStatus, Partnership, ScheduleKind
 
 DATED = (ScheduleKind.DEADLINE, ScheduleKind.MILESTONE)
@@ -125,22 +131,25 @@ def _dated_plans(
         )
 
 
-def _upcoming(objective: Objective, today: dt.date, done_days: Sequence[dt.date]) -> list[_Dated]:
+def _upcoming(
+    objective: Objective, today: dt.date, done_days: Sequence[dt.date], cal: WorkingCalendar
+) -> list[_Dated]:
     """Dated occurrences from today on whose "before" notices may be live."""
     found: list[_Dated] = []
+    horizon = today + BEFORE_HORIZON + dt.timedelta(days=1)
     for item in objective.schedule:
-        if item.kind in DATED and item.due_on is not None and item.done_at is None:
-            if today <= item.due_on <= today + BEFORE_HORIZON:
-                found.append(
-                    _Dated(item.due_on, item.kind, item.body, item.month_only, item.source_text)
-                )
+        if item.kind in DATED:
+            found.extend(
+                _Dated(due, item.kind, item.body, item.month_only, item.source_text)
+                for due in occurrences(item, today, horizon, cal)
+            )
         elif item.kind == ScheduleKind.RECURRING:
-            dates = recurring_dates(item, today + BEFORE_HORIZON)
-            met = met_occurrences(dates, done_days)
+            # A "done" entry meets an occurrence from its start, so all of them count.
+            met = met_occurrences(recurring_dates(item, today + BEFORE_HORIZON, cal), done_days)
             found.extend(
                 _Dated(due, item.kind, item.body, False, item.source_text)
-                for due in dates
-                if due >= today and due not in met
+                for due in occurrences(item, today, horizon, cal)
+                if due not in met
             )
     return found
 
@@ -156,14 +165,14 @@ def _objective_plans(
     today = local_date(ctx.now, ctx.zone)
     seen: set[dt.date] = set()
     # Overdue: exactly what the views call overdue (bot.plan.core.overdue_items).
-    for late in overdue_items(objective, today, done_days, ctx.policy):
+    for late in overdue_items(objective, today, done_days, ctx.policy, ctx.cal):
         if late.due_on in seen:
             continue
         seen.add(late.due_on)
         until = local_instant(late.until, ctx.policy.send_at, ctx.zone) if late.until else None
         what = _Dated(late.due_on, late.kind, late.body, late.month_only, late.source_text)
         yield from _dated_plans(ctx, objective, what, overdue_until=until)
-    for what in _upcoming(objective, today, done_days):
+    for what in _upcoming(objective, today, done_days, ctx.cal):
         if what.due in seen:
             continue
         seen.add(what.due)
@@ -207,7 +216,7 @@ def reminder_source(
         partnership=partnership,
         policy=policy_for(partnership),
         zone=zone,
-        cal=default_calendar(),
+        cal=partnership_calendar(partnership),
         now=now,
         channel=partnership.partnership_channel,
     )

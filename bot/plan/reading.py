@@ -28,11 +28,13 @@ from bot.plan.schedule import (
     item_label,
     month_label,
     overdue_items,
+    partnership_calendar,
     reminder_policy,
     upcoming_items,
 )
 from bot.plan.years import local_date
 from bot.time.policy import ReminderPolicy
+from bot.time.workdays import WorkingCalendar
 from store.models import Objective, ObjectiveStatus, Partnership, ProgressEntry, ScheduleKind
 
 T = TypeVar("T")
@@ -45,9 +47,10 @@ def summarise(
     *,
     done_days: Iterable[dt.date] = (),
     policy: ReminderPolicy | None = None,
+    cal: WorkingCalendar | None = None,
 ) -> ObjectiveSummary:
-    upcoming = upcoming_items(objective, today)
-    late = overdue_items(objective, today, done_days, policy)
+    upcoming = upcoming_items(objective, today, cal)
+    late = overdue_items(objective, today, done_days, policy, cal)
     return ObjectiveSummary(
         id=objective.id,
         title=objective.title,
@@ -97,6 +100,7 @@ def summary_of(
         last_progress_at,
         done_days=facts.done_days.get(objective.id, ()),
         policy=reminder_policy(partnership),
+        cal=partnership_calendar(partnership),
     )
 
 
@@ -115,6 +119,7 @@ def list_objectives(
     snap = _snapshot(session, partnership)
     facts = _facts(session, partnership, snap)
     policy = reminder_policy(partnership)
+    cal = partnership_calendar(partnership)
 
     def build() -> tuple[ObjectiveSummary, ...]:
         return tuple(
@@ -124,11 +129,12 @@ def list_objectives(
                 snap.last_progress.get(o.id),
                 done_days=facts.done_days.get(o.id, ()),
                 policy=policy,
+                cal=cal,
             )
             for o in snap.objectives
         )
 
-    return list(snap.memo(("summaries", today, policy), build))
+    return list(snap.memo(("summaries", today, policy, cal), build))
 
 
 def _facts(
@@ -222,10 +228,11 @@ def due_items(
     snap = _snapshot(session, partnership)
     facts = _facts(session, partnership, snap)
     policy = reminder_policy(partnership)
+    cal = partnership_calendar(partnership)
     return list(
         snap.memo(
-            ("due", today, days, policy),
-            lambda: tuple(_due(snap.objectives, today, days, facts, policy)),
+            ("due", today, days, policy, cal),
+            lambda: tuple(_due(snap.objectives, today, days, facts, policy, cal)),
         )
     )
 
@@ -235,6 +242,7 @@ def overdue_due_items(
     today: dt.date,
     facts: ProgressFacts,
     policy: ReminderPolicy,
+    cal: WorkingCalendar | None = None,
 ) -> list[DueItem]:
     """:func:`overdue_items` for one objective as :class:`DueItem` rows."""
     owners = tuple(o.slack_user_id for o in objective.owners if o.slack_user_id)
@@ -251,11 +259,15 @@ def overdue_due_items(
             late.kind,
             snoozed_until=snoozed,
         )
-        for late in overdue_items(objective, today, facts.done_days.get(objective.id, ()), policy)
+        for late in overdue_items(
+            objective, today, facts.done_days.get(objective.id, ()), policy, cal
+        )
     ]
 
 
-def upcoming_due_items(objective: ObjectiveLike, today: dt.date, days: int) -> list[DueItem]:
+def upcoming_due_items(
+    objective: ObjectiveLike, today: dt.date, days: int, cal: WorkingCalendar | None = None
+) -> list[DueItem]:
     """Dated things (deadlines, milestones, occurrences, meetings) due within ``days``."""
     if objective.status != ObjectiveStatus.OPEN:
         return []
@@ -273,7 +285,7 @@ def upcoming_due_items(objective: ObjectiveLike, today: dt.date, days: int) -> l
             "dated",
             month_only=month_only,
         )
-        for when, label, month_only in upcoming_items(objective, today)
+        for when, label, month_only in upcoming_items(objective, today, cal)
         if when <= horizon
     ]
 
@@ -284,14 +296,15 @@ def _due(
     days: int,
     facts: ProgressFacts | None = None,
     policy: ReminderPolicy | None = None,
+    cal: WorkingCalendar | None = None,
 ) -> list[DueItem]:
     facts = facts or ProgressFacts({}, {})
     policy = policy or ReminderPolicy()
     overdue: list[DueItem] = []
     upcoming: list[DueItem] = []
     for objective in objectives:
-        overdue.extend(overdue_due_items(objective, today, facts, policy))
-        upcoming.extend(upcoming_due_items(objective, today, days))
+        overdue.extend(overdue_due_items(objective, today, facts, policy, cal))
+        upcoming.extend(upcoming_due_items(objective, today, days, cal))
     overdue.sort(key=lambda d: (d.due_on, d.title))
     upcoming.sort(key=lambda d: (d.due_on, d.title))
     return overdue + upcoming

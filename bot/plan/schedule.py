@@ -7,11 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from dateutil.rrule import rrule, rrulestr
-
 from bot.plan.models import ItemLike, ObjectiveLike
 from bot.time.policy import ReminderPolicy, first_notice_day
-from bot.time.workdays import default_calendar
+from bot.time.recurrence import dates_between, rule_dates
+from bot.time.workdays import WorkingCalendar, default_calendar
 from store.models import ObjectiveStatus, Partnership, ScheduleKind
 
 DATED_KINDS = (ScheduleKind.DEADLINE, ScheduleKind.MILESTONE)
@@ -34,41 +33,81 @@ def item_label(item: ItemLike) -> str:
     return f"{text} ({item.body})" if item.body else text
 
 
-@lru_cache(maxsize=4096)
-def _parsed_rule(rule: str, dtstart: dt.date) -> rrule:
-    parsed = rrulestr(rule, dtstart=dt.datetime.combine(dtstart, dt.time()))
-    if not isinstance(parsed, rrule):
-        raise ValueError(f"expected a single recurrence rule, got {rule!r}")
-    return parsed
+def partnership_calendar(partnership: Partnership) -> WorkingCalendar:
+    """The partnership's working calendar: England and Wales working days, less its own
+    closure days (settings ``closure_dates``). Every due date is reckoned on it."""
+    closures = (partnership.settings or {}).get("closure_dates") or []
+    dates: list[dt.date] = []
+    for closure in closures:
+        try:
+            dates.append(dt.date.fromisoformat(str(closure)))
+        except ValueError:
+            continue
+    return _calendar(frozenset(dates))
 
 
-def next_occurrence(rule: str, dtstart: dt.date, on_or_after: dt.date) -> dt.date | None:
-    parsed = _parsed_rule(rule, dtstart)
-    hit = parsed.after(dt.datetime.combine(on_or_after, dt.time()), inc=True)
-    return hit.date() if hit is not None else None
+@lru_cache(maxsize=64)
+def _calendar(closures: frozenset[dt.date]) -> WorkingCalendar:
+    return WorkingCalendar(closures) if closures else default_calendar()
 
 
-def upcoming_dates(objective: ObjectiveLike, today: dt.date) -> list[tuple[dt.date, str]]:
+# --------------------------------------------------------------------------- occurrences
+#
+# The one rule for when a schedule item falls due, used by every view (`/csp due`, the
+# plan, App Home, the digest) and by the reminders: a dated deadline or milestone falls
+# due on its date until it is marked done; a recurring item on each date of its rule
+# from its start, month-only rules ("every March") moved back to the last working day
+# of the partnership's calendar; other items never fall due.
+
+
+def occurrences(
+    item: ItemLike, on_or_after: dt.date, before: dt.date, cal: WorkingCalendar
+) -> list[dt.date]:
+    """The days ``item`` falls due in the half-open window ``on_or_after <= day < before``."""
+    if item.kind in DATED_KINDS:
+        due = item.due_on
+        if due is not None and item.done_at is None and on_or_after <= due < before:
+            return [due]
+        return []
+    if item.kind == ScheduleKind.RECURRING and item.rrule and item.due_on is not None:
+        return dates_between(
+            item.rrule, item.due_on, on_or_after, before, cal, roll_back=item.month_only
+        )
+    return []
+
+
+def next_occurrence(item: ItemLike, on_or_after: dt.date, cal: WorkingCalendar) -> dt.date | None:
+    """The first day ``item`` falls due on or after ``on_or_after`` (None: never again)."""
+    if item.kind == ScheduleKind.RECURRING and item.rrule and item.due_on is not None:
+        dates = rule_dates(item.rrule, item.due_on, on_or_after, cal, roll_back=item.month_only)
+        return next(dates, None)
+    found = occurrences(item, on_or_after, dt.date.max, cal)
+    return found[0] if found else None
+
+
+def upcoming_dates(
+    objective: ObjectiveLike, today: dt.date, cal: WorkingCalendar | None = None
+) -> list[tuple[dt.date, str]]:
     """Every dated thing from today on for one objective, soonest first."""
-    return [(when, label) for when, label, _ in upcoming_items(objective, today)]
+    return [(when, label) for when, label, _ in upcoming_items(objective, today, cal)]
 
 
-def upcoming_items(objective: ObjectiveLike, today: dt.date) -> list[tuple[dt.date, str, bool]]:
+def upcoming_items(
+    objective: ObjectiveLike, today: dt.date, cal: WorkingCalendar | None = None
+) -> list[tuple[dt.date, str, bool]]:
     """Like :func:`upcoming_dates`, with a third value: True when the thing is known
     only to the month (an undated meeting, a month-only deadline), so its date is a
     sort key, not a day to show."""
+    cal = cal or default_calendar()
     found: list[tuple[dt.date, str, bool]] = []
     for item in objective.schedule:
-        if item.kind in DATED_KINDS and item.due_on is not None and item.done_at is None:
-            if item.due_on >= today:
-                found.append((item.due_on, item_label(item), item.month_only))
-        elif item.kind == ScheduleKind.RECURRING and item.rrule and item.due_on is not None:
-            hit = next_occurrence(item.rrule, item.due_on, today)
-            if hit is not None and item.month_only:
-                # "every March": due on the month's last working day.
-                hit = default_calendar().on_or_before(hit)
-            if hit is not None:
-                found.append((hit, item.source_text or "recurring", False))
+        hit = next_occurrence(item, today, cal)
+        if hit is None:
+            continue
+        if item.kind == ScheduleKind.RECURRING:
+            found.append((hit, item.source_text or "recurring", False))
+        else:
+            found.append((hit, item_label(item), item.month_only))
     for meeting in objective.meetings:
         when = meeting.meeting_date or meeting.month
         if (meeting.meeting_date or _month_end(meeting.month)) >= today:
@@ -123,19 +162,13 @@ class OverdueItem:
     until: dt.date | None = None
 
 
-def recurring_dates(item: ItemLike, up_to: dt.date) -> list[dt.date]:
-    """Every occurrence of a recurring item from its start to ``up_to``, soonest first
-    ("every March" items fall on the month's last working day)."""
-    if item.kind != ScheduleKind.RECURRING or not item.rrule or item.due_on is None:
+def recurring_dates(
+    item: ItemLike, up_to: dt.date, cal: WorkingCalendar | None = None
+) -> list[dt.date]:
+    """Every occurrence of a recurring item from its start to ``up_to``, soonest first."""
+    if item.kind != ScheduleKind.RECURRING or item.due_on is None:
         return []
-    rule = _parsed_rule(item.rrule, item.due_on)
-    start = dt.datetime.combine(item.due_on, dt.time())
-    end = dt.datetime.combine(up_to, dt.time())
-    dates = [d.date() for d in rule.between(start, end, inc=True)]
-    if item.month_only:
-        cal = default_calendar()
-        dates = [cal.on_or_before(d) for d in dates]
-    return dates
+    return occurrences(item, dt.date.min, up_to + dt.timedelta(days=1), cal or default_calendar())
 
 
 def met_occurrences(dates: Sequence[dt.date], done_days: Iterable[dt.date]) -> set[dt.date]:
@@ -158,6 +191,7 @@ def overdue_items(
     today: dt.date,
     done_days: Iterable[dt.date] = (),
     policy: ReminderPolicy | None = None,
+    cal: WorkingCalendar | None = None,
 ) -> list[OverdueItem]:
     """What is overdue for ``objective`` on local day ``today``, oldest first.
 
@@ -167,36 +201,40 @@ def overdue_items(
     if objective.status != ObjectiveStatus.OPEN:
         return []
     policy = policy or ReminderPolicy()
+    cal = cal or default_calendar()
     done_list = sorted(done_days)
     found: list[OverdueItem] = []
     for item in objective.schedule:
         if item.kind in DATED_KINDS:
-            if item.due_on is not None and item.done_at is None and item.due_on < today:
-                found.append(
-                    OverdueItem(
-                        due_on=item.due_on,
-                        kind=item.kind,
-                        label=item_label(item),
-                        body=item.body,
-                        month_only=item.month_only,
-                        recurring=False,
-                        source_text=item.source_text,
-                    )
+            found.extend(
+                OverdueItem(
+                    due_on=due,
+                    kind=item.kind,
+                    label=item_label(item),
+                    body=item.body,
+                    month_only=item.month_only,
+                    recurring=False,
+                    source_text=item.source_text,
                 )
+                for due in occurrences(item, dt.date.min, today, cal)
+            )
         elif item.kind == ScheduleKind.RECURRING:
-            found.extend(_overdue_occurrences(item, today, done_list, policy))
+            found.extend(_overdue_occurrences(item, today, done_list, policy, cal))
     found.sort(key=lambda o: o.due_on)
     return found
 
 
 def _overdue_occurrences(
-    item: ItemLike, today: dt.date, done_days: Sequence[dt.date], policy: ReminderPolicy
+    item: ItemLike,
+    today: dt.date,
+    done_days: Sequence[dt.date],
+    policy: ReminderPolicy,
+    cal: WorkingCalendar,
 ) -> list[OverdueItem]:
-    dates = recurring_dates(item, today + dt.timedelta(days=400))
+    dates = recurring_dates(item, today + dt.timedelta(days=400), cal)
     if not dates or dates[0] >= today:
         return []
     met = met_occurrences(dates, done_days)
-    cal = default_calendar()
     found: list[OverdueItem] = []
     for i, due in enumerate(dates):
         if due >= today:

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.plan.members import Actor
+from bot.plan.schedule import partnership_calendar
 from bot.referrals import queries
-from bot.referrals.escalation import first_deadline, partnership_calendar
+from bot.referrals.escalation import first_deadline
 from bot.referrals.models import LeadHomeReferrals, ReferralCounts, WaitingReferral
 from store.models import Partnership
 

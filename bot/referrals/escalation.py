@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.deliveries import PlannedDelivery
+from bot.plan.schedule import partnership_calendar
 from bot.referrals import delivery_queries, queries
 from bot.referrals.access import safeguarding_lead_ids
 from bot.referrals.alerts import alert_payload
@@ -17,20 +18,6 @@ from bot.referrals.kinds import ALERT_DM_KIND, ESCALATION_KIND
 from bot.referrals.vocabulary import Urgency
 from bot.time.workdays import WorkingCalendar, default_calendar
 from store.models import DeliveryStatus, Partnership, Referral
-
-
-def partnership_calendar(partnership: Partnership) -> WorkingCalendar:
-    """The working calendar, with the partnership's closure dates (settings ``closure_dates``)."""
-    closures = (partnership.settings or {}).get("closure_dates") or []
-    if not closures:
-        return default_calendar()
-    dates = []
-    for c in closures:
-        try:
-            dates.append(dt.date.fromisoformat(str(c)))
-        except ValueError:
-            continue
-    return WorkingCalendar(dates)
 
 
 def escalation_steps(

@@ -14,7 +14,7 @@ from bot.plan.members import ensure_partnership
 from bot.plan.models import ObjectiveSummary
 from bot.plan.queries import current_objectives
 from bot.plan.reading import list_objectives
-from bot.plan.schedule import upcoming_items
+from bot.plan.schedule import partnership_calendar, upcoming_items
 from bot.plan.years import current_plan_year, local_today, plan_year_label
 from bot.planfiles.exporter import ExportFormat, export_plan
 from bot.planfiles.importer import import_plan_bytes
@@ -86,6 +86,7 @@ def plan_show(
         now = ctx.clock.now()
         partnership = ensure_partnership(session, ctx.settings, now=now)
         today = local_today(partnership, now)
+        cal = partnership_calendar(partnership)
         summaries = list_objectives(session, partnership, today)
         objectives = {o.id: o for o in current_objectives(session, partnership)}
         label = plan_year_label(partnership.plan_year)
@@ -93,7 +94,7 @@ def plan_show(
         for column in ("#", "Objective", "Owner", "Next dates", "RAG", "Flags"):
             table.add_column(column, overflow="fold")
         for number, summary in enumerate(summaries, start=1):
-            upcoming = upcoming_items(objectives[summary.id], today)[:limit]
+            upcoming = upcoming_items(objectives[summary.id], today, cal)[:limit]
             dates = "\n".join(
                 label if month_only else f"{d:%d %b %Y}  {label}"
                 for d, label, month_only in upcoming

@@ -9,19 +9,16 @@ from collections.abc import Iterator
 from typing import Literal
 
 from dateutil.relativedelta import relativedelta
-from dateutil.rrule import rrule as _RRule
 from dateutil.rrule import rrulestr
 from pydantic import BaseModel, field_validator
 
+from bot.time.recurrence import rule_dates
 from bot.time.timescale.duedates import DeadlineDay, date_label, month_due, policy_for
 from bot.time.timescale.lexicon import MONTH_NAMES
 from bot.time.workdays import WorkingCalendar, default_calendar
 
 MilestoneKind = Literal["deadline", "milestone"]
 Roll = Literal["none", "previous_working_day"]
-
-# Rolling an occurrence back to a working day never moves it further than this.
-_ROLL_MARGIN = dt.timedelta(days=14)
 
 
 class Milestone(BaseModel, frozen=True):
@@ -61,27 +58,15 @@ class Recurrence(BaseModel, frozen=True):
             raise ValueError(f"not a valid RRULE: {value!r}") from exc
         return value
 
-    def _rule(self) -> _RRule:
-        start = dt.datetime.combine(self.dtstart, dt.time(), tzinfo=dt.UTC)
-        rule = rrulestr(self.rrule, dtstart=start)
-        assert isinstance(rule, _RRule)
-        return rule
-
     def _iter_from(self, after: dt.date, calendar: WorkingCalendar | None) -> Iterator[dt.date]:
         """Occurrence dates on or after ``after``, in order (rolled if asked)."""
-        cal = calendar or default_calendar()
-        margin = _ROLL_MARGIN if self.roll != "none" else dt.timedelta(0)
-        start = max(after - margin, self.dtstart)
-        previous: dt.date | None = None
-        begin = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
-        for occurrence in self._rule().xafter(begin, inc=True):
-            day = occurrence.date()
-            if self.roll == "previous_working_day":
-                day = cal.on_or_before(day)
-            if day < after or day == previous:
-                continue
-            previous = day
-            yield day
+        return rule_dates(
+            self.rrule,
+            self.dtstart,
+            after,
+            calendar or default_calendar(),
+            roll_back=self.roll == "previous_working_day",
+        )
 
     def occurrences(
         self, after: dt.date, before: dt.date, *, calendar: WorkingCalendar | None = None
