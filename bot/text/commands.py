@@ -18,6 +18,7 @@ from bot.text.dates import impossible_date, looks_like_time, parse_date, parse_t
 from bot.text.help import USAGE, suggest_command
 from bot.text.mentions import mention_id, plain_text
 from bot.text.mrkdwn import esc_code
+from bot.text.numbers import whole_number
 
 RagWord = Literal["red", "amber", "green"]
 RoleWord = Literal["admin", "lead", "member"]
@@ -199,10 +200,11 @@ def check_note(note: str) -> str:
 def _parse_plan(rest: str) -> PlanList:
     if not rest:
         return PlanList()
-    if rest.isdigit() and int(rest) == 0:
+    page = whole_number(rest)
+    if page == 0:
         raise _usage("plan", "Pages start at 1: type `/csp plan` or `/csp plan 1`.")
-    if rest.isdigit() and 0 < int(rest) < 10_000:
-        return PlanList(page=int(rest))
+    if page is not None and page < 10_000:
+        return PlanList(page=page)
     raise _usage("plan", "The page must be a number, like `/csp plan 2`.")
 
 
@@ -221,8 +223,9 @@ def _parse_due(rest: str) -> Due:
     if not rest:
         return Due()
     value = rest.lower().removesuffix("days").removesuffix("day").removesuffix("d").strip()
-    if value.isdigit() and 1 <= int(value) <= MAX_DUE_DAYS:
-        return Due(days=int(value))
+    days = whole_number(value)
+    if days is not None and 1 <= days <= MAX_DUE_DAYS:
+        return Due(days=days)
     raise _usage("due", f"The number of days must be a whole number from 1 to {MAX_DUE_DAYS}.")
 
 

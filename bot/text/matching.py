@@ -14,6 +14,8 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process, utils
 
+from bot.text.numbers import whole_number
+
 Choice = tuple[int, str]
 
 _STOP = frozenset({"and", "of", "the", "for", "to", "a", "an", "in", "on", "&"})
@@ -74,8 +76,9 @@ def match_objective(query: str, choices: Sequence[Choice]) -> Match:
     if not wanted or not choices:
         return Match("none", (), _closest(wanted, choices))
     digits = wanted.removeprefix("id ").strip()
-    if digits.isdigit():
-        by_id = [c for c in choices if c[0] == int(digits)]
+    number = whole_number(digits)
+    if number is not None:
+        by_id = [c for c in choices if c[0] == number]
         if by_id:
             return Match("one", (by_id[0],))
     exact = [c for c in choices if _normal(c[1]) == wanted]
@@ -182,7 +185,7 @@ def match_body(query: str, bodies: Sequence[str]) -> Match:
     by_initials = [c for c in choices if compact in body_initials(c[1])]
     if by_initials:
         return _result(by_initials)
-    if wanted.isdigit():  # a number is never a body's index
+    if whole_number(wanted) is not None:  # a number is never a body's index
         return Match("none", (), tuple(choices[:MAX_SEVERAL]))
     found = match_objective(query, choices)
     if found.kind == "none":

@@ -36,6 +36,7 @@ def utc(y: int, m: int, d: int, h: int) -> dt.datetime:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # about 3 minutes of CPU on a 2-core machine; more under load
 def test_a_year_of_hourly_sweeps(ctx: AppContext, fake_slack: FakeSlack, clock: FixedClock) -> None:
     reset_gate()
     clock.set(START)

@@ -134,7 +134,14 @@ def test_meeting_errors(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "command"),
-    [("plan x", "plan"), ("due 0", "due"), ("due 9999", "due"), ("show", "show")],
+    [
+        ("plan x", "plan"),
+        ("plan ²", "plan"),
+        ("due 0", "due"),
+        ("due 9999", "due"),
+        ("due ²", "due"),
+        ("show", "show"),
+    ],
 )
 def test_errors_carry_their_usage(text: str, command: str) -> None:
     with pytest.raises(UsageError) as err:
