@@ -198,7 +198,7 @@ class ScheduleItem(Base):
     month_only: Mapped[bool] = mapped_column(Boolean, default=False)
     rrule: Mapped[str | None] = mapped_column(Text)
     source_text: Mapped[str] = mapped_column(Text, default="")
-    # A dated item is met when progress marks it done (see bot.plan.core.log_progress).
+    # A dated item is met when progress marks it done (see bot.plan.progress.log_progress).
     done_at: Mapped[dt.datetime | None]
 
     objective: Mapped[Objective] = relationship(back_populates="schedule")

@@ -54,7 +54,7 @@ def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -
     overdue: list[DueItem] = []
     due_soon: list[DueItem] = []
     titles: dict[int, str] = {}
-    # The one overdue rule (bot.plan.core.overdue_items), as `/csp due` and the notices use.
+    # The one overdue rule (bot.plan.schedule.overdue_items), as `/csp due` and the notices use.
     facts = progress_facts(session, partnership, (o.id for o in objectives))
     policy = reminder_policy(partnership)
     for objective in objectives:

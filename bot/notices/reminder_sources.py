@@ -89,7 +89,7 @@ def _dated_plans(
     """The live notice (before, on the day, or overdue) for one dated occurrence.
 
     Callers pass only occurrences that are upcoming or overdue by
-    :func:`bot.plan.core.overdue_items`, so notices and views agree on what is overdue.
+    :func:`bot.plan.schedule.overdue_items`, so notices and views agree on what is overdue.
     """
     due = what.due
     owners = _owner_targets(objective)
@@ -164,7 +164,7 @@ def _objective_plans(
         return
     today = local_date(ctx.now, ctx.zone)
     seen: set[dt.date] = set()
-    # Overdue: exactly what the views call overdue (bot.plan.core.overdue_items).
+    # Overdue: exactly what the views call overdue (bot.plan.schedule.overdue_items).
     for late in overdue_items(objective, today, done_days, ctx.policy, ctx.cal):
         if late.due_on in seen:
             continue
