@@ -23,9 +23,10 @@ from bot.notices.digest_model import (
     ReferralCounts,
 )
 from bot.notices.notice_policy import policy_for
-from bot.notices.queries import current_objectives, partnership_by_id, progress_since
+from bot.notices.queries import partnership_by_id, progress_since
 from bot.plan.meetings import upcoming_meetings
 from bot.plan.models import DueItem
+from bot.plan.queries import current_objectives
 from bot.plan.reading import overdue_due_items, progress_facts, upcoming_due_items
 from bot.plan.schedule import reminder_policy
 from bot.plan.years import local_date

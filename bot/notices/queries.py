@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.plan.queries import current_objectives_query
 from store.models import (
     Meeting,
     Member,
@@ -85,11 +84,6 @@ def meeting_by_id(session: Session, meeting_id: int) -> Meeting | None:
 
 def partnership_by_id(session: Session, partnership_id: int) -> Partnership | None:
     return session.get(Partnership, partnership_id)
-
-
-def current_objectives(session: Session, partnership: Partnership) -> list[Objective]:
-    """The current plan year's objectives, open or not, as the digest counts them."""
-    return list(session.scalars(current_objectives_query(partnership)))
 
 
 def progress_since(

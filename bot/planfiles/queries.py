@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.plan.queries import current_objectives_query
-from store.models import Meeting, Objective, Partnership, ProgressEntry
+from store.models import Objective, Partnership, ProgressEntry
 
 
 def has_objectives(session: Session, partnership_id: int) -> bool:
@@ -60,19 +59,6 @@ def objectives_to_roll_over(
 def objectives_to_export(session: Session, partnership: Partnership) -> Sequence[Objective]:
     """The current plan year's objectives in plan order, with their progress."""
     return session.scalars(current_objectives_query(partnership, with_progress=True)).all()
-
-
-def meeting_in_month(
-    session: Session, partnership_id: int, body: str, month: dt.date
-) -> Meeting | None:
-    """The partnership's meeting of ``body`` programmed for ``month``, if there is one."""
-    return session.scalars(
-        select(Meeting).where(
-            Meeting.partnership_id == partnership_id,
-            Meeting.body == body,
-            Meeting.month == month,
-        )
-    ).one_or_none()
 
 
 def has_progress(session: Session, objective_id: int) -> bool:

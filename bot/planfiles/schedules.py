@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.planfiles.queries import meeting_in_month
+from bot.plan.queries import meeting_in_month
 from bot.time.timescale.model import Timescale
 from bot.time.timescale.parse import parse_timescale
 from bot.time.workdays import default_calendar
