@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.context import AppContext
 from bot.notices.registry import check_registry
@@ -23,12 +22,16 @@ LISTENER_THREADS = 32
 
 
 def make_client(settings: Settings, *, token: str | None = None) -> WebClient:
-    """A Web API client for SLACK_API_URL that waits out 429s (Retry-After)."""
+    """A Web API client for SLACK_API_URL that never resends at the transport level.
+
+    It serves the listeners (and their immediate delivery sends) and the scheduler, so
+    it has no retry handlers: a post whose answer was lost is settled by the delivery
+    engine's reconcile, never sent again blind, and a 429 is never slept out in a
+    listener thread (the outbox paces from ``Retry-After``).
+    """
     if token is None and settings.slack_bot_token is not None:
         token = settings.slack_bot_token.get_secret_value()
-    client = WebClient(base_url=settings.slack_api_url, token=token, timeout=10)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
-    return client
+    return WebClient(base_url=settings.slack_api_url, token=token, timeout=10, retry_handlers=[])
 
 
 class _QuietTokenWarning(logging.Filter):

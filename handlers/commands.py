@@ -57,9 +57,10 @@ from bot.text.dates import day_off_note
 from bot.text.help import USAGE
 from bot.text.matching import match_objective, split_objective
 from bot.text.mrkdwn import esc
-from handlers.progress import already_done, announce, progress_modal, save_progress
+from handlers.progress import already_done, announce, progress_modal, repeated_answer, save_progress
 from handlers.referrals.listing import list_referrals
 from handlers.referrals.refer import open_referral_form
+from handlers.repeats import command_keys
 from handlers.uow import Unit, unit_of, unit_of_work
 from store.models import Role
 
@@ -138,7 +139,7 @@ def dispatch(
                 build_meetings_blocks(meetings, is_admin=unit.me.is_admin),
             )
         case cmd.Progress():
-            return typed_progress(parsed, unit, client)
+            return typed_progress(parsed, unit, client, keys=command_keys(body, unit.now))
         case cmd.ProgressForm():
             view = progress_modal(
                 unit,
@@ -280,7 +281,11 @@ def resolve(unit: Unit, query: str, *, action: str, **extra: str) -> int | Reply
     )
 
 
-def typed_progress(parsed: cmd.Progress, unit: Unit, client: WebClient) -> Reply:
+def typed_progress(
+    parsed: cmd.Progress, unit: Unit, client: WebClient, *, keys: Sequence[str] = ()
+) -> Reply:
+    """``/csp progress <objective> [status] [note]``; ``keys`` identify the request (see
+    :mod:`handlers.repeats`): a repeat is answered from what the first one saved."""
     status = "done" if parsed.done else (parsed.rag or "")
     query, note = parsed.query, parsed.note
     if not status and not note:
@@ -308,23 +313,32 @@ def typed_progress(parsed: cmd.Progress, unit: Unit, client: WebClient) -> Reply
     found = resolve(unit, query, action="progress", r=status, n=note)
     if isinstance(found, Reply):
         return found
-    return progress_reply(unit, found, status=status, note=note, client=client)
+    return progress_reply(unit, found, status=status, note=note, client=client, keys=keys)
 
 
 def progress_reply(
-    unit: Unit, objective_id: int, *, status: str, note: str, client: WebClient
+    unit: Unit,
+    objective_id: int,
+    *,
+    status: str,
+    note: str,
+    client: WebClient,
+    keys: Sequence[str] = (),
 ) -> Reply:
     done = status == "done"
     rag = status if status in ("red", "amber", "green") else None
     cmd.check_note(note)
     was_done = already_done(unit, objective_id) if done else None
-    if was_done is not None:
+    if was_done is not None:  # a "done" typed again is told who marked it done, and when
         text = (
             f"{was_done} Nothing was changed. To add an update, log a note or a RAG "
             "status instead (see `/csp help progress`)."
         )
         return Reply(text, [section(f":information_source: {text}")])
-    result = save_progress(unit, objective_id, rag=rag, done=done, note=note)
+    again = repeated_answer(unit, keys, note=note, done=done, rag=rag)
+    if again is not None:  # the same command again: the same answer, nothing new saved
+        return Reply(*again)
+    result = save_progress(unit, objective_id, rag=rag, done=done, note=note, keys=keys)
     unit.commit()  # end the write turn before building the reply
     summary = result.summary
     user_id = unit.me.slack_user_id
@@ -336,7 +350,7 @@ def progress_reply(
     return Reply(
         progress_confirmation_text(summary, done=done, result=result),
         build_progress_confirmation_blocks(summary, note=note, done=done, rag=rag, result=result),
-        after=[post],
+        after=[] if result.repeated else [post],
     )
 
 

@@ -9,17 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookClient
+from sqlalchemy.exc import IntegrityError
 
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
-from bot.plan.progress import ProgressResult, log_progress_result
+from bot.plan.progress import ProgressResult, log_progress_result, repeated_progress
 from bot.plan.reading import get_objective, objective_choices
 from bot.plan.years import local_date
 from bot.settings import Settings
@@ -37,6 +40,7 @@ from bot.slack.text_render import mrkdwn_to_text
 from bot.text.commands import NOTE_MAX
 from bot.text.matching import match_objective
 from bot.text.mrkdwn import esc
+from handlers.repeats import view_keys
 from handlers.uow import Unit, unit_of, unit_of_work
 from store.models import ObjectiveStatus, Rag
 
@@ -90,6 +94,28 @@ def already_done(unit: Unit, objective_id: int) -> str | None:
     return f"{title} was already marked done{by} on {day.day} {day:%b %Y}."
 
 
+def earlier_progress(unit: Unit, keys: Sequence[str]) -> ProgressResult | None:
+    """What an earlier identical request saved (see :mod:`handlers.repeats`), or None."""
+    if not keys:
+        return None
+    return repeated_progress(unit.session, unit.read_partnership, keys, unit.now)
+
+
+def repeated_answer(
+    unit: Unit, keys: Sequence[str], *, note: str, done: bool, rag: str | None
+) -> tuple[str, list[Block]] | None:
+    """The confirmation's text and blocks for a request already saved once, else None."""
+    earlier = earlier_progress(unit, keys)
+    if earlier is None:
+        return None
+    return (
+        progress_confirmation_text(earlier.summary, done=done, result=earlier),
+        build_progress_confirmation_blocks(
+            earlier.summary, note=note, done=done, rag=rag, result=earlier
+        ),
+    )
+
+
 def save_progress(
     unit: Unit,
     objective_id: int,
@@ -99,19 +125,31 @@ def save_progress(
     note: str,
     as_of: dt.date | None = None,
     evidence_url: str | None = None,
+    keys: Sequence[str] = (),
 ) -> ProgressResult:
-    return log_progress_result(
-        unit.session,
-        unit.read_partnership,
-        unit.me,
-        objective_id,
-        rag=_rag(rag),
-        done=done,
-        note=note,
-        now=unit.now,
-        as_of=as_of,
-        evidence_url=evidence_url,
-    )
+    """Store the update under the request's first key. When the same request is being
+    saved at this moment in another thread, the key's unique constraint stops the
+    second entry, and this one answers from the first."""
+    try:
+        return log_progress_result(
+            unit.session,
+            unit.read_partnership,
+            unit.me,
+            objective_id,
+            rag=_rag(rag),
+            done=done,
+            note=note,
+            now=unit.now,
+            as_of=as_of,
+            evidence_url=evidence_url,
+            request_key=keys[0] if keys else None,
+        )
+    except IntegrityError:
+        unit.session.rollback()
+        earlier = earlier_progress(unit, keys)
+        if earlier is None:
+            raise
+        return earlier
 
 
 def announce(
@@ -259,32 +297,42 @@ def submit_progress(
 
     done = status == DONE_VALUE
     rag = None if done else status
-    was_done = already_done(unit, int(objective_id)) if done else None
-    if was_done is not None:
-        ack(
-            response_action="errors",
-            errors={
-                Ids.PROGRESS_RAG: f"{mrkdwn_to_text(was_done)} Choose red, amber, "
-                "green or no change to add an update."
-            },
-        )
-        return
-    try:
-        result = save_progress(
-            unit, int(objective_id), rag=rag, done=done, note=note, as_of=as_of, evidence_url=url
-        )
-    except UserError as error:
-        if not done:
-            raise
-        log.debug("done refused: %s", error)
-        ack(
-            response_action="errors",
-            errors={
-                Ids.PROGRESS_RAG: "This objective is ongoing: nothing dated to mark done. "
-                "Choose red, amber or green instead."
-            },
-        )
-        return
+    keys = view_keys(view)
+    result = earlier_progress(unit, keys)  # this very view submitted again: answer as then
+    if result is None:
+        was_done = already_done(unit, int(objective_id)) if done else None
+        if was_done is not None:
+            ack(
+                response_action="errors",
+                errors={
+                    Ids.PROGRESS_RAG: f"{mrkdwn_to_text(was_done)} Choose red, amber, "
+                    "green or no change to add an update."
+                },
+            )
+            return
+        try:
+            result = save_progress(
+                unit,
+                int(objective_id),
+                rag=rag,
+                done=done,
+                note=note,
+                as_of=as_of,
+                evidence_url=url,
+                keys=keys,
+            )
+        except UserError as error:
+            if not done:
+                raise
+            log.debug("done refused: %s", error)
+            ack(
+                response_action="errors",
+                errors={
+                    Ids.PROGRESS_RAG: "This objective is ongoing: nothing dated to mark done. "
+                    "Choose red, amber or green instead."
+                },
+            )
+            return
     summary = result.summary
     user_id = unit.me.slack_user_id
     unit.commit()
@@ -315,4 +363,5 @@ def submit_progress(
                 summary, done=done, result=result, as_of=as_of, evidence_url=url
             ),
         )
-    announce(client, unit.ctx.settings, result, user_id=user_id, note=note, done=done, rag=rag)
+    if not result.repeated:  # the first submission announced it
+        announce(client, unit.ctx.settings, result, user_id=user_id, note=note, done=done, rag=rag)

@@ -242,6 +242,9 @@ class ProgressEntry(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     as_of: Mapped[dt.date | None] = mapped_column(Date)
     evidence_url: Mapped[str | None] = mapped_column(String(2000))
+    # The hashed key of the request that wrote it (see bot.plan.progress): a repeated
+    # request finds it and is answered without a second entry. None before 0002.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     objective: Mapped[Objective] = relationship(back_populates="progress")
 

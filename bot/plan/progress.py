@@ -1,8 +1,15 @@
-"""Logging progress: the append-only entry, the RAG it sets and the dated item a done closes."""
+"""Logging progress: the append-only entry, the RAG it sets and the dated item a done closes.
+
+An entry can carry the key of the request that wrote it (unique): a request a person
+repeats (a resubmitted view, a redelivered or retyped command) finds the entry with
+:func:`repeated_progress` and is answered from it instead of writing a second one.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -12,7 +19,8 @@ from bot.errors import UserError
 from bot.plan import readcache
 from bot.plan.members import Actor
 from bot.plan.models import ItemLike, ObjectiveSummary
-from bot.plan.reading import get_objective, progress_facts, summarise
+from bot.plan.queries import entry_with_request_key
+from bot.plan.reading import get_objective, progress_facts, summarise, summary_of
 from bot.plan.schedule import DATED_KINDS, month_label, reminder_policy
 from bot.plan.years import local_today
 from store.models import (
@@ -36,6 +44,34 @@ class ProgressResult:
     closed_label: str | None = None
     objective_done: bool = False
     still_open: tuple[str, ...] = ()
+    repeated: bool = False  # an earlier identical request saved it; nothing was written now
+
+
+def request_key(*parts: str) -> str:
+    """The stored key of a request a person can repeat: a SHA-256 of its parts, so a
+    note typed into a command is never kept a second time in the key."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def repeated_progress(
+    session: Session, partnership: Partnership, keys: Sequence[str], now: dt.datetime
+) -> ProgressResult | None:
+    """What an earlier request with one of ``keys`` saved, with the objective as it
+    stands now; None when no entry has any of them."""
+    entry = entry_with_request_key(session, partnership.id, keys)
+    if entry is None:
+        return None
+    objective = get_objective(session, partnership, entry.objective_id)
+    today = local_today(partnership, now)
+    summary = summary_of(session, partnership, objective, today, entry.created_at)
+    return ProgressResult(
+        summary=summary,
+        objective_done=entry.done and objective.status == ObjectiveStatus.DONE,
+        still_open=tuple(
+            _open_label(item, today) for item in open_dated(objective) if item.due_on is not None
+        ),
+        repeated=True,
+    )
 
 
 def log_progress(
@@ -79,10 +115,13 @@ def log_progress_result(
     as_of: dt.date | None = None,
     evidence_url: str | None = None,
     item_id: int | None = None,
+    request_key: str | None = None,
 ) -> ProgressResult:
     """:func:`log_progress`, saying what ``done`` closed. ``done`` on an ongoing
     objective with nothing dated to close is refused kindly (nothing is stored).
-    ``item_id`` (a reminder's Mark done) closes exactly that schedule item."""
+    ``item_id`` (a reminder's Mark done) closes exactly that schedule item.
+    ``request_key`` is stored with the entry (unique: a second entry with the same key
+    fails the flush with an IntegrityError)."""
     objective = get_objective(session, partnership, objective_id)
     if objective.plan_year != partnership.plan_year:
         raise UserError(
@@ -139,6 +178,7 @@ def log_progress_result(
         note=note,
         as_of=as_of,
         evidence_url=evidence_url,
+        request_key=request_key,
     )
     session.add(entry)
     if rag is not None:

@@ -156,6 +156,22 @@ def done_entry_times(session: Session, ids: Sequence[int]) -> list[tuple[int, dt
     ]
 
 
+def entry_with_request_key(
+    session: Session, partnership_id: int, keys: Sequence[str]
+) -> ProgressEntry | None:
+    """The partnership's progress entry written by a request with one of ``keys``."""
+    if not keys:
+        return None
+    return session.scalars(
+        select(ProgressEntry)
+        .join(Objective, Objective.id == ProgressEntry.objective_id)
+        .where(
+            ProgressEntry.request_key.in_(list(keys)), Objective.partnership_id == partnership_id
+        )
+        .limit(1)
+    ).first()
+
+
 def recent_progress(session: Session, objective_id: int, limit: int = 5) -> list[ProgressEntry]:
     """The objective's latest progress entries, newest first."""
     return list(

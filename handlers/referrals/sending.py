@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -15,8 +17,11 @@ from bot.referrals.workflow import summary_of
 from bot.slack.referral_alerts import alert_text, build_alert_blocks
 from handlers.uow import Unit
 from scheduler.delivery.immediate import Outcome, deliver_now
+from scheduler.delivery.verdicts import classify
 
 log = logging.getLogger(__name__)
+
+MAX_ALERT_UPDATE_WAIT = 60.0  # seconds: a longer Retry-After leaves the alert to the next change
 
 
 def settle(unit: Unit) -> None:
@@ -45,18 +50,40 @@ def send_now(client: WebClient, unit: Unit, keys: Sequence[str | None]) -> list[
 
 
 def _refresh_alert(client: WebClient, unit: Unit, reference: str) -> None:
-    """Show the new state on the channel alert (never the contents)."""
+    """Show the new state on the channel alert (never the contents).
+
+    A 429 is not waited out in the listener's thread (its client has no retry
+    handlers): the same update is tried once more from a timer thread after
+    ``Retry-After``. Updating a message twice to the same state changes nothing.
+    """
     where = alert_location(unit.session, unit.partnership, reference)
     if where is None:
         return
     summary = summary_of(unit.session, unit.partnership, reference)
+    update: dict[str, Any] = {
+        "channel": where[0],
+        "ts": where[1],
+        "text": alert_text(summary),
+        "blocks": build_alert_blocks(summary),
+    }
     try:
-        client.chat_update(
-            channel=where[0],
-            ts=where[1],
-            text=alert_text(summary),
-            blocks=build_alert_blocks(summary),
-        )
+        client.chat_update(**update)
+    except SlackApiError as exc:
+        verdict = classify(exc)
+        if verdict.outcome != "rate_limited":
+            log.warning("could not update the alert for %s: %s", reference, verdict.reason)
+            return
+        wait = min(verdict.retry_after or 1.0, MAX_ALERT_UPDATE_WAIT)
+        timer = threading.Timer(wait, _update_later, args=(client, reference, update))
+        timer.daemon = True
+        timer.start()
+    except (SlackClientError, OSError) as exc:
+        log.warning("could not update the alert for %s: %s", reference, type(exc).__name__)
+
+
+def _update_later(client: WebClient, reference: str, update: dict[str, Any]) -> None:
+    try:
+        client.chat_update(**update)
     except (SlackApiError, SlackClientError, OSError) as exc:
         log.warning("could not update the alert for %s: %s", reference, type(exc).__name__)
 

@@ -58,6 +58,7 @@ class Reply:
     status: int
     body: dict[str, Any] | str
     headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # processed, then the connection is closed without an answer
 
 
 class _Server(ThreadingHTTPServer):
@@ -379,6 +380,9 @@ class _Handler(BaseHTTPRequestHandler):
         return split.path, args, token
 
     def _send(self, reply: Reply) -> None:
+        if reply.drop:  # the request was read and acted on; its answer is lost
+            self.close_connection = True
+            return
         if isinstance(reply.body, str):
             payload = reply.body.encode()
             ctype = "text/plain; charset=utf-8"

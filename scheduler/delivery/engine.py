@@ -34,6 +34,7 @@ from bot.clock import Clock, SystemClock
 from bot.deliveries import OutboundMessage, PlannedDelivery, delivery_metadata
 from bot.notices.failure_notices import FAILURE_KIND, failure_notices
 from bot.notices.registry import renderer_for
+from scheduler.delivery.client import without_resends
 from scheduler.delivery.planned_rows import insert_planned
 from scheduler.delivery.reconcile import PostHistory, reconcile
 from scheduler.delivery.records import Claimed, attempts_of, owned_delivery, settle
@@ -90,10 +91,11 @@ class DeliveryEngine:
         on_permanent_failure: FailureHook | None = None,
     ) -> None:
         self.sessions = sessions
-        self.client = client
+        # Never a transport-level resend: an unanswered post is reconciled by its key.
+        self.client = without_resends(client)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.on_permanent_failure = on_permanent_failure
-        self.history = PostHistory(client)
+        self.history = PostHistory(self.client)
         self._im_channels: dict[str, str] = {}
         self._im_lock = threading.Lock()
 

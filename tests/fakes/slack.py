@@ -39,6 +39,7 @@ class FakeSlack(LocalSlack):
     def __init__(self) -> None:
         super().__init__()
         self._failures: dict[str, list[_Failure]] = {}
+        self._drops: dict[str, int] = {}
         self._last_post: dict[str, float] = {}
         self.per_channel_interval: float | None = None
 
@@ -111,10 +112,18 @@ class FakeSlack(LocalSlack):
                 _Failure(status, None, retry_after, until=time.monotonic() + seconds)
             )
 
+    def drop_answer_next(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls to ``method`` are carried out (a post is kept and
+        shows in ``conversations.history``), then the connection is closed without an
+        answer: Slack did the work and the answer was lost."""
+        with self._lock:
+            self._drops[method] = self._drops.get(method, 0) + times
+
     def clear_failures(self) -> None:
         """End every failure set with fail_next / fail_for: Slack is healthy again."""
         with self._lock:
             self._failures.clear()
+            self._drops.clear()
 
     def reset(self) -> None:
         """Forget calls, messages, views, users and pending failures."""
@@ -122,6 +131,7 @@ class FakeSlack(LocalSlack):
             self._calls.clear()
             self._messages.clear()
             self._failures.clear()
+            self._drops.clear()
             self._last_post.clear()
             self.views.clear()
             self.home_views.clear()
@@ -129,6 +139,14 @@ class FakeSlack(LocalSlack):
             self.per_channel_interval = None
 
     # ------------------------------------------------------------------ internals
+    def _handle(self, method: str, args: dict[str, Any], token: str | None, path: str) -> Reply:
+        with self._lock:
+            reply = super()._handle(method, args, token, path)
+            if self._drops.get(method, 0) > 0:
+                self._drops[method] -= 1
+                return Reply(reply.status, reply.body, reply.headers, drop=True)
+            return reply
+
     def _intercept(self, method: str, args: dict[str, Any]) -> Reply | None:
         failure = self._take_failure(method)
         if failure is not None:
