@@ -74,7 +74,7 @@ def serve(kind: str, db_url: str, api_url: str, objectives: int, ready: Any) -> 
         def only_ack(ack: Ack) -> None:
             ack()
 
-        server = start_http_server(bare)
+        server = start_http_server(bare, signing_secret=SECRET)
     else:
         from bot.context import build_context
         from bot.plan.members import ensure_partnership

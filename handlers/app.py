@@ -6,6 +6,7 @@ No App exists at import time: :func:`build_app` makes one for a context.
 from __future__ import annotations
 
 import logging
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
@@ -20,6 +21,14 @@ from handlers.errors import install_error_handler
 from handlers.uow import install_units
 
 LISTENER_THREADS = 32
+
+_SIGNING_SECRETS: weakref.WeakKeyDictionary[App, str] = weakref.WeakKeyDictionary()
+
+
+def signing_secret_of(app: App) -> str:
+    """The signing secret ``app`` checks requests with ("" when it has none), so a
+    transport can check a signature before handing Bolt anything to parse."""
+    return _SIGNING_SECRETS.get(app, "")
 
 
 def make_client(settings: Settings, *, token: str | None = None) -> WebClient:
@@ -75,6 +84,7 @@ def build_app(
         ),
         logger=_bolt_logger(),
     )
+    _SIGNING_SECRETS[app] = signing_secret or ""
     install_units(app, ctx)
     install_error_handler(app, client)
     listeners.register_all(app, ctx)

@@ -1,8 +1,11 @@
 """HTTP transport: Bolt's ``POST /slack/events`` plus ``GET /healthz``.
 
 A threading HTTP/1.1 server from the standard library around ``app.dispatch``:
-each connection gets its own thread, Bolt verifies the signature, and the reply is
-whatever the listener acked (Bolt keeps slow work after the ack).
+each connection gets its own thread. The endpoint is public, so the Slack signature
+is checked on the raw bytes before anything is parsed (401 otherwise), and a signed
+body that is not a well-formed Slack payload gets a 400 (see :mod:`handlers.payloads`)
+instead of reaching Bolt. The reply is whatever the listener acked (Bolt keeps slow
+work after the ack).
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from urllib.parse import urlsplit
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from handlers.app import signing_secret_of
+from handlers.payloads import malformed
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +42,13 @@ class SlackHTTPServer(ThreadingHTTPServer):
         address: tuple[str, int],
         app: App,
         health: Callable[[], bool] | None = None,
+        signing_secret: str | None = None,
     ) -> None:
         self.app = app
         self.health = health
+        secret = signing_secret_of(app) if signing_secret is None else signing_secret
+        # No secret, no way to tell Slack from anyone else: every POST gets a 401.
+        self.verifier = SignatureVerifier(secret) if secret else None
         self._thread: threading.Thread | None = None
         super().__init__(address, _Handler)
 
@@ -92,6 +103,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _signed(self, data: bytes) -> bool:
+        """Slack's signature over the raw bytes, checked before any parsing."""
+        timestamp = self.headers.get("X-Slack-Request-Timestamp") or ""
+        signature = self.headers.get("X-Slack-Signature") or ""
+        if self.server.verifier is None or not timestamp or not signature:
+            return False
+        try:
+            return self.server.verifier.is_valid(
+                body=data, timestamp=timestamp, signature=signature
+            )
+        except (ValueError, TypeError):
+            return False
+
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
         if path == HEALTH_PATH:
@@ -121,11 +145,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(413, b"request too large")
             self.close_connection = True
             return
-        raw = self.rfile.read(length).decode("utf-8", errors="replace") if length else ""
+        data = self.rfile.read(length) if length else b""
+        if not self._signed(data):
+            self._reply(401, b"invalid request signature")
+            return
+        raw = data.decode("utf-8", errors="replace")
         headers: dict[str, str | Sequence[str]] = {}
         for key, value in self.headers.items():
             headers[key.lower()] = [*headers.get(key.lower(), []), value]
-        request = BoltRequest(body=raw, query=split.query, headers=headers)
+        try:
+            request = BoltRequest(body=raw, query=split.query, headers=headers)
+            problem = malformed(request.body)
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+            problem = type(exc).__name__
+        if problem is not None:
+            # Signed but not a Slack payload: say so without echoing any of it.
+            log.warning("refused a malformed signed request (%s)", problem)
+            self._reply(400, b"not a Slack payload this bot understands; nothing was done")
+            return
         try:
             response = self.server.app.dispatch(request)
         except Exception:
@@ -146,9 +183,13 @@ def make_server(
     host: str = "0.0.0.0",  # noqa: S104
     port: int = 3000,
     health: Callable[[], bool] | None = None,
+    signing_secret: str | None = None,
 ) -> SlackHTTPServer:
-    """Bind the server (port 0 picks a free one) without serving yet."""
-    return SlackHTTPServer((host, port), app, health)
+    """Bind the server (port 0 picks a free one) without serving yet.
+
+    Requests are checked with ``signing_secret``, by default the one :func:`build_app`
+    gave ``app``; with none at all every POST is refused (401)."""
+    return SlackHTTPServer((host, port), app, health, signing_secret)
 
 
 def start_http_server(
@@ -157,9 +198,11 @@ def start_http_server(
     host: str = "127.0.0.1",
     port: int = 0,
     health: Callable[[], bool] | None = None,
+    signing_secret: str | None = None,
 ) -> SlackHTTPServer:
     """Bind and serve in a background thread; ``server.url`` is where it listens."""
-    return make_server(app, host=host, port=port, health=health).start()
+    server = make_server(app, host=host, port=port, health=health, signing_secret=signing_secret)
+    return server.start()
 
 
 def serve_forever(server: SlackHTTPServer) -> None:
