@@ -19,6 +19,7 @@ from bot.settings import Settings
 from handlers import listeners
 from handlers.errors import install_error_handler
 from handlers.uow import install_units
+from handlers.workspace import Workspace, install_workspace_guard
 
 LISTENER_THREADS = 32
 
@@ -62,11 +63,15 @@ def build_app(
     process_before_response: bool = False,
     signing_secret: str | None = None,
     verify_token: bool = False,
+    workspace: Workspace | None = None,
 ) -> App:
     """A Bolt app for ``ctx`` with every listener module registered.
 
     ``client`` defaults to :func:`make_client`. ``signing_secret`` defaults to
     SLACK_SIGNING_SECRET. ``verify_token`` calls auth.test at start (Socket Mode).
+    ``workspace`` is the team, enterprise and app pinned from auth.test at start-up;
+    requests naming any other are refused (without it, the workspace of Bolt's own
+    auth.test on the first request is the one answered).
     """
     check_registry()  # a delivery kind without a renderer stops start-up
     settings = ctx.settings
@@ -85,6 +90,7 @@ def build_app(
         logger=_bolt_logger(),
     )
     _SIGNING_SECRETS[app] = signing_secret or ""
+    install_workspace_guard(app, workspace)  # first: a stranger's request costs no database work
     install_units(app, ctx)
     install_error_handler(app, client)
     listeners.register_all(app, ctx)
