@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-_DICT_FIELDS = ("team", "user", "channel", "container", "message", "view", "event")
+# "team" is left out: Bolt reads it as an object or as a plain id.
+_DICT_FIELDS = ("user", "channel", "container", "message", "view", "event")
 
 
 def malformed(body: Any) -> str | None:

@@ -125,3 +125,19 @@ def test_signed_malformed_payloads_get_a_400_or_a_kind_reply(
     if status == 400:
         assert body  # a plain sentence, not an empty error
     _no_tracebacks(caplog, capfd)
+
+
+def test_the_shape_check_lets_every_usual_shape_through() -> None:
+    from handlers.payloads import malformed
+
+    action = {"type": "block_actions", "team": "T0CSP", "actions": [{"action_id": "a"}]}
+    usual: list[dict[str, Any]] = [
+        {"command": "/csp", "text": "help", "team_id": "T0CSP"},
+        action,
+        {**action, "team": {"id": "T0CSP"}, "view": {"id": "V1"}},
+        {"type": "view_submission", "view": {"state": {"values": {"b": {"a": {}}}}}},
+        {"type": "view_closed", "view": {}},
+        {"type": "event_callback", "event": {"type": "app_home_opened"}},
+        {"type": "url_verification", "challenge": "x"},
+    ]
+    assert [malformed(body) for body in usual] == [None] * len(usual)
