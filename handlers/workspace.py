@@ -80,10 +80,26 @@ def _shown(value: object) -> str:
     return str(value) if _ID.fullmatch(str(value)) else "(not an id)"
 
 
+def _teams(body: Mapping[str, Any], context: BoltContext) -> set[str]:
+    """Every team the request names: Bolt's pick (which prefers the view's
+    ``app_installed_team_id``) and the request's, the team's and the user's own."""
+    team = body.get("team")
+    user = body.get("user")
+    view = body.get("view")
+    named = {
+        context.team_id,
+        body.get("team_id"),
+        team.get("id") if isinstance(team, dict) else team,
+        user.get("team_id") if isinstance(user, dict) else None,
+        view.get("team_id") if isinstance(view, dict) else None,
+    }
+    return {str(t) for t in named if t}
+
+
 def foreign(ours: Workspace, body: Mapping[str, Any], context: BoltContext) -> bool:
-    """Whether the request names a team, enterprise or app other than ours."""
-    team = context.team_id
-    if team and team != ours.team_id:
+    """Whether the request names a team, enterprise or app other than ours (a person
+    from another team in a shared channel included)."""
+    if _teams(body, context) - {ours.team_id}:
         return True
     enterprise = context.enterprise_id or None
     if enterprise != ours.enterprise_id and enterprise is not None:

@@ -117,6 +117,12 @@ def test_a_lead_id_from_another_team_cannot_open_a_referral(
     assert fake_slack.calls_to("views.open") == [] and fake_slack.calls_to("views.push") == []
     with session_scope(seeded_ctx.sessions) as s:
         assert s.execute(select(AuditRecord.id)).all() == audited
+    # Nor with our team on the request and the view but the person's own team another.
+    payload = json.loads(click["payload"])
+    payload["user"]["team_id"] = "T0OTHER"
+    payload["view"] = {"id": "V1", "app_installed_team_id": "T0CSP", "team_id": "T0CSP"}
+    status, _ = send(app, {"payload": json.dumps(payload)})
+    assert status == 200 and fake_slack.calls_to("views.open") == []
     # The same click from our own team opens it.
     status, _ = send(app, click)
     assert fake_slack.wait_for("views.open")
