@@ -104,6 +104,8 @@ def serve(kind: str, db_url: str, api_url: str, objectives: int, ready: Any) -> 
 
 
 def signed(text: str, n: int) -> tuple[bytes, dict[str, str]]:
+    from handlers.shell.fake_slack import TEAM_ID  # the fake's workspace
+
     body = urlencode(
         {
             "command": "/csp",
@@ -111,7 +113,7 @@ def signed(text: str, n: int) -> tuple[bytes, dict[str, str]]:
             "user_id": f"U0BENCH{n % 50}",
             "user_name": "bench",
             "channel_id": "C0PARTNER",
-            "team_id": "T0",
+            "team_id": TEAM_ID,  # the app answers no other workspace
             "trigger_id": f"t{n}",
             "response_url": "",
         }
