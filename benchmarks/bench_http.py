@@ -74,7 +74,7 @@ def serve(kind: str, db_url: str, api_url: str, objectives: int, ready: Any) -> 
         def only_ack(ack: Ack) -> None:
             ack()
 
-        server = start_http_server(bare)
+        server = start_http_server(bare, signing_secret=SECRET)
     else:
         from bot.context import build_context
         from bot.plan.members import ensure_partnership
@@ -104,6 +104,8 @@ def serve(kind: str, db_url: str, api_url: str, objectives: int, ready: Any) -> 
 
 
 def signed(text: str, n: int) -> tuple[bytes, dict[str, str]]:
+    from handlers.shell.fake_slack import TEAM_ID  # the fake's workspace
+
     body = urlencode(
         {
             "command": "/csp",
@@ -111,7 +113,7 @@ def signed(text: str, n: int) -> tuple[bytes, dict[str, str]]:
             "user_id": f"U0BENCH{n % 50}",
             "user_name": "bench",
             "channel_id": "C0PARTNER",
-            "team_id": "T0",
+            "team_id": TEAM_ID,  # the app answers no other workspace
             "trigger_id": f"t{n}",
             "response_url": "",
         }

@@ -6,6 +6,7 @@ No App exists at import time: :func:`build_app` makes one for a context.
 from __future__ import annotations
 
 import logging
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
@@ -17,8 +18,17 @@ from bot.settings import Settings
 from handlers import listeners
 from handlers.errors import install_error_handler
 from handlers.uow import install_units
+from handlers.workspace import Workspace, install_workspace_guard
 
 LISTENER_THREADS = 32
+
+_SIGNING_SECRETS: weakref.WeakKeyDictionary[App, str] = weakref.WeakKeyDictionary()
+
+
+def signing_secret_of(app: App) -> str:
+    """The signing secret ``app`` checks requests with ("" when it has none), so a
+    transport can check a signature before handing Bolt anything to parse."""
+    return _SIGNING_SECRETS.get(app, "")
 
 
 def make_client(settings: Settings, *, token: str | None = None) -> WebClient:
@@ -56,11 +66,15 @@ def build_app(
     process_before_response: bool = False,
     signing_secret: str | None = None,
     verify_token: bool = False,
+    workspace: Workspace | None = None,
 ) -> App:
     """A Bolt app for ``ctx`` with every listener module registered.
 
     ``client`` defaults to :func:`make_client`. ``signing_secret`` defaults to
     SLACK_SIGNING_SECRET. ``verify_token`` calls auth.test at start (Socket Mode).
+    ``workspace`` is the team, enterprise and app pinned from auth.test at start-up;
+    requests naming any other are refused (without it, the workspace of Bolt's own
+    auth.test on the first request is the one answered).
     """
     check_registry()  # a delivery kind without a renderer stops start-up
     settings = ctx.settings
@@ -78,6 +92,8 @@ def build_app(
         ),
         logger=_bolt_logger(),
     )
+    _SIGNING_SECRETS[app] = signing_secret or ""
+    install_workspace_guard(app, workspace)  # first: a stranger's request costs no database work
     install_units(app, ctx)
     install_error_handler(app, client)
     listeners.register_all(app, ctx)

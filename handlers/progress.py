@@ -26,6 +26,7 @@ from bot.plan.progress import ProgressResult, log_progress_result, repeated_prog
 from bot.plan.reading import get_objective, objective_choices
 from bot.plan.years import local_date
 from bot.settings import Settings
+from bot.slack.blocks import build_message_modal
 from bot.slack.progress import (
     DONE_VALUE,
     NO_CHANGE_VALUE,
@@ -40,6 +41,7 @@ from bot.slack.text_render import mrkdwn_to_text
 from bot.text.commands import NOTE_MAX
 from bot.text.matching import match_objective
 from bot.text.mrkdwn import esc
+from handlers.metadata import sign_metadata, verified_metadata
 from handlers.repeats import view_keys
 from handlers.uow import Unit, unit_of, unit_of_work
 from store.models import ObjectiveStatus, Rag
@@ -193,6 +195,10 @@ def progress_modal(
         meta["channel_id"] = channel_id
     choices = objective_choices(unit.session, unit.partnership)
     view: dict[str, Any] = build_progress_modal(choices, state, private_metadata=meta).to_dict()
+    # What the modal carries back (the objective, the response URL) is signed for
+    # this user, so a forged submission can neither redirect nor retarget it.
+    carried = json.loads(view.get("private_metadata") or "{}")
+    view["private_metadata"] = sign_metadata(unit.ctx.settings, carried, unit.me.slack_user_id)
     return view
 
 
@@ -228,10 +234,20 @@ def submit_progress(
     unit = unit_of(context)
     view = body["view"]
     values: dict[str, Any] = view.get("state", {}).get("values", {})
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        meta = {}
+    meta = verified_metadata(
+        unit.ctx.settings, str(view.get("private_metadata") or ""), unit.me.slack_user_id
+    )
+    if meta is None:
+        log.warning("refused a progress form whose private_metadata failed its signature check")
+        ack(
+            response_action="update",
+            view=build_message_modal(
+                "Form not accepted",
+                "This form could not be checked, so nothing was saved. Close it and open "
+                "a new one with `/csp progress` (or the Log progress button).",
+            ),
+        )
+        return
     errors: dict[str, str] = {}
 
     objective_id = meta.get("objective_id")

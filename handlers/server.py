@@ -1,15 +1,27 @@
 """HTTP transport: Bolt's ``POST /slack/events`` plus ``GET /healthz``.
 
 A threading HTTP/1.1 server from the standard library around ``app.dispatch``:
-each connection gets its own thread, Bolt verifies the signature, and the reply is
-whatever the listener acked (Bolt keeps slow work after the ack).
+each connection gets its own thread. The endpoint is public, so:
+
+- every read has a timeout (:data:`READ_TIMEOUT`) and a whole body must arrive
+  within it; at most :data:`MAX_CONNECTIONS` are open at once, and a connection
+  beyond the cap hangs up on the oldest idle one (waiting for a request), so slow
+  or idle sockets cannot keep Slack out;
+- the Slack signature is checked on the raw bytes before anything is parsed (401
+  otherwise), and a signed body that is not a well-formed Slack payload gets a 400
+  (see :mod:`handlers.payloads`) instead of reaching Bolt.
+
+The reply is whatever the listener acked (Bolt keeps slow work after the ack).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -17,12 +29,18 @@ from urllib.parse import urlsplit
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from handlers.app import signing_secret_of
+from handlers.payloads import malformed
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything silly
+READ_TIMEOUT = 5.0  # seconds of silence, and for a whole body, before hanging up
+MAX_CONNECTIONS = 200
 
 
 class SlackHTTPServer(ThreadingHTTPServer):
@@ -35,9 +53,20 @@ class SlackHTTPServer(ThreadingHTTPServer):
         address: tuple[str, int],
         app: App,
         health: Callable[[], bool] | None = None,
+        signing_secret: str | None = None,
+        *,
+        read_timeout: float = READ_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.app = app
         self.health = health
+        self.read_timeout = read_timeout
+        self.max_connections = max_connections
+        self._conn_lock = threading.Lock()
+        self._connections: dict[Any, bool] = {}  # open sockets, oldest first -> idle?
+        secret = signing_secret_of(app) if signing_secret is None else signing_secret
+        # No secret, no way to tell Slack from anyone else: every POST gets a 401.
+        self.verifier = SignatureVerifier(secret) if secret else None
         self._thread: threading.Thread | None = None
         super().__init__(address, _Handler)
 
@@ -58,12 +87,41 @@ class SlackHTTPServer(ThreadingHTTPServer):
         self._thread.start()
         return self
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._conn_lock:
+            if len(self._connections) >= self.max_connections:
+                victim = next((s for s, idle in self._connections.items() if idle), None)
+                if victim is None:  # every connection is mid-request: refuse this one
+                    log.warning("connection cap (%d) reached; refused one", self.max_connections)
+                    self.shutdown_request(request)
+                    return
+                del self._connections[victim]
+                _hang_up(victim)  # its thread reads end-of-file and finishes
+            self._connections[request] = True
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conn_lock:
+            self._connections.pop(request, None)
+        super().shutdown_request(request)
+
+    def mark(self, request: Any, *, idle: bool) -> None:
+        """Whether ``request``'s connection is waiting for a request (may be hung up on)."""
+        with self._conn_lock:
+            if request in self._connections:
+                self._connections[request] = idle
+
     def stop(self) -> None:
         self.shutdown()
         self.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+
+def _hang_up(sock: Any) -> None:
+    with contextlib.suppress(OSError):  # already gone
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -74,6 +132,38 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "csp-bot"
     sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.read_timeout)  # every read on this connection
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        self.server.mark(self.request, idle=False)  # request line and headers are in
+        return parsed
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except OSError:  # timed out or hung up on mid-request: nothing more to say
+            self.close_connection = True
+        finally:
+            self.server.mark(self.request, idle=True)
+
+    def _read_body(self, length: int) -> bytes | None:
+        """The body, or None when it does not arrive within the read timeout."""
+        deadline = time.monotonic() + self.server.read_timeout
+        chunks: list[bytes] = []
+        left = length
+        while left > 0:
+            if time.monotonic() > deadline:
+                return None
+            chunk = self.rfile.read1(min(left, 65536))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
@@ -91,6 +181,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _signed(self, data: bytes) -> bool:
+        """Slack's signature over the raw bytes, checked before any parsing."""
+        timestamp = self.headers.get("X-Slack-Request-Timestamp") or ""
+        signature = self.headers.get("X-Slack-Signature") or ""
+        if self.server.verifier is None or not timestamp or not signature:
+            return False
+        try:
+            return self.server.verifier.is_valid(
+                body=data, timestamp=timestamp, signature=signature
+            )
+        except (ValueError, TypeError):
+            return False
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
@@ -121,11 +224,33 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(413, b"request too large")
             self.close_connection = True
             return
-        raw = self.rfile.read(length).decode("utf-8", errors="replace") if length else ""
+        try:
+            body = self._read_body(length)
+        except OSError:
+            body = None
+        if body is None:
+            log.debug("a request body did not arrive in time; hung up")
+            self.close_connection = True
+            self._reply(408, b"the request body did not arrive in time; send it again")
+            return
+        data = body
+        if not self._signed(data):
+            self._reply(401, b"invalid request signature")
+            return
+        raw = data.decode("utf-8", errors="replace")
         headers: dict[str, str | Sequence[str]] = {}
         for key, value in self.headers.items():
             headers[key.lower()] = [*headers.get(key.lower(), []), value]
-        request = BoltRequest(body=raw, query=split.query, headers=headers)
+        try:
+            request = BoltRequest(body=raw, query=split.query, headers=headers)
+            problem = malformed(request.body)
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+            problem = type(exc).__name__
+        if problem is not None:
+            # Signed but not a Slack payload: say so without echoing any of it.
+            log.warning("refused a malformed signed request (%s)", problem)
+            self._reply(400, b"not a Slack payload this bot understands; nothing was done")
+            return
         try:
             response = self.server.app.dispatch(request)
         except Exception:
@@ -146,9 +271,22 @@ def make_server(
     host: str = "0.0.0.0",  # noqa: S104
     port: int = 3000,
     health: Callable[[], bool] | None = None,
+    signing_secret: str | None = None,
+    read_timeout: float = READ_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> SlackHTTPServer:
-    """Bind the server (port 0 picks a free one) without serving yet."""
-    return SlackHTTPServer((host, port), app, health)
+    """Bind the server (port 0 picks a free one) without serving yet.
+
+    Requests are checked with ``signing_secret``, by default the one :func:`build_app`
+    gave ``app``; with none at all every POST is refused (401)."""
+    return SlackHTTPServer(
+        (host, port),
+        app,
+        health,
+        signing_secret,
+        read_timeout=read_timeout,
+        max_connections=max_connections,
+    )
 
 
 def start_http_server(
@@ -157,9 +295,21 @@ def start_http_server(
     host: str = "127.0.0.1",
     port: int = 0,
     health: Callable[[], bool] | None = None,
+    signing_secret: str | None = None,
+    read_timeout: float = READ_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> SlackHTTPServer:
     """Bind and serve in a background thread; ``server.url`` is where it listens."""
-    return make_server(app, host=host, port=port, health=health).start()
+    server = make_server(
+        app,
+        host=host,
+        port=port,
+        health=health,
+        signing_secret=signing_secret,
+        read_timeout=read_timeout,
+        max_connections=max_connections,
+    )
+    return server.start()
 
 
 def serve_forever(server: SlackHTTPServer) -> None:

@@ -23,6 +23,8 @@ from store.db import ping, session_scope
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
+    from handlers.workspace import Workspace
+
 log = logging.getLogger(__name__)
 
 LOCAL_USER = "ULOCAL"  # who the shell acts as when CSP_ADMINS is empty
@@ -102,10 +104,10 @@ def _run_socket_mode(ctx: AppContext, *, scheduler: bool) -> None:
             "see docs/slack-setup.md, or try `csp-bot shell` without Slack."
         )
     client = make_client(settings)
-    _check_slack(client, settings.slack_api_url)
+    workspace = _check_slack(client, settings)
     _warn_channel(ctx)
     _warn_readiness(ctx)
-    app = build_app(ctx, client=client)
+    app = build_app(ctx, client=client, workspace=workspace)
     jobs = _start_scheduler(ctx, client) if scheduler else None
     handler = SocketModeHandler(app, app_token.get_secret_value())
     typer.echo("csp-bot is connected to Slack (Socket Mode). Press Ctrl-C to stop.", err=True)
@@ -127,16 +129,20 @@ def _missing_tokens(settings: Any) -> list[str]:
     ]
 
 
-def _check_slack(client: WebClient, api_url: str) -> None:
-    """Ask Slack who we are (auth.test) before starting; one clear sentence and exit
-    code 2 when Slack cannot be reached or rejects the token."""
+def _check_slack(client: WebClient, settings: Any) -> Workspace:
+    """Ask Slack who we are (auth.test) before starting, and pin that workspace (requests
+    from any other are refused); one clear sentence and exit code 2 when Slack cannot
+    be reached or rejects the token."""
     from slack_sdk.errors import SlackApiError  # slack_sdk, for the transports only
+
+    from handlers.workspace import Workspace
 
     sdk_log = logging.getLogger("slack_sdk.web.base_client")
     level = sdk_log.level
     sdk_log.setLevel(logging.CRITICAL)  # the sentence below says it once, plainly
+    api_url = settings.slack_api_url
     try:
-        client.auth_test()
+        answer = client.auth_test()
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else None
         fail(
@@ -151,6 +157,7 @@ def _check_slack(client: WebClient, api_url: str) -> None:
         )
     finally:
         sdk_log.setLevel(level)
+    return Workspace.from_auth_test(answer.data if isinstance(answer.data, dict) else {}, settings)
 
 
 def _run_shell(ctx: AppContext, *, user: str | None, as_admin: bool) -> None:
@@ -200,10 +207,10 @@ def register(app: typer.Typer) -> None:
             if ctx.settings.slack_signing_secret is None:
                 fail("serving HTTP needs SLACK_SIGNING_SECRET (from the app's Basic Information).")
             client = make_client(ctx.settings)
-            _check_slack(client, ctx.settings.slack_api_url)
+            workspace = _check_slack(client, ctx.settings)
             _warn_channel(ctx)
             _warn_readiness(ctx)
-            slack_app = build_app(ctx, client=client)
+            slack_app = build_app(ctx, client=client, workspace=workspace)
 
             def healthy() -> bool:
                 ping(ctx.engine)
