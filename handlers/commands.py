@@ -50,6 +50,8 @@ from bot.slack.progress import (
     build_no_match_blocks,
     build_pick_blocks,
     build_progress_confirmation_blocks,
+    pick_fits,
+    picked_note,
     progress_confirmation_text,
 )
 from bot.text import commands as cmd
@@ -270,8 +272,10 @@ def resolve(unit: Unit, query: str, *, action: str, **extra: str) -> int | Reply
     if found.single is not None:
         return found.single[0]
     if found.kind == "several":
+        fits = pick_fits(found.objectives, action=action, **extra)
         return Reply(
-            f"Several objectives match {query!r}; pick one.",
+            f"Several objectives match {query!r}; "
+            + ("pick one." if fits else "type more of the name (the note is too long)."),
             build_pick_blocks(query, found.objectives, action=action, **extra),
         )
     return Reply(
@@ -365,7 +369,8 @@ def handle_pick(
         value = json.loads(body["actions"][0].get("value") or "{}")
         objective_id = int(value["id"])
         action = str(value["a"])
-    except (ValueError, KeyError, TypeError):
+        note = picked_note(value)
+    except (ValueError, KeyError, TypeError, AttributeError):
         ack()
         respond(
             text="That button has expired. Please type the command again.",
@@ -381,7 +386,7 @@ def handle_pick(
             unit,
             objective_id,
             status=str(value.get("r", "")),
-            note=str(value.get("n", "")),
+            note=note,
             client=client,
         )
     elif action == "owner":
