@@ -25,6 +25,29 @@ from store.models import AuditRecord, Partnership
 
 GENESIS_HASH = "0" * 64
 DETAIL_MAX = 500
+# The column widths of store.models.AuditRecord: PostgreSQL refuses longer values.
+ACTOR_MAX = 64
+ACTION_MAX = 32
+REFERENCE_MAX = 32
+_DIGEST_CHARS = 8
+
+
+def bounded(value: str, limit: int, *, ascii_only: bool = False) -> str:
+    """``value`` as it may be audited: printable characters only, at most ``limit`` long.
+
+    Anything else (control, format or, with ``ascii_only``, non-ASCII characters) becomes
+    ``?``. A value that had to be altered ends in ``~`` and the start of its SHA-256, so
+    two different forged values never read as the same audited one.
+    """
+
+    def keep(ch: str) -> bool:
+        return ch.isprintable() and (ch.isascii() or not ascii_only)
+
+    clean = "".join(ch if keep(ch) else "?" for ch in value)
+    if clean == value and len(value) <= limit:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:_DIGEST_CHARS]
+    return f"{clean[: limit - _DIGEST_CHARS - 1]}~{digest}"
 
 
 @dataclass(frozen=True)
@@ -77,11 +100,14 @@ def record(
     """Append one record (flushed, committed by the caller's scope).
 
     ``detail`` is for non-sensitive facts only (a role, a count, a category);
-    never pass referral contents.
+    never pass referral contents. Every value is passed through :func:`bounded`,
+    so a forged reference or an odd actor can never fail the insert.
     """
-    detail = detail[:DETAIL_MAX]
-    actor = actor[:64]
-    action = action[:32]
+    detail = bounded(detail, DETAIL_MAX)
+    actor = bounded(actor, ACTOR_MAX)
+    action = bounded(action, ACTION_MAX, ascii_only=True)
+    if reference is not None:
+        reference = bounded(reference, REFERENCE_MAX, ascii_only=True)
     audit_queries.lock_chain(session)
     session.flush()  # our own pending records join the chain first
     prev = _head_hash(session)

@@ -83,3 +83,45 @@ def test_concurrent_appends_never_fork_the_chain(tmp_path: Path) -> None:
     assert result.ok, result.message
     assert result.count == 60
     engine.dispose()
+
+
+def test_every_audited_value_is_bounded_and_plain_and_the_chain_still_verifies(
+    tmp_path: Path,
+) -> None:
+    engine, factory = _factory(tmp_path)
+    forged = "SG-" + "7" * 40 + "\r\n\x1b[2J\u200b" + "é" * 150
+    with session_scope(factory) as s:
+        entry = audit.record(
+            s,
+            partnership_id=1,
+            actor="U" * 100 + "\n",
+            action="denied_" + "x" * 60,
+            reference=forged,
+            detail="role=member\x00" + "d" * 900,
+            now=NOW,
+        )
+        assert entry.referral_reference is not None
+        assert len(entry.referral_reference) <= 32
+        assert entry.referral_reference.isprintable() and entry.referral_reference.isascii()
+        assert entry.referral_reference.startswith("SG-7777")
+        assert len(entry.actor) <= 64 and entry.actor.isprintable()
+        assert len(entry.action) <= 32
+        assert len(entry.detail) <= 500 and entry.detail.isprintable()
+        # Two different forged values never collapse into the same audited reference.
+        other = audit.record(
+            s,
+            partnership_id=1,
+            actor="U1",
+            action="denied_view",
+            reference=forged[:-1] + "f",
+            now=NOW,
+        )
+        assert other.referral_reference != entry.referral_reference
+        # A well-formed reference is audited exactly as given.
+        plain = audit.record(
+            s, partnership_id=1, actor="U1", action="view", reference="SG-2026-0001", now=NOW
+        )
+        assert plain.referral_reference == "SG-2026-0001"
+    with session_scope(factory) as s:
+        assert audit.verify_chain(s).ok
+    engine.dispose()
