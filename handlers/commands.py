@@ -130,7 +130,7 @@ def dispatch(
             if isinstance(found, Reply):
                 return found
             detail = objective_detail(unit.session, unit.partnership, found, unit.today)
-            return Reply(detail.summary.title, build_objective_blocks(detail))
+            return Reply(esc(detail.summary.title), build_objective_blocks(detail))
         case cmd.Due(days=days):
             return due_reply(unit, days)
         case cmd.Meetings():
@@ -190,10 +190,10 @@ def dispatch(
                 now=unit.now,
             )
             text = (
-                f"Moved the {meeting.body} meeting from {meeting.moved_from} to "
+                f"Moved the {esc(meeting.body)} meeting from {meeting.moved_from} to "
                 f"{fmt_date(meeting.meeting_date)}."
                 if meeting.moved_from
-                else f"Meeting set for {meeting.body}."
+                else f"Meeting set for {esc(meeting.body)}."
             )
             blocks: list[Block] = build_meeting_set_blocks(meeting)
             day_off = day_off_note(when)
@@ -274,12 +274,12 @@ def resolve(unit: Unit, query: str, *, action: str, **extra: str) -> int | Reply
     if found.kind == "several":
         fits = pick_fits(found.objectives, action=action, **extra)
         return Reply(
-            f"Several objectives match {query!r}; "
+            f"Several objectives match “{esc(query)}”; "
             + ("pick one." if fits else "type more of the name (the note is too long)."),
             build_pick_blocks(query, found.objectives, action=action, **extra),
         )
     return Reply(
-        f"No objective matches {query!r}.",
+        f"No objective matches “{esc(query)}”.",
         build_no_match_blocks(query, found.suggestions),
     )
 
@@ -349,7 +349,7 @@ def owner_reply(unit: Unit, objective_id: int, user_id: str) -> Reply:
         unit.session, unit.partnership, unit.me, objective_id, user_id, now=unit.now
     )
     return Reply(
-        f"<@{user_id}> now owns {summary.title}.",
+        f"<@{user_id}> now owns {esc(summary.title)}.",
         [
             section(
                 f":white_check_mark: <@{user_id}> now owns *{esc(summary.title)}*.\n"
@@ -380,7 +380,7 @@ def handle_pick(
         return
     if action == "show":
         detail = objective_detail(unit.session, unit.partnership, objective_id, unit.today)
-        reply = Reply(detail.summary.title, build_objective_blocks(detail))
+        reply = Reply(esc(detail.summary.title), build_objective_blocks(detail))
     elif action == "progress":
         reply = progress_reply(
             unit,

@@ -15,6 +15,7 @@ from bot.plan.owners import check_owner_or_admin
 from bot.plan.progress import log_progress_result, open_dated, short_name
 from bot.plan.reading import get_objective, summary_of
 from bot.plan.years import local_date, local_today
+from bot.text.mrkdwn import esc
 from store.models import ObjectiveStatus, Partnership
 
 
@@ -61,12 +62,12 @@ class DoneResult:
 
     @property
     def already_text(self) -> str:
-        """E.g. "already marked done by <@U1> on 3 Dec"."""
+        """E.g. "already marked done by <@U1> on 3 Dec" (mrkdwn)."""
         assert self.already_done_on is not None
         by = self.already_done_by
         who = f" by <@{by}>" if by and by[:1] in ("U", "W") and by.isalnum() else ""
         if by and not who:
-            who = f" by {by}"
+            who = f" by {esc(by)}"  # an author's name is data (mrkdwn escaped)
         day = self.already_done_on
         return f"already marked done{who} on {day.day} {day.strftime('%b')}"
 

@@ -27,7 +27,6 @@ from bot.plan.models import ObjectiveSummary
 from bot.plan.progress import ProgressResult
 from bot.slack.blocks import MAX_SELECT_OPTIONS, button, clip, context, section
 from bot.slack.plan_views import RAG_WORD, next_text, status_line
-from bot.slack.text_render import mrkdwn_to_text
 from bot.text.mrkdwn import esc
 
 NOTE_MAX = 3000
@@ -98,11 +97,13 @@ def build_progress_confirmation_blocks(
 def progress_confirmation_text(
     summary: ObjectiveSummary, *, done: bool, result: ProgressResult | None = None
 ) -> str:
+    """The reply's fallback text (mrkdwn, so the title stays escaped; no bold)."""
     if done:
-        return mrkdwn_to_text(done_text(summary, result)).replace("*", "")
+        return done_text(summary, result).replace("*", "")
     state = RAG_WORD.get(summary.rag, "updated")
     following = next_text(summary)
-    return f"Progress logged for {summary.title}: {state}. {following[:1].upper()}{following[1:]}."
+    title = esc(summary.title)
+    return f"Progress logged for {title}: {state}. {following[:1].upper()}{following[1:]}."
 
 
 def build_progress_channel_blocks(
