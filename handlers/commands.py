@@ -58,7 +58,7 @@ from bot.text import commands as cmd
 from bot.text.dates import day_off_note
 from bot.text.help import USAGE
 from bot.text.matching import match_objective, split_objective
-from bot.text.mrkdwn import esc
+from bot.text.mrkdwn import esc, esc_code
 from handlers.progress import already_done, announce, progress_modal, save_progress
 from handlers.referrals.listing import list_referrals
 from handlers.referrals.refer import open_referral_form
@@ -155,7 +155,7 @@ def dispatch(
             if not unit.me.is_admin:
                 raise NotAllowed(
                     "Only partnership admins can assign owners. Ask an admin to run "
-                    f"`/csp owner {query} <@{user_id}>`."
+                    f"`/csp owner {esc_code(query)} <@{user_id}>`."
                 )
             found = resolve(unit, query, action="owner", u=user_id)
             if isinstance(found, Reply):

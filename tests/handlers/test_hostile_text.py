@@ -110,6 +110,10 @@ def test_every_reply_shows_hostile_plan_text_literally(
         f"show {HOSTILE}",
     ):
         seen.append((text, csp(slack_http, fake_slack, text)))
+    # A non-admin assigning owners is refused, naming what was typed.
+    refused = csp(slack_http, fake_slack, f"owner {HOSTILE} <@U0SAM|sam>", "U0NOBODY")
+    assert "Only partnership admins" in refused["text"]
+    seen.append(("owner refused", refused))
     # A referral with hostile contents: the lead's list, Home tab, and (below) the
     # escalations while nobody acknowledges it.
     status, body = post(
@@ -172,6 +176,22 @@ def test_every_reply_shows_hostile_plan_text_literally(
         )
         assert status == 200
     fake_slack.wait_for("chat.update", 2, timeout=10)
+    actions = next(b for b in reminders[2].args["blocks"] if b["type"] == "actions")
+    done = next(e for e in actions["elements"] if e["action_id"] == Ids.REMINDER_DONE)
+    status, _ = post(
+        slack_http,
+        block_action(
+            Ids.REMINDER_DONE,
+            done["value"],
+            user_id="U0NOBODY",
+            channel_id="C0PARTNER",
+            message_ts="1700000000.000200",
+            response_url=fake_slack.response_url(),
+        ),
+    )
+    assert status == 200
+    refusal = fake_slack.wait_for("response_url", timeout=10)
+    assert any("Only the owners of" in str(c.args) for c in refusal), refusal
     for call in fake_slack.calls:
         seen.append((call.method, call.args))
     methods = {call.method for call in fake_slack.calls}
