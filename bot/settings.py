@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias="CSP_SAFEGUARDING_LEADS"
     )
     encryption_key: SecretStr | None = Field(default=None, validation_alias="CSP_ENCRYPTION_KEY")
+    # The key of the audit chain's HMAC (comma-separated, newest first); unset, it is
+    # derived from CSP_ENCRYPTION_KEY.
+    audit_key: SecretStr | None = Field(default=None, validation_alias="CSP_AUDIT_KEY")
     timezone: str = Field(default="Europe/London", validation_alias="CSP_TIMEZONE")
     log_level: str = Field(default="INFO", validation_alias="CSP_LOG_LEVEL")
     post_progress_to_channel: bool = Field(
@@ -168,6 +171,18 @@ class Settings(BaseSettings):
                 raise ValueError("is not a Fernet key (make one with `csp-bot keys generate`)")
         return value
 
+    @field_validator("audit_key")
+    @classmethod
+    def _audit_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        parts = [p.strip() for p in value.get_secret_value().split(",") if p.strip()]
+        if any(len(p) < 32 for p in parts):
+            raise ValueError(
+                "should be at least 32 characters per key (make one with `csp-bot keys generate`)"
+            )
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -202,6 +217,7 @@ _ALIASES = {
     "database_url": "DATABASE_URL",
     "timezone": "CSP_TIMEZONE",
     "encryption_key": "CSP_ENCRYPTION_KEY",
+    "audit_key": "CSP_AUDIT_KEY",
     "log_level": "CSP_LOG_LEVEL",
     "admins": "CSP_ADMINS",
     "safeguarding_leads": "CSP_SAFEGUARDING_LEADS",

@@ -50,13 +50,15 @@ from bot.slack.progress import (
     build_no_match_blocks,
     build_pick_blocks,
     build_progress_confirmation_blocks,
+    pick_fits,
+    picked_note,
     progress_confirmation_text,
 )
 from bot.text import commands as cmd
 from bot.text.dates import day_off_note
 from bot.text.help import USAGE
 from bot.text.matching import match_objective, split_objective
-from bot.text.mrkdwn import esc
+from bot.text.mrkdwn import esc, esc_code
 from handlers.progress import already_done, announce, progress_modal, repeated_answer, save_progress
 from handlers.referrals.listing import list_referrals
 from handlers.referrals.refer import open_referral_form
@@ -129,7 +131,7 @@ def dispatch(
             if isinstance(found, Reply):
                 return found
             detail = objective_detail(unit.session, unit.partnership, found, unit.today)
-            return Reply(detail.summary.title, build_objective_blocks(detail))
+            return Reply(esc(detail.summary.title), build_objective_blocks(detail))
         case cmd.Due(days=days):
             return due_reply(unit, days)
         case cmd.Meetings():
@@ -154,7 +156,7 @@ def dispatch(
             if not unit.me.is_admin:
                 raise NotAllowed(
                     "Only partnership admins can assign owners. Ask an admin to run "
-                    f"`/csp owner {query} <@{user_id}>`."
+                    f"`/csp owner {esc_code(query)} <@{user_id}>`."
                 )
             found = resolve(unit, query, action="owner", u=user_id)
             if isinstance(found, Reply):
@@ -189,10 +191,10 @@ def dispatch(
                 now=unit.now,
             )
             text = (
-                f"Moved the {meeting.body} meeting from {meeting.moved_from} to "
+                f"Moved the {esc(meeting.body)} meeting from {meeting.moved_from} to "
                 f"{fmt_date(meeting.meeting_date)}."
                 if meeting.moved_from
-                else f"Meeting set for {meeting.body}."
+                else f"Meeting set for {esc(meeting.body)}."
             )
             blocks: list[Block] = build_meeting_set_blocks(meeting)
             day_off = day_off_note(when)
@@ -271,12 +273,14 @@ def resolve(unit: Unit, query: str, *, action: str, **extra: str) -> int | Reply
     if found.single is not None:
         return found.single[0]
     if found.kind == "several":
+        fits = pick_fits(found.objectives, action=action, **extra)
         return Reply(
-            f"Several objectives match {query!r}; pick one.",
+            f"Several objectives match “{esc(query)}”; "
+            + ("pick one." if fits else "type more of the name (the note is too long)."),
             build_pick_blocks(query, found.objectives, action=action, **extra),
         )
     return Reply(
-        f"No objective matches {query!r}.",
+        f"No objective matches “{esc(query)}”.",
         build_no_match_blocks(query, found.suggestions),
     )
 
@@ -359,7 +363,7 @@ def owner_reply(unit: Unit, objective_id: int, user_id: str) -> Reply:
         unit.session, unit.partnership, unit.me, objective_id, user_id, now=unit.now
     )
     return Reply(
-        f"<@{user_id}> now owns {summary.title}.",
+        f"<@{user_id}> now owns {esc(summary.title)}.",
         [
             section(
                 f":white_check_mark: <@{user_id}> now owns *{esc(summary.title)}*.\n"
@@ -379,7 +383,8 @@ def handle_pick(
         value = json.loads(body["actions"][0].get("value") or "{}")
         objective_id = int(value["id"])
         action = str(value["a"])
-    except (ValueError, KeyError, TypeError):
+        note = picked_note(value)
+    except (ValueError, KeyError, TypeError, AttributeError):
         ack()
         respond(
             text="That button has expired. Please type the command again.",
@@ -389,13 +394,13 @@ def handle_pick(
         return
     if action == "show":
         detail = objective_detail(unit.session, unit.partnership, objective_id, unit.today)
-        reply = Reply(detail.summary.title, build_objective_blocks(detail))
+        reply = Reply(esc(detail.summary.title), build_objective_blocks(detail))
     elif action == "progress":
         reply = progress_reply(
             unit,
             objective_id,
             status=str(value.get("r", "")),
-            note=str(value.get("n", "")),
+            note=note,
             client=client,
         )
     elif action == "owner":

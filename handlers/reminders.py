@@ -24,6 +24,7 @@ from bot.errors import UserError
 from bot.ids import Ids
 from bot.plan.done import mark_done_result, snooze
 from bot.slack.reminders import DoneTarget, build_resolved_blocks, parse_done_value
+from bot.text.mrkdwn import esc
 from handlers.uow import unit_of, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def on_done(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebCli
         )
         return
     closed = "the objective is closed" if result.summary.status != "open" else "this date is met"
-    what = f" ({result.closed_label})" if result.closed_label else ""
+    what = f" ({esc(result.closed_label)})" if result.closed_label else ""
     _update_message(
         client,
         body,

@@ -330,7 +330,7 @@ class ReferralNote(Base):
 
 
 class AuditRecord(Base):
-    """Append-only, hash-chained: who did what to which referral, never the contents."""
+    """Append-only, HMAC-chained: who did what to which referral, never the contents."""
 
     __tablename__ = "audit_record"
 
@@ -344,6 +344,8 @@ class AuditRecord(Base):
     # Unique: two records can never chain onto the same predecessor (no forks).
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # "hmac" (keyed with the audit key) or "sha256" (written before the chain was keyed).
+    hash_scheme: Mapped[str] = mapped_column(String(8), default="hmac", server_default="sha256")
 
 
 class SweepGate(Base):

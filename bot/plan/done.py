@@ -15,6 +15,7 @@ from bot.plan.owners import check_owner_or_admin
 from bot.plan.progress import log_progress_result, open_dated, short_name
 from bot.plan.reading import get_objective, summary_of
 from bot.plan.years import local_date, local_today
+from bot.text.mrkdwn import esc, esc_code
 from store.models import ObjectiveStatus, Partnership
 
 
@@ -61,12 +62,12 @@ class DoneResult:
 
     @property
     def already_text(self) -> str:
-        """E.g. "already marked done by <@U1> on 3 Dec"."""
+        """E.g. "already marked done by <@U1> on 3 Dec" (mrkdwn)."""
         assert self.already_done_on is not None
         by = self.already_done_by
         who = f" by <@{by}>" if by and by[:1] in ("U", "W") and by.isalnum() else ""
         if by and not who:
-            who = f" by {by}"
+            who = f" by {esc(by)}"  # an author's name is data (mrkdwn escaped)
         day = self.already_done_on
         return f"already marked done{who} on {day.day} {day.strftime('%b')}"
 
@@ -107,10 +108,10 @@ def mark_done_result(
         item = next((i for i in objective.schedule if i.id == item_id), None)
         if item is None:
             raise UserError(
-                f"That reminder's date is no longer in the plan for {objective.title}, so I "
+                f"That reminder's date is no longer in the plan for {esc(objective.title)}, so I "
                 "have not closed anything. See what is open with `/csp show "
-                f"{short_name(objective.title)}` and close it with `/csp progress "
-                f"{short_name(objective.title)} done`."
+                f"{esc_code(short_name(objective.title))}` and close it with `/csp progress "
+                f"{esc_code(short_name(objective.title))} done`."
             )
         if item.done_at is None and item in open_dated(objective):
             # Two clicks may both have read the item open: the store decides which one

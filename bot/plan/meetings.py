@@ -16,6 +16,7 @@ from bot.plan.reading import get_objective
 from bot.plan.schedule import month_label
 from bot.plan.years import local_today
 from bot.text.matching import match_body
+from bot.text.mrkdwn import esc
 from store.models import Meeting, Partnership
 
 
@@ -117,7 +118,8 @@ def refuse_past_meeting(
 
 
 def _quoted(body: str) -> str:
-    return f'"{body}"' if " " in body else body
+    """A body's name as typed in a command, mrkdwn escaped (it is data)."""
+    return esc(f'"{body}"' if " " in body else body)
 
 
 def _pick_body(query: str, bodies: Sequence[str]) -> str:
@@ -129,7 +131,7 @@ def _pick_body(query: str, bodies: Sequence[str]) -> str:
     if found.kind == "several":
         names = " or ".join(_quoted(b) for _, b in found.objectives)
         raise UserError(
-            f"“{query}” could be {names}. Which one? Type more of the name, e.g. "
+            f"“{esc(query)}” could be {names}. Which one? Type more of the name, e.g. "
             f"`/csp meeting {_quoted(found.objectives[0][1])} 2027-03-14 10:00`."
         )
     if not bodies:
@@ -139,6 +141,6 @@ def _pick_body(query: str, bodies: Sequence[str]) -> str:
         )
     known = "; ".join(_quoted(b) for b in bodies)
     raise UserError(
-        f"I couldn't find a body called “{query}”. Bodies with meetings: {known}. "
+        f"I couldn't find a body called “{esc(query)}”. Bodies with meetings: {known}. "
         f"Use a name, its start or its initials, e.g. {example}."
     )

@@ -12,6 +12,7 @@ from bot.plan.members import Actor
 from bot.plan.models import ObjectiveSummary
 from bot.plan.reading import get_objective, summary_of
 from bot.plan.years import local_today
+from bot.text.mrkdwn import esc
 from store.models import Objective, ObjectiveOwner, Partnership
 
 
@@ -49,6 +50,6 @@ def check_owner_or_admin(objective: Objective, actor: Actor, what: str) -> None:
     if any(o.slack_user_id == actor.slack_user_id for o in objective.owners):
         return
     raise NotAllowed(
-        f"Only the owners of {objective.title} or an admin can {what}. "
+        f"Only the owners of {esc(objective.title)} or an admin can {what}. "
         "You can still log progress with `/csp progress`."
     )

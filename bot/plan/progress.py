@@ -23,6 +23,7 @@ from bot.plan.queries import entry_with_request_key
 from bot.plan.reading import get_objective, progress_facts, summarise, summary_of
 from bot.plan.schedule import DATED_KINDS, month_label, reminder_policy
 from bot.plan.years import local_today
+from bot.text.mrkdwn import esc, esc_code
 from store.models import (
     Objective,
     ObjectiveStatus,
@@ -125,7 +126,7 @@ def log_progress_result(
     objective = get_objective(session, partnership, objective_id)
     if objective.plan_year != partnership.plan_year:
         raise UserError(
-            f"{objective.title} belongs to the {objective.plan_year} plan, which is closed. "
+            f"{esc(objective.title)} belongs to the {objective.plan_year} plan, which is closed. "
             "Log progress against this year's plan: `/csp plan`."
         )
     note = note.strip()
@@ -142,10 +143,10 @@ def log_progress_result(
         and any(i.kind == ScheduleKind.ONGOING for i in objective.schedule)
     ):
         raise UserError(
-            f"{objective.title} is ongoing, so there is nothing dated to mark done and I "
+            f"{esc(objective.title)} is ongoing, so there is nothing dated to mark done and I "
             "have not saved anything. Log how it is going instead, with a RAG status or "
             "a note, e.g. `/csp progress "
-            f"{short_name(objective.title)} green Panel met and actions agreed`."
+            f"{esc_code(short_name(objective.title))} green Panel met and actions agreed`."
         )
     if (
         done
@@ -155,10 +156,11 @@ def log_progress_result(
         and not _continuing(objective, meetings=False)
     ):
         raise UserError(
-            f"{objective.title} is carried on through its meetings, so there is nothing "
+            f"{esc(objective.title)} is carried on through its meetings, so there is nothing "
             "dated to mark done and I have not saved anything. Log how the last meeting "
             "went instead, e.g. `/csp progress "
-            f"{short_name(objective.title)} green Budget approved at the March meeting`, "
+            f"{esc_code(short_name(objective.title))} green Budget approved at the March "
+            "meeting`, "
             "and set the next meeting's date with `/csp meeting`."
         )
     # Every read happens before the first change: SQLite writers take turns from their

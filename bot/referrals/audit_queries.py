@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from sqlalchemy import Result, select, text
 from sqlalchemy.orm import Session
@@ -32,9 +33,24 @@ def head_hash(session: Session) -> str | None:
     ).first()
 
 
+class ChainRow(Protocol):
+    """One record's hashed fields and hashes, as :func:`chain_rows` yields them."""
+
+    id: int
+    partnership_id: int | None
+    at: dt.datetime
+    actor: str
+    action: str
+    referral_reference: str | None
+    detail: str
+    prev_hash: str
+    hash: str
+    hash_scheme: str
+
+
 def chain_rows(
     session: Session,
-) -> Result[int, int | None, dt.datetime, str, str, str | None, str, str, str]:
+) -> Result[int, int | None, dt.datetime, str, str, str | None, str, str, str, str]:
     """Every record's hashed fields and hashes, oldest first (read as they are walked)."""
     return session.execute(
         select(
@@ -47,5 +63,6 @@ def chain_rows(
             AuditRecord.detail,
             AuditRecord.prev_hash,
             AuditRecord.hash,
+            AuditRecord.hash_scheme,
         ).order_by(AuditRecord.id)
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +27,6 @@ from bot.plan.models import ObjectiveSummary
 from bot.plan.progress import ProgressResult
 from bot.slack.blocks import MAX_SELECT_OPTIONS, button, clip, context, section
 from bot.slack.plan_views import RAG_WORD, next_text, status_line
-from bot.slack.text_render import mrkdwn_to_text
 from bot.text.mrkdwn import esc
 
 NOTE_MAX = 3000
@@ -96,11 +97,13 @@ def build_progress_confirmation_blocks(
 def progress_confirmation_text(
     summary: ObjectiveSummary, *, done: bool, result: ProgressResult | None = None
 ) -> str:
+    """The reply's fallback text (mrkdwn, so the title stays escaped; no bold)."""
     if done:
-        return mrkdwn_to_text(done_text(summary, result)).replace("*", "")
+        return done_text(summary, result).replace("*", "")
     state = RAG_WORD.get(summary.rag, "updated")
     following = next_text(summary)
-    return f"Progress logged for {summary.title}: {state}. {following[:1].upper()}{following[1:]}."
+    title = esc(summary.title)
+    return f"Progress logged for {title}: {state}. {following[:1].upper()}{following[1:]}."
 
 
 def build_progress_channel_blocks(
@@ -273,22 +276,59 @@ def build_progress_saved_modal(
     )
 
 
-def pick_value(action: str, objective_id: int, **extra: str) -> str:
-    """Button value for "did you mean": what to do with which objective."""
-    value = json.dumps({"a": action, "id": objective_id, **extra}, separators=(",", ":"))
-    if len(value) > 2000:  # the note was long: keep the start of it
-        note = extra.get("n", "")
-        extra = {**extra, "n": note[: max(0, len(note) - (len(value) - 2000) - 10)]}
-        value = json.dumps({"a": action, "id": objective_id, **extra}, separators=(",", ":"))
-    return value
+BUTTON_VALUE_MAX = 2000  # Slack's limit on a button's value
+
+
+def _dump(value: Mapping[str, object]) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def pick_value(action: str, objective_id: int, **extra: str) -> str | None:
+    """Button value for "did you mean": what to do with which objective, or None.
+
+    A note too long for the value as it is travels compressed (``nz``); a note
+    that does not fit even so cannot be carried, and the caller says so.
+    """
+    value = _dump({"a": action, "id": objective_id, **extra})
+    if len(value) <= BUTTON_VALUE_MAX:
+        return value
+    note = extra.get("n", "")
+    if not note:
+        return None
+    packed = base64.urlsafe_b64encode(zlib.compress(note.encode("utf-8"), 9)).decode("ascii")
+    rest = {k: v for k, v in extra.items() if k != "n"}
+    value = _dump({"a": action, "id": objective_id, **rest, "nz": packed})
+    return value if len(value) <= BUTTON_VALUE_MAX else None
+
+
+def picked_note(value: Mapping[str, Any]) -> str:
+    """The note a "did you mean" button carries (ValueError if it is not one we wrote)."""
+    packed = value.get("nz")
+    if packed is None:
+        return str(value.get("n", ""))
+    try:
+        inflate = zlib.decompressobj()
+        raw = inflate.decompress(base64.urlsafe_b64decode(str(packed)), 4 * NOTE_MAX + 1)
+    except zlib.error as exc:
+        raise ValueError("not a note this bot packed") from exc
+    if inflate.unconsumed_tail or len(raw) > 4 * NOTE_MAX:
+        raise ValueError("the packed note is longer than any note")
+    return raw.decode("utf-8")
+
+
+def pick_fits(matches: Sequence[tuple[int, str]], *, action: str, **extra: str) -> bool:
+    """Whether every "did you mean" button can carry the whole request."""
+    return all(pick_value(action, oid, **extra) is not None for oid, _ in matches[:25])
 
 
 def build_pick_blocks(
     query: str, matches: Sequence[tuple[int, str]], *, action: str, **extra: str
 ) -> list[Block]:
     """Several objectives fit ``query``: one button each (at most 25)."""
+    if not pick_fits(matches, action=action, **extra):
+        return build_pick_too_long_blocks(query, matches, note=extra.get("n", ""))
     buttons = [
-        button(title, Ids.PICK_OBJECTIVE, pick_value(action, oid, **extra))
+        button(title, Ids.PICK_OBJECTIVE, pick_value(action, oid, **extra) or "")
         for oid, title in matches[:25]
     ]
     # Button action_ids must be unique within a block.
@@ -300,6 +340,27 @@ def build_pick_blocks(
         ),
         ActionsBlock(block_id=Ids.PICK_OBJECTIVE, elements=buttons),
         context("Or type more of the name."),
+    ]
+
+
+def build_pick_too_long_blocks(
+    query: str, matches: Sequence[tuple[int, str]], *, note: str
+) -> list[Block]:
+    """Several objectives fit and the note is too long to ride on a choice button."""
+    titles = "\n".join(f"• {esc(clip(title, 150))}" for _, title in matches[:25])
+    return [
+        section(
+            f"More than one objective matches “{esc(clip(query, 100))}”:\n{titles}\n"
+            f"Your note ({len(note):,} characters) is too long to carry through a choice "
+            "button, so nothing was saved."
+        ),
+        context(
+            esc(
+                "Type the command again with more of the objective's name, so that it "
+                "matches just one: /csp progress <name> <status> <note>. Or use "
+                "/csp progress on its own for the form."
+            )
+        ),
     ]
 
 

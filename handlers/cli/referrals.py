@@ -113,12 +113,39 @@ def keys_rotate() -> None:
         )
 
 
+def _parse_head(value: str | None) -> tuple[int, str] | None:
+    """``--expect COUNT:HASH`` as (count, hash); one sentence when it is not that."""
+    if value is None:
+        return None
+    count, _, digest = value.strip().partition(":")
+    digest = digest.strip().lower()
+    if not (count.isdigit() and int(count) > 0 and len(digest) == 64) or any(
+        c not in "0123456789abcdef" for c in digest
+    ):
+        fail(
+            "--expect takes the head an earlier `csp-bot audit verify` printed, as "
+            "COUNT:HASH (a record count, a colon and 64 hex characters). Copy it again "
+            "and run the command again."
+        )
+    return int(count), digest
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            "--expect",
+            metavar="COUNT:HASH",
+            help="The head printed by an earlier run: detects records removed since then.",
+        ),
+    ] = None,
+) -> None:
     """Check the audit chain; exits 1 if a record was changed, removed or re-ordered."""
+    anchor = _parse_head(expect)
     with cli_context() as ctx, session_scope(ctx.sessions) as session:
-        result = audit.verify_chain(session)
-        audit.record(
+        result = audit.verify_chain(session, expect=anchor)
+        entry = audit.record(
             session,
             partnership_id=None,
             actor=_operator(),
@@ -127,9 +154,15 @@ def audit_verify() -> None:
             detail=f"ok={result.ok} records={result.count} first_bad={result.first_bad_id}",
             now=ctx.clock.now(),
         )
+        head = (result.count + 1, entry.hash)
     if not result.ok:
         fail(result.message + " Restore the audit table from a backup and report it.", code=1)
     typer.echo(result.message)
+    typer.echo(
+        f"Head: record {head[0]}, hash {head[1]} (this check included). Keep it outside "
+        f"the database and run `csp-bot audit verify --expect {head[0]}:{head[1]}` next "
+        "time, so records removed from the end are detected too."
+    )
 
 
 @referrals_app.command("purge")
