@@ -87,10 +87,9 @@ def _start_scheduler(ctx: AppContext, client: WebClient) -> Any:
 
 
 def _run_socket_mode(ctx: AppContext, *, scheduler: bool) -> None:
-    # slack_bolt and slack_sdk, for this transport only.
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
+    # slack_bolt, slack_sdk and websocket-client, for this transport only.
     from handlers.app import build_app, make_client
+    from handlers.socket_mode import socket_mode_handler
 
     settings = ctx.settings
     app_token = settings.slack_app_token
@@ -107,11 +106,18 @@ def _run_socket_mode(ctx: AppContext, *, scheduler: bool) -> None:
     _warn_readiness(ctx)
     app = build_app(ctx, client=client)
     jobs = _start_scheduler(ctx, client) if scheduler else None
-    handler = SocketModeHandler(app, app_token.get_secret_value())
-    typer.echo("csp-bot is connected to Slack (Socket Mode). Press Ctrl-C to stop.", err=True)
+    handler = socket_mode_handler(app, app_token.get_secret_value())
     try:
-        handler.start()  # type: ignore[no-untyped-call]
+        handler.connect()  # type: ignore[no-untyped-call]
+        typer.echo("csp-bot is connected to Slack (Socket Mode). Press Ctrl-C to stop.", err=True)
+        if handler.wait():
+            fail(
+                "Slack closed the link because Socket Mode is switched off for this app "
+                "(link_disabled); switch it on under Socket Mode in the app's settings and "
+                "start csp-bot again, or serve HTTP with `csp-bot serve`."
+            )
     finally:
+        handler.close()  # type: ignore[no-untyped-call]
         if jobs is not None:
             jobs.shutdown(wait=False)
 

@@ -146,15 +146,16 @@ def test_run_logs_the_warnings_then_connects(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
     from typer.testing import CliRunner
 
     from handlers.cli.main import app as cli_app
+    from handlers.socket_mode import OnceSocketModeHandler
 
     _unready(monkeypatch)
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-test")
     started: list[bool] = []
-    monkeypatch.setattr(SocketModeHandler, "start", lambda self: started.append(True))
+    monkeypatch.setattr(OnceSocketModeHandler, "connect", lambda self: None)
+    monkeypatch.setattr(OnceSocketModeHandler, "wait", lambda self: started.append(True))
     with caplog.at_level(logging.WARNING, logger="handlers.cli.slack"):
         result = CliRunner().invoke(cli_app, ["run", "--no-scheduler"])
     assert result.exit_code == 0, result.output
