@@ -189,3 +189,17 @@ def test_serve_logs_the_warnings_then_listens(
         proc.wait(timeout=30)
     assert seen and "is listening on http://127.0.0.1:" in seen[-1], seen
     _assert_readiness_warnings(_warning_lines("\n".join(seen)))
+
+
+def test_a_rejected_app_token_is_one_sentence_before_connecting(
+    settings: Settings, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail_next("apps.connections.open", times=5, error="invalid_auth")
+    result = _cli("run", "--no-scheduler", env={"SLACK_APP_TOKEN": "xapp-bad"})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "SLACK_APP_TOKEN" in lines[0] and "invalid_auth" in lines[0]
+    assert "connected" not in result.stderr
+    assert len(fake_slack.calls_to("apps.connections.open")) == 1  # asked once, then stopped
