@@ -142,7 +142,11 @@ class OnceSocketModeHandler(SocketModeHandler):
             if ack is not None:  # the first ack was lost: send it again
                 client.send_socket_mode_response(ack)
             return  # still in flight: its own ack follows
-        bolt_resp = run_bolt_app(self.app, req)
+        try:
+            bolt_resp = run_bolt_app(self.app, req)
+        except BaseException:
+            self.seen.forget(req.envelope_id)
+            raise
         if bolt_resp.status != 200:
             client.logger.info("Unsuccessful Bolt execution result (status: %s)", bolt_resp.status)
             self.seen.forget(req.envelope_id)  # nothing was applied: a redelivery may try

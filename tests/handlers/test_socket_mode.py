@@ -84,12 +84,14 @@ def test_a_redelivered_envelope_is_applied_once(
     envelope_id = endpoint.send_envelope(body)
     endpoint.send_envelope(body, envelope_id=envelope_id)  # at once, while in flight
     endpoint.wait_ack(envelope_id, timeout=3)
+    time.sleep(0.5)  # both deliveries are through
     # Around a reconnect Slack delivers it again on the new link.
     endpoint.drop()
     endpoint.wait_sessions(2, timeout=15)
+    seen = len(endpoint.wait_ack(envelope_id, timeout=0))
     endpoint.send_envelope(body, envelope_id=envelope_id)
-    acks = endpoint.wait_ack(envelope_id, timeout=3, count=2)
-    assert acks[-1].session == 1
+    acks = endpoint.wait_ack(envelope_id, timeout=3, count=seen + 1)
+    assert acks[-1].session == 1  # answered again on the new link, with the first ack
     assert acks[-1].message.get("payload") == acks[0].message.get("payload")
     time.sleep(0.5)
     assert _entries(seeded_ctx) == before + 1
