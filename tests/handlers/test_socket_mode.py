@@ -76,6 +76,16 @@ def test_a_dead_peer_is_noticed_and_the_link_reopened_within_15_seconds(
     assert ack.session == second.number
 
 
+def test_refresh_requested_moves_to_a_new_link(connected: Any, endpoint: LocalSocketMode) -> None:
+    asked = time.monotonic()
+    endpoint.disconnect("refresh_requested")  # Slack does this every few hours
+    second = endpoint.wait_sessions(2, timeout=5)
+    assert second.opened_at - asked < 5
+    envelope_id = endpoint.send_envelope(slash_command("help"))
+    (ack,) = endpoint.wait_ack(envelope_id, timeout=3)
+    assert ack.session == second.number
+
+
 def test_a_redelivered_envelope_is_applied_once(
     connected: Any, endpoint: LocalSocketMode, seeded_ctx: AppContext
 ) -> None:
