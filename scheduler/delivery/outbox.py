@@ -40,11 +40,13 @@ from scheduler.delivery.records import (
     LEASE,
     Claimed,
     claim,
+    hurry,
     record_sent_rows,
     release,
     sent_values,
 )
 from scheduler.delivery.stats import DeliveryStats
+from scheduler.delivery.verdicts import URGENT_KINDS
 from scheduler.shifted_clock import ShiftedClock
 
 if TYPE_CHECKING:
@@ -190,7 +192,12 @@ class Outbox(DeliveryEngine):
             )
             if not batch:
                 break
-            stats.add(self.deliver(batch))
+            done = self.deliver(batch)
+            stats.add(done)
+            if done.sent:
+                # Slack answers again: alerts backing off from an outage go now, in
+                # the next round, not when their back-off runs out.
+                hurry(self.sessions, URGENT_KINDS, self.now())
         return stats
 
     def answered(self, target: str) -> None:

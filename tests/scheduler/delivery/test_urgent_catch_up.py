@@ -11,11 +11,13 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.context import AppContext
+from bot.deliveries import PlannedDelivery
 from bot.plan.members import Actor, ensure_partnership
 from bot.referrals import crypto
 from bot.referrals.form import ReferralForm
 from bot.referrals.records import create_referral
 from scheduler.delivery.outbox import Outbox
+from scheduler.delivery.planned_rows import insert_planned
 from store.db import session_scope
 from store.models import Delivery, DeliveryStatus, Role
 from tests.fakes.slack import FakeSlack
@@ -86,6 +88,67 @@ def test_an_urgent_alert_goes_within_two_minutes_of_slack_healing(
             f"(next try {row.next_attempt_at}, {row.attempts} attempts)"
         )
     assert len(fake_slack.calls_to("chat.postMessage", ok=True)) == 1
+
+
+def test_a_post_that_goes_through_sends_the_waiting_alerts_in_the_same_sweep(
+    ctx: AppContext, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    _raise_referral(ctx)
+    client = WebClient(token="xoxb-test", base_url=fake_slack.base_url, retry_handlers=[])
+    outbox = Outbox(ctx.sessions, client, clock=clock, per_channel_interval=0)
+    fake_slack.fail_for("chat.postMessage", 3600, status=500)
+    for _ in range(20):
+        outbox.run()
+        clock.advance(MINUTE)
+    outbox.run()  # fails: the alert's next try is a minute away
+    waiting = _alert(ctx)
+    assert waiting.status == DeliveryStatus.PENDING and waiting.attempts > 0
+    clock.advance(dt.timedelta(seconds=5))
+    fake_slack.clear_failures()
+    now = clock.now()
+    with session_scope(ctx.sessions) as session:
+        partnership = ensure_partnership(session, ctx.settings, now=now)
+        insert_planned(
+            session,
+            partnership.id,
+            [
+                PlannedDelivery(
+                    key="test:after-outage",
+                    kind="delivery_failed",
+                    target="C0PARTNER",
+                    occurrence=now,
+                    payload={"reason": "x", "failed_target": "C1"},
+                )
+            ],
+            now,
+        )
+    outbox.run()  # the other post goes through: Slack is back, so the alert goes too
+    assert _alert(ctx).status == DeliveryStatus.SENT
+
+
+def test_a_scheduled_escalation_is_not_hurried(
+    ctx: AppContext, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    from scheduler.delivery.records import hurry
+    from scheduler.delivery.verdicts import URGENT_KINDS
+
+    now = clock.now()
+    with session_scope(ctx.sessions) as session:
+        partnership = ensure_partnership(session, ctx.settings, now=now)
+        insert_planned(
+            session,
+            partnership.id,
+            [
+                PlannedDelivery(
+                    key="test:later",
+                    kind="referral_escalation",
+                    target="ULEAD",
+                    occurrence=now + dt.timedelta(hours=2),
+                )
+            ],
+            now,
+        )
+    assert hurry(ctx.sessions, URGENT_KINDS, now) == 0  # never tried: its time stands
 
 
 def test_only_the_urgent_kinds_skip_the_long_back_off() -> None:
