@@ -182,6 +182,7 @@ class Outbox(DeliveryEngine):
         if now is not None:
             self.clock = ShiftedClock(self._base_clock, now)
         stats = DeliveryStats()
+        hurried = False
         for _ in range(max_rounds):
             batch = claim(
                 self.sessions,
@@ -194,10 +195,11 @@ class Outbox(DeliveryEngine):
                 break
             done = self.deliver(batch)
             stats.add(done)
-            if done.sent:
+            if done.sent and not hurried:
                 # Slack answers again: alerts backing off from an outage go now, in
-                # the next round, not when their back-off runs out.
-                hurry(self.sessions, URGENT_KINDS, self.now())
+                # the next round, not when their back-off runs out. Once a run, so an
+                # alert whose own channel still fails is not retried round after round.
+                hurried = hurry(self.sessions, URGENT_KINDS, self.now()) > 0
         return stats
 
     def answered(self, target: str) -> None:
