@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -89,10 +90,9 @@ def _start_scheduler(ctx: AppContext, client: WebClient) -> Any:
 
 
 def _run_socket_mode(ctx: AppContext, *, scheduler: bool) -> None:
-    # slack_bolt and slack_sdk, for this transport only.
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
+    # slack_bolt, slack_sdk and websocket-client, for this transport only.
     from handlers.app import build_app, make_client
+    from handlers.socket_mode import socket_mode_handler
 
     settings = ctx.settings
     app_token = settings.slack_app_token
@@ -105,15 +105,24 @@ def _run_socket_mode(ctx: AppContext, *, scheduler: bool) -> None:
         )
     client = make_client(settings)
     workspace = _check_slack(client, settings)
+    url = _open_link(client, app_token.get_secret_value(), settings.slack_api_url)
     _warn_channel(ctx)
     _warn_readiness(ctx)
     app = build_app(ctx, client=client, workspace=workspace)
     jobs = _start_scheduler(ctx, client) if scheduler else None
-    handler = SocketModeHandler(app, app_token.get_secret_value())
-    typer.echo("csp-bot is connected to Slack (Socket Mode). Press Ctrl-C to stop.", err=True)
+    handler = socket_mode_handler(app, app_token.get_secret_value())
+    handler.client.wss_uri = url  # the link just opened: connect() uses it
     try:
-        handler.start()  # type: ignore[no-untyped-call]
+        handler.connect()  # type: ignore[no-untyped-call]
+        typer.echo("csp-bot is connected to Slack (Socket Mode). Press Ctrl-C to stop.", err=True)
+        if handler.wait():
+            fail(
+                "Slack closed the link because Socket Mode is switched off for this app "
+                "(link_disabled); switch it on under Socket Mode in the app's settings and "
+                "start csp-bot again, or serve HTTP with `csp-bot serve`."
+            )
     finally:
+        handler.close()  # type: ignore[no-untyped-call]
         if jobs is not None:
             jobs.shutdown(wait=False)
 
@@ -129,26 +138,19 @@ def _missing_tokens(settings: Any) -> list[str]:
     ]
 
 
-def _check_slack(client: WebClient, settings: Any) -> Workspace:
-    """Ask Slack who we are (auth.test) before starting, and pin that workspace (requests
-    from any other are refused); one clear sentence and exit code 2 when Slack cannot
-    be reached or rejects the token."""
+def _ask_slack(call: Callable[[], Any], api_url: str, rejected: str) -> Any:
+    """``call`` Slack; one clear sentence and exit code 2 when Slack cannot be reached
+    or answers an error (``rejected`` is the sentence, with ``{error}`` for Slack's)."""
     from slack_sdk.errors import SlackApiError  # slack_sdk, for the transports only
-
-    from handlers.workspace import Workspace
 
     sdk_log = logging.getLogger("slack_sdk.web.base_client")
     level = sdk_log.level
     sdk_log.setLevel(logging.CRITICAL)  # the sentence below says it once, plainly
-    api_url = settings.slack_api_url
     try:
-        answer = client.auth_test()
+        return call()
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else None
-        fail(
-            f"Slack rejected SLACK_BOT_TOKEN ({error or 'no reason given'}); check the "
-            "token on the app's OAuth & Permissions page and that the app is installed."
-        )
+        fail(rejected.format(error=error or "no reason given"))
     except Exception as exc:  # connection refused, DNS, TLS, timeouts
         reason = getattr(exc, "reason", None) or exc
         fail(
@@ -157,7 +159,34 @@ def _check_slack(client: WebClient, settings: Any) -> Workspace:
         )
     finally:
         sdk_log.setLevel(level)
+
+
+def _check_slack(client: WebClient, settings: Any) -> Workspace:
+    """Ask Slack who we are (auth.test) before starting, and pin that workspace (requests
+    from any other are refused); one clear sentence and exit code 2 when Slack cannot
+    be reached or rejects the token."""
+    from handlers.workspace import Workspace
+
+    answer = _ask_slack(
+        client.auth_test,
+        settings.slack_api_url,
+        "Slack rejected SLACK_BOT_TOKEN ({error}); check the token on the app's "
+        "OAuth & Permissions page and that the app is installed.",
+    )
     return Workspace.from_auth_test(answer.data if isinstance(answer.data, dict) else {}, settings)
+
+
+def _open_link(client: WebClient, app_token: str, api_url: str) -> str:
+    """Check SLACK_APP_TOKEN by asking for a Socket Mode URL (apps.connections.open),
+    before anything is said; one clear sentence and exit code 2 when it is refused."""
+    answer = _ask_slack(
+        lambda: client.apps_connections_open(app_token=app_token),
+        api_url,
+        "Slack rejected SLACK_APP_TOKEN ({error}); use the app-level token (xapp-...) "
+        "from the app's Basic Information page, with the connections:write scope, and "
+        "check that Socket Mode is on.",
+    )
+    return str(answer["url"])
 
 
 def _run_shell(ctx: AppContext, *, user: str | None, as_admin: bool) -> None:

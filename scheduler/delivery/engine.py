@@ -39,7 +39,7 @@ from scheduler.delivery.planned_rows import insert_planned
 from scheduler.delivery.reconcile import PostHistory, reconcile
 from scheduler.delivery.records import Claimed, attempts_of, owned_delivery, settle
 from scheduler.delivery.stats import DeliveryStats
-from scheduler.delivery.verdicts import MAX_ATTEMPTS, backoff, classify
+from scheduler.delivery.verdicts import backoff, classify, max_attempts
 from store.db import session_scope
 from store.models import Delivery, DeliveryStatus
 
@@ -198,14 +198,14 @@ class DeliveryEngine:
             return "stop"
         if verdict.outcome == "transient":
             attempts = attempts_of(self.sessions, row.id)
-            if attempts >= MAX_ATTEMPTS:
+            if attempts >= max_attempts(row.kind):
                 self._fail(row, f"gave up after {attempts} attempts: {verdict.reason}", stats)
                 return "stop"
             settle(
                 self.sessions,
                 row,
                 status=DeliveryStatus.PENDING,
-                next_attempt_at=now + backoff(attempts),
+                next_attempt_at=now + backoff(attempts, row.kind),
                 claimed_until=None,
                 last_error=verdict.reason[:500],
             )
@@ -223,13 +223,13 @@ class DeliveryEngine:
         """
         reason = classify(exc).reason
         attempts = attempts_of(self.sessions, row.id)
-        if attempts >= MAX_ATTEMPTS:
+        if attempts >= max_attempts(row.kind):
             self._fail(row, f"gave up after {attempts} attempts: {reason}", stats)
             return "stop"
         settle(
             self.sessions,
             row,
-            claimed_until=self.now() + backoff(attempts),
+            claimed_until=self.now() + backoff(attempts, row.kind),
             attempts_delta=1 if row.reconcile else 0,
             last_error=reason[:500],
         )

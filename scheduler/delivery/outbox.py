@@ -40,11 +40,13 @@ from scheduler.delivery.records import (
     LEASE,
     Claimed,
     claim,
+    hurry,
     record_sent_rows,
     release,
     sent_values,
 )
 from scheduler.delivery.stats import DeliveryStats
+from scheduler.delivery.verdicts import URGENT_KINDS
 from scheduler.shifted_clock import ShiftedClock
 
 if TYPE_CHECKING:
@@ -180,6 +182,7 @@ class Outbox(DeliveryEngine):
         if now is not None:
             self.clock = ShiftedClock(self._base_clock, now)
         stats = DeliveryStats()
+        hurried = False
         for _ in range(max_rounds):
             batch = claim(
                 self.sessions,
@@ -190,7 +193,13 @@ class Outbox(DeliveryEngine):
             )
             if not batch:
                 break
-            stats.add(self.deliver(batch))
+            done = self.deliver(batch)
+            stats.add(done)
+            if done.sent and not hurried:
+                # Slack answers again: alerts backing off from an outage go now, in
+                # the next round, not when their back-off runs out. Once a run, so an
+                # alert whose own channel still fails is not retried round after round.
+                hurried = hurry(self.sessions, URGENT_KINDS, self.now()) > 0
         return stats
 
     def answered(self, target: str) -> None:

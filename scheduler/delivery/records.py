@@ -331,6 +331,25 @@ def release(
             )
 
 
+def hurry(sessions: sessionmaker[Session], kinds: frozenset[str], now: dt.datetime) -> int:
+    """Make pending rows of ``kinds`` that are backing off due now (not those waiting
+    out a 429's Retry-After); returns how many."""
+    with session_scope(sessions) as session:
+        result = session.execute(
+            update(Delivery)
+            .where(
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.kind.in_(sorted(kinds)),
+                Delivery.next_attempt_at > now,
+                Delivery.attempts > 0,
+                func.coalesce(Delivery.last_error, "") != "ratelimited",
+            )
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 def where_sent(sessions: sessionmaker[Session], key: str) -> tuple[str | None, str | None]:
     """The channel and ``ts`` recorded for the row ``key`` (None, None if no such row)."""
     with session_scope(sessions) as session:

@@ -2,7 +2,10 @@
 
 * 429 (or ``ratelimited``): wait ``Retry-After`` (no attempt counted);
 * 5xx, network errors and the transient error codes: back off 30 s, 1 min, 2 min, ...
-  up to an hour, giving up after :data:`MAX_ATTEMPTS`;
+  up to an hour, giving up after :data:`MAX_ATTEMPTS`; the urgent kinds (referral
+  alerts and escalations, :data:`URGENT_KINDS`) back off at most a minute and are
+  given up on only after :data:`URGENT_MAX_ATTEMPTS`, so they go within a sweep or two
+  of Slack answering again, however long it was down;
 * ``channel_not_found``, ``user_not_found`` and every other error: failed for good.
 """
 
@@ -13,9 +16,16 @@ from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 
+from bot.referrals.kinds import ALERT_DM_KIND, ALERT_KIND, ESCALATION_KIND, NO_LEADS_KIND
+
 MAX_ATTEMPTS = 30
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)
+# A referral waiting to reach a lead: tried every minute while Slack is down (they are
+# few), for two days of minutes before it is given up on and the admins told.
+URGENT_KINDS = frozenset({ALERT_KIND, ALERT_DM_KIND, NO_LEADS_KIND, ESCALATION_KIND})
+URGENT_BACKOFF_MAX = dt.timedelta(minutes=1)
+URGENT_MAX_ATTEMPTS = 2 * 24 * 60
 
 PERMANENT_ERRORS = frozenset(
     {
@@ -95,7 +105,13 @@ def classify(exc: BaseException) -> Verdict:
     return Verdict("transient", type(exc).__name__)
 
 
-def backoff(attempts: int) -> dt.timedelta:
-    """30 s, 1 min, 2 min, ... capped at an hour (attempts counts failures so far)."""
+def backoff(attempts: int, kind: str | None = None) -> dt.timedelta:
+    """30 s, 1 min, 2 min, ... capped at an hour, or at a minute for an urgent ``kind``
+    (attempts counts failures so far)."""
     step: dt.timedelta = BACKOFF_BASE * (2 ** max(0, min(attempts - 1, 12)))
-    return min(step, BACKOFF_MAX)
+    return min(step, URGENT_BACKOFF_MAX if kind in URGENT_KINDS else BACKOFF_MAX)
+
+
+def max_attempts(kind: str) -> int:
+    """Failed attempts after which a delivery of ``kind`` is given up on."""
+    return URGENT_MAX_ATTEMPTS if kind in URGENT_KINDS else MAX_ATTEMPTS

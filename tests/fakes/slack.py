@@ -42,6 +42,10 @@ class FakeSlack(LocalSlack):
         self._drops: dict[str, int] = {}
         self._last_post: dict[str, float] = {}
         self.per_channel_interval: float | None = None
+        # Where apps.connections.open points (tests.fakes.socket_mode sets it); with no
+        # endpoint attached it answers a URL where nothing listens.
+        self.socket_mode_url: str | None = None
+        self._links = 0
 
     def start(self) -> FakeSlack:
         super().start()
@@ -181,6 +185,11 @@ class FakeSlack(LocalSlack):
             return None
         wait = max(1, math.ceil(interval - waited))
         return Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
+
+    def _api_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        self._links += 1
+        url = self.socket_mode_url or "ws://127.0.0.1:9/link"
+        return {"ok": True, "url": f"{url}?ticket={self._links}"}
 
     def _api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         answer = super()._api_chat_postMessage(args)

@@ -146,15 +146,16 @@ def test_run_logs_the_warnings_then_connects(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
     from typer.testing import CliRunner
 
     from handlers.cli.main import app as cli_app
+    from handlers.socket_mode import OnceSocketModeHandler
 
     _unready(monkeypatch)
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-test")
     started: list[bool] = []
-    monkeypatch.setattr(SocketModeHandler, "start", lambda self: started.append(True))
+    monkeypatch.setattr(OnceSocketModeHandler, "connect", lambda self: None)
+    monkeypatch.setattr(OnceSocketModeHandler, "wait", lambda self: started.append(True))
     with caplog.at_level(logging.WARNING, logger="handlers.cli.slack"):
         result = CliRunner().invoke(cli_app, ["run", "--no-scheduler"])
     assert result.exit_code == 0, result.output
@@ -188,3 +189,17 @@ def test_serve_logs_the_warnings_then_listens(
         proc.wait(timeout=30)
     assert seen and "is listening on http://127.0.0.1:" in seen[-1], seen
     _assert_readiness_warnings(_warning_lines("\n".join(seen)))
+
+
+def test_a_rejected_app_token_is_one_sentence_before_connecting(
+    settings: Settings, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail_next("apps.connections.open", times=5, error="invalid_auth")
+    result = _cli("run", "--no-scheduler", env={"SLACK_APP_TOKEN": "xapp-bad"})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "SLACK_APP_TOKEN" in lines[0] and "invalid_auth" in lines[0]
+    assert "connected" not in result.stderr
+    assert len(fake_slack.calls_to("apps.connections.open")) == 1  # asked once, then stopped
