@@ -1,4 +1,8 @@
-"""`csp-bot keys ...`, `csp-bot audit verify`, `csp-bot referrals purge|export`."""
+"""`csp-bot keys ...`, `csp-bot audit verify`, `csp-bot referrals purge|export`.
+
+The referral cipher (cryptography) is imported inside the commands that use it, so the
+other commands the CLI registers never load it.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,8 @@ from typing import Annotated, Final
 import typer
 
 from bot.plan.members import ensure_partnership, resolve_actor
-from bot.referrals import audit, crypto, queries
+from bot.referrals import audit, queries
 from bot.referrals.access import NotALead
-from bot.referrals.reading import export_referral
 from bot.referrals.retention import purge_expired
 from bot.settings import ConfigError
 from handlers.cli.support import cli_context, fail
@@ -78,6 +81,8 @@ KEY_GUIDANCE: Final = "\n".join(
 @keys_app.command("generate")
 def keys_generate() -> None:
     """Print a new key. Put it first in CSP_ENCRYPTION_KEY, then run `csp-bot keys rotate`."""
+    from bot.referrals import crypto  # cryptography, for the referral commands only
+
     typer.echo(crypto.generate_key())  # alone on stdout, so KEY=$(csp-bot keys generate) works
     typer.echo(KEY_GUIDANCE, err=True)
 
@@ -85,6 +90,8 @@ def keys_generate() -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Re-encrypt every stored referral field under the newest (first) key."""
+    from bot.referrals import crypto  # cryptography, for the referral commands only
+
     with cli_context() as ctx:
         keys = ctx.settings.encryption_keys
         if not keys:
@@ -167,6 +174,10 @@ def referrals_export(
     ] = None,
 ) -> None:
     """Write one referral's full record (subject access request or handover); audited."""
+    # The cipher and the decrypting reader (cryptography), for the referral commands only.
+    from bot.referrals import crypto
+    from bot.referrals.reading import export_referral
+
     if as_user is None or not as_user.strip():
         fail(
             "say who is asking with --as and a safeguarding lead's or admin's Slack user ID "
