@@ -17,8 +17,6 @@ import threading
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-import holidays
-
 WORKING_DAY_START = dt.time(9)
 WORKING_DAY_END = dt.time(17)
 
@@ -51,6 +49,11 @@ class WorkingCalendar:
         with self._lock:
             cached = self._bank_holidays.get(year)
             if cached is None:
+                # Imported on first use: any entry point of the holidays package loads
+                # every country's calendar, which a path that never asks about a working
+                # day (an idle sweep) does not need.
+                import holidays
+
                 table = holidays.country_holidays("GB", subdiv="ENG", years=year)
                 cached = frozenset(d for d in table if d.year == year)
                 self._bank_holidays[year] = cached
