@@ -1,17 +1,24 @@
 """The delivery registry: which sources propose deliveries and which renderer serves each kind.
 
-Both are written out here from plain imports, so what can be sent is visible in one
-place: :data:`SOURCES` runs in this order on every sweep, and :data:`RENDERERS` has
-exactly one renderer per :data:`bot.deliveries.DeliveryKind`. :func:`check_registry`
-runs where the scheduler, a sweep and the Slack app start, so a kind without a renderer
-stops start-up instead of being dropped at send time.
+Both are written out here, each source and renderer named by where it lives
+("module:function"), so what can be sent is visible in one place: :data:`SOURCES` runs
+in this order on every sweep, and :data:`RENDERERS` has exactly one renderer per
+:data:`bot.deliveries.DeliveryKind`. A source or renderer's module is imported the
+first time it is called, so a sweep with nothing to plan or send (a cron sweep, most
+minutes) loads none of them. :func:`check_registry` runs where the scheduler, a sweep
+and the Slack app start, so a kind without a renderer stops start-up instead of being
+dropped at send time.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -19,63 +26,85 @@ from bot.deliveries import (
     DELIVERY_KINDS,
     DeliveryKind,
     DeliverySource,
+    OutboundMessage,
     Renderer,
     is_delivery_kind,
 )
-from bot.notices.digest import digest_source, render_digest
-from bot.notices.failure_notices import render_failure
-from bot.notices.meeting_notices import render_meeting, render_set_date
 from bot.notices.queries import partnerships_with_waiting_referrals
-from bot.notices.referral_renderers import (
-    render_alert,
-    render_assigned,
-    render_escalation,
-    render_no_leads,
-    render_receipt,
-    render_status,
-)
-from bot.notices.reminder_renderers import render_reminder
-from bot.notices.reminder_sources import reminder_source
-from bot.referrals.escalation import escalation_source
+from store.models import Delivery
+
+
+# Imported by name on first use: the sources and renderers bring the plan's reading, the
+# referral workflow and more, which a sweep with nothing to plan or send never needs.
+@functools.cache
+def _load(path: str) -> Any:
+    """The function a "module:function" path names, importing its module the first time."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 @dataclass(frozen=True)
 class Source:
     """A delivery source as the sweep runs it."""
 
-    propose: DeliverySource
+    # "module:function", as logs and sweep warnings name the source.
+    name: str
+    # It promises that what it proposes changes only when a partnership's local clock
+    # passes one of its send times or when the plan changes, so the sweep may skip it
+    # otherwise (see scheduler.gate).
+    calendar_driven: bool = False
     # The partnerships the source can propose anything for, in one query; a sweep asks
     # the source only about those (None: ask about every partnership).
     prefilter: Callable[[Session], set[int]] | None = None
 
     @property
-    def name(self) -> str:
-        """ "module:function", as logs and sweep warnings name the source."""
-        return f"{self.propose.__module__}:{self.propose.__name__}"
+    def propose(self) -> DeliverySource:
+        """The source function (its module is imported the first time it is asked for)."""
+        propose: DeliverySource = _load(self.name)
+        return propose
+
+
+@dataclass(frozen=True)
+class NamedRenderer:
+    """A renderer named "module:function"; its module is imported when it first renders."""
+
+    name: str
+
+    def __call__(
+        self, session: Session, delivery: Delivery, now: dt.datetime
+    ) -> OutboundMessage | None:
+        render: Renderer = _load(self.name)
+        return render(session, delivery, now)
 
 
 SOURCES: tuple[Source, ...] = (
-    Source(reminder_source),
-    Source(digest_source),
-    Source(escalation_source, prefilter=partnerships_with_waiting_referrals),
+    Source("bot.notices.reminder_sources:reminder_source", calendar_driven=True),
+    Source("bot.notices.digest:digest_source", calendar_driven=True),
+    Source(
+        "bot.referrals.escalation:escalation_source",
+        prefilter=partnerships_with_waiting_referrals,
+    ),
 )
+
+_REMINDER = NamedRenderer("bot.notices.reminder_renderers:render_reminder")
+_ALERT = NamedRenderer("bot.notices.referral_renderers:render_alert")
 
 RENDERERS: Mapping[DeliveryKind, Renderer] = MappingProxyType(
     {
-        "deadline": render_reminder,
-        "overdue": render_reminder,
-        "quiet": render_reminder,
-        "meeting": render_meeting,
-        "meeting_set_date": render_set_date,
-        "delivery_failed": render_failure,
-        "digest": render_digest,
-        "referral_alert": render_alert,
-        "referral_alert_dm": render_alert,
-        "referral_no_leads": render_no_leads,
-        "referral_escalation": render_escalation,
-        "referral_receipt": render_receipt,
-        "referral_status": render_status,
-        "referral_assigned": render_assigned,
+        "deadline": _REMINDER,
+        "overdue": _REMINDER,
+        "quiet": _REMINDER,
+        "meeting": NamedRenderer("bot.notices.meeting_notices:render_meeting"),
+        "meeting_set_date": NamedRenderer("bot.notices.meeting_notices:render_set_date"),
+        "delivery_failed": NamedRenderer("bot.notices.failure_notices:render_failure"),
+        "digest": NamedRenderer("bot.notices.digest:render_digest"),
+        "referral_alert": _ALERT,
+        "referral_alert_dm": _ALERT,
+        "referral_no_leads": NamedRenderer("bot.notices.referral_renderers:render_no_leads"),
+        "referral_escalation": NamedRenderer("bot.notices.referral_renderers:render_escalation"),
+        "referral_receipt": NamedRenderer("bot.notices.referral_renderers:render_receipt"),
+        "referral_status": NamedRenderer("bot.notices.referral_renderers:render_status"),
+        "referral_assigned": NamedRenderer("bot.notices.referral_renderers:render_assigned"),
     }
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 import subprocess
 import sys
@@ -56,6 +57,18 @@ def test_sources_run_in_order_and_only_escalation_is_prefiltered() -> None:
     ]
     assert all(s.name == f"{s.propose.__module__}:{s.propose.__name__}" for s in SOURCES)
     assert [s.prefilter is not None for s in SOURCES] == [False, False, True]
+
+
+def test_calendar_driven_sources_are_the_reminders_and_the_digest() -> None:
+    assert [s.calendar_driven for s in SOURCES] == [True, True, False]
+
+
+def test_every_named_renderer_is_a_function_of_its_module() -> None:
+    for renderer in RENDERERS.values():
+        assert isinstance(renderer, registry.NamedRenderer)
+        module, _, name = renderer.name.partition(":")
+        function = getattr(importlib.import_module(module), name)
+        assert callable(function) and function.__module__ == module
 
 
 def test_start_up_stops_on_a_kind_without_a_renderer(
