@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.planfiles.importer import load_seed_if_empty
+from bot.planfiles.seed import load_seed_if_empty
 from bot.settings import Settings
 from store.models import Partnership
 from tests.conftest import NOW
