@@ -9,12 +9,18 @@ and `csp-bot sweep` load no more than they use.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
 
-import typer
+# Start-up builds only objects that live until exit (modules, classes, mappers), so the
+# collector is paused while it imports them and they are then frozen out of every later
+# collection, the one at exit included (see the end of this module).
+gc.disable()
 
-from handlers.cli import plan, referrals, slack, sweep
-from handlers.cli.support import cli_context
+from collections.abc import Callable  # noqa: E402
+
+import typer  # noqa: E402
+
+from handlers.cli import plan, referrals, slack, sweep  # noqa: E402
+from handlers.cli.support import cli_context  # noqa: E402
 
 app = typer.Typer(
     name="csp-bot",
@@ -51,12 +57,11 @@ def _register_command_groups() -> None:
 
 
 _register_command_groups()
+gc.freeze()
+gc.enable()
 
 
 def main() -> None:
-    # What start-up built (modules, classes, mappers) lives until exit: frozen, it is left
-    # out of every later collection, the one at exit included.
-    gc.freeze()
     app()
 
 
