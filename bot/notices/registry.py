@@ -34,8 +34,7 @@ from bot.notices.queries import partnerships_with_waiting_referrals
 from store.models import Delivery
 
 
-# Imported by name on first use: the sources and renderers bring the plan's reading, the
-# referral workflow and more, which a sweep with nothing to plan or send never needs.
+# Imported by name when first called: a sweep with nothing to plan or send needs none.
 @functools.cache
 def _load(path: str) -> Any:
     """The function a "module:function" path names, importing its module the first time."""

@@ -49,9 +49,7 @@ class WorkingCalendar:
         with self._lock:
             cached = self._bank_holidays.get(year)
             if cached is None:
-                # Imported on first use: any entry point of the holidays package loads
-                # every country's calendar, which a path that never asks about a working
-                # day (an idle sweep) does not need.
+                # Imported on first use: it loads every country (an idle sweep needs none).
                 import holidays
 
                 table = holidays.country_holidays("GB", subdiv="ENG", years=year)

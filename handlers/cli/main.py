@@ -1,9 +1,9 @@
 """`csp-bot` command line: the composition root, with every command group registered.
 
 Command groups live in their own modules (`COMMAND_GROUPS`); each exposes
-``register(app: typer.Typer) -> None``. Those modules import what reaches Slack, the
-scheduler or the referral key inside the commands that need it, so `csp-bot plan ...`
-and `csp-bot sweep` load no more than they use.
+``register(app: typer.Typer) -> None``. Those modules import what only some commands
+need (Slack, the scheduler, the referral modules, plan files, rich) inside the commands
+that need it, so `csp-bot plan ...` and `csp-bot sweep` load no more than they use.
 """
 
 from __future__ import annotations

@@ -79,8 +79,7 @@ def plan_show(
     limit: Annotated[int, typer.Option(help="Next dates to list per objective.")] = 3,
 ) -> None:
     """Print the plan: objective, owner, next dates, RAG and flags."""
-    # Imported here: rich and the plan's reading (schedules, working days, bank holidays)
-    # are for this command, not for every command the CLI registers.
+    # Imported here: rich and the plan's reading (working days, bank holidays) are for this.
     from rich.console import Console
     from rich.table import Table
 

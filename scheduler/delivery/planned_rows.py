@@ -75,8 +75,7 @@ def insert_planned(
         _row_values(partnership_id, by_key[k], now, now - by_key[k].occurrence > late_after)
         for k in fresh
     ]
-    # Each dialect's INSERT is imported for the database in use only: loading the
-    # PostgreSQL dialect costs a SQLite deployment's every sweep, and vice versa.
+    # Only the INSERT of the database in use is imported (a dialect is heavy to load).
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects import postgresql
