@@ -6,9 +6,9 @@ unique key makes a second insert a no-op) and then delivers pending rows, asking
 renderer for the row's ``kind`` for the message to post. Which sources run and which
 renderer serves each kind is written out in :mod:`bot.notices.registry`.
 
-A source marked with :func:`calendar_driven` promises that what it proposes changes only
-when the partnership's local clock passes one of its send times or when the plan data
-changes; the sweep may skip calling it otherwise (see ``scheduler.sweep``).
+A source the registry marks ``calendar_driven`` promises that what it proposes changes
+only when the partnership's local clock passes one of its send times or when the plan
+data changes; the sweep may skip calling it otherwise (see ``scheduler.sweep``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeGuard, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, get_args
 
 from sqlalchemy.orm import Session
 
@@ -91,16 +91,3 @@ Renderer = Callable[[Session, Delivery, dt.datetime], OutboundMessage | None]
 def delivery_metadata(key: str) -> dict[str, Any]:
     """Slack message metadata tagging a post with its delivery key (for reconciliation)."""
     return {"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": key}}
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def calendar_driven(fn: F) -> F:
-    """Mark a source whose proposals change only at its send times or on data changes."""
-    fn.csp_calendar_driven = True  # type: ignore[attr-defined]
-    return fn
-
-
-def is_calendar_driven(fn: object) -> bool:
-    return bool(getattr(fn, "csp_calendar_driven", False))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.context import AppContext
-from bot.deliveries import PlannedDelivery, is_calendar_driven
+from bot.deliveries import PlannedDelivery
 from bot.notices.notice_policy import configure_defaults, policy_for
 from bot.notices.registry import SOURCES, Source, check_registry
 from bot.plan.members import ensure_partnership as apply_settings_to_partnership
@@ -54,7 +54,7 @@ def _plan(
     planned: list[PlannedDelivery] = []
     for source in sources:
         name = source.name
-        if is_calendar_driven(source.propose) and not with_calendar:
+        if source.calendar_driven and not with_calendar:
             continue
         if only is not None and name in only and partnership.id not in only[name]:
             continue

@@ -2,9 +2,11 @@
 
 Referral personal and narrative fields are held only as ciphertext (``*_enc``
 columns, Fernet tokens); the plaintext never reaches a column.
-"""
 
-from __future__ import annotations
+Annotations are evaluated as the classes are made (no ``from __future__ import
+annotations``), so the mapper reads types instead of evaluating strings; only
+references to classes defined further down are strings.
+"""
 
 import datetime as dt
 from enum import StrEnum
@@ -117,7 +119,7 @@ class Partnership(Base):
     referral_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime]
 
-    objectives: Mapped[list[Objective]] = relationship(
+    objectives: Mapped[list["Objective"]] = relationship(
         back_populates="partnership", order_by="Objective.position"
     )
 
@@ -158,16 +160,16 @@ class Objective(Base):
     updated_at: Mapped[dt.datetime]
 
     partnership: Mapped[Partnership] = relationship(back_populates="objectives")
-    owners: Mapped[list[ObjectiveOwner]] = relationship(
+    owners: Mapped[list["ObjectiveOwner"]] = relationship(
         back_populates="objective", cascade="all, delete-orphan", order_by="ObjectiveOwner.id"
     )
-    schedule: Mapped[list[ScheduleItem]] = relationship(
+    schedule: Mapped[list["ScheduleItem"]] = relationship(
         back_populates="objective", cascade="all, delete-orphan", order_by="ScheduleItem.position"
     )
-    progress: Mapped[list[ProgressEntry]] = relationship(
+    progress: Mapped[list["ProgressEntry"]] = relationship(
         back_populates="objective", order_by="ProgressEntry.id"
     )
-    meetings: Mapped[list[Meeting]] = relationship(
+    meetings: Mapped[list["Meeting"]] = relationship(
         back_populates="objective", order_by="Meeting.month"
     )
 

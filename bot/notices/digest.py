@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.deliveries import OutboundMessage, PlannedDelivery, calendar_driven
+from bot.deliveries import OutboundMessage, PlannedDelivery
 from bot.notices.digest_model import (
     DUE_DAYS,
     MEETING_DAYS,
@@ -98,7 +98,6 @@ def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -
     )
 
 
-@calendar_driven
 def digest_source(
     session: Session, partnership: Partnership, now: dt.datetime
 ) -> list[PlannedDelivery]:

@@ -1,14 +1,18 @@
 """The delivery registry: which sources propose deliveries and which renderer serves each kind.
 
-Both are written out here from plain imports, so what can be sent is visible in one
-place: :data:`SOURCES` runs in this order on every sweep, and :data:`RENDERERS` has
-exactly one renderer per :data:`bot.deliveries.DeliveryKind`. :func:`check_registry`
-runs where the scheduler, a sweep and the Slack app start, so a kind without a renderer
-stops start-up instead of being dropped at send time.
+Both are written out here, so what can be sent is visible in one place: :data:`SOURCES`
+runs in this order on every sweep, and :data:`RENDERERS` has exactly one renderer per
+:data:`bot.deliveries.DeliveryKind`. Each entry holds a loader, a plain function that
+imports the source or renderer and returns it (mypy and go-to-definition follow it; no
+name strings), called the first time the entry is used, so a sweep with nothing to plan
+or send (a cron sweep, most minutes) imports none of them. :func:`check_registry` runs
+where the scheduler, a sweep and the Slack app start, so a kind without a renderer stops
+start-up instead of being dropped at send time.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -19,63 +23,163 @@ from bot.deliveries import (
     DELIVERY_KINDS,
     DeliveryKind,
     DeliverySource,
+    OutboundMessage,
     Renderer,
     is_delivery_kind,
 )
-from bot.notices.digest import digest_source, render_digest
-from bot.notices.failure_notices import render_failure
-from bot.notices.meeting_notices import render_meeting, render_set_date
 from bot.notices.queries import partnerships_with_waiting_referrals
-from bot.notices.referral_renderers import (
-    render_alert,
-    render_assigned,
-    render_escalation,
-    render_no_leads,
-    render_receipt,
-    render_status,
-)
-from bot.notices.reminder_renderers import render_reminder
-from bot.notices.reminder_sources import reminder_source
-from bot.referrals.escalation import escalation_source
+from store.models import Delivery
+
+# The loaders. Each imports inside itself on purpose: sources and renderers bring the
+# plan's reading, the referral workflow and Block Kit, which an idle sweep never needs.
+
+
+def _reminder_source() -> DeliverySource:
+    from bot.notices.reminder_sources import reminder_source
+
+    return reminder_source
+
+
+def _digest_source() -> DeliverySource:
+    from bot.notices.digest import digest_source
+
+    return digest_source
+
+
+def _escalation_source() -> DeliverySource:
+    from bot.referrals.escalation import escalation_source
+
+    return escalation_source
+
+
+def _render_reminder() -> Renderer:
+    from bot.notices.reminder_renderers import render_reminder
+
+    return render_reminder
+
+
+def _render_meeting() -> Renderer:
+    from bot.notices.meeting_notices import render_meeting
+
+    return render_meeting
+
+
+def _render_set_date() -> Renderer:
+    from bot.notices.meeting_notices import render_set_date
+
+    return render_set_date
+
+
+def _render_failure() -> Renderer:
+    from bot.notices.failure_notices import render_failure
+
+    return render_failure
+
+
+def _render_digest() -> Renderer:
+    from bot.notices.digest import render_digest
+
+    return render_digest
+
+
+def _render_alert() -> Renderer:
+    from bot.notices.referral_renderers import render_alert
+
+    return render_alert
+
+
+def _render_no_leads() -> Renderer:
+    from bot.notices.referral_renderers import render_no_leads
+
+    return render_no_leads
+
+
+def _render_escalation() -> Renderer:
+    from bot.notices.referral_renderers import render_escalation
+
+    return render_escalation
+
+
+def _render_receipt() -> Renderer:
+    from bot.notices.referral_renderers import render_receipt
+
+    return render_receipt
+
+
+def _render_status() -> Renderer:
+    from bot.notices.referral_renderers import render_status
+
+    return render_status
+
+
+def _render_assigned() -> Renderer:
+    from bot.notices.referral_renderers import render_assigned
+
+    return render_assigned
 
 
 @dataclass(frozen=True)
 class Source:
     """A delivery source as the sweep runs it."""
 
-    propose: DeliverySource
+    load: Callable[[], DeliverySource]
+    # It promises that what it proposes changes only when a partnership's local clock
+    # passes one of its send times or when the plan changes, so the sweep may skip it
+    # otherwise (see scheduler.gate).
+    calendar_driven: bool = False
     # The partnerships the source can propose anything for, in one query; a sweep asks
     # the source only about those (None: ask about every partnership).
     prefilter: Callable[[Session], set[int]] | None = None
 
     @property
+    def propose(self) -> DeliverySource:
+        """The source function (its module is imported the first time it is asked for)."""
+        return self.load()
+
+    @property
     def name(self) -> str:
         """ "module:function", as logs and sweep warnings name the source."""
-        return f"{self.propose.__module__}:{self.propose.__name__}"
+        propose = self.propose
+        return f"{propose.__module__}:{getattr(propose, '__name__', type(propose).__name__)}"
+
+
+@dataclass(frozen=True)
+class LazyRenderer:
+    """A renderer whose module is imported when it first renders."""
+
+    load: Callable[[], Renderer]
+
+    def __call__(
+        self, session: Session, delivery: Delivery, now: dt.datetime
+    ) -> OutboundMessage | None:
+        return self.load()(session, delivery, now)
 
 
 SOURCES: tuple[Source, ...] = (
-    Source(reminder_source),
-    Source(digest_source),
-    Source(escalation_source, prefilter=partnerships_with_waiting_referrals),
+    Source(_reminder_source, calendar_driven=True),
+    Source(_digest_source, calendar_driven=True),
+    Source(_escalation_source, prefilter=partnerships_with_waiting_referrals),
 )
+
+_REMINDER = LazyRenderer(_render_reminder)
+_ALERT = LazyRenderer(_render_alert)
 
 RENDERERS: Mapping[DeliveryKind, Renderer] = MappingProxyType(
     {
-        "deadline": render_reminder,
-        "overdue": render_reminder,
-        "quiet": render_reminder,
-        "meeting": render_meeting,
-        "meeting_set_date": render_set_date,
-        "delivery_failed": render_failure,
-        "digest": render_digest,
-        "referral_alert": render_alert,
-        "referral_alert_dm": render_alert,
-        "referral_no_leads": render_no_leads,
-        "referral_escalation": render_escalation,
-        "referral_receipt": render_receipt,
-        "referral_status": render_status,
-        "referral_assigned": render_assigned,
+        "deadline": _REMINDER,
+        "overdue": _REMINDER,
+        "quiet": _REMINDER,
+        "meeting": LazyRenderer(_render_meeting),
+        "meeting_set_date": LazyRenderer(_render_set_date),
+        "delivery_failed": LazyRenderer(_render_failure),
+        "digest": LazyRenderer(_render_digest),
+        "referral_alert": _ALERT,
+        "referral_alert_dm": _ALERT,
+        "referral_no_leads": LazyRenderer(_render_no_leads),
+        "referral_escalation": LazyRenderer(_render_escalation),
+        "referral_receipt": LazyRenderer(_render_receipt),
+        "referral_status": LazyRenderer(_render_status),
+        "referral_assigned": LazyRenderer(_render_assigned),
     }
 )
 

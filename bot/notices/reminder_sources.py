@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.deliveries import DeliveryKind, PlannedDelivery, calendar_driven
+from bot.deliveries import DeliveryKind, PlannedDelivery
 from bot.notices.meeting_notices import meeting_plans
 from bot.notices.notice_policy import NoticeContext, held, live, policy_for
 from bot.notices.queries import admin_ids, last_progress_at, meetings_between, open_objectives
@@ -206,7 +206,6 @@ def _quiet_plans(
         )
 
 
-@calendar_driven
 def reminder_source(
     session: Session, partnership: Partnership, now: dt.datetime
 ) -> list[PlannedDelivery]:

@@ -17,8 +17,6 @@ import threading
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-import holidays
-
 WORKING_DAY_START = dt.time(9)
 WORKING_DAY_END = dt.time(17)
 
@@ -51,6 +49,9 @@ class WorkingCalendar:
         with self._lock:
             cached = self._bank_holidays.get(year)
             if cached is None:
+                # Imported on first use: it loads every country (an idle sweep needs none).
+                import holidays
+
                 table = holidays.country_holidays("GB", subdiv="ENG", years=year)
                 cached = frozenset(d for d in table if d.year == year)
                 self._bank_holidays[year] = cached

@@ -1,19 +1,26 @@
 """`csp-bot` command line: the composition root, with every command group registered.
 
 Command groups live in their own modules (`COMMAND_GROUPS`); each exposes
-``register(app: typer.Typer) -> None``. Those modules import what reaches Slack, the
-scheduler or the referral key inside the commands that need it, so `csp-bot plan ...`
-and `csp-bot sweep` load no more than they use.
+``register(app: typer.Typer) -> None``. Those modules import what only some commands
+need (Slack, the scheduler, the referral modules, plan files, rich) inside the commands
+that need it, so `csp-bot plan ...` and `csp-bot sweep` load no more than they use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
 
-import typer
+# Start-up builds only objects that live until exit (modules, classes, mappers), so the
+# collector is paused while it imports them and they are then frozen out of every later
+# collection, the one at exit included (see the end of this module).
+gc.disable()
 
-from handlers.cli import plan, referrals, slack, sweep
-from handlers.cli.support import cli_context
+from collections.abc import Callable  # noqa: E402
+
+import typer  # noqa: E402
+
+from handlers.cli import plan, referrals, slack, sweep  # noqa: E402
+from handlers.cli.support import cli_context  # noqa: E402
 
 app = typer.Typer(
     name="csp-bot",
@@ -50,6 +57,8 @@ def _register_command_groups() -> None:
 
 
 _register_command_groups()
+gc.freeze()
+gc.enable()
 
 
 def main() -> None:

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from bot.plan.members import ensure_partnership
-from bot.plan.models import ObjectiveSummary
-from bot.plan.queries import current_objectives
-from bot.plan.reading import list_objectives
-from bot.plan.schedule import partnership_calendar, upcoming_items
 from bot.plan.years import current_plan_year, local_today, plan_year_label
-from bot.planfiles.exporter import ExportFormat, export_plan
-from bot.planfiles.importer import import_plan_bytes
-from bot.planfiles.rollover import rollover
 from handlers.cli.support import cli_context, fail
 from store.db import session_scope
+
+if TYPE_CHECKING:
+    from bot.plan.models import ObjectiveSummary
+    from bot.planfiles.exporter import ExportFormat
 
 plan_app = typer.Typer(
     help="Import, show, export and roll over the action plan.", no_args_is_help=True
@@ -39,6 +34,9 @@ def plan_import(
     ] = None,
 ) -> None:
     """Import a plan file. All or nothing: a bad file imports nothing and says why."""
+    # Imported here: the plan-file readers and the timescale parser are for this command.
+    from bot.planfiles.importer import import_plan_bytes
+
     if not file.is_file():
         fail(f"{file} is not a file. Give the path of a .txt, .csv or .xlsx plan.")
     data = file.read_bytes()
@@ -81,6 +79,14 @@ def plan_show(
     limit: Annotated[int, typer.Option(help="Next dates to list per objective.")] = 3,
 ) -> None:
     """Print the plan: objective, owner, next dates, RAG and flags."""
+    # Imported here: rich and the plan's reading (working days, bank holidays) are for this.
+    from rich.console import Console
+    from rich.table import Table
+
+    from bot.plan.queries import current_objectives
+    from bot.plan.reading import list_objectives
+    from bot.plan.schedule import partnership_calendar, upcoming_items
+
     console = Console(soft_wrap=False, width=max(Console().width, 120))
     with cli_context(referral_key=False) as ctx, session_scope(ctx.sessions) as session:
         now = ctx.clock.now()
@@ -126,6 +132,9 @@ def plan_export(
     ] = None,
 ) -> None:
     """Export the current plan year (JSON to stdout by default)."""
+    # Imported here: the plan-file writers are for this command.
+    from bot.planfiles.exporter import export_plan
+
     fmt = format.lower()
     if fmt not in ("csv", "json", "xlsx"):
         fail(f"--format {format!r} is not one of csv, json, xlsx.")
@@ -161,6 +170,9 @@ def plan_rollover(
     ] = False,
 ) -> None:
     """Start a new plan year from the last one; the old year stays readable."""
+    # Imported here: rolling over re-reads every timescale (the timescale parser).
+    from bot.planfiles.rollover import rollover
+
     with cli_context(referral_key=False) as ctx, session_scope(ctx.sessions) as session:
         now = ctx.clock.now()
         partnership = ensure_partnership(session, ctx.settings, now=now)

@@ -1,4 +1,8 @@
-"""`csp-bot keys ...`, `csp-bot audit verify`, `csp-bot referrals purge|export`."""
+"""`csp-bot keys ...`, `csp-bot audit verify`, `csp-bot referrals purge|export`.
+
+The referral modules (the cipher, and cryptography with it) are imported inside the
+commands, so the other commands the CLI registers never load them.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,6 @@ from typing import Annotated, Final
 import typer
 
 from bot.plan.members import ensure_partnership, resolve_actor
-from bot.referrals import audit, crypto, queries
-from bot.referrals.access import NotALead
-from bot.referrals.reading import export_referral
-from bot.referrals.retention import purge_expired
 from bot.settings import ConfigError
 from handlers.cli.support import cli_context, fail
 from store.db import session_scope
@@ -78,6 +78,8 @@ KEY_GUIDANCE: Final = "\n".join(
 @keys_app.command("generate")
 def keys_generate() -> None:
     """Print a new key. Put it first in CSP_ENCRYPTION_KEY, then run `csp-bot keys rotate`."""
+    from bot.referrals import crypto  # the referral modules, for these commands only
+
     typer.echo(crypto.generate_key())  # alone on stdout, so KEY=$(csp-bot keys generate) works
     typer.echo(KEY_GUIDANCE, err=True)
 
@@ -85,6 +87,8 @@ def keys_generate() -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Re-encrypt every stored referral field under the newest (first) key."""
+    from bot.referrals import audit, crypto  # the referral modules, for these commands only
+
     with cli_context() as ctx:
         keys = ctx.settings.encryption_keys
         if not keys:
@@ -142,6 +146,8 @@ def audit_verify(
     ] = None,
 ) -> None:
     """Check the audit chain; exits 1 if a record was changed, removed or re-ordered."""
+    from bot.referrals import audit  # the referral modules, for these commands only
+
     anchor = _parse_head(expect)
     with cli_context() as ctx, session_scope(ctx.sessions) as session:
         result = audit.verify_chain(session, expect=anchor)
@@ -172,6 +178,10 @@ def referrals_purge(
     ] = None,
 ) -> None:
     """Remove personal fields of referrals past their retention period (counts are kept)."""
+    # The referral modules, for these commands only.
+    from bot.referrals import queries
+    from bot.referrals.retention import purge_expired
+
     parsed = _parse_now(now)
     with cli_context() as ctx, session_scope(ctx.sessions) as session:
         when = parsed or ctx.clock.now()
@@ -200,6 +210,11 @@ def referrals_export(
     ] = None,
 ) -> None:
     """Write one referral's full record (subject access request or handover); audited."""
+    # The referral modules (the cipher and the decrypting reader), for these commands only.
+    from bot.referrals import crypto
+    from bot.referrals.access import NotALead
+    from bot.referrals.reading import export_referral
+
     if as_user is None or not as_user.strip():
         fail(
             "say who is asking with --as and a safeguarding lead's or admin's Slack user ID "

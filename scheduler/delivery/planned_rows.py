@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.deliveries import PlannedDelivery
@@ -76,12 +75,17 @@ def insert_planned(
         _row_values(partnership_id, by_key[k], now, now - by_key[k].occurrence > late_after)
         for k in fresh
     ]
+    # Only the INSERT of the database in use is imported (a dialect is heavy to load).
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         stmt: Any = (
             postgresql.insert(Delivery).values(rows).on_conflict_do_nothing(index_elements=["key"])
         )
     elif dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         stmt = sqlite.insert(Delivery).values(rows).on_conflict_do_nothing(index_elements=["key"])
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"unsupported database {dialect}")

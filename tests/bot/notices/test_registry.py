@@ -58,6 +58,17 @@ def test_sources_run_in_order_and_only_escalation_is_prefiltered() -> None:
     assert [s.prefilter is not None for s in SOURCES] == [False, False, True]
 
 
+def test_calendar_driven_sources_are_the_reminders_and_the_digest() -> None:
+    assert [s.calendar_driven for s in SOURCES] == [True, True, False]
+
+
+def test_every_renderer_loads_a_renderer_of_the_notices() -> None:
+    for renderer in RENDERERS.values():
+        assert isinstance(renderer, registry.LazyRenderer)
+        function = renderer.load()
+        assert callable(function) and function.__module__.startswith("bot.notices.")
+
+
 def test_start_up_stops_on_a_kind_without_a_renderer(
     ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
