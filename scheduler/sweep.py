@@ -49,19 +49,20 @@ def _plan(
     sources: tuple[Source, ...],
     with_calendar: bool,
     report: SweepReport,
-    only: dict[str, set[int]] | None = None,
+    only: dict[Source, set[int]] | None = None,
 ) -> list[PlannedDelivery]:
     planned: list[PlannedDelivery] = []
     for source in sources:
-        name = source.name
+        # Skipped sources are never loaded (an idle sweep imports none of them).
         if source.calendar_driven and not with_calendar:
             continue
-        if only is not None and name in only and partnership.id not in only[name]:
+        if only is not None and source in only and partnership.id not in only[source]:
             continue
         try:
             with session.begin_nested():
                 planned.extend(source.propose(session, partnership, now))
         except Exception as exc:  # one broken source must not stop the others
+            name = source.name
             log.exception("delivery source %s failed for partnership %s", name, partnership.id)
             report.source_errors.append(f"source {name} failed: {type(exc).__name__}: {exc}")
     return planned
@@ -69,16 +70,16 @@ def _plan(
 
 def _prefilter(
     session: Session, sources: tuple[Source, ...], report: SweepReport
-) -> dict[str, set[int]]:
-    only: dict[str, set[int]] = {}
+) -> dict[Source, set[int]]:
+    only: dict[Source, set[int]] = {}
     for source in sources:
         if source.prefilter is None:
             continue
-        name = source.name
         try:
             with session.begin_nested():
-                only[name] = source.prefilter(session)
+                only[source] = source.prefilter(session)
         except Exception as exc:  # fall back to asking the source for every partnership
+            name = source.name
             log.exception("pre-filter for source %s failed", name)
             report.source_errors.append(f"pre-filter {name} failed: {type(exc).__name__}: {exc}")
     return only
