@@ -14,7 +14,7 @@ from store.db import make_engine, make_session_factory, session_scope
 from store.schema import ensure_schema
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: one per process or test
 class AppContext:
     settings: Settings
     engine: Engine

@@ -39,6 +39,8 @@ DeliveryKind = Literal[
     "delivery_failed",
     # the weekly digest
     "digest",
+    # progress updates announced in the partnership channel, a burst coalesced in one post
+    "progress_update",
     # safeguarding referrals
     "referral_alert",
     "referral_alert_dm",

@@ -16,6 +16,7 @@ from bot.context import AppContext
 from bot.notices.registry import check_registry
 from bot.settings import Settings
 from handlers import listeners
+from handlers.announce import install_announcer
 from handlers.errors import install_error_handler
 from handlers.uow import install_units
 from handlers.workspace import Workspace, install_workspace_guard
@@ -97,4 +98,5 @@ def build_app(
     install_units(app, ctx)
     install_error_handler(app, client)
     listeners.register_all(app, ctx)
+    install_announcer(ctx, client)  # channel updates are posted by its thread, not listeners
     return app

@@ -59,7 +59,8 @@ from bot.text.dates import day_off_note
 from bot.text.help import USAGE
 from bot.text.matching import match_objective, split_objective
 from bot.text.mrkdwn import esc, esc_code
-from handlers.progress import already_done, announce, progress_modal, repeated_answer, save_progress
+from handlers.announce import wake_announcer
+from handlers.progress import already_done, progress_modal, repeated_answer, save_progress
 from handlers.referrals.listing import list_referrals
 from handlers.referrals.refer import open_referral_form
 from handlers.repeats import command_keys
@@ -345,16 +346,11 @@ def progress_reply(
     result = save_progress(unit, objective_id, rag=rag, done=done, note=note, keys=keys)
     unit.commit()  # end the write turn before building the reply
     summary = result.summary
-    user_id = unit.me.slack_user_id
-    settings = unit.ctx.settings
-
-    def post() -> None:
-        announce(client, settings, result, user_id=user_id, note=note, done=done, rag=rag)
-
+    if not result.repeated:  # its channel post was queued with it
+        wake_announcer(unit.ctx, client)
     return Reply(
         progress_confirmation_text(summary, done=done, result=result),
         build_progress_confirmation_blocks(summary, note=note, done=done, rag=rag, result=result),
-        after=[] if result.repeated else [post],
     )
 
 

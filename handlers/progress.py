@@ -22,25 +22,26 @@ from sqlalchemy.exc import IntegrityError
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.ids import Ids
+from bot.notices.progress_updates import queue_progress_update
 from bot.plan.progress import ProgressResult, log_progress_result, repeated_progress
 from bot.plan.reading import get_objective, objective_choices
 from bot.plan.years import local_date
-from bot.settings import Settings
 from bot.slack.blocks import build_message_modal
 from bot.slack.progress import (
     DONE_VALUE,
     NO_CHANGE_VALUE,
     ProgressFormState,
-    build_progress_channel_blocks,
     build_progress_confirmation_blocks,
     build_progress_modal,
     build_progress_saved_modal,
+    progress_channel_item,
     progress_confirmation_text,
 )
 from bot.slack.text_render import mrkdwn_to_text
 from bot.text.commands import NOTE_MAX
 from bot.text.matching import match_objective
 from bot.text.mrkdwn import esc
+from handlers.announce import wake_announcer
 from handlers.metadata import sign_metadata, verified_metadata
 from handlers.repeats import view_keys
 from handlers.uow import Unit, unit_of, unit_of_work
@@ -129,11 +130,11 @@ def save_progress(
     evidence_url: str | None = None,
     keys: Sequence[str] = (),
 ) -> ProgressResult:
-    """Store the update under the request's first key. When the same request is being
-    saved at this moment in another thread, the key's unique constraint stops the
-    second entry, and this one answers from the first."""
+    """Store the update under the request's first key, with its channel post queued.
+    When the same request is being saved at this moment in another thread, the key's
+    unique constraint stops the second entry, and this one answers from the first."""
     try:
-        return log_progress_result(
+        result = log_progress_result(
             unit.session,
             unit.read_partnership,
             unit.me,
@@ -146,6 +147,9 @@ def save_progress(
             evidence_url=evidence_url,
             request_key=keys[0] if keys else None,
         )
+        queue_announcement(unit, result, note=note, done=done, rag=rag)
+        unit.session.flush()
+        return result
     except IntegrityError:
         unit.session.rollback()
         earlier = earlier_progress(unit, keys)
@@ -154,31 +158,32 @@ def save_progress(
         return earlier
 
 
-def announce(
-    client: WebClient,
-    settings: Settings,
-    result: ProgressResult,
-    *,
-    user_id: str,
-    note: str,
-    done: bool,
-    rag: str | None,
-) -> None:
-    """A short update in the partnership channel, when configured. Never raises."""
+def queue_announcement(
+    unit: Unit, result: ProgressResult, *, note: str, done: bool, rag: str | None
+) -> bool:
+    """Queue the update's partnership-channel post in this transaction (see
+    :mod:`bot.notices.progress_updates`); True if queued. Posting it is the announcer's
+    work after the commit (:func:`handlers.announce.wake_announcer`), never a listener's."""
+    settings = unit.ctx.settings
     channel = settings.partnership_channel
     if not settings.post_progress_to_channel or not channel:
-        return
-    try:
-        client.chat_postMessage(
-            channel=channel,
-            text=progress_confirmation_text(result.summary, done=done, result=result),
-            blocks=build_progress_channel_blocks(
-                result.summary, user_id=user_id, note=note, done=done, rag=rag, result=result
-            ),
-            unfurl_links=False,
-        )
-    except Exception:
-        log.warning("could not post a progress update to %s", channel, exc_info=True)
+        return False
+    if result.repeated or result.entry_id is None:  # the first request queued it
+        return False
+    text, status = progress_channel_item(
+        result.summary, user_id=unit.me.slack_user_id, note=note, done=done, rag=rag, result=result
+    )
+    queue_progress_update(
+        unit.session,
+        unit.read_partnership.id,
+        channel,
+        entry_id=result.entry_id,
+        text=text,
+        status=status,
+        fallback=progress_confirmation_text(result.summary, done=done, result=result),
+        now=unit.now,
+    )
+    return True
 
 
 def progress_modal(
@@ -350,7 +355,6 @@ def submit_progress(
             )
             return
     summary = result.summary
-    user_id = unit.me.slack_user_id
     unit.commit()
     response_url = meta.get("response_url")
     if response_url:
@@ -379,5 +383,5 @@ def submit_progress(
                 summary, done=done, result=result, as_of=as_of, evidence_url=url
             ),
         )
-    if not result.repeated:  # the first submission announced it
-        announce(client, unit.ctx.settings, result, user_id=user_id, note=note, done=done, rag=rag)
+    if not result.repeated:  # the first submission queued its channel post
+        wake_announcer(unit.ctx, client)

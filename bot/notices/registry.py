@@ -82,6 +82,12 @@ def _render_digest() -> Renderer:
     return render_digest
 
 
+def _render_progress_update() -> Renderer:
+    from bot.notices.progress_updates import render_progress_update
+
+    return render_progress_update
+
+
 def _render_alert() -> Renderer:
     from bot.notices.referral_renderers import render_alert
 
@@ -173,6 +179,7 @@ RENDERERS: Mapping[DeliveryKind, Renderer] = MappingProxyType(
         "meeting_set_date": LazyRenderer(_render_set_date),
         "delivery_failed": LazyRenderer(_render_failure),
         "digest": LazyRenderer(_render_digest),
+        "progress_update": LazyRenderer(_render_progress_update),
         "referral_alert": _ALERT,
         "referral_alert_dm": _ALERT,
         "referral_no_leads": LazyRenderer(_render_no_leads),

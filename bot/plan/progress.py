@@ -46,6 +46,7 @@ class ProgressResult:
     objective_done: bool = False
     still_open: tuple[str, ...] = ()
     repeated: bool = False  # an earlier identical request saved it; nothing was written now
+    entry_id: int | None = None  # the entry written (or, for a repeat, found)
 
 
 def request_key(*parts: str) -> str:
@@ -72,6 +73,7 @@ def repeated_progress(
             _open_label(item, today) for item in open_dated(objective) if item.due_on is not None
         ),
         repeated=True,
+        entry_id=entry.id,
     )
 
 
@@ -206,6 +208,7 @@ def log_progress_result(
         closed_label=closed,
         objective_done=done and objective.status == ObjectiveStatus.DONE,
         still_open=still_open,
+        entry_id=entry.id,
     )
 
 

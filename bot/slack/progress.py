@@ -115,6 +115,23 @@ def build_progress_channel_blocks(
     rag: str | None,
     result: ProgressResult | None = None,
 ) -> list[Block]:
+    text, status = progress_channel_item(
+        summary, user_id=user_id, note=note, done=done, rag=rag, result=result
+    )
+    return [section(text), context(status)]
+
+
+def progress_channel_item(
+    summary: ObjectiveSummary,
+    *,
+    user_id: str,
+    note: str,
+    done: bool,
+    rag: str | None,
+    result: ProgressResult | None = None,
+) -> tuple[str, str]:
+    """One update as the channel shows it: the sentence with its note (mrkdwn, escaped)
+    and the objective's status line."""
     if done:
         text = f"<@{user_id}> logged progress. {done_text(summary, result)}"
     else:
@@ -122,7 +139,7 @@ def build_progress_channel_blocks(
         text = f"<@{user_id}> logged progress on *{esc(summary.title)}* and {what}."
     if note:
         text += f"\n>{esc(clip(note, 300))}"
-    return [section(text), context(status_line(summary))]
+    return text, status_line(summary)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.slack.text_render import ButtonRef, buttons_in, render_text
+from handlers.announce import announcer_of
 from handlers.app import build_app
 from handlers.shell import slack_requests
 from handlers.shell.fake_slack import LocalSlack
@@ -205,7 +206,11 @@ class Shell:
     # ------------------------------------------------------------------- output
     def _show_recorded(self) -> None:
         """Show what the app sent Slack since the last look (what failed, Slack would
-        not have shown)."""
+        not have shown). Channel updates the announcer is posting are waited for first, so
+        they show with the command that caused them."""
+        announcer = announcer_of(self.ctx)
+        if announcer is not None:
+            announcer.wait_idle(timeout=5.0)
         calls = self.recorder.calls[self._seen :]
         self._seen += len(calls)
         for call in calls:

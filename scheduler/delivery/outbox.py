@@ -172,12 +172,14 @@ class Outbox(DeliveryEngine):
         now: dt.datetime | None = None,
         *,
         partnership_ids: Sequence[int] | None = None,
+        kinds: Sequence[str] | None = None,
         max_rounds: int = 50,
     ) -> DeliveryStats:
         """Claim and deliver until nothing due is left (or ``max_rounds`` batches).
 
         Each round is claimed at the clock's time when it starts (``now``, if given,
         sets what the clock reads at the start of the run; it runs on from there).
+        ``kinds`` limits the run to rows of those kinds.
         """
         if now is not None:
             self.clock = ShiftedClock(self._base_clock, now)
@@ -190,6 +192,7 @@ class Outbox(DeliveryEngine):
                 limit=self.batch_cap(),
                 per_target=self.per_target_cap(),
                 partnership_ids=partnership_ids,
+                kinds=kinds,
             )
             if not batch:
                 break

@@ -105,6 +105,7 @@ def claim(
     limit: int = BATCH,
     per_target: int | None = None,
     partnership_ids: Sequence[int] | None = None,
+    kinds: Sequence[str] | None = None,
 ) -> list[Claimed]:
     """Take due rows for this process, mark them in flight and commit, all in one go.
 
@@ -113,11 +114,13 @@ def claim(
     rows taken for any one target (channel or user), so one busy channel cannot fill a
     batch that would outlive its lease while other channels wait. Rows are marked in
     flight with one statement per kind of row (pending, or left in flight by a dead
-    process) and one commit for the batch.
+    process) and one commit for the batch. ``kinds`` takes only rows of those kinds.
     """
     wanted = _due(now)
     if partnership_ids is not None:
         wanted = wanted & Delivery.partnership_id.in_(list(partnership_ids))
+    if kinds is not None:
+        wanted = wanted & Delivery.kind.in_(list(kinds))
     claimed: list[Claimed] = []
     with session_scope(sessions) as session:
         on_pg = session.get_bind().dialect.name == "postgresql"

@@ -1,0 +1,118 @@
+"""Progress updates in the channel: queued with the entry, a burst coalesced in one post.
+
+Saving an update queues its channel line in the same transaction as the entry, as an
+outbox row of kind ``progress_update`` for the channel. While that row is still
+pending (waiting for the channel's turn, Slack's one message a second, or a 429's
+``Retry-After``), later updates to the same channel join it instead of queueing
+behind it, so ten updates in a second become one post ("10 progress updates"), never
+ten posts minutes apart. Once the outbox has claimed a row nothing more joins it; the
+next update starts a new one. Each update is in exactly one row, and each row is
+posted exactly once by the outbox's usual rules (claim, metadata key, reconcile).
+
+A row is joined under the write lock the entry's insert already holds (SQLite) or a
+row lock (PostgreSQL), so a claim cannot slip between reading a pending row and adding
+to it. A row holds at most :data:`MAX_ITEMS` updates and :data:`MAX_CHARS` characters,
+which keeps its post inside Slack's limits (50 blocks, 3,000 characters a section).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.deliveries import OutboundMessage
+from bot.slack.blocks import MAX_MESSAGE_BLOCKS, chunk_lines, context, fit, section
+from store.models import Delivery, DeliveryStatus
+
+KIND = "progress_update"
+MAX_ITEMS = 100  # updates in one post
+MAX_CHARS = 30_000  # characters of update text in one post (Slack keeps 40,000)
+
+
+def queue_progress_update(
+    session: Session,
+    partnership_id: int,
+    channel: str,
+    *,
+    entry_id: int,
+    text: str,
+    status: str,
+    fallback: str,
+    now: dt.datetime,
+) -> Delivery:
+    """Add one update's channel line to the channel's pending row, or start a row.
+
+    Call after the entry is flushed, in the same transaction (see the module's note on
+    why that makes the join safe). ``text`` and ``status`` are mrkdwn, already escaped;
+    ``fallback`` is the post's notification text when the update goes alone.
+    """
+    item = {"entry": entry_id, "text": text, "status": status, "fallback": fallback}
+    size = len(text) + len(status)
+    query = (
+        select(Delivery)
+        .where(
+            Delivery.partnership_id == partnership_id,
+            Delivery.kind == KIND,
+            Delivery.target == channel,
+            Delivery.status == DeliveryStatus.PENDING,
+        )
+        .order_by(Delivery.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    row = session.scalars(query).first()
+    if row is not None:
+        items: list[dict[str, Any]] = list(row.payload.get("items") or [])
+        chars = int(row.payload.get("chars") or 0)
+        if len(items) < MAX_ITEMS and chars + size <= MAX_CHARS:
+            row.payload = {**row.payload, "items": [*items, item], "chars": chars + size}
+            return row
+    row = Delivery(
+        partnership_id=partnership_id,
+        key=f"progress:{partnership_id}:{entry_id}",
+        kind=KIND,
+        target=channel,
+        occurrence=now,
+        status=DeliveryStatus.PENDING,
+        next_attempt_at=now,
+        payload={"items": [item], "chars": size},
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _items(delivery: Delivery) -> list[tuple[str, str, str]]:
+    """(text, status, fallback) of each update in the row."""
+    found: list[tuple[str, str, str]] = []
+    for item in delivery.payload.get("items") or []:
+        if isinstance(item, dict) and isinstance(item.get("text"), str):
+            text = item["text"]
+            found.append((text, str(item.get("status") or ""), str(item.get("fallback") or text)))
+    return found
+
+
+def render_progress_update(
+    session: Session, delivery: Delivery, now: dt.datetime
+) -> OutboundMessage | None:
+    """One update as today's channel post; several as one post listing each."""
+    items = _items(delivery)
+    if not items:
+        return None
+    if len(items) == 1:
+        text, status, fallback = items[0]
+        return OutboundMessage(text=fallback, blocks=[section(text), context(status)])
+    count = f"{len(items)} progress updates"
+    lines = [f"{text}\n{status}\n" for text, status, _ in items]
+    sections = [section(chunk) for chunk in chunk_lines(lines)]
+    blocks = fit(
+        [section(f"*{count}* since the last post:"), *sections],
+        MAX_MESSAGE_BLOCKS,
+        "…and more: see `/csp plan`.",
+    )
+    fallback = f"{count}: " + "; ".join(text.split("\n", 1)[0] for text, _, _ in items)
+    return OutboundMessage(text=fallback[:3000], blocks=blocks)
