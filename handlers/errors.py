@@ -22,8 +22,14 @@ from bot.errors import UsageError, UserError
 from bot.slack.blocks import build_message_modal
 from bot.text.mrkdwn import esc
 from handlers.uow import request_unit, requester_id
+from store.db import is_database_busy
 
 log = logging.getLogger(__name__)
+
+BUSY_REPLY = (
+    "The plan's database is busy just now (another task, such as a plan import, is "
+    "saving), so nothing was saved. Please try again in a minute."
+)
 
 
 def install_error_handler(app: App, client: WebClient) -> None:
@@ -40,6 +46,10 @@ def install_error_handler(app: App, client: WebClient) -> None:
         if isinstance(error, UserError):
             text = _kind_reply(error)
             log.debug("user error: %s", type(error).__name__)
+        elif is_database_busy(error) and not _committed(context):
+            # Rolled back before Slack's deadline: say so plainly, no traceback.
+            log.warning("database busy: a request gave up waiting for the write lock")
+            text = BUSY_REPLY
         else:
             reference = secrets.token_hex(3)
             log.error("unexpected error (reference %s)", reference, exc_info=error)
@@ -74,6 +84,11 @@ def install_error_handler(app: App, client: WebClient) -> None:
         if response is not None:
             return BoltResponse(status=200, body="")
         return None
+
+
+def _committed(context: BoltContext) -> bool:
+    unit = request_unit(context)
+    return unit is not None and unit.committed
 
 
 def _kind_reply(error: Exception) -> str:

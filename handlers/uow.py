@@ -32,12 +32,15 @@ from bot.plan import readcache
 from bot.plan.members import Actor, ensure_partnership, resolve_actor
 from bot.plan.years import local_today
 from handlers.queries import partnership_by_id
-from store.db import session_scope
+from store.db import bounded_waits, session_scope
 from store.models import Partnership
 
 log = logging.getLogger(__name__)
 
 _UNIT = "csp_unit"
+# How long a listener's writes may wait for the database's lock: Slack wants an answer
+# within 3 seconds, and the reply still has to be built and sent after the wait.
+WRITE_WAIT_SECONDS = 1.5
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -286,14 +289,17 @@ def unit_of_work(listener: Callable[P, R]) -> Callable[P, R]:
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         context = kwargs["context"]
         unit = request_unit(context) if isinstance(context, BoltContext) else None
-        try:
-            result = listener(*args, **kwargs)
-        except BaseException:
+        # A write that cannot have the database's lock in time gives up (DatabaseBusy),
+        # so the request is rolled back and answered before Slack's 3 seconds run out.
+        with bounded_waits(WRITE_WAIT_SECONDS):
+            try:
+                result = listener(*args, **kwargs)
+            except BaseException:
+                if unit is not None:
+                    unit.finish(failed=True)
+                raise
             if unit is not None:
-                unit.finish(failed=True)
-            raise
-        if unit is not None:
-            unit.finish(failed=False)
+                unit.finish(failed=False)
         return result
 
     return run

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -46,7 +47,64 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", _pg_lock_timeout)
+    return engine
+
+
+def _pg_lock_timeout(conn: Connection) -> None:
+    """Inside :func:`bounded_waits`, a PostgreSQL transaction waits for row and table
+    locks no longer than the budget left (``SET LOCAL``: this transaction only)."""
+    left = _budget_left()
+    if left is not None:
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(left * 1000))}")
+
+
+class DatabaseBusy(Exception):
+    """A write waited its whole budget (see :func:`bounded_waits`) for the database's
+    lock; the statement was not run, and the transaction is to be rolled back."""
+
+
+_BUDGET = threading.local()  # .deadline: time.monotonic() by which a write must have its lock
+SQLITE_BUSY_MS = 30_000  # a connection's busy timeout outside a bounded wait
+
+
+@contextmanager
+def bounded_waits(seconds: float) -> Iterator[None]:
+    """Writes made in this thread inside the block wait at most ``seconds`` (from
+    entering it) for the database's write lock, then fail with :class:`DatabaseBusy`
+    (SQLite: the in-process gate and SQLite's busy timeout) or the driver's lock
+    timeout error (PostgreSQL ``lock_timeout``); see :func:`is_database_busy`. A
+    request that must answer Slack within 3 seconds gives up in time to say so."""
+    previous = getattr(_BUDGET, "deadline", None)
+    _BUDGET.deadline = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _BUDGET.deadline = previous
+
+
+def _budget_left() -> float | None:
+    deadline: float | None = getattr(_BUDGET, "deadline", None)
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+def is_database_busy(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is a write that gave up waiting for a lock."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, DatabaseBusy):
+            return True
+        text = str(seen).lower()
+        if "database is locked" in text or "database table is locked" in text:
+            return True
+        if getattr(seen, "sqlstate", None) == "55P03" or "lock timeout" in text:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False
 
 
 _WRITE_STATEMENT = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.I)
@@ -80,9 +138,19 @@ class _WriteGate:
         raw = _driver_connection(conn.connection)
         if self._holder is raw or self._owner == threading.get_ident():
             return
-        if self._lock.acquire(timeout=30):
+        left = _budget_left()
+        if self._lock.acquire(timeout=30 if left is None else left):
             self._owner = threading.get_ident()
             self._holder = raw
+        elif left is not None:
+            raise DatabaseBusy("another writer held the database past this request's budget")
+        # Another process may hold SQLite's own lock: wait for it no longer than is left.
+        left = _budget_left()
+        busy_ms = SQLITE_BUSY_MS if left is None else max(1, int(left * 1000))
+        info = conn.connection.info  # kept with this driver connection while pooled
+        if info.get("busy_ms", SQLITE_BUSY_MS) != busy_ms:
+            raw.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            info["busy_ms"] = busy_ms
 
     def release(self, connection: Any) -> None:
         if self._holder is not None and self._holder is _driver_connection(connection):
