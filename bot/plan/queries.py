@@ -238,6 +238,15 @@ def meeting_in_month(
     ).one_or_none()
 
 
+def meetings_of_partnership(session: Session, partnership_id: int) -> Sequence[Meeting]:
+    """Every meeting of the partnership, with the objective each belongs to."""
+    return session.scalars(
+        select(Meeting)
+        .where(Meeting.partnership_id == partnership_id)
+        .options(selectinload(Meeting.objective))
+    ).all()
+
+
 def meetings_of_body(session: Session, partnership_id: int, body: str) -> Sequence[Meeting]:
     return session.scalars(
         select(Meeting).where(Meeting.partnership_id == partnership_id, Meeting.body == body)

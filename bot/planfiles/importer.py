@@ -21,9 +21,10 @@ from bot.plan.years import current_plan_year, local_today, plan_year_label
 from bot.planfiles.queries import has_objectives, objectives_to_import_into, plan_year_exists
 from bot.planfiles.read import read_plan
 from bot.planfiles.restore import json_extras, restore_extras
-from bot.planfiles.schedules import apply_schedule, parse_for_plan
+from bot.planfiles.schedules import MeetingIndex, apply_schedule, parse_for_plan
 from bot.planfiles.table import ParsedPlan
 from bot.planfiles.years import infer_plan_year
+from bot.time.timescale.model import Timescale
 from store.models import Objective, ObjectiveOwner, ObjectiveStatus, Partnership
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{6,})$")
@@ -124,12 +125,38 @@ def apply_plan(
         or (partnership.plan_year if any_objectives else None)
         or current_plan_year(local_today(partnership, now))
     )
-    if not any_objectives:
-        partnership.plan_year = year
     report = ImportReport(plan_year=year)
     existing = {
         o.title.strip().lower(): o for o in objectives_to_import_into(session, partnership.id, year)
     }
+    # Everything is read and worked out before the first write, and written in one
+    # flush at the end, so the database's write lock is held only for that flush and
+    # the commit (other requests wait at most that long, see store.db.bounded_waits).
+    meetings = MeetingIndex(session, partnership.id)
+    readings = {text: parse_for_plan(text, year) for text in {r.timescale for r in parsed.rows}}
+    with session.no_autoflush:
+        if not any_objectives:
+            partnership.plan_year = year
+        _apply_rows(
+            session, partnership, parsed, year, existing, extras, meetings, readings, now, report
+        )
+    session.flush()
+    return report
+
+
+def _apply_rows(
+    session: Session,
+    partnership: Partnership,
+    parsed: ParsedPlan,
+    year: int,
+    existing: dict[str, Objective],
+    extras: dict[str, dict[str, Any]],
+    meetings: MeetingIndex,
+    readings: dict[str, Timescale],
+    now: dt.datetime,
+    report: ImportReport,
+) -> None:
+    """The rows of ``parsed`` applied to the session (not flushed): see apply_plan."""
     seen: set[str] = set()
     for position, row in enumerate(parsed.rows):
         key = row.title.strip().lower()
@@ -152,9 +179,8 @@ def apply_plan(
                 updated_at=now,
             )
             session.add(objective)
-            session.flush()
             objective.owners.extend(_owner_rows(row.owners))
-            apply_schedule(session, partnership, objective, parse_for_plan(row.timescale, year))
+            apply_schedule(session, partnership, objective, readings[row.timescale], meetings)
             report.created.append(objective.title)
             if extra:
                 report.progress_restored += restore_extras(session, objective, extra)
@@ -174,7 +200,7 @@ def apply_plan(
                     changed = changed or attr != "position"
             if row.timescale != objective.timescale_text:
                 objective.timescale_text = row.timescale
-                apply_schedule(session, partnership, objective, parse_for_plan(row.timescale, year))
+                apply_schedule(session, partnership, objective, readings[row.timescale], meetings)
                 changed = True
             if row.owners and [o.strip() for o in row.owners if o.strip()] != _owner_labels(
                 objective
@@ -196,8 +222,6 @@ def apply_plan(
         if objective.needs_dating:
             report.needs_dating.append(objective.title)
     report.not_in_file = [o.title for k, o in existing.items() if k not in seen]
-    session.flush()
-    return report
 
 
 def _state(objective: Objective) -> tuple[object, ...]:

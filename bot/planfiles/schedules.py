@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import Session
 
-from bot.plan.queries import meeting_in_month
+from bot.plan.queries import meetings_of_partnership
 from bot.time.timescale.model import Timescale
 from bot.time.timescale.parse import parse_timescale
 from bot.time.workdays import default_calendar
@@ -61,25 +63,57 @@ def _schedule_rows(timescale: Timescale) -> list[ScheduleItem]:
     return items
 
 
+class MeetingIndex:
+    """The partnership's meetings by (body, month), read once before an import writes
+    anything: linking an objective to its meeting months then needs no query, and sees
+    meetings added earlier in the same import before they are flushed."""
+
+    def __init__(self, session: Session, partnership_id: int) -> None:
+        self.partnership_id = partnership_id
+        self._by_slot = {
+            (m.body, m.month): m for m in meetings_of_partnership(session, partnership_id)
+        }
+
+    def get_or_add(self, session: Session, body: str, month: dt.date) -> Meeting:
+        meeting = self._by_slot.get((body, month))
+        if meeting is None:
+            meeting = Meeting(partnership_id=self.partnership_id, body=body, month=month)
+            session.add(meeting)
+            self._by_slot[(body, month)] = meeting
+        return meeting
+
+    def forget(self, meeting: Meeting) -> None:
+        self._by_slot.pop((meeting.body, meeting.month), None)
+
+
 def apply_schedule(
-    session: Session, partnership: Partnership, objective: Objective, timescale: Timescale
+    session: Session,
+    partnership: Partnership,
+    objective: Objective,
+    timescale: Timescale,
+    meetings: MeetingIndex | None = None,
 ) -> None:
     """Replace the objective's schedule with what ``timescale`` reads as, and link it to
-    its meeting months (keeping meetings that already have a date)."""
+    its meeting months (keeping meetings that already have a date).
+
+    With ``meetings`` (an import), nothing is flushed or queried here: the import
+    writes everything in one flush at its end, so it holds the database's write lock
+    only for that. Without it, each step is flushed as it goes."""
+    index = meetings if meetings is not None else MeetingIndex(session, partnership.id)
     objective.schedule.clear()
-    session.flush()
+    if meetings is None:
+        session.flush()
     objective.schedule.extend(_schedule_rows(timescale))
     objective.needs_dating = timescale.unparsed or timescale.flag is not None
     wanted = {(slot.body, slot.month) for slot in timescale.meetings}
     for old in list(objective.meetings):
         if (old.body, old.month) not in wanted and old.meeting_date is None:
+            objective.meetings.remove(old)
+            index.forget(old)
             session.delete(old)
-    session.flush()
     for body, month in sorted(wanted, key=lambda pair: (pair[1], pair[0])):
-        meeting = meeting_in_month(session, partnership.id, body, month)
-        if meeting is None:
-            meeting = Meeting(partnership_id=partnership.id, body=body, month=month)
-            session.add(meeting)
-        meeting.objective_id = objective.id
-    session.flush()
-    session.refresh(objective, attribute_names=["meetings"])
+        meeting = index.get_or_add(session, body, month)
+        if meeting.objective is not objective:
+            meeting.objective = objective  # back_populates keeps objective.meetings in step
+    if meetings is None:
+        session.flush()
