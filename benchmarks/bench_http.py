@@ -4,12 +4,16 @@ Both apps are served by the same HTTP transport (handlers.server) in a child
 process, so the load generator here does not share their interpreter. The plan
 has 500 objectives. Prints throughput, p50/p99 latency, and the throughput ratio
 (csp-bot / bare Bolt) at concurrency 1 and 16. Only finished requests count: a
-csp-bot reply must carry its answer, and a progress update is finished when its
-partnership-channel post has reached the fake Slack (the clock waits for it).
+csp-bot reply must carry its answer.
 
-    python benchmarks/bench_http.py [--seconds 2.5] [--objectives 500]
+Then a burst: 240 `/csp progress` at concurrency 16 while the fake Slack enforces one
+message a second per channel (429 with Retry-After beyond it): each update must be
+stored once and reach the channel once, within 30 s of the burst's end, in at most
+(burst seconds + 5) posts, with ack p99 under 300 ms and at least 0.5x bare Bolt.
 
-Targets: ratio >= 0.7 and p99 < 300 ms at concurrency 16.
+    python benchmarks/bench_http.py [--seconds 2.5] [--objectives 500] [--burst 240]
+
+Targets: ratio >= 0.7 and p99 < 300 ms at concurrency 16; the burst's as above.
 """
 
 from __future__ import annotations
@@ -329,7 +333,9 @@ def main() -> int:
     # (name, command text, text the csp reply must carry, whether it posts to the channel)
     cases = [
         ("due", "due", "overdue", False),
-        ("progress", "progress Partnership Plan 1 green On track", "Partnership Plan 1", True),
+        # Acked with its reply; its channel post is the announcer's, paced per channel
+        # (the burst below measures when the notes reach the channel).
+        ("progress", "progress Partnership Plan 1 green On track", "Partnership Plan 1", False),
     ]
     results: dict[tuple[str, str, int], tuple[float, float, float, int]] = {}
     rate_limited: dict[str, float] = {}
