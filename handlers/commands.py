@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any, assert_never
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -24,8 +23,7 @@ from bot.ids import Ids
 from bot.notices.digest import build_digest
 from bot.notices.digest_blocks import build_digest_blocks, digest_text
 from bot.plan.meetings import refuse_past_meeting, set_meeting, upcoming_meetings
-from bot.plan.members import RoleChange, set_role
-from bot.plan.owners import set_owner
+from bot.plan.members import set_role
 from bot.plan.reading import (
     due_items,
     list_objectives,
@@ -42,7 +40,6 @@ from bot.slack.plan_views import (
     build_due_blocks,
     build_objective_blocks,
     build_plan_blocks,
-    owners_text,
     plan_pages,
 )
 from bot.slack.progress import (
@@ -59,21 +56,16 @@ from bot.text.dates import day_off_note
 from bot.text.help import USAGE
 from bot.text.matching import match_objective, split_objective
 from bot.text.mrkdwn import esc, esc_code
+from handlers.people import owner_reply, role_reply
 from handlers.progress import already_done, announce, progress_modal, repeated_answer, save_progress
 from handlers.referrals.listing import list_referrals
 from handlers.referrals.refer import open_referral_form
 from handlers.repeats import command_keys
+from handlers.reply import Reply
 from handlers.uow import Unit, unit_of, unit_of_work
 from store.models import Role
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Reply:
-    text: str
-    blocks: Sequence[Block | dict[str, Any]] = ()  # dicts: already rendered (cached)
-    after: list[Callable[[], None]] = field(default_factory=list)  # Slack calls after ack
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -152,16 +144,16 @@ def dispatch(
             ack()
             client.views_open(trigger_id=body["trigger_id"], view=view)
             return None
-        case cmd.Owner(query=query, user_id=user_id):
+        case cmd.Owner(query=query, user_ids=user_ids, mode=mode):
             if not unit.me.is_admin:
                 raise NotAllowed(
                     "Only partnership admins can assign owners. Ask an admin to run "
-                    f"`/csp owner {esc_code(query)} <@{user_id}>`."
+                    f"`/csp owner {esc_code(query)} {' '.join(f'<@{u}>' for u in user_ids)}`."
                 )
-            found = resolve(unit, query, action="owner", u=user_id)
+            found = resolve(unit, query, action="owner", u=",".join(user_ids), m=mode)
             if isinstance(found, Reply):
                 return found
-            return owner_reply(unit, found, user_id)
+            return owner_reply(unit, found, user_ids, mode)
         case cmd.SetRole(user_id=user_id, role=role):
             settings = unit.ctx.settings
             change = set_role(
@@ -234,36 +226,6 @@ def due_reply(unit: Unit, days: int) -> Reply:
     key = ("due_reply", today, days, reminder_policy(partnership))
     text, blocks = plan_memo(session, partnership, key, build)
     return Reply(text, blocks)
-
-
-def role_reply(change: RoleChange, *, listed_admin: bool, listed_lead: bool) -> Reply:
-    """The answer to `/csp role`: settings lists (CSP_ADMINS, CSP_SAFEGUARDING_LEADS)
-    win over a stored role, so say so instead of claiming a demotion took effect."""
-    user_id, role = change.slack_user_id, change.asked.value
-    kept = []
-    if listed_admin and role != "admin":
-        kept.append(("an admin", "CSP_ADMINS"))
-    if listed_lead and role == "member":
-        kept.append(("a safeguarding lead", "CSP_SAFEGUARDING_LEADS"))
-    if kept:
-        stays = " and ".join(f"{what} while listed in {var}" for what, var in kept)
-        text = (
-            f"I recorded <@{user_id}> as {_article(role)} {role}, but they stay {stays} "
-            "(the bot's settings win). Ask whoever runs the bot to remove them from that "
-            "list to change it."
-        )
-        return Reply(text, [section(f":information_source: {text}")])
-    return Reply(
-        change.text,
-        [
-            section(f":white_check_mark: {change.text}"),
-            context_block("Roles take effect on their next command."),
-        ],
-    )
-
-
-def _article(role: str) -> str:
-    return "an" if role[0] in "aeiou" else "a"
 
 
 def resolve(unit: Unit, query: str, *, action: str, **extra: str) -> int | Reply:
@@ -358,22 +320,6 @@ def progress_reply(
     )
 
 
-def owner_reply(unit: Unit, objective_id: int, user_id: str) -> Reply:
-    summary = set_owner(
-        unit.session, unit.partnership, unit.me, objective_id, user_id, now=unit.now
-    )
-    return Reply(
-        f"<@{user_id}> now owns {esc(summary.title)}.",
-        [
-            section(
-                f":white_check_mark: <@{user_id}> now owns *{esc(summary.title)}*.\n"
-                f"Owners: {owners_text(summary)}"
-            ),
-            context_block("They will get its reminders and see it on their App Home tab."),
-        ],
-    )
-
-
 def handle_pick(
     ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
 ) -> None:
@@ -406,7 +352,13 @@ def handle_pick(
     elif action == "owner":
         if not unit.me.is_admin:
             raise NotAllowed("Only partnership admins can assign owners.")
-        reply = owner_reply(unit, objective_id, str(value.get("u", "")))
+        mode = str(value.get("m", "add"))
+        reply = owner_reply(
+            unit,
+            objective_id,
+            [u for u in str(value.get("u", "")).split(",") if u],
+            "set" if mode == "set" else "remove" if mode == "remove" else "add",
+        )
     else:
         reply = Reply("That button is no longer supported. Please type the command again.")
     unit.commit()

@@ -19,6 +19,7 @@ from bot.text.help import USAGE, suggest_command
 from bot.text.mentions import mention_id, plain_text
 from bot.text.mrkdwn import esc_code
 from bot.text.numbers import whole_number
+from bot.text.owner_words import OwnerMode, parse_owner_words
 
 RagWord = Literal["red", "amber", "green"]
 RoleWord = Literal["admin", "lead", "member"]
@@ -64,8 +65,11 @@ class ProgressForm(_Command):
 
 
 class Owner(_Command):
+    """Set (replace), add or remove owners: every person named is applied."""
+
     query: str
-    user_id: str
+    user_ids: tuple[str, ...]
+    mode: OwnerMode = "set"
 
 
 class SetRole(_Command):
@@ -307,18 +311,8 @@ def _split_status(text: str) -> tuple[str, str | None, str]:
 
 
 def _parse_owner(rest: str) -> Owner:
-    parts = rest.rsplit(" ", 1)
-    if len(parts) != 2 or not parts[0].strip():
-        raise _usage("owner", "Give the objective and then the person, like `/csp owner dhr @sam`.")
-    user_id = mention_id(parts[1])
-    if user_id is None:
-        raise _usage(
-            "owner",
-            "End with the person as an @mention (pick them from Slack's list) so I know who "
-            "you mean.",
-        )
-    query = _unquote(plain_text(parts[0]))
-    return Owner(query=query, user_id=user_id)
+    words = parse_owner_words(rest)
+    return Owner(query=words.query, user_ids=words.user_ids, mode=words.mode)
 
 
 def _parse_role(rest: str) -> SetRole:

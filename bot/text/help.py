@@ -49,10 +49,11 @@ HELP: tuple[HelpLine, ...] = (
     HelpLine("referrals", "/csp referrals", "Open referrals (safeguarding leads only)."),
     HelpLine(
         "owner",
-        "/csp owner <objective> @user",
-        "Set who owns an objective.",
+        "/csp owner <objective> [add|remove] @user [and @user...]",
+        "Set who owns an objective (replacing its owners), or add or remove some; "
+        "the reply lists the owners now.",
         admin_only=True,
-        example="/csp owner dhr @sam",
+        example="/csp owner dhr add @sam",
     ),
     HelpLine(
         "role",
