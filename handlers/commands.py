@@ -43,7 +43,6 @@ from bot.slack.plan_views import (
     plan_pages,
 )
 from bot.slack.progress import (
-    ProgressFormState,
     build_no_match_blocks,
     build_pick_blocks,
     build_progress_confirmation_blocks,
@@ -53,11 +52,18 @@ from bot.slack.progress import (
 )
 from bot.text import commands as cmd
 from bot.text.dates import day_off_note
+from bot.text.due_words import DueWords, due_horizon
 from bot.text.help import USAGE
-from bot.text.matching import match_objective, split_objective
+from bot.text.matching import match_objective, names_only, split_objective
 from bot.text.mrkdwn import esc, esc_code
 from handlers.people import owner_reply, role_reply
-from handlers.progress import already_done, announce, progress_modal, repeated_answer, save_progress
+from handlers.progress import (
+    already_done,
+    announce,
+    open_progress_form,
+    repeated_answer,
+    save_progress,
+)
 from handlers.referrals.listing import list_referrals
 from handlers.referrals.refer import open_referral_form
 from handlers.repeats import command_keys
@@ -124,8 +130,8 @@ def dispatch(
                 return found
             detail = objective_detail(unit.session, unit.partnership, found, unit.today)
             return Reply(esc(detail.summary.title), build_objective_blocks(detail))
-        case cmd.Due(days=days):
-            return due_reply(unit, days)
+        case cmd.Due():
+            return due_reply(unit, parsed)
         case cmd.Meetings():
             meetings = upcoming_meetings(unit.session, unit.partnership, unit.today)
             return Reply(
@@ -133,16 +139,14 @@ def dispatch(
                 build_meetings_blocks(meetings, is_admin=unit.me.is_admin),
             )
         case cmd.Progress():
+            named = "" if parsed.rag or parsed.done or parsed.note else parsed.query
+            alone = names_only(named, objective_choices(unit.session, unit.partnership))
+            if alone is not None:  # "/csp progress DHR": the form, DHR chosen
+                open_progress_form(unit, body, client, ack, alone[0])
+                return None
             return typed_progress(parsed, unit, client, keys=command_keys(body, unit.now))
         case cmd.ProgressForm():
-            view = progress_modal(
-                unit,
-                ProgressFormState(),
-                response_url=body.get("response_url"),
-                channel_id=body.get("channel_id"),
-            )
-            ack()
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            open_progress_form(unit, body, client, ack)
             return None
         case cmd.Owner(query=query, user_ids=user_ids, mode=mode):
             if not unit.me.is_admin:
@@ -209,21 +213,22 @@ def dispatch(
     assert_never(parsed)
 
 
-def due_reply(unit: Unit, days: int) -> Reply:
+def due_reply(unit: Unit, asked: cmd.Due) -> Reply:
     """`/csp due`: rendered once per plan snapshot, day and horizon (the blocks as
     dicts, so repeated answers skip building and serialising Block Kit objects)."""
     session, partnership, today = unit.session, unit.read_partnership, unit.today
+    days, span = due_horizon(DueWords(asked.days, asked.months, asked.period), today)
 
     def build() -> tuple[str, tuple[dict[str, Any], ...]]:
         items = due_items(session, partnership, today, days)
         overdue = sum(1 for i in items if i.overdue)
-        blocks = build_due_blocks(items, days=days, today=today)
+        blocks = build_due_blocks(items, days=days, today=today, span=span)
         return (
-            f"{overdue} overdue, {len(items) - overdue} due in the next {days} days.",
+            f"{overdue} overdue, {len(items) - overdue} due {span}.",
             tuple(b.to_dict() for b in blocks),
         )
 
-    key = ("due_reply", today, days, reminder_policy(partnership))
+    key = ("due_reply", today, days, span, reminder_policy(partnership))
     text, blocks = plan_memo(session, partnership, key, build)
     return Reply(text, blocks)
 
@@ -304,7 +309,10 @@ def progress_reply(
     again = repeated_answer(unit, keys, note=note, done=done, rag=rag)
     if again is not None:  # the same command again: the same answer, nothing new saved
         return Reply(*again)
-    result = save_progress(unit, objective_id, rag=rag, done=done, note=note, keys=keys)
+    result = save_progress(
+        unit, objective_id, rag=rag, done=done, note=note, keys=keys, keep_note=True
+    )
+    done = done and result.not_closed is None  # an ongoing objective keeps the note, open
     unit.commit()  # end the write turn before building the reply
     summary = result.summary
     user_id = unit.me.slack_user_id

@@ -128,10 +128,12 @@ def save_progress(
     as_of: dt.date | None = None,
     evidence_url: str | None = None,
     keys: Sequence[str] = (),
+    keep_note: bool = False,
 ) -> ProgressResult:
-    """Store the update under the request's first key. When the same request is being
-    saved at this moment in another thread, the key's unique constraint stops the
-    second entry, and this one answers from the first."""
+    """Store the update under the request's first key (``keep_note``: a "done" that
+    cannot close the objective still saves the note; see log_progress_result). When
+    the same request is being saved at this moment in another thread, the key's unique
+    constraint stops the second entry, and this one answers from the first."""
     try:
         return log_progress_result(
             unit.session,
@@ -145,6 +147,7 @@ def save_progress(
             as_of=as_of,
             evidence_url=evidence_url,
             request_key=keys[0] if keys else None,
+            keep_note=keep_note,
         )
     except IntegrityError:
         unit.session.rollback()
@@ -200,6 +203,21 @@ def progress_modal(
     carried = json.loads(view.get("private_metadata") or "{}")
     view["private_metadata"] = sign_metadata(unit.ctx.settings, carried, unit.me.slack_user_id)
     return view
+
+
+def open_progress_form(
+    unit: Unit, body: dict[str, Any], client: WebClient, ack: Ack, objective_id: int | None = None
+) -> None:
+    """`/csp progress` (or `/csp progress dhr`): ack, then the modal, with the objective
+    already chosen when one was named."""
+    view = progress_modal(
+        unit,
+        ProgressFormState(objective_id=objective_id),
+        response_url=body.get("response_url"),
+        channel_id=body.get("channel_id"),
+    )
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def open_from_button(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.errors import UsageError
 from bot.text.dates import impossible_date, looks_like_time, parse_date, parse_time
+from bot.text.due_words import DEFAULT_DUE_DAYS, Period, parse_due_words
 from bot.text.help import USAGE, suggest_command
 from bot.text.mentions import mention_id, plain_text
 from bot.text.mrkdwn import esc_code
@@ -24,8 +25,6 @@ from bot.text.owner_words import OwnerMode, parse_owner_words
 RagWord = Literal["red", "amber", "green"]
 RoleWord = Literal["admin", "lead", "member"]
 
-MAX_DUE_DAYS = 366
-DEFAULT_DUE_DAYS = 30
 NOTE_MAX = 3000  # the longest progress note, typed or in the form
 
 
@@ -46,7 +45,11 @@ class Show(_Command):
 
 
 class Due(_Command):
+    """How far ahead: ``days``, or ``months``, or a named ``period`` (see due_words)."""
+
     days: int = DEFAULT_DUE_DAYS
+    months: int = 0
+    period: Period | None = None
 
 
 class Meetings(_Command):
@@ -149,6 +152,9 @@ def parse_command(text: str) -> Command:
         return _parse_show(rest)
     if word == "due":
         return _parse_due(rest)
+    asked = _WHAT_IS_DUE.match(" ".join(text.lower().split()))
+    if asked:  # "what is due", "what's due this week", "whats coming up"
+        return _parse_due(asked.group(1))
     if word in {"meetings"}:
         if rest:
             raise _usage("meetings", "`/csp meetings` takes nothing after it.")
@@ -224,13 +230,11 @@ def _parse_show(rest: str) -> Show:
 
 
 def _parse_due(rest: str) -> Due:
-    if not rest:
-        return Due()
-    value = rest.lower().removesuffix("days").removesuffix("day").removesuffix("d").strip()
-    days = whole_number(value)
-    if days is not None and 1 <= days <= MAX_DUE_DAYS:
-        return Due(days=days)
-    raise _usage("due", f"The number of days must be a whole number from 1 to {MAX_DUE_DAYS}.")
+    words = parse_due_words(rest)
+    return Due(days=words.days, months=words.months, period=words.period)
+
+
+_WHAT_IS_DUE = re.compile(r"^(?:what|whats|what's)\s*(?:is|are|'s)?\s+(?:due|coming up)\b(.*)$")
 
 
 def _parse_progress(rest: str) -> Progress | ProgressForm:

@@ -33,8 +33,9 @@ HELP: tuple[HelpLine, ...] = (
     ),
     HelpLine(
         "due",
-        "/csp due [days]",
-        "What is overdue and what is due soon (default 30 days).",
+        "/csp due [days | 2 weeks | this week | next month]",
+        "What is overdue and what is due soon (default 30 days). Also "
+        "`/csp due this week`, `/csp due 2 weeks` or `/csp what is due`.",
         example="/csp due 90",
     ),
     HelpLine("meetings", "/csp meetings", "Upcoming meetings, by body."),

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.slack.text_render import mrkdwn_to_text
+from bot.text.matching import match_objective
 from handlers.shell.screen import Screen
 
 _USER_ID = re.compile(r"<?@?([UW][A-Z0-9]{2,})(?:\|[^>]*)?>?")
@@ -225,4 +226,8 @@ class FormPrompter:
             for o, t in zip(options, texts, strict=True)
             if t.lower().startswith(typed) or str(o.get("value", "")).lower() == typed
         ]
-        return starts[0] if len(starts) == 1 else None
+        if starts:
+            return starts[0] if len(starts) == 1 else None
+        # Initials and loose words, as /csp itself reads an objective ("dhr").
+        found = match_objective(typed, [(i, t) for i, t in enumerate(texts)]).single
+        return options[found[0]] if found is not None else None
