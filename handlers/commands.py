@@ -21,7 +21,7 @@ from bot.context import AppContext
 from bot.errors import NotAllowed, UsageError
 from bot.ids import Ids
 from bot.notices.digest import build_digest
-from bot.notices.digest_blocks import build_digest_blocks, digest_text
+from bot.notices.digest_blocks import build_digest_blocks, digest_text, preview_note
 from bot.plan.meetings import refuse_past_meeting, set_meeting, upcoming_meetings
 from bot.plan.members import set_role
 from bot.plan.reading import (
@@ -56,6 +56,7 @@ from bot.text.due_words import DueWords, due_horizon
 from bot.text.help import USAGE
 from bot.text.matching import match_objective, names_only, split_objective
 from bot.text.mrkdwn import esc, esc_code
+from bot.text.numbers import plural
 from handlers.people import owner_reply, role_reply
 from handlers.progress import (
     already_done,
@@ -135,7 +136,7 @@ def dispatch(
         case cmd.Meetings():
             meetings = upcoming_meetings(unit.session, unit.partnership, unit.today)
             return Reply(
-                f"{len(meetings)} upcoming meetings.",
+                f"{plural(len(meetings), 'upcoming meeting')}.",
                 build_meetings_blocks(meetings, is_admin=unit.me.is_admin),
             )
         case cmd.Progress():
@@ -201,12 +202,7 @@ def dispatch(
         case cmd.Digest():
             digest = build_digest(unit.session, unit.partnership, unit.now)
             blocks = build_digest_blocks(digest)[: MAX_MESSAGE_BLOCKS - 1]
-            blocks.append(
-                context_block(
-                    "Only you can see this preview; the digest goes to the partnership "
-                    "channel each week."
-                )
-            )
+            blocks.append(context_block(preview_note(unit.partnership.partnership_channel)))
             return Reply("Preview: " + digest_text(digest), blocks)
         case cmd.Refer() | cmd.Referrals():
             return _referrals(parsed, unit, ack=ack, body=body, client=client)

@@ -22,6 +22,7 @@ from bot.slack.blocks import (
     section,
 )
 from bot.text.mrkdwn import esc
+from bot.text.numbers import plural
 
 PLAN_PAGE_SIZE = 20
 
@@ -98,7 +99,7 @@ def build_plan_blocks(
         )
         return blocks
     counts = rag_counts(summaries)
-    blocks.append(context(counts_text(counts) + f" · {len(summaries)} objectives"))
+    blocks.append(context(counts_text(counts) + f" · {plural(len(summaries), 'objective')}"))
     for summary in shown:
         text = (
             f"*{esc(clip(summary.title, 200))}*\n{status_line(summary)}\n"

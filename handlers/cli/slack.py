@@ -17,6 +17,7 @@ import typer
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.plan.members import ensure_partnership
+from bot.text.numbers import plural
 from handlers.cli.support import cli_context, fail
 from handlers.cli.sweep import channel_warning
 from store.db import ping, session_scope
@@ -285,7 +286,7 @@ def register(app: typer.Typer) -> None:
             except UserError as exc:
                 fail(str(exc), code=1)
             if loaded:
-                typer.echo(f"Loaded the seed plan: {loaded} objectives.", err=True)
+                typer.echo(f"Loaded the seed plan: {plural(loaded, 'objective')}.", err=True)
             missing = _missing_tokens(ctx.settings)
             if ctx.settings.has_slack_tokens:
                 _run_socket_mode(ctx, scheduler=True)
