@@ -87,9 +87,9 @@ class Shell:
         self._mention_noted = False
 
     def _as_local_admin(self, context: BoltContext, next: Callable[[], None]) -> None:
-        """Make the shell's own user an admin for this request only: nothing is stored,
-        so the database never holds the made-up admin (sweeps, notices and the
-        last-admin guard never see it)."""
+        """Let the shell's own user act as an admin in every request. `csp-bot shell`
+        also stores that role (handlers.cli.slack), so the `csp-bot` commands it
+        suggests accept the same user."""
         unit = unit_of(context)
         actor = unit.actor
         if actor is not None and actor.slack_user_id == self.user_id and not actor.is_admin:

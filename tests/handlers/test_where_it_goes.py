@@ -15,9 +15,7 @@ from handlers.shell.shell import Shell
 
 
 def _with(ctx: AppContext, **settings: object) -> AppContext:
-    return AppContext(
-        ctx.settings.model_copy(update=settings), ctx.engine, ctx.sessions, ctx.clock
-    )
+    return AppContext(ctx.settings.model_copy(update=settings), ctx.engine, ctx.sessions, ctx.clock)
 
 
 def run_shell(ctx: AppContext, script: str, user: str = "UADMIN") -> str:

@@ -162,8 +162,7 @@ def test_done_says_what_it_closed(seeded_ctx: AppContext) -> None:
 def test_wording_for_pages_bare_notes_and_blank_queries(seeded_ctx: AppContext) -> None:
     text = run_shell(
         seeded_ctx,
-        "/csp plan 0\n/csp plan 2\n/csp progress dhr Panel booked\n"
-        "/csp show ?!\n/csp show dhr\n",
+        "/csp plan 0\n/csp plan 2\n/csp progress dhr Panel booked\n/csp show ?!\n/csp show dhr\n",
     )
     zero, two, note, blank, show = text.split("csp> ")[1:]
     assert "Pages start at 1" in zero
