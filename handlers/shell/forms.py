@@ -1,7 +1,8 @@
 """Modals filled in at the shell's prompt: each input asked for, typed values checked.
 
 Slack fills dates, people and channels from pickers; in the shell they are typed
-(YYYY-MM-DD, user IDs, channel IDs) and checked here before the form is submitted.
+(YYYY-MM-DD or day first, user IDs, channel IDs) and checked here before the form is
+submitted, then sent as Slack's pickers would send them.
 """
 
 from __future__ import annotations

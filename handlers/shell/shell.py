@@ -39,7 +39,8 @@ Slack user ID): Slack turns a name picked from its list into that.
   help       this text        quit   leave the shell
 In a window (a modal) with buttons, type a button's number, or press Enter to go
 on (to its form, or to close it). In a form, press Enter to skip an optional
-field; dates are typed as YYYY-MM-DD and people as Slack user IDs."""
+field; dates are typed as YYYY-MM-DD or day first (17/03/2017) and people as Slack
+user IDs."""
 
 SHELL_TOKEN = "xoxb-local-shell"  # noqa: S105 (not a secret: the local Slack ignores it)
 _BARE_MENTION = re.compile(r"(?<![<\w])@[A-Za-z]")
