@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -110,6 +111,13 @@ def repeated_answer(
     earlier = earlier_progress(unit, keys)
     if earlier is None:
         return None
+    if done and earlier.entry_done is False:  # the first time, "done" was kept as a note
+        done = False
+        earlier = replace(
+            earlier,
+            not_closed="it could not be closed the first time either; the note was saved "
+            "once and it stays open.",
+        )
     return (
         progress_confirmation_text(earlier.summary, done=done, result=earlier),
         build_progress_confirmation_blocks(

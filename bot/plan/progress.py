@@ -47,6 +47,7 @@ class ProgressResult:
     still_open: tuple[str, ...] = ()
     repeated: bool = False  # an earlier identical request saved it; nothing was written now
     not_closed: str | None = None  # "done" was asked but could not be: why (the note was kept)
+    entry_done: bool | None = None  # for a repeat: whether the saved entry was a "done"
 
 
 def request_key(*parts: str) -> str:
@@ -73,6 +74,7 @@ def repeated_progress(
             _open_label(item, today) for item in open_dated(objective) if item.due_on is not None
         ),
         repeated=True,
+        entry_done=entry.done,
     )
 
 
@@ -169,7 +171,7 @@ def log_progress_result(
     if refusal is not None:
         if not (keep_note and note):
             raise UserError(f"{refusal[0]} and I have not saved anything. {refusal[1]}")
-        not_closed = f"{refusal[0]}, so I saved it as a note and it stays open."
+        not_closed = f"{refusal[0]}; your note is saved and the objective stays open. {refusal[1]}"
         done = False
     # Every read happens before the first change: SQLite writers take turns from their
     # first flush to the end of the transaction, so that turn is only the INSERT of the

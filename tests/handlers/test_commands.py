@@ -56,7 +56,8 @@ def test_done_on_an_ongoing_objective_keeps_the_note_and_says_why(
     done, show = _answers(text)
     assert "Progress logged as a note for *Female Genital Mutilation*" in done
     assert "Not marked done: Female Genital Mutilation is ongoing" in done
-    assert "saved it as a note and it stays open" in done
+    assert "your note is saved and the objective stays open" in done
+    assert "`/csp progress fgm green" in done  # what to do instead
     assert "I have not saved anything" not in done
     assert "Training delivered" in show
 
@@ -73,3 +74,17 @@ def test_the_form_takes_initials_for_the_objective(seeded_ctx: AppContext) -> No
     [form] = _answers(text)
     assert "Type a number from 1 to" not in form
     assert "Progress logged as *Green* for *Domestic Homicide Reviews*" in form
+
+
+def test_done_on_an_ongoing_objective_typed_twice_is_saved_once_and_explained(
+    seeded_ctx: AppContext,
+) -> None:
+    text = run_shell(
+        seeded_ctx,
+        "/csp progress fgm done Training delivered\n/csp progress fgm done Training delivered\n"
+        "/csp show fgm\n",
+    )
+    first, again, show = _answers(text)
+    assert "Not marked done" in first and "Not marked done" in again
+    assert "Done" not in again.split("Status now")[0].replace("Not marked done", "")
+    assert show.count("Training delivered") == 1

@@ -55,3 +55,14 @@ def test_a_member_is_told_to_ask_an_admin_with_every_person(seeded_ctx: AppConte
     text = run_shell(seeded_ctx, "/csp owner prevent <@U0AAA> and <@U0BBB>\n", user="U0NOBODY")
     assert "Only partnership admins" in text
     assert "<@U0AAA> <@U0BBB>" in text or "@U0AAA @U0BBB" in text
+
+
+def test_a_did_you_mean_button_applies_every_person_and_the_mode(seeded_ctx: AppContext) -> None:
+    text = run_shell(
+        seeded_ctx,
+        "/csp owner strat <@U0AAA> and <@U0BBB>\n1\n/csp owner strat remove <@U0AAA>\n1\n",
+    )
+    assert "@U0AAA and @U0BBB now own *Strategic Assessment*" in text
+    assert "Owners now: @U0AAA, @U0BBB." in text
+    assert "@U0AAA no longer owns *Strategic Assessment*" in text
+    assert "Owners now: @U0BBB." in text
