@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any, assert_never
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -22,10 +21,9 @@ from bot.context import AppContext
 from bot.errors import NotAllowed, UsageError
 from bot.ids import Ids
 from bot.notices.digest import build_digest
-from bot.notices.digest_blocks import build_digest_blocks, digest_text
+from bot.notices.digest_blocks import build_digest_blocks, digest_text, preview_note
 from bot.plan.meetings import refuse_past_meeting, set_meeting, upcoming_meetings
-from bot.plan.members import RoleChange, set_role
-from bot.plan.owners import set_owner
+from bot.plan.members import set_role
 from bot.plan.reading import (
     due_items,
     list_objectives,
@@ -42,11 +40,9 @@ from bot.slack.plan_views import (
     build_due_blocks,
     build_objective_blocks,
     build_plan_blocks,
-    owners_text,
     plan_pages,
 )
 from bot.slack.progress import (
-    ProgressFormState,
     build_no_match_blocks,
     build_pick_blocks,
     build_progress_confirmation_blocks,
@@ -56,25 +52,27 @@ from bot.slack.progress import (
 )
 from bot.text import commands as cmd
 from bot.text.dates import day_off_note
+from bot.text.due_words import DueWords, due_horizon
 from bot.text.help import USAGE
-from bot.text.matching import match_objective, split_objective
+from bot.text.matching import match_objective, names_only, split_objective
 from bot.text.mrkdwn import esc, esc_code
+from bot.text.numbers import plural
 from handlers.announce import wake_announcer
-from handlers.progress import already_done, progress_modal, repeated_answer, save_progress
+from handlers.people import owner_reply, role_reply
+from handlers.progress import (
+    already_done,
+    open_progress_form,
+    repeated_answer,
+    save_progress,
+)
 from handlers.referrals.listing import list_referrals
 from handlers.referrals.refer import open_referral_form
 from handlers.repeats import command_keys
+from handlers.reply import Reply
 from handlers.uow import Unit, unit_of, unit_of_work
 from store.models import Role
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Reply:
-    text: str
-    blocks: Sequence[Block | dict[str, Any]] = ()  # dicts: already rendered (cached)
-    after: list[Callable[[], None]] = field(default_factory=list)  # Slack calls after ack
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -133,36 +131,34 @@ def dispatch(
                 return found
             detail = objective_detail(unit.session, unit.partnership, found, unit.today)
             return Reply(esc(detail.summary.title), build_objective_blocks(detail))
-        case cmd.Due(days=days):
-            return due_reply(unit, days)
+        case cmd.Due():
+            return due_reply(unit, parsed)
         case cmd.Meetings():
             meetings = upcoming_meetings(unit.session, unit.partnership, unit.today)
             return Reply(
-                f"{len(meetings)} upcoming meetings.",
+                f"{plural(len(meetings), 'upcoming meeting')}.",
                 build_meetings_blocks(meetings, is_admin=unit.me.is_admin),
             )
         case cmd.Progress():
+            named = "" if parsed.rag or parsed.done or parsed.note else parsed.query
+            alone = names_only(named, objective_choices(unit.session, unit.partnership))
+            if alone is not None:  # "/csp progress DHR": the form, DHR chosen
+                open_progress_form(unit, body, client, ack, alone[0])
+                return None
             return typed_progress(parsed, unit, client, keys=command_keys(body, unit.now))
         case cmd.ProgressForm():
-            view = progress_modal(
-                unit,
-                ProgressFormState(),
-                response_url=body.get("response_url"),
-                channel_id=body.get("channel_id"),
-            )
-            ack()
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            open_progress_form(unit, body, client, ack)
             return None
-        case cmd.Owner(query=query, user_id=user_id):
+        case cmd.Owner(query=query, user_ids=user_ids, mode=mode):
             if not unit.me.is_admin:
                 raise NotAllowed(
                     "Only partnership admins can assign owners. Ask an admin to run "
-                    f"`/csp owner {esc_code(query)} <@{user_id}>`."
+                    f"`/csp owner {esc_code(query)} {' '.join(f'<@{u}>' for u in user_ids)}`."
                 )
-            found = resolve(unit, query, action="owner", u=user_id)
+            found = resolve(unit, query, action="owner", u=",".join(user_ids), m=mode)
             if isinstance(found, Reply):
                 return found
-            return owner_reply(unit, found, user_id)
+            return owner_reply(unit, found, user_ids, mode)
         case cmd.SetRole(user_id=user_id, role=role):
             settings = unit.ctx.settings
             change = set_role(
@@ -206,65 +202,31 @@ def dispatch(
         case cmd.Digest():
             digest = build_digest(unit.session, unit.partnership, unit.now)
             blocks = build_digest_blocks(digest)[: MAX_MESSAGE_BLOCKS - 1]
-            blocks.append(
-                context_block(
-                    "Only you can see this preview; the digest goes to the partnership "
-                    "channel each week."
-                )
-            )
+            blocks.append(context_block(preview_note(unit.partnership.partnership_channel)))
             return Reply("Preview: " + digest_text(digest), blocks)
         case cmd.Refer() | cmd.Referrals():
             return _referrals(parsed, unit, ack=ack, body=body, client=client)
     assert_never(parsed)
 
 
-def due_reply(unit: Unit, days: int) -> Reply:
+def due_reply(unit: Unit, asked: cmd.Due) -> Reply:
     """`/csp due`: rendered once per plan snapshot, day and horizon (the blocks as
     dicts, so repeated answers skip building and serialising Block Kit objects)."""
     session, partnership, today = unit.session, unit.read_partnership, unit.today
+    days, span = due_horizon(DueWords(asked.days, asked.months, asked.period), today)
 
     def build() -> tuple[str, tuple[dict[str, Any], ...]]:
         items = due_items(session, partnership, today, days)
         overdue = sum(1 for i in items if i.overdue)
-        blocks = build_due_blocks(items, days=days, today=today)
+        blocks = build_due_blocks(items, days=days, today=today, span=span)
         return (
-            f"{overdue} overdue, {len(items) - overdue} due in the next {days} days.",
+            f"{overdue} overdue, {len(items) - overdue} due {span}.",
             tuple(b.to_dict() for b in blocks),
         )
 
-    key = ("due_reply", today, days, reminder_policy(partnership))
+    key = ("due_reply", today, days, span, reminder_policy(partnership))
     text, blocks = plan_memo(session, partnership, key, build)
     return Reply(text, blocks)
-
-
-def role_reply(change: RoleChange, *, listed_admin: bool, listed_lead: bool) -> Reply:
-    """The answer to `/csp role`: settings lists (CSP_ADMINS, CSP_SAFEGUARDING_LEADS)
-    win over a stored role, so say so instead of claiming a demotion took effect."""
-    user_id, role = change.slack_user_id, change.asked.value
-    kept = []
-    if listed_admin and role != "admin":
-        kept.append(("an admin", "CSP_ADMINS"))
-    if listed_lead and role == "member":
-        kept.append(("a safeguarding lead", "CSP_SAFEGUARDING_LEADS"))
-    if kept:
-        stays = " and ".join(f"{what} while listed in {var}" for what, var in kept)
-        text = (
-            f"I recorded <@{user_id}> as {_article(role)} {role}, but they stay {stays} "
-            "(the bot's settings win). Ask whoever runs the bot to remove them from that "
-            "list to change it."
-        )
-        return Reply(text, [section(f":information_source: {text}")])
-    return Reply(
-        change.text,
-        [
-            section(f":white_check_mark: {change.text}"),
-            context_block("Roles take effect on their next command."),
-        ],
-    )
-
-
-def _article(role: str) -> str:
-    return "an" if role[0] in "aeiou" else "a"
 
 
 def resolve(unit: Unit, query: str, *, action: str, **extra: str) -> int | Reply:
@@ -343,7 +305,10 @@ def progress_reply(
     again = repeated_answer(unit, keys, note=note, done=done, rag=rag)
     if again is not None:  # the same command again: the same answer, nothing new saved
         return Reply(*again)
-    result = save_progress(unit, objective_id, rag=rag, done=done, note=note, keys=keys)
+    result = save_progress(
+        unit, objective_id, rag=rag, done=done, note=note, keys=keys, keep_note=True
+    )
+    done = done and result.not_closed is None  # an ongoing objective keeps the note, open
     unit.commit()  # end the write turn before building the reply
     summary = result.summary
     if not result.repeated:  # its channel post was queued with it
@@ -351,22 +316,6 @@ def progress_reply(
     return Reply(
         progress_confirmation_text(summary, done=done, result=result),
         build_progress_confirmation_blocks(summary, note=note, done=done, rag=rag, result=result),
-    )
-
-
-def owner_reply(unit: Unit, objective_id: int, user_id: str) -> Reply:
-    summary = set_owner(
-        unit.session, unit.partnership, unit.me, objective_id, user_id, now=unit.now
-    )
-    return Reply(
-        f"<@{user_id}> now owns {esc(summary.title)}.",
-        [
-            section(
-                f":white_check_mark: <@{user_id}> now owns *{esc(summary.title)}*.\n"
-                f"Owners: {owners_text(summary)}"
-            ),
-            context_block("They will get its reminders and see it on their App Home tab."),
-        ],
     )
 
 
@@ -402,7 +351,13 @@ def handle_pick(
     elif action == "owner":
         if not unit.me.is_admin:
             raise NotAllowed("Only partnership admins can assign owners.")
-        reply = owner_reply(unit, objective_id, str(value.get("u", "")))
+        mode = str(value.get("m", "add"))
+        reply = owner_reply(
+            unit,
+            objective_id,
+            [u for u in str(value.get("u", "")).split(",") if u],
+            "set" if mode == "set" else "remove" if mode == "remove" else "add",
+        )
     else:
         reply = Reply("That button is no longer supported. Please type the command again.")
     unit.commit()

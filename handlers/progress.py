@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -111,6 +112,13 @@ def repeated_answer(
     earlier = earlier_progress(unit, keys)
     if earlier is None:
         return None
+    if done and earlier.entry_done is False:  # the first time, "done" was kept as a note
+        done = False
+        earlier = replace(
+            earlier,
+            not_closed="it could not be closed the first time either; the note was saved "
+            "once and it stays open.",
+        )
     return (
         progress_confirmation_text(earlier.summary, done=done, result=earlier),
         build_progress_confirmation_blocks(
@@ -129,10 +137,12 @@ def save_progress(
     as_of: dt.date | None = None,
     evidence_url: str | None = None,
     keys: Sequence[str] = (),
+    keep_note: bool = False,
 ) -> ProgressResult:
-    """Store the update under the request's first key, with its channel post queued.
-    When the same request is being saved at this moment in another thread, the key's
-    unique constraint stops the second entry, and this one answers from the first."""
+    """Store the update under the request's first key (``keep_note``: a "done" that
+    cannot close the objective still saves the note; see log_progress_result). When
+    the same request is being saved at this moment in another thread, the key's unique
+    constraint stops the second entry, and this one answers from the first."""
     try:
         result = log_progress_result(
             unit.session,
@@ -146,8 +156,10 @@ def save_progress(
             as_of=as_of,
             evidence_url=evidence_url,
             request_key=keys[0] if keys else None,
+            keep_note=keep_note,
         )
-        queue_announcement(unit, result, note=note, done=done, rag=rag)
+        closed = done and result.not_closed is None  # a kept note is not a "done"
+        queue_announcement(unit, result, note=note, done=closed, rag=rag)
         unit.session.flush()
         return result
     except IntegrityError:
@@ -205,6 +217,21 @@ def progress_modal(
     carried = json.loads(view.get("private_metadata") or "{}")
     view["private_metadata"] = sign_metadata(unit.ctx.settings, carried, unit.me.slack_user_id)
     return view
+
+
+def open_progress_form(
+    unit: Unit, body: dict[str, Any], client: WebClient, ack: Ack, objective_id: int | None = None
+) -> None:
+    """`/csp progress` (or `/csp progress dhr`): ack, then the modal, with the objective
+    already chosen when one was named."""
+    view = progress_modal(
+        unit,
+        ProgressFormState(objective_id=objective_id),
+        response_url=body.get("response_url"),
+        channel_id=body.get("channel_id"),
+    )
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def open_from_button(

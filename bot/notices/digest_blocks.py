@@ -17,6 +17,7 @@ from bot.notices.digest_model import DUE_DAYS, MEETING_DAYS, Digest, ProgressLin
 from bot.plan.models import DueItem, MeetingView
 from bot.plan.years import local_date
 from bot.text.mrkdwn import esc
+from bot.text.numbers import plural
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
@@ -102,12 +103,12 @@ def build_digest_blocks(digest: Digest) -> list[Block]:
             block_id="digest_rag",
             text=MarkdownTextObject(
                 text=(
-                    f"*Plan at {_day(digest.today)}:* {digest.total} objectives. "
+                    f"*Plan at {_day(digest.today)}:* {plural(digest.total, 'objective')}. "
                     f"{_RAG_ICON['red']} {c.get('red', 0)} red  "
                     f"{_RAG_ICON['amber']} {c.get('amber', 0)} amber  "
                     f"{_RAG_ICON['green']} {c.get('green', 0)} green  "
                     f":white_circle: {c.get('none', 0)} not rated  "
-                    f":white_check_mark: {c.get('done', 0)} objectives done or waived"
+                    f":white_check_mark: {c.get('done', 0)} done or waived"
                 )
             ),
         ),
@@ -200,5 +201,16 @@ def build_digest_blocks(digest: Digest) -> list[Block]:
 def digest_text(digest: Digest) -> str:
     return (
         f"Weekly digest: {len(digest.overdue)} overdue, {len(digest.due_soon)} due in the next "
-        f"{DUE_DAYS} days, {len(digest.progress)} progress updates this week."
+        f"{DUE_DAYS} days, {plural(len(digest.progress), 'progress update')} this week."
+    )
+
+
+def preview_note(channel: str | None) -> str:
+    """Under a `/csp digest` preview: where the digest really goes each week."""
+    if channel:
+        return f"Only you can see this preview; the digest goes to <#{channel}> each week."
+    return (
+        "Only you can see this preview. No partnership channel is set, so the weekly digest "
+        "is not posted anywhere yet: set CSP_PARTNERSHIP_CHANNEL to the channel's ID (like "
+        "C0123ABCD) and invite the bot there."
     )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.plan.queries import LOCAL_USER
 from store.models import (
     Meeting,
     Member,
@@ -68,7 +69,11 @@ def admin_ids(session: Session, partnership_id: int) -> list[str]:
     return list(
         session.scalars(
             select(Member.slack_user_id)
-            .where(Member.partnership_id == partnership_id, Member.role == Role.ADMIN)
+            .where(
+                Member.partnership_id == partnership_id,
+                Member.role == Role.ADMIN,
+                Member.slack_user_id != LOCAL_USER,  # the shell's user is nobody in Slack
+            )
             .order_by(Member.id)
         )
     )

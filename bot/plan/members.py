@@ -72,6 +72,15 @@ def ensure_partnership(session: Session, settings: Settings, *, now: dt.datetime
     return partnership
 
 
+def store_local_role(
+    session: Session, partnership: Partnership, slack_user_id: str, role: Role, *, now: dt.datetime
+) -> None:
+    """Store the shell's user with the role it acts with, so what the shell suggests
+    (``csp-bot referrals export REF --as ULOCAL``) is checked against the same role."""
+    _ensure_member(session, partnership, slack_user_id, now=now, role=role)
+    session.flush()
+
+
 def _ensure_member(
     session: Session,
     partnership: Partnership,

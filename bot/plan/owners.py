@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -42,6 +45,62 @@ def set_owner(
     readcache.touch(session, objective, now)
     session.flush()
     return summary_of(session, partnership, objective, local_today(partnership, now), None)
+
+
+@dataclass(frozen=True)
+class OwnersChange:
+    """What `/csp owner` did: the objective now, who was added and removed, and who
+    was asked to be removed but was not an owner."""
+
+    summary: ObjectiveSummary
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    not_owners: tuple[str, ...]
+
+
+def change_owners(
+    session: Session,
+    partnership: Partnership,
+    actor: Actor,
+    objective_id: int,
+    slack_user_ids: Sequence[str],
+    mode: Literal["set", "add", "remove"],
+    *,
+    now: dt.datetime,
+) -> OwnersChange:
+    """Set (replace every owner), add or remove owners, every person in ``slack_user_ids``."""
+    if not actor.is_admin:
+        raise NotAllowed(
+            "Only partnership admins can assign owners. Ask an admin to run "
+            "`/csp owner <objective> @person`."
+        )
+    objective = get_objective(session, partnership, objective_id)
+    wanted = list(dict.fromkeys(slack_user_ids))
+    before = [o.slack_user_id for o in objective.owners if o.slack_user_id]
+    if mode == "remove":
+        gone = [o for o in objective.owners if o.slack_user_id in wanted]
+        for owner in gone:
+            objective.owners.remove(owner)
+        removed = tuple(u for u in wanted if u in before)
+        added: tuple[str, ...] = ()
+    else:
+        removed = ()
+        if mode == "set":
+            removed = tuple(u for u in before if u not in wanted)
+            objective.owners[:] = [o for o in objective.owners if o.slack_user_id in wanted]
+            session.flush()
+        kept = {o.slack_user_id for o in objective.owners}
+        added = tuple(u for u in wanted if u not in kept)
+        for user_id in added:
+            objective.owners.append(ObjectiveOwner(label=f"<@{user_id}>", slack_user_id=user_id))
+    readcache.touch(session, objective, now)
+    session.flush()
+    return OwnersChange(
+        summary=summary_of(session, partnership, objective, local_today(partnership, now), None),
+        added=added,
+        removed=removed,
+        not_owners=tuple(u for u in wanted if u not in before) if mode == "remove" else (),
+    )
 
 
 def check_owner_or_admin(objective: Objective, actor: Actor, what: str) -> None:

@@ -47,6 +47,8 @@ class ProgressResult:
     still_open: tuple[str, ...] = ()
     repeated: bool = False  # an earlier identical request saved it; nothing was written now
     entry_id: int | None = None  # the entry written (or, for a repeat, found)
+    not_closed: str | None = None  # "done" was asked but could not be: why (the note was kept)
+    entry_done: bool | None = None  # for a repeat: whether the saved entry was a "done"
 
 
 def request_key(*parts: str) -> str:
@@ -74,6 +76,7 @@ def repeated_progress(
         ),
         repeated=True,
         entry_id=entry.id,
+        entry_done=entry.done,
     )
 
 
@@ -119,9 +122,11 @@ def log_progress_result(
     evidence_url: str | None = None,
     item_id: int | None = None,
     request_key: str | None = None,
+    keep_note: bool = False,
 ) -> ProgressResult:
     """:func:`log_progress`, saying what ``done`` closed. ``done`` on an ongoing
-    objective with nothing dated to close is refused kindly (nothing is stored).
+    objective with nothing dated to close is refused kindly (nothing is stored), or
+    with ``keep_note`` and a note, the note is saved and ``not_closed`` says why.
     ``item_id`` (a reminder's Mark done) closes exactly that schedule item.
     ``request_key`` is stored with the entry (unique: a second entry with the same key
     fails the flush with an IntegrityError)."""
@@ -138,17 +143,17 @@ def log_progress_result(
             "`/csp progress dhr amber Panel booked for 3 March`."
         )
     today = local_today(partnership, now)
+    refusal: tuple[str, str] | None = None
     if (
         done
         and objective.status == ObjectiveStatus.OPEN
         and not open_dated(objective)
         and any(i.kind == ScheduleKind.ONGOING for i in objective.schedule)
     ):
-        raise UserError(
-            f"{esc(objective.title)} is ongoing, so there is nothing dated to mark done and I "
-            "have not saved anything. Log how it is going instead, with a RAG status or "
-            "a note, e.g. `/csp progress "
-            f"{esc_code(short_name(objective.title))} green Panel met and actions agreed`."
+        refusal = (
+            f"{esc(objective.title)} is ongoing, so there is nothing dated to mark done",
+            "Log how it is going instead, with a RAG status or a note, e.g. `/csp progress "
+            f"{esc_code(short_name(objective.title))} green Panel met and actions agreed`.",
         )
     if (
         done
@@ -157,14 +162,19 @@ def log_progress_result(
         and objective.meetings
         and not _continuing(objective, meetings=False)
     ):
-        raise UserError(
+        refusal = (
             f"{esc(objective.title)} is carried on through its meetings, so there is nothing "
-            "dated to mark done and I have not saved anything. Log how the last meeting "
-            "went instead, e.g. `/csp progress "
+            "dated to mark done",
+            "Log how the last meeting went instead, e.g. `/csp progress "
             f"{esc_code(short_name(objective.title))} green Budget approved at the March "
-            "meeting`, "
-            "and set the next meeting's date with `/csp meeting`."
+            "meeting`, and set the next meeting's date with `/csp meeting`.",
         )
+    not_closed: str | None = None
+    if refusal is not None:
+        if not (keep_note and note):
+            raise UserError(f"{refusal[0]} and I have not saved anything. {refusal[1]}")
+        not_closed = f"{refusal[0]}; your note is saved and the objective stays open. {refusal[1]}"
+        done = False
     # Every read happens before the first change: SQLite writers take turns from their
     # first flush to the end of the transaction, so that turn is only the INSERT of the
     # entry and the UPDATE of the objective (and a closed item), then the caller's commit.
@@ -209,6 +219,7 @@ def log_progress_result(
         objective_done=done and objective.status == ObjectiveStatus.DONE,
         still_open=still_open,
         entry_id=entry.id,
+        not_closed=not_closed,
     )
 
 

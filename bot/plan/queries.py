@@ -32,16 +32,26 @@ def the_member(session: Session, partnership_id: int, slack_user_id: str) -> Mem
     return session.scalars(_member_query(partnership_id, slack_user_id)).one()
 
 
+# The shell's own user when no admin is configured. It is stored with the role it acts
+# with (so `csp-bot` commands the shell suggests accept it), but it is nobody in Slack:
+# never a recipient, and never counted as the partnership's admin or lead.
+LOCAL_USER = "ULOCAL"
+
+
 def member_ids_with_role(session: Session, partnership_id: int, role: Role) -> list[str]:
     """Slack IDs of members holding ``role``, oldest first; for ``Role.LEAD`` the lead
-    role or the safeguarding-lead flag."""
+    role or the safeguarding-lead flag. The shell's local user is left out."""
     held = Member.role == role
     if role == Role.LEAD:
         held = or_(held, Member.safeguarding_lead.is_(True))
     return list(
         session.scalars(
             select(Member.slack_user_id)
-            .where(Member.partnership_id == partnership_id, held)
+            .where(
+                Member.partnership_id == partnership_id,
+                held,
+                Member.slack_user_id != LOCAL_USER,
+            )
             .order_by(Member.id)
         )
     )

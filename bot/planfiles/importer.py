@@ -24,6 +24,7 @@ from bot.planfiles.restore import json_extras, restore_extras
 from bot.planfiles.schedules import MeetingIndex, apply_schedule, parse_for_plan
 from bot.planfiles.table import ParsedPlan
 from bot.planfiles.years import infer_plan_year
+from bot.text.numbers import plural
 from bot.time.timescale.model import Timescale
 from store.models import Objective, ObjectiveOwner, ObjectiveStatus, Partnership
 
@@ -50,11 +51,15 @@ class ImportReport:
         ]
         text = f"Plan {plan_year_label(self.plan_year)}: " + ", ".join(parts) + "."
         if self.progress_restored:
-            text += f" {self.progress_restored} progress entries restored."
-        if self.not_in_file:
             text += (
-                f" {len(self.not_in_file)} objective(s) already in the plan were not in the file "
-                f"and were left as they are: {', '.join(self.not_in_file)}."
+                f" {plural(self.progress_restored, 'progress entry', 'progress entries')} restored."
+            )
+        if self.not_in_file:
+            was = "was" if len(self.not_in_file) == 1 else "were"
+            text += (
+                f" {plural(len(self.not_in_file), 'objective')} already in the plan {was} not "
+                f"in the file and {was} left as {'it is' if was == 'was' else 'they are'}: "
+                f"{', '.join(self.not_in_file)}."
             )
         if self.needs_dating:
             text += (

@@ -18,6 +18,8 @@ is reported, so one :class:`PlanFileError` lists every problem at once.
 from __future__ import annotations
 
 import codecs
+import io
+import zipfile
 from pathlib import PurePath
 
 from bot.planfiles.csvfile import read_csv
@@ -29,6 +31,30 @@ from bot.planfiles.xlsxfile import read_xlsx
 MAX_FILE_BYTES = 10 * 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_PDF_MAGIC = b"%PDF-"
+_RTF_MAGIC = b"{\\rtf"
+_OLE_WORD = "WordDocument".encode("utf-16-le")  # the stream every .doc file has
+_SAVE_TABLE = "save the table as Excel (.xlsx) or CSV (UTF-8) and import that file instead."
+
+
+def _kind_of_document(data: bytes, suffix: str) -> str | None:
+    """ "a Word document" or "a PDF" when the file is one (by content, then by name)."""
+    if data.startswith(_PDF_MAGIC) or suffix == ".pdf":
+        return "a PDF"
+    if data.startswith(_RTF_MAGIC) or suffix in {".doc", ".docx", ".docm", ".rtf", ".odt"}:
+        return "a Word document"
+    if data.startswith(_OLE_MAGIC) and _OLE_WORD in data:
+        return "a Word document"
+    if data.startswith(_ZIP_MAGIC):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except (zipfile.BadZipFile, ValueError):
+            return None
+        if any(n.startswith("word/") for n in names):
+            return "a Word document"
+        if b"opendocument.text" in data[:200]:
+            return "a Word document"
+    return None
 
 
 def _decode(data: bytes, filename: str) -> str:
@@ -75,6 +101,9 @@ def read_plan(data: bytes, filename: str) -> ParsedPlan:
             f"{name} is {len(data) // (1024 * 1024)} MB; a plan is far smaller. "
             "Check it is the right file and import it again.",
         )
+    document = _kind_of_document(data, suffix)
+    if document is not None:
+        raise file_error(name, f"{name}: this is {document}; {_SAVE_TABLE}")
     if data.startswith(_OLE_MAGIC) or suffix == ".xls":
         raise file_error(
             name,

@@ -12,6 +12,7 @@ from bot.plan.years import plan_year_label
 from bot.planfiles.queries import objectives_to_roll_over, plan_year_exists
 from bot.planfiles.schedules import apply_schedule, parse_for_plan
 from bot.planfiles.years import shift_text_years
+from bot.text.numbers import plural
 from store.models import Objective, ObjectiveOwner, ObjectiveStatus, Partnership
 
 
@@ -27,8 +28,8 @@ class RolloverReport:
     def summary(self) -> str:
         text = (
             f"Started the {plan_year_label(self.to_year)} plan from "
-            f"{plan_year_label(self.from_year)}: {self.objectives} objectives, dates moved on "
-            f"{self.to_year - self.from_year} year(s), progress starts fresh; the "
+            f"{plan_year_label(self.from_year)}: {plural(self.objectives, 'objective')}, dates "
+            f"moved on {plural(self.to_year - self.from_year, 'year')}, progress starts fresh; the "
             f"{plan_year_label(self.from_year)} plan and its history stay readable."
         )
         if self.needs_dating:

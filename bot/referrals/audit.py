@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from bot.referrals import audit_queries
 from bot.settings import Settings
+from bot.text.numbers import plural
 from store.models import AuditRecord, Partnership
 
 GENESIS_HASH = "0" * 64
@@ -287,7 +288,7 @@ def verify_chain(session: Session, *, expect: tuple[int, str] | None = None) -> 
             False,
             count,
             None,
-            f"The audit chain has {count} records but the head you kept was record "
+            f"The audit chain has {plural(count, 'record')} but the head you kept was record "
             f"{expect[0]}: the newest records were removed.",
             prev,
         )

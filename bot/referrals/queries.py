@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, ScalarResult, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.plan.queries import LOCAL_USER
 from bot.referrals.vocabulary import Status
 from store.models import Member, Partnership, Referral, ReferralNote, Role
 
@@ -171,6 +172,7 @@ def lead_and_admin_ids(session: Session, partnership: Partnership) -> list[str]:
             .where(
                 Member.partnership_id == partnership.id,
                 Member.role.in_([Role.LEAD.value, Role.ADMIN.value]),
+                Member.slack_user_id != LOCAL_USER,  # the shell's user is nobody in Slack
             )
             .order_by(Member.id)
         )

@@ -24,6 +24,7 @@ from bot.slack.meetings import meeting_line
 from bot.slack.plan_views import counts_text, progress_button, rag_counts, status_line
 from bot.slack.referral_home import build_home_referral_blocks
 from bot.text.mrkdwn import esc
+from bot.text.numbers import plural
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def build_home_view(model: HomeModel) -> View:
     blocks: list[Block] = [
         header("Community Safety Partnership"),
         section(counts_text(rag_counts(model.summaries))),
-        context(f"{len(model.summaries)} objectives · updated {fmt_date(model.today)}"),
+        context(f"{plural(len(model.summaries), 'objective')} · updated {fmt_date(model.today)}"),
         DividerBlock(),
     ]
     if model.referrals is not None:  # leads only; counts and references, never contents

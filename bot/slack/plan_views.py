@@ -22,6 +22,7 @@ from bot.slack.blocks import (
     section,
 )
 from bot.text.mrkdwn import esc
+from bot.text.numbers import plural
 
 PLAN_PAGE_SIZE = 20
 
@@ -98,7 +99,7 @@ def build_plan_blocks(
         )
         return blocks
     counts = rag_counts(summaries)
-    blocks.append(context(counts_text(counts) + f" · {len(summaries)} objectives"))
+    blocks.append(context(counts_text(counts) + f" · {plural(len(summaries), 'objective')}"))
     for summary in shown:
         text = (
             f"*{esc(clip(summary.title, 200))}*\n{status_line(summary)}\n"
@@ -175,15 +176,19 @@ def build_objective_blocks(detail: ObjectiveDetail) -> list[Block]:
     return fit(blocks, MAX_MESSAGE_BLOCKS, "Some details were cut to fit.")
 
 
-def build_due_blocks(items: Sequence[DueItem], *, days: int, today: dt.date) -> list[Block]:
+def build_due_blocks(
+    items: Sequence[DueItem], *, days: int, today: dt.date, span: str | None = None
+) -> list[Block]:
+    """``span`` names the period ("this week (to Sun 6 Dec)"); by default, ``days``."""
+    span = span or (f"in the next {days} days" if days != 1 else "in the next day")
     overdue = [i for i in items if i.overdue]
     upcoming = [i for i in items if not i.overdue]
-    blocks: list[Block] = [header(f"Due in the next {days} days")]
+    blocks: list[Block] = [header(f"Due {span}")]
     if not items:
         blocks.append(
             section(
-                f"Nothing is overdue and nothing is due in the next {days} days. "
-                "Type `/csp due 90` to look further ahead."
+                f"Nothing is overdue and nothing is due {span}. "
+                "Type `/csp due 90` or `/csp due next month` to look further ahead."
             )
         )
         return blocks

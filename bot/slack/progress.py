@@ -85,6 +85,8 @@ def build_progress_confirmation_blocks(
     details = progress_details_text(as_of, evidence_url)
     if details:
         text += f"\n{details}"
+    if result is not None and result.not_closed:
+        text += f"\n:information_source: Not marked done: {result.not_closed}"
     return [
         section(text),
         section(f"Status now: {status_line(summary)}"),
@@ -103,7 +105,10 @@ def progress_confirmation_text(
     state = RAG_WORD.get(summary.rag, "updated")
     following = next_text(summary)
     title = esc(summary.title)
-    return f"Progress logged for {title}: {state}. {following[:1].upper()}{following[1:]}."
+    said = f"Progress logged for {title}: {state}. {following[:1].upper()}{following[1:]}."
+    if result is not None and result.not_closed:
+        said += f" Not marked done: {result.not_closed}"
+    return said
 
 
 def build_progress_channel_blocks(

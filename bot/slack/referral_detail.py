@@ -36,6 +36,7 @@ from bot.referrals.vocabulary import (
 )
 from bot.slack.referral_blocks import local_when, section_chunks, state_line
 from bot.slack.referral_lead import row_buttons
+from bot.text.numbers import plural
 
 MODAL_BLOCKS_MAX: Final = 100
 
@@ -140,7 +141,8 @@ def build_detail_view(d: ReferralDetail, *, max_notes: int = 20, notice: str | N
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
-                        text=f"{len(d.notes) - shown} older notes are not shown here; "
+                        text=f"{plural(len(d.notes) - shown, 'older note')} "
+                        f"{'is' if len(d.notes) - shown == 1 else 'are'} not shown here; "
                         "use `csp-bot referrals export` for the full record."
                     )
                 ]

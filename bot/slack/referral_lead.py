@@ -66,15 +66,21 @@ def row_buttons(s: ReferralSummary) -> list[ButtonElement]:
     return buttons
 
 
-def build_referral_list_blocks(summaries: Sequence[ReferralSummary]) -> list[Block]:
-    """`/csp referrals` for a lead: one row per open referral with the buttons that fit."""
+def build_referral_list_blocks(
+    summaries: Sequence[ReferralSummary], *, channel: str | None = None
+) -> list[Block]:
+    """`/csp referrals` for a lead: one row per open referral with the buttons that fit.
+    ``channel``: the safeguarding channel, where new ones are alerted (else by DM)."""
     if not summaries:
+        where = (
+            f"New ones are alerted in <#{channel}> as they arrive."
+            if channel
+            else "No safeguarding channel is set, so new ones come to each lead by direct "
+            "message as they arrive."
+        )
         return [
             SectionBlock(
-                text=MarkdownTextObject(
-                    text="There are no open safeguarding referrals. New ones appear in the "
-                    "safeguarding channel as they arrive."
-                )
+                text=MarkdownTextObject(text=f"There are no open safeguarding referrals. {where}")
             )
         ]
     shown = summaries[: (MESSAGE_BLOCKS_MAX - 3) // 2]

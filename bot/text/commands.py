@@ -15,16 +15,16 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.errors import UsageError
 from bot.text.dates import impossible_date, looks_like_time, parse_date, parse_time
+from bot.text.due_words import DEFAULT_DUE_DAYS, Period, parse_due_words
 from bot.text.help import USAGE, suggest_command
 from bot.text.mentions import mention_id, plain_text
 from bot.text.mrkdwn import esc_code
 from bot.text.numbers import whole_number
+from bot.text.owner_words import OwnerMode, parse_owner_words
 
 RagWord = Literal["red", "amber", "green"]
 RoleWord = Literal["admin", "lead", "member"]
 
-MAX_DUE_DAYS = 366
-DEFAULT_DUE_DAYS = 30
 NOTE_MAX = 3000  # the longest progress note, typed or in the form
 
 
@@ -45,7 +45,11 @@ class Show(_Command):
 
 
 class Due(_Command):
+    """How far ahead: ``days``, or ``months``, or a named ``period`` (see due_words)."""
+
     days: int = DEFAULT_DUE_DAYS
+    months: int = 0
+    period: Period | None = None
 
 
 class Meetings(_Command):
@@ -64,8 +68,11 @@ class ProgressForm(_Command):
 
 
 class Owner(_Command):
+    """Set (replace), add or remove owners: every person named is applied."""
+
     query: str
-    user_id: str
+    user_ids: tuple[str, ...]
+    mode: OwnerMode = "set"
 
 
 class SetRole(_Command):
@@ -145,6 +152,9 @@ def parse_command(text: str) -> Command:
         return _parse_show(rest)
     if word == "due":
         return _parse_due(rest)
+    asked = _WHAT_IS_DUE.match(" ".join(text.lower().split()))
+    if asked:  # "what is due", "what's due this week", "whats coming up"
+        return _parse_due(asked.group(1))
     if word in {"meetings"}:
         if rest:
             raise _usage("meetings", "`/csp meetings` takes nothing after it.")
@@ -220,13 +230,11 @@ def _parse_show(rest: str) -> Show:
 
 
 def _parse_due(rest: str) -> Due:
-    if not rest:
-        return Due()
-    value = rest.lower().removesuffix("days").removesuffix("day").removesuffix("d").strip()
-    days = whole_number(value)
-    if days is not None and 1 <= days <= MAX_DUE_DAYS:
-        return Due(days=days)
-    raise _usage("due", f"The number of days must be a whole number from 1 to {MAX_DUE_DAYS}.")
+    words = parse_due_words(rest)
+    return Due(days=words.days, months=words.months, period=words.period)
+
+
+_WHAT_IS_DUE = re.compile(r"^(?:what|whats|what's)\s*(?:is|are|'s)?\s+(?:due|coming up)\b(.*)$")
 
 
 def _parse_progress(rest: str) -> Progress | ProgressForm:
@@ -307,18 +315,8 @@ def _split_status(text: str) -> tuple[str, str | None, str]:
 
 
 def _parse_owner(rest: str) -> Owner:
-    parts = rest.rsplit(" ", 1)
-    if len(parts) != 2 or not parts[0].strip():
-        raise _usage("owner", "Give the objective and then the person, like `/csp owner dhr @sam`.")
-    user_id = mention_id(parts[1])
-    if user_id is None:
-        raise _usage(
-            "owner",
-            "End with the person as an @mention (pick them from Slack's list) so I know who "
-            "you mean.",
-        )
-    query = _unquote(plain_text(parts[0]))
-    return Owner(query=query, user_id=user_id)
+    words = parse_owner_words(rest)
+    return Owner(query=words.query, user_ids=words.user_ids, mode=words.mode)
 
 
 def _parse_role(rest: str) -> SetRole:

@@ -33,8 +33,9 @@ HELP: tuple[HelpLine, ...] = (
     ),
     HelpLine(
         "due",
-        "/csp due [days]",
-        "What is overdue and what is due soon (default 30 days).",
+        "/csp due [days | 2 weeks | this week | next month]",
+        "What is overdue and what is due soon (default 30 days). Also "
+        "`/csp due this week`, `/csp due 2 weeks` or `/csp what is due`.",
         example="/csp due 90",
     ),
     HelpLine("meetings", "/csp meetings", "Upcoming meetings, by body."),
@@ -49,10 +50,11 @@ HELP: tuple[HelpLine, ...] = (
     HelpLine("referrals", "/csp referrals", "Open referrals (safeguarding leads only)."),
     HelpLine(
         "owner",
-        "/csp owner <objective> @user",
-        "Set who owns an objective.",
+        "/csp owner <objective> [add|remove] @user [and @user...]",
+        "Set who owns an objective (replacing its owners), or add or remove some; "
+        "the reply lists the owners now.",
         admin_only=True,
-        example="/csp owner dhr @sam",
+        example="/csp owner dhr add @sam",
     ),
     HelpLine(
         "role",

@@ -217,3 +217,15 @@ def split_objective(text: str, choices: Sequence[Choice]) -> tuple[str, str] | N
                 cut += 1
         return " ".join(tokens[:cut]), " ".join(tokens[cut:])
     return None
+
+
+def names_only(text: str, choices: Sequence[Choice]) -> Choice | None:
+    """The one objective ``text`` names with nothing left over for a note ("DHR",
+    "domestic homicide reviews"), else None ("dhr Panel booked" is a name and a note)."""
+    found = match_objective(text, choices)
+    if found.single is None:
+        return None
+    if split_objective(text, choices) is None:
+        return found.single
+    words = _words(text)
+    return found.single if words and _word_prefix(words, _words(found.single[1])) else None

@@ -10,3 +10,9 @@ def whole_number(text: str) -> int | None:
     if text and text.isascii() and text.isdigit():
         return int(text)
     return None
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``count`` and ``word``, made plural unless it is one: "1 objective", "2 objectives",
+    "3 progress entries" (``many`` for the plural a trailing "s" does not make)."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"

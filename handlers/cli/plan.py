@@ -28,17 +28,29 @@ def register(app: typer.Typer) -> None:
 
 @plan_app.command("import")
 def plan_import(
-    file: Annotated[Path, typer.Argument(help="The plan: seed text (.txt), CSV or XLSX.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The plan: the seed text (.txt, tab-separated), CSV (.csv, .tsv; UTF-8), "
+            "Excel (.xlsx) or this bot's own JSON export (.json)."
+        ),
+    ],
     year: Annotated[
         int | None, typer.Option(help="Plan year to import into (default: from the file).")
     ] = None,
 ) -> None:
-    """Import a plan file. All or nothing: a bad file imports nothing and says why."""
+    """Import a plan file: seed text, CSV, Excel (.xlsx) or JSON. All or nothing: a bad
+    file imports nothing and says why."""
     # Imported here: the plan-file readers and the timescale parser are for this command.
     from bot.planfiles.importer import import_plan_bytes
 
+    if not file.exists():
+        fail(
+            f"{file} does not exist. Check the name and folder, and give the path of a "
+            ".txt, .csv, .xlsx or .json plan."
+        )
     if not file.is_file():
-        fail(f"{file} is not a file. Give the path of a .txt, .csv or .xlsx plan.")
+        fail(f"{file} is a folder, not a file. Give the path of a .txt, .csv, .xlsx or .json plan.")
     data = file.read_bytes()
     with cli_context(referral_key=False) as ctx, session_scope(ctx.sessions) as session:
         now = ctx.clock.now()

@@ -17,6 +17,7 @@ import typer
 
 from bot.plan.members import ensure_partnership, resolve_actor
 from bot.settings import ConfigError
+from bot.text.numbers import plural
 from handlers.cli.support import cli_context, fail
 from store.db import session_scope
 
@@ -112,7 +113,7 @@ def keys_rotate() -> None:
                 "CSP_ENCRYPTION_KEY; add the old key after the new one and run this again."
             )
         typer.echo(
-            f"Re-encrypted {count} referral fields under the newest key. Once every "
+            f"Re-encrypted {plural(count, 'referral field')} under the newest key. Once every "
             "process uses the new CSP_ENCRYPTION_KEY you can drop the older keys from it."
         )
 
@@ -189,7 +190,7 @@ def referrals_purge(
         for partnership in queries.all_partnerships(session):
             total += purge_expired(session, partnership, when, actor=_operator())
     typer.echo(
-        f"Purged the personal details of {total} referral(s) past their retention period."
+        f"Purged the personal details of {plural(total, 'referral')} past their retention period."
         if total
         else "No referral is past its retention period; nothing was purged."
     )

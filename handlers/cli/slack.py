@@ -16,10 +16,13 @@ import typer
 
 from bot.context import AppContext
 from bot.errors import UserError
-from bot.plan.members import ensure_partnership
+from bot.plan.members import ensure_partnership, store_local_role
+from bot.plan.queries import LOCAL_USER  # who the shell acts as when CSP_ADMINS is empty
+from bot.text.numbers import plural
 from handlers.cli.support import cli_context, fail
 from handlers.cli.sweep import channel_warning
 from store.db import ping, session_scope
+from store.models import Role
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -27,8 +30,6 @@ if TYPE_CHECKING:
     from handlers.workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-LOCAL_USER = "ULOCAL"  # who the shell acts as when CSP_ADMINS is empty
 
 
 def _load_seed(ctx: AppContext) -> int:
@@ -195,9 +196,16 @@ def _run_shell(ctx: AppContext, *, user: str | None, as_admin: bool) -> None:
     settings = ctx.settings
     user_id = user or (settings.admins[0] if settings.admins else LOCAL_USER)
     wants_admin = as_admin or (user is None and not settings.admins)
-    # Admin power for someone not in CSP_ADMINS lives in this process only: it is never
-    # stored as an admin member, so later sweeps and the last-admin guard ignore it.
+    # The shell's user is stored with the role it acts with, so the `csp-bot` commands
+    # the shell suggests (run with `--as` it) accept it. ULOCAL is nobody in Slack: sweeps
+    # never message it and the last-admin guard does not count it (bot.plan.queries).
     local_admin = wants_admin and user_id not in settings.admins
+    if local_admin:
+        with session_scope(ctx.sessions) as session:
+            session.info["clock"] = ctx.clock
+            now = ctx.clock.now()
+            partnership = ensure_partnership(session, settings, now=now)
+            store_local_role(session, partnership, user_id, Role.ADMIN, now=now)
     shell = Shell(
         ctx,
         user_id=user_id,
@@ -285,7 +293,7 @@ def register(app: typer.Typer) -> None:
             except UserError as exc:
                 fail(str(exc), code=1)
             if loaded:
-                typer.echo(f"Loaded the seed plan: {loaded} objectives.", err=True)
+                typer.echo(f"Loaded the seed plan: {plural(loaded, 'objective')}.", err=True)
             missing = _missing_tokens(ctx.settings)
             if ctx.settings.has_slack_tokens:
                 _run_socket_mode(ctx, scheduler=True)

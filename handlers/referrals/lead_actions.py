@@ -85,9 +85,16 @@ def _on_ack(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCont
 
 
 def _refresh_detail(
-    client: WebClient, unit: Unit, body: Mapping[str, Any], reference: str, notice: str
+    client: WebClient,
+    unit: Unit,
+    body: Mapping[str, Any],
+    reference: str,
+    notice: str | None,
+    *,
+    view_id: str | None = None,
 ) -> bool:
-    """Redraw the lead's open view with ``notice`` on top; False if that was not possible.
+    """Redraw the lead's open view (or the view ``view_id``) with ``notice`` on top;
+    False if that was not possible.
 
     Reading the details again is audited as a view, like any other read.
     """
@@ -96,7 +103,7 @@ def _refresh_detail(
         detail = view_referral(unit.session, unit.partnership, unit.me, reference, now=unit.now)
         settle(unit)
         sensitive_client(client).views_update(
-            view_id=str(view.get("id", "")),
+            view_id=view_id or str(view.get("id", "")),
             view=build_detail_view(detail, notice=notice),
         )
     except UserError:
@@ -232,6 +239,15 @@ def _on_assign_submit(
         view=build_done_view(reference, [confirmation_text(change)]),
     )
     after_change(client, unit, change)
+    _refresh_under(client, unit, body, reference)
+
+
+def _refresh_under(client: WebClient, unit: Unit, body: Mapping[str, Any], reference: str) -> None:
+    """A step pushed over the lead's view is done: redraw that view underneath, so it
+    shows the referral as it is now (once closed, with no buttons left to press)."""
+    under = view_of(body).get("previous_view_id")
+    if under:
+        _refresh_detail(client, unit, body, reference, None, view_id=str(under))
 
 
 def _present(view: Mapping[str, Any], block_id: str) -> str:
@@ -301,6 +317,7 @@ def _on_action_submit(
     )
     for change in changes:
         after_change(client, unit, change)
+    _refresh_under(client, unit, body, reference)
 
 
 def register(app: App) -> None:

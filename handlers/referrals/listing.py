@@ -7,6 +7,7 @@ from slack_sdk.models.blocks import Block
 from bot.referrals.access import NotALead
 from bot.referrals.reading import list_open
 from bot.slack.referral_lead import build_referral_list_blocks
+from bot.text.numbers import plural
 from handlers.referrals.sending import settle
 from handlers.uow import Unit
 
@@ -18,4 +19,5 @@ def list_referrals(unit: Unit) -> tuple[str, list[Block]]:
     except NotALead as exc:
         settle(unit)  # the refusal's audit record
         return str(exc), []
-    return f"{len(summaries)} open safeguarding referrals.", build_referral_list_blocks(summaries)
+    blocks = build_referral_list_blocks(summaries, channel=unit.partnership.safeguarding_channel)
+    return f"{plural(len(summaries), 'open safeguarding referral')}.", blocks

@@ -1,17 +1,19 @@
 """Modals filled in at the shell's prompt: each input asked for, typed values checked.
 
 Slack fills dates, people and channels from pickers; in the shell they are typed
-(YYYY-MM-DD, user IDs, channel IDs) and checked here before the form is submitted.
+(YYYY-MM-DD or day first, user IDs, channel IDs) and checked here before the form is
+submitted, then sent as Slack's pickers would send them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.slack.text_render import mrkdwn_to_text
+from bot.text.dates import parse_date
+from bot.text.matching import match_objective
 from handlers.shell.screen import Screen
 
 _USER_ID = re.compile(r"<?@?([UW][A-Z0-9]{2,})(?:\|[^>]*)?>?")
@@ -29,6 +31,33 @@ def shell_wording(error: str) -> str:
         return f"{'Type' if match.group(1) == 'P' else 'type'} {what} as YYYY-MM-DD"
 
     return _CALENDAR.sub(typed, error)
+
+
+# What ask() returns when the person presses Enter on an optional field the app then
+# required: go back to the choice above it (say "Consent to share") to change it.
+GO_BACK: dict[str, Any] = {"type": "go_back"}
+CHOICES = frozenset({"static_select", "radio_buttons", "checkboxes"})
+
+
+def prefilled(block: dict[str, Any], answer: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``block`` with ``answer`` (its state value) as the initial value, so going back
+    through a form shows what was typed and Enter keeps it."""
+    if not answer:
+        return block
+    element = dict(block["element"])
+    for state_key, initial_key in (
+        ("selected_option", "initial_option"),
+        ("selected_options", "initial_options"),
+        ("value", "initial_value"),
+        ("selected_date", "initial_date"),
+        ("selected_user", "initial_user"),
+        ("selected_users", "initial_users"),
+        ("selected_conversation", "initial_conversation"),
+        ("selected_channel", "initial_channel"),
+    ):
+        if answer.get(state_key):
+            element[initial_key] = answer[state_key]
+    return {**block, "element": element}
 
 
 def is_empty(answer: Mapping[str, dict[str, Any]]) -> bool:
@@ -54,27 +83,23 @@ _TYPED: dict[str, tuple[str, str, str]] = {
     ),
 }
 _TYPED_HELP: dict[str, str] = {
-    "datepicker": "Type the date as YYYY-MM-DD, e.g. {today}.",
+    "datepicker": "Type the date as YYYY-MM-DD (e.g. {today}) or day first, like 17/03/2017.",
     "users_select": "Type the person's Slack user ID, e.g. U0123ABCD (in Slack you would "
     "pick them from a list).",
     "multi_users_select": "Type Slack user IDs separated by commas, e.g. U0123ABCD, U0456EFGH.",
     "channels_select": "Type the channel's ID, e.g. C0123ABCD.",
     "conversations_select": "Type the channel's ID, e.g. C0123ABCD.",
 }
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CHANNEL_ID = re.compile(r"<?#?([CGD][A-Z0-9]{2,})(?:\|[^>]*)?>?")
 
 
 def _typed_value(kind: str, typed: str) -> str | list[str] | None:
     """What Slack's picker would have sent for ``typed``; None if it cannot be that."""
     if kind == "datepicker":
-        if not _DATE.fullmatch(typed):
-            return None
-        try:
-            dt.date.fromisoformat(typed)
-        except ValueError:
-            return None
-        return typed
+        # Slack's picker sends YYYY-MM-DD whatever the person's locale shows; in the
+        # shell a day-first date (17/03/2017, 17 March 2017) is read as Slack would.
+        day = parse_date(typed)
+        return day.isoformat() if day is not None else None
     if kind == "users_select":
         found = _USER_ID.fullmatch(typed.upper())
         return found.group(1) if found else None
@@ -100,9 +125,10 @@ class FormPrompter:
         """One input's answer in Slack's state shape; None to abandon the form.
 
         ``insist``: an optional field was skipped and the app answered with ``error``
-        (it wants a value after all), so Enter no longer skips it: the user types a
-        value or `cancel`. After an error on a value that was typed, Enter still
-        clears the field.
+        (it wants a value after all, because of an earlier answer): the user types a
+        value, presses Enter to go back and change the earlier answer (``GO_BACK``), or
+        types `cancel`. After an error on a value that was typed, Enter still clears
+        the field.
         """
         element = block["element"]
         kind = str(element.get("type"))
@@ -115,9 +141,14 @@ class FormPrompter:
         if error is not None:
             self.screen.print(f"│ ! {shell_wording(error)}")
         if insist:
-            suffix = " (type a value, or `cancel` to abandon the form)"
+            suffix = (
+                " (type a value, Enter to go back and change an earlier answer, or `cancel` "
+                "to abandon the form)"
+            )
         elif optional and "(optional)" in label:
             suffix = " (Enter to skip)"
+        elif optional and "required if" in label.lower():
+            suffix = " (Enter to skip if it does not apply)"
         else:
             suffix = " (optional, Enter to skip)" if optional else ""
         if kind in ("static_select", "radio_buttons", "checkboxes"):
@@ -139,11 +170,7 @@ class FormPrompter:
                 typed = str(shown_initial)
             if not typed:
                 if insist:
-                    self.screen.print(
-                        f"│ ! {shell_wording(error or '')} Type a value, or `cancel` to "
-                        "abandon the form."
-                    )
-                    continue
+                    return GO_BACK
                 if not optional:
                     return None
                 return {"type": kind, key: [] if key.endswith("s") else None}
@@ -225,4 +252,8 @@ class FormPrompter:
             for o, t in zip(options, texts, strict=True)
             if t.lower().startswith(typed) or str(o.get("value", "")).lower() == typed
         ]
-        return starts[0] if len(starts) == 1 else None
+        if starts:
+            return starts[0] if len(starts) == 1 else None
+        # Initials and loose words, as /csp itself reads an objective ("dhr").
+        found = match_objective(typed, [(i, t) for i, t in enumerate(texts)]).single
+        return options[found[0]] if found is not None else None

@@ -27,7 +27,7 @@ from handlers.announce import announcer_of
 from handlers.app import build_app
 from handlers.shell import slack_requests
 from handlers.shell.fake_slack import LocalSlack
-from handlers.shell.forms import FormPrompter, is_empty, shell_wording
+from handlers.shell.forms import CHOICES, GO_BACK, FormPrompter, is_empty, prefilled, shell_wording
 from handlers.shell.screen import Screen, view_title, where
 from handlers.uow import unit_of
 
@@ -40,7 +40,8 @@ Slack user ID): Slack turns a name picked from its list into that.
   help       this text        quit   leave the shell
 In a window (a modal) with buttons, type a button's number, or press Enter to go
 on (to its form, or to close it). In a form, press Enter to skip an optional
-field; dates are typed as YYYY-MM-DD and people as Slack user IDs."""
+field; dates are typed as YYYY-MM-DD or day first (17/03/2017) and people as Slack
+user IDs."""
 
 SHELL_TOKEN = "xoxb-local-shell"  # noqa: S105 (not a secret: the local Slack ignores it)
 _BARE_MENTION = re.compile(r"(?<![<\w])@[A-Za-z]")
@@ -88,9 +89,9 @@ class Shell:
         self._mention_noted = False
 
     def _as_local_admin(self, context: BoltContext, next: Callable[[], None]) -> None:
-        """Make the shell's own user an admin for this request only: nothing is stored,
-        so the database never holds the made-up admin (sweeps, notices and the
-        last-admin guard never see it)."""
+        """Let the shell's own user act as an admin in every request. `csp-bot shell`
+        also stores that role (handlers.cli.slack), so the `csp-bot` commands it
+        suggests accept the same user."""
         unit = unit_of(context)
         actor = unit.actor
         if actor is not None and actor.slack_user_id == self.user_id and not actor.is_admin:
@@ -244,6 +245,9 @@ class Shell:
     def fill_modal(self, view: dict[str, Any]) -> None:
         """Show a modal: its buttons as numbered choices first, then its inputs as a form."""
         view_id = str(view.get("id", ""))
+        if self._open_views:  # pushed over another window: say which, as Slack does
+            view = {**view, "root_view_id": self._open_views[0]}
+            view["previous_view_id"] = self._open_views[-1]
         self._open_views.append(view_id)
         try:
             self._modal(view)
@@ -320,16 +324,29 @@ class Shell:
         values: dict[str, dict[str, dict[str, Any]]] = {}
         pending = list(inputs)
         errors: dict[str, str] = {}
+        going_back = False  # after GO_BACK: earlier answers are shown and Enter keeps them
         while True:
-            for block in pending:
+            index = 0
+            while index < len(pending):
+                block = pending[index]
                 block_id = block.get("block_id", "")
                 before = values.get(block_id)
                 skipped = before is not None and is_empty(before)
-                answer = self.forms.ask(block, errors.get(block_id), insist=skipped)
+                earlier = next(iter(before.values()), None) if before and going_back else None
+                answer = self.forms.ask(
+                    prefilled(block, earlier), errors.get(block_id), insist=skipped
+                )
                 if answer is None:
                     self.screen.print("└ Cancelled; nothing was saved.")
                     return None
+                if answer is GO_BACK:
+                    pending, index = self._back_to_choice(inputs, block), 0
+                    values.pop(block_id, None)
+                    errors, going_back = {}, True
+                    continue
                 values[block["block_id"]] = {block["element"]["action_id"]: answer}
+                index += 1
+            going_back = False
             status, body = self._submit(view, values)
             reply = json.loads(body) if body.strip().startswith("{") else {}
             if reply.get("response_action") == "errors":
@@ -357,6 +374,20 @@ class Shell:
                 self.screen.print("└ Submitted." if status == 200 else f"└ HTTP {status}")
             self._show_recorded()
             return following
+
+    def _back_to_choice(
+        self, inputs: Sequence[dict[str, Any]], block: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The fields to ask again after Enter on a field the app required: from the
+        nearest choice above it (whose answer made it required) to the end."""
+        position = list(inputs).index(block)
+        back = next(
+            (i for i in range(position - 1, -1, -1) if inputs[i]["element"]["type"] in CHOICES),
+            position,
+        )
+        label = (inputs[back].get("label") or {}).get("text", "")
+        self.screen.print(f"│ Back to “{label}”: change it, or press Enter to keep an answer.")
+        return list(inputs[back:])
 
     # --------------------------------------------------------------------- loop
     def run(self, inp: IO[str], out: IO[str], *, interactive: bool) -> int:

@@ -142,5 +142,8 @@ def submission(
             "state": {"values": values},
             "title": view.get("title"),
             "blocks": view.get("blocks", []),
+            # A pushed view names the views under it, as Slack's payloads do.
+            "root_view_id": view.get("root_view_id") or view.get("id", "VSHELL"),
+            "previous_view_id": view.get("previous_view_id"),
         },
     }

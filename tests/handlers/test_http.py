@@ -125,7 +125,7 @@ def test_typed_progress_logs_confirms_and_posts(slack_http: str, fake_slack: Fak
 def test_bad_command_shows_usage(slack_http: str, fake_slack: FakeSlack) -> None:
     reply = csp(slack_http, fake_slack, "due soon")
     assert reply["response_type"] == "ephemeral"
-    assert "Usage: `/csp due [days]`" in reply["text"]
+    assert "Usage: `/csp due [days | 2 weeks | this week | next month]`" in reply["text"]
 
 
 def test_admin_only_commands(slack_http: str, fake_slack: FakeSlack) -> None:

@@ -80,7 +80,7 @@ def test_plan_page_zero_and_blank_show_say_what_to_type() -> None:
 @pytest.mark.parametrize("mention", ["<@U123ABC|sam>", "<@U123ABC>", "U123ABC"])
 def test_owner_accepts_every_mention_form(mention: str) -> None:
     assert c.parse_command(f"owner domestic homicide {mention}") == c.Owner(
-        query="domestic homicide", user_id="U123ABC"
+        query="domestic homicide", user_ids=("U123ABC",)
     )
 
 

@@ -97,3 +97,25 @@ def test_rollover_guard_export_errors_and_import_hint(tmp_path: Path) -> None:
     assert "/nonexistent/dir/x.csv" in bad_dir.stderr
     helped = run(tmp_path, "sweep", "--help")
     assert "<bool>" not in helped.stdout and "--dry-run" in helped.stdout
+
+
+def test_import_errors_name_the_thing(tmp_path: Path) -> None:
+    missing = run(tmp_path, "plan", "import", "no-such-plan.csv")
+    assert missing.returncode != 0
+    assert "no-such-plan.csv does not exist" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    folder = run(tmp_path, "plan", "import", str(tmp_path))
+    assert "is a folder, not a file" in folder.stderr
+    pdf = tmp_path / "plan.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    said = run(tmp_path, "plan", "import", str(pdf))
+    assert said.returncode != 0
+    assert "this is a PDF; save the table as Excel (.xlsx) or CSV (UTF-8)" in said.stderr
+
+
+def test_import_help_names_every_format_it_reads(tmp_path: Path) -> None:
+    shown = run(tmp_path, "plan", "import", "--help", env={"COLUMNS": "200"})
+    assert shown.returncode == 0
+    text = " ".join(shown.stdout.split())
+    for fmt in (".txt", "CSV", ".csv", "Excel", ".xlsx", "JSON", ".json"):
+        assert fmt in text, fmt

@@ -131,7 +131,7 @@ def test_referrals_purge_removes_details_past_retention_and_audits(ctx: AppConte
     assert "nothing was purged" in early.stdout
     done = run("referrals", "purge", "--now", "2033-01-01T09:00+00:00")
     assert done.exit_code == 0, done.output
-    assert "1 referral(s)" in done.stdout
+    assert "1 referral past" in done.stdout
     with session_scope(ctx.sessions) as s:
         row = s.scalars(select(Referral)).one()
         assert row.subject_enc is None and row.purged_at is not None

@@ -1,4 +1,4 @@
-"""Settings reach every sweep; start-up warnings; the shell's local admin stays local."""
+"""Settings reach every sweep; start-up warnings; the shell's local admin is nobody in Slack."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def test_shell_shows_each_start_up_warning_once(
     assert "WARNING" not in result.stderr
 
 
-def test_the_shells_local_admin_is_never_stored(
+def test_the_shells_local_admin_is_stored_but_never_counted_or_messaged(
     seeded_ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CSP_ADMINS")
@@ -117,9 +117,10 @@ def test_the_shells_local_admin_is_never_stored(
     assert "@U0BOB is now an admin" in out  # the local admin can act as one
     assert "only admin" in out  # U0BOB was the last stored admin: ULOCAL is not counted
     assert "CSP_ADMINS" not in out.split("csp> /csp role <@ULOCAL> member", 1)[1]
+    assert _cli("shell", stdin="quit\n").returncode == 0  # each shell stores its role again
     with session_scope(seeded_ctx.sessions) as session:
         admins = list(session.scalars(select(Member.slack_user_id).where(Member.role == "admin")))
-    assert "ULOCAL" not in admins
+    assert "ULOCAL" in admins  # stored with the role it acts with
     settings = Settings(admins=[])
     ctx = AppContext(settings, seeded_ctx.engine, seeded_ctx.sessions, seeded_ctx.clock)
     report = run_sweep(ctx, now=MONDAY_DIGEST + dt.timedelta(days=7), dry_run=True)

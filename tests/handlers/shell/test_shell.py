@@ -162,15 +162,13 @@ def test_done_says_what_it_closed(seeded_ctx: AppContext) -> None:
 def test_wording_for_pages_bare_notes_and_blank_queries(seeded_ctx: AppContext) -> None:
     text = run_shell(
         seeded_ctx,
-        "/csp plan 0\n/csp plan 2\n/csp progress dhr Panel booked\n/csp progress dhr\n"
-        "/csp show ?!\n/csp show dhr\n",
+        "/csp plan 0\n/csp plan 2\n/csp progress dhr Panel booked\n/csp show ?!\n/csp show dhr\n",
     )
-    zero, two, note, bare, blank, show = text.split("csp> ")[1:]
+    zero, two, note, blank, show = text.split("csp> ")[1:]
     assert "Pages start at 1" in zero
     assert "The plan has only one page, so there is no page 2" in two
     assert "Progress logged as a note for *Domestic Homicide Reviews*" in note
     assert "Panel booked" in note and "Usage" not in note
-    assert "Say how it is going" in bare
     assert "closest" not in blank and "/csp show dhr" in blank
     assert "(no RAG): Panel booked" in show
 
@@ -300,20 +298,16 @@ CONSENT_NOT_SOUGHT = REFERRAL_ANSWERS.replace("Consent given\n\n", "2\n\n")
 
 
 def test_an_optional_field_the_app_then_requires_does_not_loop(seeded_ctx: AppContext) -> None:
-    # Consent not sought, the lawful reason skipped: the app asks for it. Enter no longer
-    # skips; `cancel` abandons the form.
-    cancelled = run_shell(seeded_ctx, "/csp refer\n" + CONSENT_NOT_SOUGHT + "\ncancel\n")
+    # Consent not sought, the lawful reason skipped: the app asks for it. Enter goes back
+    # to the consent question (it made the reason required); `cancel` abandons the form.
+    cancelled = run_shell(seeded_ctx, "/csp refer\n" + CONSENT_NOT_SOUGHT + "cancel\n")
     assert "! Give the lawful reason for sharing without consent" in cancelled
-    assert "(type a value, or `cancel` to abandon the form): " in cancelled
-    assert "Type a value, or `cancel` to abandon the form." in cancelled
+    assert "Enter to go back and change an earlier answer, or `cancel`" in cancelled
     assert "Cancelled; nothing was saved." in cancelled and "SG-2026" not in cancelled
     with session_scope(seeded_ctx.sessions) as s:
         assert s.scalars(select(Referral)).all() == []
 
-    saved = run_shell(
-        seeded_ctx, "/csp refer\n" + CONSENT_NOT_SOUGHT + "\n\nA child at risk of harm\n"
-    )
-    assert saved.count("Type a value, or `cancel` to abandon the form.") == 2
+    saved = run_shell(seeded_ctx, "/csp refer\n" + CONSENT_NOT_SOUGHT + "A child at risk of harm\n")
     assert "SG-2026-0001" in saved and "Cancelled" not in saved
 
 
@@ -328,11 +322,11 @@ def test_shell_wording_for_dates_people_and_mentions(seeded_ctx: AppContext) -> 
     )
     text = run_shell(
         seeded_ctx,
-        "/csp progress\n7\namber\nPanel met\n20/11/2026\n2026-02-30\n2026-11-20\n\n"
+        "/csp progress\n7\namber\nPanel met\n30/02/2026\n2026-02-30\n20/11/2026\n\n"
         "/csp role @sam lead\n/csp role @jo lead\n/csp role <@U0SAM> lead\n",
     )
     assert "As of (optional) (Enter to skip) (type it as YYYY-MM-DD, e.g. 2026-11-26): " in text
-    assert text.count("│ Type the date as YYYY-MM-DD, e.g. 2026-11-26.") == 2
+    assert text.count("│ Type the date as YYYY-MM-DD (e.g. 2026-11-26) or day first, like") == 2
     assert "Progress logged as *Amber*" in text and "As of 20 Nov 2026." in text
     assert text.count(MENTION_NOTE) == 1
     assert text.index(MENTION_NOTE) > text.index("csp> /csp role @sam lead")
