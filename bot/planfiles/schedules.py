@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import Session
 
 from bot.plan.queries import meeting_in_month
+from bot.plan.years import local_today
 from bot.time.timescale.model import Timescale
 from bot.time.timescale.parse import parse_timescale
 from bot.time.workdays import default_calendar
@@ -62,13 +65,23 @@ def _schedule_rows(timescale: Timescale) -> list[ScheduleItem]:
 
 
 def apply_schedule(
-    session: Session, partnership: Partnership, objective: Objective, timescale: Timescale
+    session: Session,
+    partnership: Partnership,
+    objective: Objective,
+    timescale: Timescale,
+    *,
+    now: dt.datetime,
 ) -> None:
     """Replace the objective's schedule with what ``timescale`` reads as, and link it to
-    its meeting months (keeping meetings that already have a date)."""
+    its meeting months (keeping meetings that already have a date). The items are made
+    today (``now`` in the partnership's zone): no recurring one falls due before that."""
     objective.schedule.clear()
     session.flush()
-    objective.schedule.extend(_schedule_rows(timescale))
+    today = local_today(partnership, now)
+    rows = _schedule_rows(timescale)
+    for row in rows:
+        row.created_on = today
+    objective.schedule.extend(rows)
     objective.needs_dating = timescale.unparsed or timescale.flag is not None
     wanted = {(slot.body, slot.month) for slot in timescale.meetings}
     for old in list(objective.meetings):

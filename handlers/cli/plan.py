@@ -30,7 +30,11 @@ def register(app: typer.Typer) -> None:
 def plan_import(
     file: Annotated[Path, typer.Argument(help="The plan: seed text (.txt), CSV or XLSX.")],
     year: Annotated[
-        int | None, typer.Option(help="Plan year to import into (default: from the file).")
+        int | None,
+        typer.Option(
+            help="Plan year to import into, e.g. 2026 for 2026/27 (default: the year the "
+            "file is about; a year that has not begun only with --year)."
+        ),
     ] = None,
 ) -> None:
     """Import a plan file. All or nothing: a bad file imports nothing and says why."""
@@ -44,7 +48,9 @@ def plan_import(
         now = ctx.clock.now()
         partnership = ensure_partnership(session, ctx.settings, now=now)
         report = import_plan_bytes(session, partnership, data, file.name, now=now, plan_year=year)
-    typer.echo(f"Imported {file.name}. {report.summary()}")
+    typer.echo(f"Imported {file.name}.")
+    for line in report.lines():
+        typer.echo(line)
     current = current_plan_year(local_today(partnership, now))
     if report.plan_year < current:
         typer.echo(
