@@ -135,8 +135,8 @@ def interpret_table(
                 values[column] = spell_month_years(cell)
             else:
                 values[column] = cell
-        if "status" in values:
-            kept[header.label_of("status")] = values["status"]
+                if column == "status":  # kept as written too, to export back
+                    kept[header.label_of("status")] = cell
         if not values.get("title"):
             if fmt != "seed":
                 # Only the Word table's page breaks split a row; in a spreadsheet a row
