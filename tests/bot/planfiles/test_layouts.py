@@ -140,14 +140,20 @@ def test_mar_27_is_march_2027_not_march_of_the_plan_year(
     assert not hate.needs_dating
 
 
+# Excel date cells carry no zone: openpyxl reads and writes naive datetimes.
+EXCEL_JUNE = dt.datetime(2027, 6, 30)  # noqa: DTZ001
+EXCEL_MARCH = dt.datetime(2027, 3, 1)  # noqa: DTZ001
+EXCEL_AFTERNOON = dt.datetime(2027, 3, 1, 14, 30)  # noqa: DTZ001
+
+
 def test_excel_date_cells_are_dates_and_month_formats_are_months(
     session: Session, partnership: Partnership
 ) -> None:
     data = _xlsx_bytes(
         [
             ["Objective", "Action", "Completion date"],
-            ["Hate crime", "Publish", dt.datetime(2027, 6, 30)],
-            ["Prevent", "Report", dt.datetime(2027, 3, 1)],
+            ["Hate crime", "Publish", EXCEL_JUNE],
+            ["Prevent", "Report", EXCEL_MARCH],
             ["ASB", "Review", dt.date(2026, 12, 18)],
         ],
         {"C2": "dd/mm/yyyy", "C3": "mmm-yy", "C4": "d mmmm yyyy"},
@@ -169,7 +175,7 @@ def test_date_cell_and_mmm_yy_text_rules() -> None:
     assert date_cell_text(dt.date(2027, 3, 1), "mmm-yy") == "March 2027"
     assert date_cell_text(dt.date(2027, 3, 1), "mmmm yyyy") == "March 2027"
     assert date_cell_text(dt.date(2027, 3, 1), '"Due "dd/mm/yy') == "1 March 2027"
-    assert date_cell_text(dt.datetime(2027, 3, 1, 14, 30)) == "1 March 2027 14:30"
+    assert date_cell_text(EXCEL_AFTERNOON) == "1 March 2027 14:30"
     assert spell_month_years("Mar-27") == "March 2027"
     assert spell_month_years("Jan-Mar 2027") == "Jan-Mar 2027"
     assert spell_month_years("review 12-Mar-27") == "review 12-Mar-27"
