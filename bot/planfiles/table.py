@@ -27,8 +27,8 @@ EXPORT_COLUMNS: tuple[str, ...] = tuple(COLUMN_LABELS)
 MAX_REPORTED_PROBLEMS = 20
 USAGE = (
     "A plan file has a header row naming its columns (Objective, Outcome/Action, "
-    "Timescale, Progress, and optionally Owner(s) and Statutory basis) and one row "
-    "per objective below it."
+    "Timescale, Progress, and optionally Owner(s), Status and Statutory basis; other "
+    "columns are kept as they are) and one row per objective below it."
 )
 
 # Header spellings, compared after lower-casing and dropping everything but letters
