@@ -86,7 +86,6 @@ _HEADER_SYNONYMS: dict[str, frozenset[str]] = {
             "when",
             "bywhen",
             "targetdate",
-            "target",
             "completiondate",
             "targetcompletiondate",
             "date",

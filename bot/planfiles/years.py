@@ -146,7 +146,7 @@ def choose_plan_year(
         return YearChoice(asked, why)
     if exported is not None:
         return YearChoice(exported, "the plan year named in the exported file")
-    choice = _from_file(filename, title, timescales, today_year)
+    choice = _from_file(filename, title, timescales, today_year, year_exists)
     if choice is None:
         if current is not None:
             return YearChoice(current, "the file names no year, so the current plan year")
@@ -162,7 +162,11 @@ def choose_plan_year(
 
 
 def _from_file(
-    filename: str, title: str | None, timescales: Sequence[str], today_year: int
+    filename: str,
+    title: str | None,
+    timescales: Sequence[str],
+    today_year: int,
+    year_exists: Callable[[int], bool],
 ) -> YearChoice | None:
     named = year_mentions(title or "")
     cells = [year_mentions(text) for text in timescales]
@@ -170,6 +174,8 @@ def _from_file(
     if named.years:
         first, last = min(named.years), max(named.years)
         where = f'its title names {_label_span(first, last)} ("{title}")'
+        if first > today_year and year_exists(first):
+            return YearChoice(first, f"{where}, a plan year already started here")
         if first > today_year:
             raise UserError(
                 f"{filename} is the {_label_span(first, last)} plan ({where[4:]}), and "

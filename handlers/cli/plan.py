@@ -52,7 +52,13 @@ def plan_import(
     for line in report.lines():
         typer.echo(line)
     current = current_plan_year(local_today(partnership, now))
-    if report.plan_year < current:
+    if report.plan_year != partnership.plan_year:
+        typer.echo(
+            f"The {plan_year_label(report.plan_year)} plan is kept beside the live "
+            f"{plan_year_label(partnership.plan_year)} plan; `plan show`, `/csp due` and "
+            "the reminders follow the live one."
+        )
+    elif report.plan_year < current:
         typer.echo(
             f"Its dates belong to the {plan_year_label(report.plan_year)} plan. To make them "
             f"live this year: `csp-bot plan rollover --year {current}`."

@@ -154,3 +154,18 @@ def test_the_seed_is_still_the_2016_17_plan_and_rolls_over(
     assert report.reason == "most of its dates fall in 2016/17 (they run from 2015/16 to 2016/17)"
     rolled = rollover(session, partnership, 2026, now=DECEMBER_2026)
     assert rolled.objectives == 13 and partnership.plan_year == 2026
+
+
+def test_a_started_next_year_plan_can_be_imported_again_without_year() -> None:
+    # Rolled over early with --force: its own export names a year that exists here.
+    choice = choose_plan_year(
+        filename="plan.csv",
+        asked=None,
+        exported=None,
+        title="Maldon Community Safety Partnership: plan 2027",
+        timescales=["June 2027"],
+        today_year=2026,
+        current=2027,
+        year_exists=lambda year: year == 2027,
+    )
+    assert choice.year == 2027 and "a plan year already started here" in choice.reason
