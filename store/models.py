@@ -156,6 +156,8 @@ class Objective(Base):
     needs_dating: Mapped[bool] = mapped_column(Boolean, default=False)
     snoozed_until: Mapped[dt.datetime | None]
     imported_progress: Mapped[str | None] = mapped_column(Text)
+    # Cells of plan-file columns the bot does not use, by heading, exported back.
+    file_columns: Mapped[dict[str, Any] | None]
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
@@ -202,6 +204,8 @@ class ScheduleItem(Base):
     source_text: Mapped[str] = mapped_column(Text, default="")
     # A dated item is met when progress marks it done (see bot.plan.progress.log_progress).
     done_at: Mapped[dt.datetime | None]
+    # The local day the item was made: a recurring rule has no occurrence before it.
+    created_on: Mapped[dt.date | None] = mapped_column(Date)
 
     objective: Mapped[Objective] = relationship(back_populates="schedule")
 

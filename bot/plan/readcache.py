@@ -67,6 +67,7 @@ class ItemSnap:
     rrule: str | None
     source_text: str
     done_at: dt.datetime | None
+    created_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -218,10 +219,18 @@ def load_snapshot(
     meetings: dict[int, list[MeetingSnap]] = {i: [] for i in ids}
     for oid, label, user in snapshot_queries.owner_rows(session, partnership_id, plan_year):
         owners[oid].append(OwnerSnap(label, user))
-    for oid, kind, due_on, body, month_only, rrule, source, done_at in snapshot_queries.item_rows(
-        session, partnership_id, plan_year
-    ):
-        items[oid].append(ItemSnap(kind, due_on, body, bool(month_only), rrule, source, done_at))
+    for (
+        oid,
+        kind,
+        due_on,
+        body,
+        month_only,
+        rrule,
+        source,
+        done,
+        made,
+    ) in snapshot_queries.item_rows(session, partnership_id, plan_year):
+        items[oid].append(ItemSnap(kind, due_on, body, bool(month_only), rrule, source, done, made))
     for mid, linked, name, month, when in snapshot_queries.meeting_rows(
         session, partnership_id, plan_year
     ):

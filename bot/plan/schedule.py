@@ -57,7 +57,15 @@ def _calendar(closures: frozenset[dt.date]) -> WorkingCalendar:
 # plan, App Home, the digest) and by the reminders: a dated deadline or milestone falls
 # due on its date until it is marked done; a recurring item on each date of its rule
 # from its start, month-only rules ("every March") moved back to the last working day
-# of the partnership's calendar; other items never fall due.
+# of the partnership's calendar, but never before the day the item was made (its
+# ``created_on``): a "Quarterly" item added in December is first due at the end of
+# December, not overdue since September; other items never fall due.
+
+
+def _first_day(item: ItemLike, on_or_after: dt.date) -> dt.date:
+    """``on_or_after``, moved on to the day a recurring item was made if that is later."""
+    made = item.created_on
+    return made if made is not None and made > on_or_after else on_or_after
 
 
 def occurrences(
@@ -71,7 +79,12 @@ def occurrences(
         return []
     if item.kind == ScheduleKind.RECURRING and item.rrule and item.due_on is not None:
         return dates_between(
-            item.rrule, item.due_on, on_or_after, before, cal, roll_back=item.month_only
+            item.rrule,
+            item.due_on,
+            _first_day(item, on_or_after),
+            before,
+            cal,
+            roll_back=item.month_only,
         )
     return []
 
@@ -79,7 +92,8 @@ def occurrences(
 def next_occurrence(item: ItemLike, on_or_after: dt.date, cal: WorkingCalendar) -> dt.date | None:
     """The first day ``item`` falls due on or after ``on_or_after`` (None: never again)."""
     if item.kind == ScheduleKind.RECURRING and item.rrule and item.due_on is not None:
-        dates = rule_dates(item.rrule, item.due_on, on_or_after, cal, roll_back=item.month_only)
+        start = _first_day(item, on_or_after)
+        dates = rule_dates(item.rrule, item.due_on, start, cal, roll_back=item.month_only)
         return next(dates, None)
     found = occurrences(item, on_or_after, dt.date.max, cal)
     return found[0] if found else None

@@ -89,9 +89,21 @@ def owner_rows(
 
 def item_rows(
     session: Session, partnership_id: int, plan_year: int
-) -> Sequence[Row[int, str, dt.date | None, str | None, bool, str | None, str, dt.datetime | None]]:
-    """(objective id, kind, due_on, body, month_only, rrule, source_text, done_at) of the
-    plan year's schedule items, in schedule order."""
+) -> Sequence[
+    Row[
+        int,
+        str,
+        dt.date | None,
+        str | None,
+        bool,
+        str | None,
+        str,
+        dt.datetime | None,
+        dt.date | None,
+    ]
+]:
+    """(objective id, kind, due_on, body, month_only, rrule, source_text, done_at,
+    created_on) of the plan year's schedule items, in schedule order."""
     return session.execute(
         select(
             ScheduleItem.objective_id,
@@ -102,6 +114,7 @@ def item_rows(
             ScheduleItem.rrule,
             ScheduleItem.source_text,
             ScheduleItem.done_at,
+            ScheduleItem.created_on,
         )
         .where(ScheduleItem.objective_id.in_(_current_ids(partnership_id, plan_year)))
         .order_by(ScheduleItem.objective_id, ScheduleItem.position, ScheduleItem.id)

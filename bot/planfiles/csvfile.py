@@ -15,6 +15,7 @@ from bot.planfiles.table import (
     ParsedPlan,
     clean_cell,
     guard_formula,
+    kept_labels,
     match_header,
     row_values,
 )
@@ -76,7 +77,8 @@ def write_plan_csv(
     """The plan as CSV text (comma separated, CRLF line ends) that read_plan reads back.
 
     ``rows`` are mappings (or PlanRow objects) with the keys title, action,
-    timescale, progress, owners (a list or a string), statutory_basis. Cells that
+    timescale, progress, owners (a list or a string), statutory_basis, and columns
+    (headings to cells of columns the bot does not use, written after ours). Cells that
     a spreadsheet would run as a formula are prefixed with ``'``. Pass
     ``bom=True`` for a file Excel opens as UTF-8 on double-click.
     """
@@ -84,7 +86,8 @@ def write_plan_csv(
     writer = csv.writer(buffer, lineterminator="\r\n")
     if title:
         writer.writerow([guard_formula(title)])
-    writer.writerow(COLUMN_LABELS.values())
+    kept = kept_labels(rows)
+    writer.writerow([*COLUMN_LABELS.values(), *(guard_formula(label) for label in kept)])
     for row in rows:
-        writer.writerow([guard_formula(value) for value in row_values(row)])
+        writer.writerow([guard_formula(value) for value in row_values(row, kept)])
     return ("\ufeff" if bom else "") + buffer.getvalue()

@@ -30,6 +30,13 @@ def _iso(value: dt.date | dt.datetime | dt.time | None) -> str | None:
 
 
 def _export_objective(objective: Objective) -> dict[str, Any]:
+    document = _objective_fields(objective)
+    if objective.file_columns:  # only plans read with columns we do not use carry them
+        document["columns"] = dict(objective.file_columns)
+    return document
+
+
+def _objective_fields(objective: Objective) -> dict[str, Any]:
     return {
         "title": objective.title,
         "action": objective.action_text,
@@ -80,7 +87,8 @@ def _export_objective(objective: Objective) -> dict[str, Any]:
 
 def _flat_rows(document: dict[str, Any]) -> list[dict[str, object]]:
     """One row per objective in the columns `plan import` reads back (the seed's four,
-    owners and statutory basis); Progress carries the latest entry when there is one."""
+    owners and statutory basis, then any columns kept from the imported file); Progress
+    carries the latest entry when there is one."""
     rows: list[dict[str, object]] = []
     for o in document["objectives"]:
         latest = o["progress_history"][-1] if o["progress_history"] else None
@@ -99,6 +107,7 @@ def _flat_rows(document: dict[str, Any]) -> list[dict[str, object]]:
                 "progress": progress,
                 "owners": o["owners"],
                 "statutory_basis": o["statutory_basis"] or "",
+                "columns": o.get("columns") or {},
             }
         )
     return rows

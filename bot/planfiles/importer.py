@@ -11,63 +11,25 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.plan import readcache
-from bot.plan.years import current_plan_year, local_today, plan_year_label
+from bot.plan.years import current_plan_year, local_today
 from bot.planfiles.queries import has_objectives, objectives_to_import_into, plan_year_exists
 from bot.planfiles.read import read_plan
+from bot.planfiles.report import FIELD_LABELS, ImportReport, ObjectiveOutcome
 from bot.planfiles.restore import json_extras, restore_extras
 from bot.planfiles.schedules import MeetingIndex, apply_schedule, parse_for_plan
-from bot.planfiles.table import ParsedPlan
-from bot.planfiles.years import infer_plan_year
-from bot.text.numbers import plural
+from bot.planfiles.table import ParsedPlan, PlanRow, rag_from_status
+from bot.planfiles.years import YearChoice, choose_plan_year
 from bot.time.timescale.model import Timescale
 from store.models import Objective, ObjectiveOwner, ObjectiveStatus, Partnership
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{6,})$")
-
-
-@dataclass
-class ImportReport:
-    """What an import did, objective by objective (by title)."""
-
-    plan_year: int
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    not_in_file: list[str] = field(default_factory=list)
-    needs_dating: list[str] = field(default_factory=list)
-    progress_restored: int = 0
-
-    def summary(self) -> str:
-        parts = [
-            f"{len(self.created)} added",
-            f"{len(self.updated)} updated",
-            f"{len(self.unchanged)} unchanged",
-        ]
-        text = f"Plan {plan_year_label(self.plan_year)}: " + ", ".join(parts) + "."
-        if self.progress_restored:
-            text += (
-                f" {plural(self.progress_restored, 'progress entry', 'progress entries')} restored."
-            )
-        if self.not_in_file:
-            was = "was" if len(self.not_in_file) == 1 else "were"
-            text += (
-                f" {plural(len(self.not_in_file), 'objective')} already in the plan {was} not "
-                f"in the file and {was} left as {'it is' if was == 'was' else 'they are'}: "
-                f"{', '.join(self.not_in_file)}."
-            )
-        if self.needs_dating:
-            text += (
-                " These need a person to set their dates (see `csp-bot plan show`): "
-                + ", ".join(self.needs_dating)
-                + "."
-            )
-        return text
 
 
 def _owner_rows(owners: Sequence[str]) -> list[ObjectiveOwner]:
@@ -100,7 +62,38 @@ def import_plan_bytes(
     """Read a plan file whole, then import it (nothing is written if it cannot be read)."""
     parsed = read_plan(data, filename)
     extras = json_extras(data) if parsed.format == "json" else {}
-    return apply_plan(session, partnership, parsed, now=now, plan_year=plan_year, extras=extras)
+    return apply_plan(
+        session,
+        partnership,
+        parsed,
+        now=now,
+        plan_year=plan_year,
+        extras=extras,
+        filename=PurePath(filename).name or "the plan file",
+    )
+
+
+def _choose_year(
+    session: Session,
+    partnership: Partnership,
+    parsed: ParsedPlan,
+    filename: str,
+    *,
+    now: dt.datetime,
+    asked: int | None,
+    exported: int | None,
+    any_objectives: bool,
+) -> YearChoice:
+    return choose_plan_year(
+        filename=filename,
+        asked=asked,
+        exported=exported,
+        title=parsed.title,
+        timescales=[row.timescale for row in parsed.rows],
+        today_year=current_plan_year(local_today(partnership, now)),
+        current=partnership.plan_year if any_objectives else None,
+        year_exists=lambda year: plan_year_exists(session, partnership.id, year),
+    )
 
 
 def apply_plan(
@@ -111,42 +104,56 @@ def apply_plan(
     now: dt.datetime,
     plan_year: int | None = None,
     extras: dict[str, dict[str, Any]] | None = None,
+    filename: str = "the plan file",
 ) -> ImportReport:
-    """Write a read plan into its plan year: objectives matched by title are updated in
-    place (their history kept), new ones added, ones not in the file left as they are."""
+    """Write a read plan into its plan year (``bot.planfiles.years.choose_plan_year``):
+    objectives matched by title are updated in place (their history kept), new ones
+    added, ones not in the file left as they are. Raises UserError, writing nothing,
+    if the file is the plan of a year that has not begun and ``plan_year`` is not given."""
     extras = extras or {}
     any_objectives = has_objectives(session, partnership.id)
-    inferred = infer_plan_year(parsed.rows)
-    if (
-        inferred is not None
-        and any_objectives
-        and not plan_year_exists(session, partnership.id, inferred)
-    ):
-        inferred = None  # dates in an edited file do not start a new plan year by themselves
-    year = (
-        plan_year
-        or extras.get("\0plan_year", {}).get("plan_year")
-        or inferred
-        or (partnership.plan_year if any_objectives else None)
-        or current_plan_year(local_today(partnership, now))
+    choice = _choose_year(
+        session,
+        partnership,
+        parsed,
+        filename,
+        now=now,
+        asked=plan_year,
+        exported=extras.get("\0plan_year", {}).get("plan_year"),
+        any_objectives=any_objectives,
     )
-    report = ImportReport(plan_year=year)
+    year = choice.year
+    report = ImportReport(
+        plan_year=year,
+        reason=choice.reason,
+        kept_columns=list(parsed.kept_columns),
+        status_column=parsed.status_column,
+        title_block=parsed.title if parsed.format in ("csv", "xlsx") else None,
+    )
     existing = {
         o.title.strip().lower(): o for o in objectives_to_import_into(session, partnership.id, year)
     }
     # Everything is read and worked out before the first write, and written in one
     # flush at the end, so the database's write lock is held only for that flush and
     # the commit (other requests wait at most that long, see store.db.bounded_waits).
-    meetings = MeetingIndex(session, partnership.id)
-    readings = {text: parse_for_plan(text, year) for text in {r.timescale for r in parsed.rows}}
+    prepared = _Prepared(
+        meetings=MeetingIndex(session, partnership.id),
+        readings={t: parse_for_plan(t, year) for t in {r.timescale for r in parsed.rows}},
+    )
     with session.no_autoflush:
         if not any_objectives:
             partnership.plan_year = year
-        _apply_rows(
-            session, partnership, parsed, year, existing, extras, meetings, readings, now, report
-        )
+        _apply_rows(session, partnership, parsed, year, existing, extras, prepared, now, report)
     session.flush()
     return report
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What an import works out before it writes: meetings by month, each cell's reading."""
+
+    meetings: MeetingIndex
+    readings: dict[str, Timescale]
 
 
 def _apply_rows(
@@ -156,12 +163,11 @@ def _apply_rows(
     year: int,
     existing: dict[str, Objective],
     extras: dict[str, dict[str, Any]],
-    meetings: MeetingIndex,
-    readings: dict[str, Timescale],
+    prepared: _Prepared,
     now: dt.datetime,
     report: ImportReport,
 ) -> None:
-    """The rows of ``parsed`` applied to the session (not flushed): see apply_plan."""
+    """The rows of ``parsed`` applied to the session, not flushed (see apply_plan)."""
     seen: set[str] = set()
     for position, row in enumerate(parsed.rows):
         key = row.title.strip().lower()
@@ -169,64 +175,110 @@ def _apply_rows(
         objective = existing.get(key)
         extra = extras.get(row.title.strip(), {})
         if objective is None:
-            objective = Objective(
-                partnership_id=partnership.id,
-                plan_year=year,
-                position=position,
-                title=row.title.strip(),
-                action_text=row.action,
-                timescale_text=row.timescale,
-                statutory_basis=row.statutory_basis,
-                imported_progress=row.progress or None,
-                status=ObjectiveStatus.OPEN,
-                needs_dating=False,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(objective)
-            objective.owners.extend(_owner_rows(row.owners))
-            apply_schedule(session, partnership, objective, readings[row.timescale], meetings)
-            report.created.append(objective.title)
+            objective = _create(session, partnership, row, year, position, now, prepared)
+            report.outcomes.append(ObjectiveOutcome(objective.title, "added"))
             if extra:
                 report.progress_restored += restore_extras(session, objective, extra)
         else:
-            changed = False
             reordered = objective.position != position
-            updates: list[tuple[str, object]] = [
-                ("position", position),
-                ("action_text", row.action),
-                ("imported_progress", row.progress or None),
-            ]
-            if row.statutory_basis is not None:  # a file without the column keeps ours
-                updates.append(("statutory_basis", row.statutory_basis))
-            for attr, value in updates:
-                if getattr(objective, attr) != value:
-                    setattr(objective, attr, value)
-                    changed = changed or attr != "position"
-            if row.timescale != objective.timescale_text:
-                objective.timescale_text = row.timescale
-                apply_schedule(session, partnership, objective, readings[row.timescale], meetings)
-                changed = True
-            if row.owners and [o.strip() for o in row.owners if o.strip()] != _owner_labels(
-                objective
-            ):
-                objective.owners.clear()
-                session.flush()
-                objective.owners.extend(_owner_rows(row.owners))
-                changed = True
-            if changed:
-                report.updated.append(objective.title)
-            else:
-                report.unchanged.append(objective.title)
+            objective.position = position
+            fields = _update(
+                session, partnership, objective, row, year, now, parsed.status_column, prepared
+            )
+            outcome = ObjectiveOutcome(
+                objective.title, "updated" if fields else "unchanged", tuple(fields)
+            )
+            report.outcomes.append(outcome)
             before = _state(objective)
             restored = restore_extras(session, objective, extra) if extra else 0
             report.progress_restored += restored
-            if changed or reordered or restored or _state(objective) != before:
+            if fields or reordered or restored or _state(objective) != before:
                 # Stamp it so cached read models of the plan are refreshed.
                 readcache.touch(session, objective, now)
         if objective.needs_dating:
             report.needs_dating.append(objective.title)
-    report.not_in_file = [o.title for k, o in existing.items() if k not in seen]
+    report.outcomes.extend(
+        ObjectiveOutcome(o.title, "not in file") for k, o in existing.items() if k not in seen
+    )
+
+
+def _create(
+    session: Session,
+    partnership: Partnership,
+    row: PlanRow,
+    year: int,
+    position: int,
+    now: dt.datetime,
+    prepared: _Prepared,
+) -> Objective:
+    objective = Objective(
+        partnership_id=partnership.id,
+        plan_year=year,
+        position=position,
+        title=row.title.strip(),
+        action_text=row.action,
+        timescale_text=row.timescale,
+        statutory_basis=row.statutory_basis,
+        imported_progress=row.progress or None,
+        file_columns=dict(row.columns) or None,
+        rag=rag_from_status(row.status),
+        status=ObjectiveStatus.OPEN,
+        needs_dating=False,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(objective)
+    objective.owners.extend(_owner_rows(row.owners))
+    reading = prepared.readings[row.timescale]
+    apply_schedule(session, partnership, objective, reading, prepared.meetings, now=now)
+    return objective
+
+
+def _update(
+    session: Session,
+    partnership: Partnership,
+    objective: Objective,
+    row: PlanRow,
+    year: int,
+    now: dt.datetime,
+    status_column: str | None,
+    prepared: _Prepared,
+) -> list[str]:
+    """Bring ``objective`` in line with ``row``; the labels of the fields that changed."""
+    changed: list[str] = []
+    updates: list[tuple[str, str, object]] = [
+        ("action", "action_text", row.action),
+        ("progress", "imported_progress", row.progress or None),
+    ]
+    if row.statutory_basis is not None:  # a file without the column keeps ours
+        updates.append(("statutory_basis", "statutory_basis", row.statutory_basis))
+    for name, attr, value in updates:
+        if getattr(objective, attr) != value:
+            setattr(objective, attr, value)
+            changed.append(FIELD_LABELS[name])
+    if row.timescale != objective.timescale_text:
+        objective.timescale_text = row.timescale
+        reading = prepared.readings[row.timescale]
+        apply_schedule(session, partnership, objective, reading, prepared.meetings, now=now)
+        changed.append(FIELD_LABELS["timescale"])
+    if row.owners and [o.strip() for o in row.owners if o.strip()] != _owner_labels(objective):
+        objective.owners.clear()
+        session.flush()
+        objective.owners.extend(_owner_rows(row.owners))
+        changed.append(FIELD_LABELS["owners"])
+    before = dict(objective.file_columns or {})
+    if row.columns:  # a file without those columns keeps what we have
+        after = {**before, **row.columns}
+        moved = [label for label in after if before.get(label) != after.get(label)]
+        if moved:
+            objective.file_columns = after
+            changed.extend(moved)
+        if status_column is not None and status_column in moved:
+            rag = rag_from_status(row.status)
+            if rag is not None and rag != objective.rag:
+                objective.rag = rag
+                changed.append(FIELD_LABELS["rag"])
+    return changed
 
 
 def _state(objective: Objective) -> tuple[object, ...]:

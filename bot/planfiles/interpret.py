@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from bot.planfiles.cells import spell_month_years
 from bot.planfiles.table import (
+    KEPT,
     USAGE,
     Header,
     LineProblem,
@@ -36,6 +38,7 @@ class Draft:
     line: int
     values: dict[str, str]
     owners: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
 
     def to_row(self) -> PlanRow:
         return PlanRow(
@@ -45,6 +48,8 @@ class Draft:
             progress=self.values.get("progress", ""),
             owners=self.owners,
             statutory_basis=self.values.get("statutory_basis") or None,
+            status=self.values.get("status", ""),
+            columns=self.columns,
             source_line=self.line,
         )
 
@@ -83,9 +88,9 @@ def interpret_table(
                 continue
             header, header_problems = found
             problems.extend(header_problems)
-            title = _title_from(pre_header, header, problems)
+            title = _title_from(pre_header)
             continue
-        if match_header(line, cells) is not None:
+        if cells == header.labels[: len(cells)] and len(cells) > 1:
             continue  # header repeated at a page break
         if len(cells) == 1 and title is not None and cells[0] == title:
             continue  # page title repeated at a page break
@@ -120,9 +125,18 @@ def interpret_table(
             last, bad_row_seen = None, True
             continue
         values: dict[str, str] = {}
+        kept: dict[str, str] = {}
         for cell, column in zip(cells, header.columns, strict=False):
-            if column is not None and cell:
+            if column is None or not cell:
+                continue
+            if column.startswith(KEPT):
+                kept[column.removeprefix(KEPT)] = cell
+            elif column == "timescale" and fmt != "seed":
+                values[column] = spell_month_years(cell)
+            else:
                 values[column] = cell
+                if column == "status":  # kept as written too, to export back
+                    kept[header.label_of("status")] = cell
         if not values.get("title"):
             if fmt != "seed":
                 # Only the Word table's page breaks split a row; in a spreadsheet a row
@@ -136,7 +150,7 @@ def interpret_table(
                     )
                 )
             elif last is not None:
-                _continue_row(last, values)
+                _continue_row(last, values, kept)
             elif not bad_row_seen:
                 problems.append(
                     LineProblem(
@@ -149,7 +163,7 @@ def interpret_table(
                 bad_row_seen = True
             continue
         owners = split_owners(values.pop("owners", ""))
-        last = Draft(line, values, owners)
+        last = Draft(line, values, owners, kept)
         drafts.append(last)
 
     if header is None:
@@ -167,29 +181,22 @@ def interpret_table(
             ],
         )
     rows = finish(drafts, problems, header.line, filename, unit)
-    return ParsedPlan(title=title, rows=rows, format=fmt)
+    status = header.label_of("status") if "status" in header.columns else None
+    return ParsedPlan(
+        title=title, rows=rows, format=fmt, kept_columns=header.kept, status_column=status
+    )
 
 
-def _title_from(
-    pre_header: list[tuple[int, list[str]]], header: Header, problems: list[LineProblem]
-) -> str | None:
-    parts: list[str] = []
-    for line, cells in pre_header:
-        filled = [cell for cell in cells if cell]
-        if len(filled) == 1:
-            parts.append(filled[0])
-        else:
-            problems.append(
-                LineProblem(
-                    line,
-                    f"this row comes before the header row ({header.line}) and is not a "
-                    "title; move it below the header or delete it",
-                )
-            )
+def _title_from(pre_header: list[tuple[int, list[str]]]) -> str | None:
+    """The title block above the header row: every cell of every row, in order."""
+    parts = [cell for _, cells in pre_header for cell in cells if cell]
     return " ".join(parts) or None
 
 
-def _continue_row(row: Draft, values: Mapping[str, str]) -> None:
+def _continue_row(row: Draft, values: Mapping[str, str], kept: Mapping[str, str]) -> None:
+    for label, text in kept.items():
+        before = row.columns.get(label, "")
+        row.columns[label] = f"{before} {text}" if before else text
     for column, text in values.items():
         if column == "owners":
             row.owners.extend(o for o in split_owners(text) if o not in row.owners)

@@ -64,6 +64,7 @@ def read_json(doc: object, filename: str) -> ParsedPlan:
             continue
         values: dict[str, str] = {}
         owners: list[str] = []
+        kept = _kept_columns(item.get("columns"), number, problems)
         for key, value in item.items():
             column = _JSON_KEYS.get(str(key).strip().casefold())
             if column is None or column in values:
@@ -87,14 +88,32 @@ def read_json(doc: object, filename: str) -> ParsedPlan:
                 LineProblem(number, 'this entry has no "title"; every objective needs one')
             )
             continue
-        drafts.append(Draft(number, values, owners))
+        drafts.append(Draft(number, values, owners, kept))
         if len(drafts) > MAX_ROWS:
             problems.append(
                 LineProblem(number, f"the plan has more than {MAX_ROWS} rows; split it into files")
             )
             break
     rows = finish(drafts, problems, 0, filename, "entry")
-    return ParsedPlan(title=title, rows=rows, format="json")
+    kept_columns: list[str] = []
+    for row in rows:
+        kept_columns.extend(label for label in row.columns if label not in kept_columns)
+    return ParsedPlan(title=title, rows=rows, format="json", kept_columns=kept_columns)
+
+
+def _kept_columns(value: object, number: int, problems: list[LineProblem]) -> dict[str, str]:
+    """The "columns" of an exported objective: headings to cells the bot does not use."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(LineProblem(number, '"columns" must map column headings to text'))
+        return {}
+    kept: dict[str, str] = {}
+    for label, cell in value.items():
+        heading = clean_cell(str(label))
+        if heading:
+            kept[heading] = _json_text(cell, f"columns: {heading}", number, problems)
+    return kept
 
 
 def parse_json(text: str) -> object:

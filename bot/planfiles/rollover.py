@@ -75,7 +75,7 @@ def rollover(
         fresh.owners.extend(
             ObjectiveOwner(label=o.label, slack_user_id=o.slack_user_id) for o in source.owners
         )
-        apply_schedule(session, partnership, fresh, parse_for_plan(text, to_year))
+        apply_schedule(session, partnership, fresh, parse_for_plan(text, to_year), now=now)
         report.objectives += 1
         if fresh.needs_dating:
             report.needs_dating.append(fresh.title)

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from bot.plan.queries import meetings_of_partnership
+from bot.plan.years import local_today
 from bot.time.timescale.model import Timescale
 from bot.time.timescale.parse import parse_timescale
 from bot.time.workdays import default_calendar
@@ -92,9 +93,12 @@ def apply_schedule(
     objective: Objective,
     timescale: Timescale,
     meetings: MeetingIndex | None = None,
+    *,
+    now: dt.datetime,
 ) -> None:
     """Replace the objective's schedule with what ``timescale`` reads as, and link it to
-    its meeting months (keeping meetings that already have a date).
+    its meeting months (keeping meetings that already have a date). The items are made
+    today (``now`` in the partnership's zone): no recurring one falls due before that.
 
     With ``meetings`` (an import), nothing is flushed or queried here: the import
     writes everything in one flush at its end, so it holds the database's write lock
@@ -103,7 +107,11 @@ def apply_schedule(
     objective.schedule.clear()
     if meetings is None:
         session.flush()
-    objective.schedule.extend(_schedule_rows(timescale))
+    today = local_today(partnership, now)
+    rows = _schedule_rows(timescale)
+    for row in rows:
+        row.created_on = today
+    objective.schedule.extend(rows)
     objective.needs_dating = timescale.unparsed or timescale.flag is not None
     wanted = {(slot.body, slot.month) for slot in timescale.meetings}
     for old in list(objective.meetings):

@@ -10,6 +10,7 @@ from typing import Literal, NamedTuple
 from pydantic import BaseModel
 
 from bot.errors import UserError
+from store.models import Rag
 
 PlanFormat = Literal["seed", "csv", "xlsx", "json"]
 
@@ -26,12 +27,15 @@ EXPORT_COLUMNS: tuple[str, ...] = tuple(COLUMN_LABELS)
 MAX_REPORTED_PROBLEMS = 20
 USAGE = (
     "A plan file has a header row naming its columns (Objective, Outcome/Action, "
-    "Timescale, Progress, and optionally Owner(s) and Statutory basis) and one row "
-    "per objective below it."
+    "Timescale, Progress, and optionally Owner(s), Status and Statutory basis; other "
+    "columns are kept as they are) and one row per objective below it."
 )
 
 # Header spellings, compared after lower-casing and dropping everything but letters
-# and "/": "Owner(s)" -> "owners", "Outcome / Action" -> "outcome/action".
+# and "/": "Owner(s)" -> "owners", "Outcome / Action" -> "outcome/action". The words
+# real plans use: Objective / Theme / Priority / Outcome; Action(s) / Activity; Lead /
+# Lead officer / Lead agency / Owner / Responsible; Timescale / Target date / Deadline /
+# By when / Due / Completion date; Status / RAG; Progress / Update / Comments.
 _HEADER_SYNONYMS: dict[str, frozenset[str]] = {
     "title": frozenset(
         {
@@ -43,9 +47,32 @@ _HEADER_SYNONYMS: dict[str, frozenset[str]] = {
             "functions",
             "statutoryfunction",
             "statutoryfunctions",
+            "priority",
+            "priorities",
+            "strategicpriority",
+            "strategicpriorities",
+            "priorityarea",
+            "theme",
+            "themes",
+            "outcome",
+            "outcomes",
+            "intendedoutcome",
         }
     ),
-    "action": frozenset({"action", "actions", "outcome", "outcomes", "actiontext", "description"}),
+    "action": frozenset(
+        {
+            "action",
+            "actions",
+            "actiontext",
+            "description",
+            "activity",
+            "activities",
+            "keyactions",
+            "whatwewilldo",
+            "task",
+            "tasks",
+        }
+    ),
     "timescale": frozenset(
         {
             "timescale",
@@ -57,10 +84,17 @@ _HEADER_SYNONYMS: dict[str, frozenset[str]] = {
             "due",
             "duedate",
             "when",
+            "bywhen",
             "targetdate",
+            "completiondate",
+            "targetcompletiondate",
+            "date",
         }
     ),
-    "progress": frozenset({"progress", "status", "update", "updates", "progressupdate"}),
+    "status": frozenset({"status", "rag", "ragstatus", "ragrating", "currentstatus"}),
+    "progress": frozenset(
+        {"progress", "update", "updates", "progressupdate", "comments", "comment", "notes"}
+    ),
     "owners": frozenset(
         {
             "owner",
@@ -70,14 +104,28 @@ _HEADER_SYNONYMS: dict[str, frozenset[str]] = {
             "leadofficer",
             "leadofficers",
             "leadagency",
+            "leadagencies",
+            "leadpartner",
+            "leadorganisation",
             "responsible",
             "responsibleofficer",
+            "responsibility",
         }
     ),
     "statutory_basis": frozenset(
         {"statutorybasis", "basis", "legalbasis", "legislation", "statute", "statutoryduty"}
     ),
 }
+# Of several columns that could hold the objective, the most specific one does; the
+# others are kept as columns of their own ("Theme", then "Objective": Objective).
+_TITLE_RANK: dict[str, int] = {
+    **dict.fromkeys(("priority", "priorities", "strategicpriority"), 1),
+    **dict.fromkeys(("strategicpriorities", "priorityarea"), 1),
+    **dict.fromkeys(("theme", "themes"), 2),
+    **dict.fromkeys(("outcome", "outcomes", "intendedoutcome"), 3),
+}
+#: Header.columns entry for a column the bot does not use: this prefix and its heading.
+KEPT = "kept:"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _FORMULA_START = re.compile(r"'*[=+\-@]")
 _OWNER_TOKEN = re.compile(r"(?:<[^>]*>|[^;,<]|<)+")
@@ -92,6 +140,10 @@ class PlanRow(BaseModel):
     progress: str = ""
     owners: list[str] = []
     statutory_basis: str | None = None
+    # The Status/RAG cell as written (also kept in ``columns`` under its heading).
+    status: str = ""
+    # Cells of columns the bot does not use (and the Status cell), by heading.
+    columns: dict[str, str] = {}
     source_line: int  # 1-based line (or spreadsheet row, or JSON entry) where the row starts
 
 
@@ -99,6 +151,8 @@ class ParsedPlan(BaseModel):
     title: str | None
     rows: list[PlanRow]
     format: PlanFormat
+    kept_columns: list[str] = []  # headings of columns the bot does not use, kept
+    status_column: str | None = None  # heading of the Status/RAG column, if any
 
 
 class LineProblem(NamedTuple):
@@ -181,11 +235,22 @@ def column_for_header(text: str) -> str | None:
     found = _lookup_header_key(key)
     if found is not None or "/" not in key:
         return found
-    # "Outcome/Action", "Owner/Lead": every part must name the same column.
+    # "Outcome/Action", "Owner/Lead": every part must name the same column (an outcome
+    # beside an action is the action).
     parts = {_lookup_header_key(part) for part in key.split("/") if part}
+    if parts == {"title", "action"} and all(
+        _TITLE_RANK.get(part) == 3 for part in key.split("/") if _lookup_header_key(part) == "title"
+    ):
+        return "action"
     if len(parts) == 1:
         return parts.pop()
     return None
+
+
+def _title_rank(text: str) -> int:
+    key = _header_key(text)
+    ranks = [_TITLE_RANK.get(part, 0) for part in key.split("/") if part]
+    return min(ranks, default=0)
 
 
 def _lookup_header_key(key: str) -> str | None:
@@ -198,7 +263,9 @@ def _lookup_header_key(key: str) -> str | None:
 @dataclass
 class Header:
     line: int
-    columns: list[str | None]  # one per header cell, None where the cell is empty
+    # One per header cell: a column name, KEPT + heading for a column kept as written,
+    # or None where the cell is empty.
+    columns: list[str | None]
     labels: list[str]  # header cells as written (tidied)
 
     @property
@@ -208,43 +275,74 @@ class Header:
     def expected(self) -> str:
         return ", ".join(label for label in self.labels if label)
 
+    def label_of(self, column: str) -> str:
+        return self.labels[self.columns.index(column)]
+
+    @property
+    def kept(self) -> list[str]:
+        return [c.removeprefix(KEPT) for c in self.columns if c and c.startswith(KEPT)]
+
 
 def match_header(line: int, cells: list[str]) -> tuple[Header, list[LineProblem]] | None:
-    """A header row if ``cells`` look like one: names Objective and at least one other column."""
-    columns = [column_for_header(cell) if cell else None for cell in cells]
-    named = [c for c in columns if c is not None]
-    unknown = [cell for cell, col in zip(cells, columns, strict=True) if cell and col is None]
-    if "title" not in named or len(named) < 2 or len(unknown) > len(named):
+    """A header row if ``cells`` look like one: names the objective's column and its
+    action or timescale. Columns the bot does not use (and a second column for the
+    same thing) are kept under their heading, never dropped."""
+    known = [column_for_header(cell) if cell else None for cell in cells]
+    named = {c for c in known if c is not None}
+    if "title" not in named or not named & {"action", "timescale"}:
         return None
-    problems: list[LineProblem] = []
-    for index, (cell, column) in enumerate(zip(cells, columns, strict=True), start=1):
-        if cell and column is None:
-            problems.append(
-                LineProblem(
-                    line,
-                    f'column {index} is headed "{cell}", which is not a plan column; '
-                    f"use {', '.join(COLUMN_LABELS.values())}, or delete the column",
-                )
-            )
-    seen: dict[str, str] = {}
-    for cell, column in zip(cells, columns, strict=True):
-        if column is None:
-            continue
-        if column in seen:
-            problems.append(
-                LineProblem(
-                    line,
-                    f'"{seen[column]}" and "{cell}" both mean {COLUMN_LABELS[column]}; '
-                    "keep one of the two columns",
-                )
-            )
+    titles = [i for i, c in enumerate(known) if c == "title"]
+    best = min(titles, key=lambda i: (_title_rank(cells[i]), i))
+    columns: list[str | None] = []
+    taken: set[str] = set()
+    for index, (cell, column) in enumerate(zip(cells, known, strict=True)):
+        if not cell:
+            columns.append(None)
+        elif column is None or column in taken or (column == "title" and index != best):
+            columns.append(KEPT + _unique_label(cell, columns))
         else:
-            seen[column] = cell
-    return Header(line, columns, list(cells)), problems
+            taken.add(column)
+            columns.append(column)
+    return Header(line, columns, list(cells)), []
 
 
-def row_values(row: Mapping[str, object] | BaseModel) -> list[str]:
-    """One row (a mapping or a PlanRow) as the export's cells, in COLUMN_LABELS order."""
+def _unique_label(cell: str, columns: Sequence[str | None]) -> str:
+    used = {c.removeprefix(KEPT) for c in columns if c and c.startswith(KEPT)}
+    label, number = cell, 2
+    while label in used:
+        label, number = f"{cell} ({number})", number + 1
+    return label
+
+
+_RAG_WORDS: dict[str, Rag] = {
+    "red": Rag.RED,
+    "r": Rag.RED,
+    "amber": Rag.AMBER,
+    "a": Rag.AMBER,
+    "green": Rag.GREEN,
+    "g": Rag.GREEN,
+}
+
+
+def rag_from_status(text: str) -> Rag | None:
+    """The RAG a Status cell states ("Amber", "G"), or None if it says something else."""
+    return _RAG_WORDS.get(re.sub(r"[^a-z]", "", text.casefold()))
+
+
+def kept_labels(rows: Sequence[Mapping[str, object] | BaseModel]) -> list[str]:
+    """The headings of the kept columns (``columns``) of ``rows``, in first-seen order."""
+    labels: list[str] = []
+    for row in rows:
+        mapping: Mapping[str, object] = row.model_dump() if isinstance(row, BaseModel) else row
+        columns = mapping.get("columns")
+        if isinstance(columns, Mapping):
+            labels.extend(str(label) for label in columns if str(label) not in labels)
+    return labels
+
+
+def row_values(row: Mapping[str, object] | BaseModel, kept: Sequence[str] = ()) -> list[str]:
+    """One row (a mapping or a PlanRow) as the export's cells, in COLUMN_LABELS order,
+    then the cells of the ``kept`` columns (by heading) it has."""
     mapping: Mapping[str, object] = row.model_dump() if isinstance(row, BaseModel) else row
 
     def get(*keys: str) -> object:
@@ -267,4 +365,8 @@ def row_values(row: Mapping[str, object] | BaseModel) -> list[str]:
         owners_text,
         get("statutory_basis"),
     ]
+    columns = mapping.get("columns")
+    if kept:
+        found = columns if isinstance(columns, Mapping) else {}
+        values.extend(found.get(label) for label in kept)
     return ["" if value is None else str(value) for value in values]

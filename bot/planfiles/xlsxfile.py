@@ -8,11 +8,12 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel
 
+from bot.planfiles.cells import date_cell_text
 from bot.planfiles.interpret import Record, interpret_table
-from bot.planfiles.table import COLUMN_LABELS, ParsedPlan, file_error, row_values
+from bot.planfiles.table import COLUMN_LABELS, ParsedPlan, file_error, kept_labels, row_values
 
 
-def _xlsx_cell(value: object) -> str:
+def _xlsx_cell(value: object, number_format: str = "") -> str:
     if value is None:
         return ""
     if isinstance(value, str):
@@ -21,11 +22,8 @@ def _xlsx_cell(value: object) -> str:
         return "yes" if value else "no"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, dt.datetime):
-        text = f"{value.day} {value:%B %Y}"
-        return text if value.time() == dt.time() else f"{text} {value:%H:%M}"
-    if isinstance(value, dt.date):
-        return f"{value.day} {value:%B %Y}"
+    if isinstance(value, dt.date):  # a datetime too
+        return date_cell_text(value, number_format)
     return str(value)
 
 
@@ -48,8 +46,16 @@ def read_xlsx(data: bytes, filename: str) -> ParsedPlan:
         if sheets:
             sheet = sheets[0]
             sheet.reset_dimensions()  # trust the rows present, not the declared size
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-                records.append(Record(number, [_xlsx_cell(value) for value in row]))
+            for number, row in enumerate(sheet.iter_rows(), start=1):
+                records.append(
+                    Record(
+                        number,
+                        [
+                            _xlsx_cell(cell.value, str(getattr(cell, "number_format", "") or ""))
+                            for cell in row
+                        ],
+                    )
+                )
     except Exception:
         raise file_error(filename, unreadable) from None
     finally:
@@ -88,11 +94,12 @@ def write_plan_xlsx(
     if title:
         put(sheet, row_number, [title], bold=True)
         row_number += 1
-    put(sheet, row_number, list(COLUMN_LABELS.values()), bold=True)
+    kept = kept_labels(rows)
+    put(sheet, row_number, [*COLUMN_LABELS.values(), *kept], bold=True)
     sheet.freeze_panes = f"A{row_number + 1}"
     for row in rows:
         row_number += 1
-        put(sheet, row_number, row_values(row))
+        put(sheet, row_number, row_values(row, kept))
     for letter, width in zip("ABCDEF", (32, 70, 32, 32, 24, 36), strict=True):
         sheet.column_dimensions[letter].width = width
     buffer = io.BytesIO()

@@ -36,7 +36,11 @@ def plan_import(
         ),
     ],
     year: Annotated[
-        int | None, typer.Option(help="Plan year to import into (default: from the file).")
+        int | None,
+        typer.Option(
+            help="Plan year to import into, e.g. 2026 for 2026/27 (default: the year the "
+            "file is about; a year that has not begun only with --year)."
+        ),
     ] = None,
 ) -> None:
     """Import a plan file: seed text, CSV, Excel (.xlsx) or JSON. All or nothing: a bad
@@ -56,9 +60,17 @@ def plan_import(
         now = ctx.clock.now()
         partnership = ensure_partnership(session, ctx.settings, now=now)
         report = import_plan_bytes(session, partnership, data, file.name, now=now, plan_year=year)
-    typer.echo(f"Imported {file.name}. {report.summary()}")
+    typer.echo(f"Imported {file.name}.")
+    for line in report.lines():
+        typer.echo(line)
     current = current_plan_year(local_today(partnership, now))
-    if report.plan_year < current:
+    if report.plan_year != partnership.plan_year:
+        typer.echo(
+            f"The {plan_year_label(report.plan_year)} plan is kept beside the live "
+            f"{plan_year_label(partnership.plan_year)} plan; `plan show`, `/csp due` and "
+            "the reminders follow the live one."
+        )
+    elif report.plan_year < current:
         typer.echo(
             f"Its dates belong to the {plan_year_label(report.plan_year)} plan. To make them "
             f"live this year: `csp-bot plan rollover --year {current}`."

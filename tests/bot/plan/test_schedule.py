@@ -10,7 +10,12 @@ from sqlalchemy.orm import Session
 
 from bot.notices.reminder_sources import reminder_source
 from bot.plan.reading import due_items, list_objectives
-from bot.plan.schedule import next_occurrence, occurrences, partnership_calendar
+from bot.plan.schedule import (
+    next_occurrence,
+    occurrences,
+    overdue_items,
+    partnership_calendar,
+)
 from bot.time.workdays import WorkingCalendar, default_calendar
 from store.models import Objective, ObjectiveStatus, Partnership, ScheduleItem, ScheduleKind
 
@@ -92,3 +97,70 @@ def test_views_and_reminders_honour_the_partnerships_closure_days(
     # And from the day after, every view calls it overdue since 25 March.
     late = [i for i in due_items(session, partnership, D(2027, 3, 26), 7) if i.objective_id == oid]
     assert [(i.due_on, i.overdue) for i in late] == [(D(2027, 3, 25), True)]
+
+
+# ------------------------------------------------------- nothing is overdue on arrival
+
+QUARTERLY = dict(
+    kind=ScheduleKind.RECURRING,
+    due_on=D(2026, 3, 1),
+    rrule="FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=-1",
+    month_only=True,
+    source_text="quarterly",
+)
+
+
+def test_a_recurring_item_has_no_occurrence_before_the_day_it_was_made() -> None:
+    cal = default_calendar()
+    made_in_december = ScheduleItem(**QUARTERLY, created_on=D(2026, 12, 1))
+    assert occurrences(made_in_december, D(2026, 1, 1), D(2027, 7, 1), cal) == [
+        D(2026, 12, 31),
+        D(2027, 3, 31),
+        D(2027, 6, 30),
+    ]
+    assert next_occurrence(made_in_december, D(2026, 4, 1), cal) == D(2026, 12, 31)
+    # Made on the day of an occurrence: that day counts (due today, not overdue).
+    made_on_the_day = ScheduleItem(**QUARTERLY, created_on=D(2026, 9, 30))
+    assert next_occurrence(made_on_the_day, D(2026, 4, 1), cal) == D(2026, 9, 30)
+    # An item from before this rule (no day recorded) keeps every occurrence.
+    old = ScheduleItem(**QUARTERLY)
+    assert occurrences(old, D(2026, 1, 1), D(2026, 7, 1), cal) == [D(2026, 3, 31), D(2026, 6, 30)]
+
+
+def test_31_march_annually_made_after_31_march_is_next_due_next_31_march() -> None:
+    cal = default_calendar()
+    survey = ScheduleItem(
+        kind=ScheduleKind.RECURRING,
+        due_on=D(2026, 3, 31),
+        rrule="FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=31",
+        month_only=False,
+        source_text="31 March annually",
+        created_on=D(2026, 4, 14),
+    )
+    assert next_occurrence(survey, D(2026, 1, 1), cal) == D(2027, 3, 31)
+    assert overdue_items(_open_with(survey), D(2026, 12, 1)) == []
+
+
+def _open_with(item: ScheduleItem) -> Objective:
+    objective = Objective(title="Survey", status=ObjectiveStatus.OPEN)
+    objective.schedule.append(item)
+    return objective
+
+
+def test_a_quarterly_item_imported_in_december_is_due_at_the_quarters_end_everywhere(
+    session: Session, partnership: Partnership
+) -> None:
+    from bot.planfiles.importer import import_plan_bytes
+
+    now = dt.datetime(2026, 12, 2, 10, tzinfo=dt.UTC)
+    data = b"Objective,Action,Timescale\nPerformance report,Report to the board,Quarterly\n"
+    import_plan_bytes(session, partnership, data, "plan.csv", now=now)
+    today = D(2026, 12, 2)
+    summary = next(s for s in list_objectives(session, partnership, today))
+    # Not "overdue since 30 September": next due at the end of the current quarter.
+    assert not summary.overdue and summary.overdue_since is None
+    assert summary.next_date == D(2026, 12, 31)
+    due = due_items(session, partnership, today, 30)
+    assert [(i.due_on, i.overdue) for i in due] == [(D(2026, 12, 31), False)]
+    at = dt.datetime(2026, 12, 2, 9, 0, tzinfo=LONDON)
+    assert not [d for d in reminder_source(session, partnership, at) if d.kind == "overdue"]

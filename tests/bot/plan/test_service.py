@@ -30,6 +30,30 @@ def _id(session: Session, partnership: Partnership, title: str) -> int:
     return next(s.id for s in list_objectives(session, partnership, TODAY) if s.title == title)
 
 
+def _in_the_plan_since(session: Session, partnership: Partnership, day: D) -> None:
+    """As if the plan's schedule had been made on ``day`` (the seed is loaded at NOW)."""
+    from bot.plan import readcache
+    from store.models import Objective
+
+    for objective in session.scalars(
+        select(Objective).where(Objective.partnership_id == partnership.id)
+    ):
+        for item in objective.schedule:
+            item.created_on = day
+        readcache.touch(session, objective, NOW)
+    session.flush()
+
+
+def test_a_yearly_item_added_after_its_date_is_next_due_next_year(
+    session: Session, seeded: Partnership
+) -> None:
+    # "31 March annually" loaded in November: nothing overdue on arrival.
+    survey = _id(session, seeded, "Perceptions of crime survey")
+    summary = next(s for s in list_objectives(session, seeded, TODAY) if s.id == survey)
+    assert not summary.overdue and summary.next_date == D(2027, 3, 31)
+    assert not [i for i in due_items(session, seeded, TODAY, 14) if i.objective_id == survey]
+
+
 def test_progress_is_append_only_and_shows_newest_first(
     session: Session, seeded: Partnership
 ) -> None:
@@ -56,6 +80,7 @@ def test_progress_is_append_only_and_shows_newest_first(
 
 
 def test_due_lists_overdue_first_then_upcoming(session: Session, seeded: Partnership) -> None:
+    _in_the_plan_since(session, seeded, D(2025, 4, 1))
     items = due_items(session, seeded, TODAY, 14)
     overdue = [i for i in items if i.overdue]
     upcoming = [i for i in items if not i.overdue]
@@ -185,6 +210,7 @@ def test_views_and_overdue_notices_agree_through_the_year(
 
     cal = default_calendar()
     admin = Actor("UADMIN", Role.ADMIN, None)
+    _in_the_plan_since(session, seeded, D(2025, 4, 1))
     survey = _id(session, seeded, "Perceptions of crime survey")
     prevent = _id(session, seeded, "PREVENT")
     day = D(2026, 4, 1)
@@ -208,6 +234,7 @@ def test_views_and_overdue_notices_agree_through_the_year(
 def test_survey_shows_overdue_since_and_next_date_until_done(
     session: Session, seeded: Partnership
 ) -> None:
+    _in_the_plan_since(session, seeded, D(2025, 4, 1))
     survey = _id(session, seeded, "Perceptions of crime survey")
     summary = next(s for s in list_objectives(session, seeded, TODAY) if s.id == survey)
     assert summary.overdue and summary.overdue_since == D(2026, 3, 31)

@@ -75,6 +75,8 @@ def test_trailing_tabs_and_empty_trailing_cells_do_not_count_as_columns() -> Non
         "progress": "",
         "owners": [],
         "statutory_basis": None,
+        "status": "",
+        "columns": {},
     }
     assert read_plan(b"Objective,Action,,,\nA,b,,,,,\n", "plan.csv").rows[0].action == "b"
 
@@ -196,10 +198,10 @@ def test_a_spreadsheet_row_without_a_title_is_reported_not_merged() -> None:
     assert [(r.title, r.action) for r in seed.rows] == [("A", "a more")]
 
 
-def test_data_before_the_header_is_reported() -> None:
-    error = problems_of(b"Title\nA,b,c\nObjective,Action,Timescale\nB,b,May\n")
-    assert [p.line for p in error.problems] == [2]
-    assert "before the header row" in error.problems[0].message
+def test_a_title_block_above_the_header_is_the_plan_title() -> None:
+    plan = read_plan(b"Title\nA,b,c\n\n,,\nObjective,Action,Timescale\nB,b,May\n", "plan.csv")
+    assert plan.title == "Title A b c"
+    assert [(r.title, r.timescale, r.source_line) for r in plan.rows] == [("B", "May", 6)]
 
 
 def test_text_under_a_column_with_no_heading_is_reported() -> None:
@@ -207,9 +209,11 @@ def test_text_under_a_column_with_no_heading_is_reported() -> None:
     assert "column 2 has text but no heading" in str(error)
 
 
-def test_unknown_column_heading_is_reported() -> None:
-    error = problems_of(b"Objective,Action,RAG\nA,do a,green\n")
-    assert 'column 3 is headed "RAG"' in str(error)
+def test_unknown_column_headings_are_kept_not_refused() -> None:
+    plan = read_plan(b"Objective,Action,Budget,RAG\nA,do a,5k,green\n", "plan.csv")
+    assert plan.kept_columns == ["Budget"] and plan.status_column == "RAG"
+    assert plan.rows[0].columns == {"Budget": "5k", "RAG": "green"}
+    assert plan.rows[0].status == "green"
 
 
 def test_title_longer_than_the_store_allows_is_reported() -> None:
@@ -234,7 +238,23 @@ def test_long_problem_lists_are_cut_short() -> None:
         ("Outcome / Action", "action"),
         ("outcomes/actions", "action"),
         ("Action", "action"),
-        ("Outcome", "action"),
+        ("Outcome", "title"),
+        ("Theme", "title"),
+        ("Priority", "title"),
+        ("Actions", "action"),
+        ("Action(s)", "action"),
+        ("Activity", "action"),
+        ("Lead agency", "owners"),
+        ("Responsible", "owners"),
+        ("Target date", "timescale"),
+        ("Deadline", "timescale"),
+        ("By when", "timescale"),
+        ("Due", "timescale"),
+        ("Completion date", "timescale"),
+        ("Status", "status"),
+        ("RAG status", "status"),
+        ("Update", "progress"),
+        ("Comments", "progress"),
         ("Timescale", "timescale"),
         ("Time scale", "timescale"),
         ("Progress", "progress"),
@@ -245,7 +265,8 @@ def test_long_problem_lists_are_cut_short() -> None:
         ("Lead officer", "owners"),
         ("Statutory basis", "statutory_basis"),
         ("statutory_basis", "statutory_basis"),
-        ("RAG", None),
+        ("RAG", "status"),
+        ("Budget", None),
         ("Outcome/Timescale", None),
         ("", None),
     ],

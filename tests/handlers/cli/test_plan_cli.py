@@ -119,3 +119,35 @@ def test_import_help_names_every_format_it_reads(tmp_path: Path) -> None:
     text = " ".join(shown.stdout.split())
     for fmt in (".txt", "CSV", ".csv", "Excel", ".xlsx", "JSON", ".json"):
         assert fmt in text, fmt
+
+
+def test_import_says_which_year_it_chose_why_and_what_changed(tmp_path: Path) -> None:
+    done = run(tmp_path, "plan", "import", str(SEED))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "Plan year 2016/17: most of its dates fall in 2016/17" in done.stdout
+    assert any(line.startswith("Added (13): Strategic Assessment; ") for line in lines)
+    edited = tmp_path / "plan.txt"
+    edited.write_bytes(
+        SEED.read_bytes().replace(b"April 2016\t\nPartnership", b"May 2016\t\nPartnership")
+    )
+    again = run(tmp_path, "plan", "import", str(edited))
+    assert again.returncode == 0, again.stderr
+    assert "Updated (1): Strategic Assessment (Timescale)" in again.stdout
+    assert "Unchanged (12): " in again.stdout
+
+
+def test_import_never_starts_a_year_that_has_not_begun_without_year(tmp_path: Path) -> None:
+    future = tmp_path / "plan.csv"
+    future.write_text(
+        "Community Safety Action Plan 2098/99\nObjective,Action,Timescale,Budget\n"
+        "Prevent,Train staff,June 2098,5k\n",
+        encoding="utf-8",
+    )
+    refused = run(tmp_path, "plan", "import", str(future))
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "2098/99 has not begun" in refused.stderr and "--year 2098" in refused.stderr
+    forced = run(tmp_path, "plan", "import", str(future), "--year", "2098")
+    assert forced.returncode == 0, forced.stderr
+    assert "Plan year 2098/99: as asked with --year (2098/99 has not begun" in forced.stdout
+    assert "kept with each objective and exported back: Budget" in forced.stdout
