@@ -272,12 +272,11 @@ def test_csv_and_xlsx_exports_carry_the_plan_and_import_back(
 
 
 def test_the_import_summary_counts_in_english() -> None:
-    from bot.planfiles.importer import ImportReport
+    from bot.planfiles.report import ImportReport, ObjectiveOutcome
 
-    one = ImportReport(2026, created=["A"], not_in_file=["PREVENT"], progress_restored=1)
+    added, gone = ObjectiveOutcome("A", "added"), ObjectiveOutcome("PREVENT", "not in file")
+    one = ImportReport(2026, outcomes=[added, gone], progress_restored=1)
     text = one.summary()
-    assert "1 progress entry restored" in text
-    assert "1 objective already in the plan was not in the file and was left as it is" in text
-    two = ImportReport(2026, not_in_file=["A", "B"], progress_restored=2)
+    assert "1 progress entry restored" in text and "1 not in the file" in text
+    two = ImportReport(2026, progress_restored=2)
     assert "2 progress entries restored" in two.summary()
-    assert "2 objectives already in the plan were not in the file" in two.summary()
