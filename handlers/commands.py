@@ -59,6 +59,7 @@ from bot.text.dates import day_off_note
 from bot.text.help import USAGE
 from bot.text.matching import match_objective, split_objective
 from bot.text.mrkdwn import esc, esc_code
+from handlers.calendar import calendar_reply
 from handlers.progress import already_done, announce, progress_modal, repeated_answer, save_progress
 from handlers.referrals.listing import list_referrals
 from handlers.referrals.refer import open_referral_form
@@ -214,6 +215,8 @@ def dispatch(
             return Reply("Preview: " + digest_text(digest), blocks)
         case cmd.Refer() | cmd.Referrals():
             return _referrals(parsed, unit, ack=ack, body=body, client=client)
+        case cmd.CalendarLink():
+            return Reply(*calendar_reply(unit))
     assert_never(parsed)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pydantic import BaseModel
 
 from bot.planfiles.interpret import Record, interpret_table
+from bot.planfiles.ownworkbook import own_plan_rows
 from bot.planfiles.table import COLUMN_LABELS, ParsedPlan, file_error, row_values
 
 
@@ -45,7 +46,10 @@ def read_xlsx(data: bytes, filename: str) -> ParsedPlan:
         raise file_error(filename, unreadable) from None
     try:
         sheets = workbook.worksheets
-        if sheets:
+        own = own_plan_rows(workbook)
+        if own is not None:  # our own workbook: its Plan sheet, read by our columns
+            records.extend(Record(n, [_xlsx_cell(v) for v in row]) for n, row in own)
+        elif sheets:
             sheet = sheets[0]
             sheet.reset_dimensions()  # trust the rows present, not the declared size
             for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
