@@ -31,20 +31,29 @@ def objectives_with_progress(session: Session, partnership: Partnership) -> list
     return list(session.scalars(current_objectives_query(partnership, with_progress=True)))
 
 
-def meetings_between(
-    session: Session, partnership_id: int, first: dt.date, before: dt.date
+def plan_meetings(
+    session: Session,
+    partnership_id: int,
+    objectives: Iterable[Objective],
+    first: dt.date,
+    before: dt.date,
 ) -> list[Meeting]:
-    """The partnership's meetings programmed for months from ``first`` up to ``before``,
-    in date order (undated ones by their month), then by body."""
-    rows = session.scalars(
+    """The meetings of ``objectives`` and the partnership's other meetings programmed
+    for months from ``first`` up to ``before``, in date order (undated ones by their
+    month), then by body."""
+    found = {m.id: m for o in objectives for m in o.meetings}
+    others = session.scalars(
         select(Meeting).where(
             Meeting.partnership_id == partnership_id,
+            Meeting.objective_id.is_(None),
             Meeting.month >= first,
             Meeting.month < before,
         )
     )
+    found.update((m.id, m) for m in others)
     return sorted(
-        rows, key=lambda m: (m.meeting_date or m.month, m.start_time or dt.time(), m.body)
+        found.values(),
+        key=lambda m: (m.meeting_date or m.month, m.start_time or dt.time(), m.body),
     )
 
 

@@ -82,16 +82,17 @@ def build_feed(session: Session, partnership: Partnership, today: dt.date) -> Fe
         done_days = facts.done_days.get(objective.id, ())
         events.extend(_deadlines(partnership, objective, done_days, first, end, cal))
     titles = {o.id: o.title for o in objectives}
-    for meeting in export_queries.meetings_between(session, partnership.id, first, end):
+    for meeting in export_queries.plan_meetings(session, partnership.id, objectives, first, end):
         event = _meeting(partnership, meeting, titles, zone)
         if event is not None:
             events.append(event)
     events.sort(key=lambda e: (e.day, e.starts or dt.datetime.min.replace(tzinfo=zone), e.uid))
+    days = [e.day for e in events]
     return Feed(
         name=f"{partnership.name}: plan {plan_year_label(partnership.plan_year)}",
         zone=partnership.timezone,
-        first=first,
-        last=end,
+        first=min([first, *days]),
+        last=max([end, *days]) + dt.timedelta(days=1),
         events=tuple(events),
     )
 

@@ -171,7 +171,7 @@ def plan_workbook(
         )
     meetings = [
         _meeting_row(m, titles, zone)
-        for m in export_queries.meetings_between(session, partnership.id, first, end)
+        for m in export_queries.plan_meetings(session, partnership.id, objectives, first, end)
     ]
     dates.extend(
         DatedRow(

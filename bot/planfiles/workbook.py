@@ -218,7 +218,7 @@ def _write_sheet(
     sheet.freeze_panes = "A3"  # the title and header rows stay in view
     sheet.print_title_rows = "2:2"  # the header on every printed page
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.paperSize = "9"  # A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
