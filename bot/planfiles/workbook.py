@@ -158,7 +158,7 @@ def write_workbook(book: PlanWorkbook) -> bytes:
     import openpyxl
 
     workbook = openpyxl.Workbook(write_only=True)
-    styles = _Styles()
+    styles = _Styles(workbook)
     plan_columns = tuple(
         Column(h, w, k)
         for h, w, (_, k) in zip(PLAN_HEADERS, PLAN_WIDTHS, _plan_cells(_EMPTY_ACTION), strict=True)
@@ -181,18 +181,42 @@ _EMPTY_ACTION = ActionRow("", "", "", "", "", None, False, "", None, None, "", "
 
 
 class _Styles:
-    """The few style objects every cell shares (openpyxl keeps one copy of each)."""
+    """The workbook's named cell styles (one lookup a cell, no per-cell style objects)."""
 
-    def __init__(self) -> None:
-        from openpyxl.styles import Alignment, Font, PatternFill
+    def __init__(self, workbook: Any) -> None:
+        from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 
-        self.title_font = Font(bold=True, size=14)
-        self.header_font = Font(bold=True)
-        self.header_fill = PatternFill("solid", fgColor="D9E1F2")
-        self.wrap = Alignment(wrap_text=True, vertical="top")
-        self.top = Alignment(vertical="top")
+        top = Alignment(vertical="top")
+        wrap = Alignment(wrap_text=True, vertical="top")
+
+        def add(name: str, **parts: Any) -> str:
+            workbook.add_named_style(NamedStyle(name=name, **parts))
+            return name
+
+        self.title = add("CSP title", font=Font(bold=True, size=14))
+        self.header = add(
+            "CSP header",
+            font=Font(bold=True),
+            fill=PatternFill("solid", fgColor="D9E1F2"),
+            alignment=wrap,
+        )
+        self.by_kind: dict[str, str] = {
+            "text": add("CSP text", alignment=top),
+            "yesno": "CSP text",
+            "rag": "CSP text",
+            "wrap": add("CSP wrapped", alignment=wrap),
+            **{
+                kind: add(f"CSP {kind}", alignment=top, number_format=fmt)
+                for kind, fmt in _FORMATS.items()
+            },
+        }
         self.rag = {
-            name: (PatternFill("solid", fgColor=fill), Font(bold=True, color=ink))
+            name: add(
+                f"CSP {name}",
+                alignment=top,
+                fill=PatternFill("solid", fgColor=fill),
+                font=Font(bold=True, color=ink),
+            )
             for name, (fill, ink) in RAG_COLOURS.items()
         }
 
@@ -225,35 +249,30 @@ def _write_sheet(
     sheet.auto_filter.ref = f"A2:{last}{count + 2}"
 
     heading = WriteOnlyCell(sheet, value=title)
-    heading.font = styles.title_font
+    heading.style = styles.title
     sheet.append([heading])
     header = []
     for column in columns:
         cell = WriteOnlyCell(sheet, value=column.header)
-        cell.font = styles.header_font
-        cell.fill = styles.header_fill
-        cell.alignment = styles.wrap
+        cell.style = styles.header
         header.append(cell)
     sheet.append(header)
+    by_kind, rag = styles.by_kind, styles.rag
 
     def make(value: Value, kind: CellKind) -> SheetCell:
         if isinstance(value, str):
             value = ILLEGAL_CHARACTERS_RE.sub("", value) or None
         elif kind == "yesno":
-            value = "yes" if value else ""
+            value = "yes" if value else None
         cell = WriteOnlyCell(sheet)
+        if kind == "rag" and isinstance(value, str) and value in rag:
+            cell.style = rag[value]
+            value = value.capitalize()
+        else:
+            cell.style = by_kind[kind]
         cell.value = value
         if isinstance(value, str) and value.startswith("="):
             cell.data_type = "s"  # text, never a formula
-        if kind == "wrap":
-            cell.alignment = styles.wrap
-        else:
-            cell.alignment = styles.top
-        if kind in _FORMATS:
-            cell.number_format = _FORMATS[kind]
-        elif kind == "rag" and isinstance(value, str) and value in styles.rag:
-            cell.fill, cell.font = styles.rag[value]
-            cell.value = value.capitalize()
         return cell
 
     for cells in rows:

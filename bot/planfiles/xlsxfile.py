@@ -1,4 +1,4 @@
-"""Excel plan files: reading the first worksheet of a workbook, and writing the export."""
+"""Excel plan files: reading a workbook's plan table (ours: its Plan sheet), writing a plain one."""
 
 from __future__ import annotations
 
