@@ -230,7 +230,8 @@ def main() -> None:
             f"/calendar/<secret>.ics ({size / 1024:.0f} KiB), 16 clients: "
             f"{len(feed) / args.seconds:.0f} req/s, p50 {pct(feed, 0.5):.1f} ms, "
             f"p99 {pct(feed, 0.99):.1f} ms; p50 ratio to /healthz "
-            f"{pct(feed, 0.5) / pct(health, 0.5):.2f}, p99 ratio {pct(feed, 0.99) / pct(health, 0.99):.2f}"
+            f"{pct(feed, 0.5) / pct(health, 0.5):.2f}, "
+            f"p99 ratio {pct(feed, 0.99) / pct(health, 0.99):.2f}"
         )
     finally:
         child.kill()

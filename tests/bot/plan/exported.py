@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from bot.plan.meetings import set_meeting
 from bot.plan.members import Actor
-from bot.plan.progress import log_progress
 from bot.plan.owners import set_owner
+from bot.plan.progress import log_progress
 from bot.planfiles.importer import import_plan_bytes
 from bot.planfiles.rollover import rollover
 from store.models import Objective, Partnership, Rag, Role

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -19,6 +20,14 @@ from tests.bot.plan.exported import export_plan_fixture
 from tests.conftest import NOW
 
 TODAY = NOW.date()
+LONDON = ZoneInfo("Europe/London")
+
+
+def wall(*parts: int) -> dt.datetime:
+    """A London wall-clock time as Excel holds it (no zone)."""
+    return dt.datetime(*parts, tzinfo=LONDON).replace(tzinfo=None)
+
+
 NAMES = {"U0SAM": "Sam Officer"}
 
 
@@ -123,10 +132,10 @@ def test_meetings_sheet_has_date_time_cells_and_places(workbook_bytes: bytes) ->
     meetings = _sheet(workbook_bytes, "Meetings")
     timed = [r for r in meetings.iter_rows(min_row=3) if r[2].value]
     assert [(r[1].value, r[2].value) for r in timed] == [
-        (dt.datetime(2026, 9, 15, 10), "Council Chamber"),
-        (dt.datetime(2026, 12, 8, 10), "Council Chamber"),
-        (dt.datetime(2027, 3, 25, 10), "Council Chamber"),
-        (dt.datetime(2027, 3, 30, 14, 30), "Civic Centre"),
+        (wall(2026, 9, 15, 10), "Council Chamber"),
+        (wall(2026, 12, 8, 10), "Council Chamber"),
+        (wall(2027, 3, 25, 10), "Council Chamber"),
+        (wall(2027, 3, 30, 14, 30), "Civic Centre"),
     ]
     assert all(r[1].is_date and r[1].number_format == "d mmm yyyy hh:mm" for r in timed)
     undated = [r for r in meetings.iter_rows(min_row=3) if r[4].value == "date to be set"]
@@ -137,8 +146,8 @@ def test_progress_sheet_is_the_full_history_with_date_cells(workbook_bytes: byte
     progress = _sheet(workbook_bytes, "Progress")
     rows = list(progress.iter_rows(min_row=3, values_only=True))
     assert [(r[0], r[1], r[3], r[5]) for r in rows] == [
-        (dt.datetime(2026, 11, 26, 10), "Strategic Assessment", "Amber", "Draft out"),
-        (dt.datetime(2026, 11, 27, 10), "Strategic Assessment", "Red", "Late data"),
+        (wall(2026, 11, 26, 10), "Strategic Assessment", "Amber", "Draft out"),
+        (wall(2026, 11, 27, 10), "Strategic Assessment", "Red", "Late data"),
     ]
     first = progress["A3"]
     assert first.is_date and first.number_format == "d mmm yyyy hh:mm"
