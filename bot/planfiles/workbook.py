@@ -264,13 +264,12 @@ def _write_sheet(
             value = ILLEGAL_CHARACTERS_RE.sub("", value) or None
         elif kind == "yesno":
             value = "yes" if value else None
-        cell = WriteOnlyCell(sheet)
+        style = by_kind[kind]
         if kind == "rag" and isinstance(value, str) and value in rag:
-            cell.style = rag[value]
-            value = value.capitalize()
-        else:
-            cell.style = by_kind[kind]
-        cell.value = value
+            style, value = rag[value], value.capitalize()
+        shown: Any = value  # openpyxl takes dates too, whatever its stubs say
+        cell = WriteOnlyCell(sheet, value=shown)
+        cell.style = style
         if isinstance(value, str) and value.startswith("="):
             cell.data_type = "s"  # text, never a formula
         return cell
