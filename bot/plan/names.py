@@ -45,7 +45,8 @@ def record_names(
 ) -> None:
     """Cache the names read from Slack (a member row is made for anyone new)."""
     for uid, name in sorted(names.items()):
-        resolve_actor(session, partnership, uid, now=now, display_name=name.strip() or None)
+        resolve_actor(session, partnership, uid, now=now)  # the member row, made if new
         member = export_queries.members_by_id(session, partnership.id, [uid])[uid]
+        member.display_name = name.strip() or member.display_name
         member.display_name_at = now
     session.flush()

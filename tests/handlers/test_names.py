@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.context import AppContext
-from bot.plan.members import ensure_partnership
+from bot.plan.members import ensure_partnership, resolve_actor
 from bot.plan.names import display_names, stale_names
 from handlers.app import make_client
 from handlers.names import name_of, owner_names
@@ -37,6 +37,21 @@ def test_names_come_from_slack_and_are_cached_for_a_week(
     assert _names(ctx, NOW + dt.timedelta(days=6))["U0SAM"] == "Sam Officer"
     assert len(fake_slack.calls_to("users.info")) == asked  # fresh: not asked again
     assert _names(ctx, NOW + dt.timedelta(days=7))["U0SAM"] == "Sam Renamed"
+
+
+def test_a_slash_command_does_not_replace_the_name_read_from_slack(
+    ctx: AppContext, fake_slack: FakeSlack
+) -> None:
+    with session_scope(ctx.sessions) as session:
+        export_plan_fixture(session, ensure_partnership(session, ctx.settings, now=NOW))
+    fake_slack.set_user("U0SAM", profile={"display_name": "Sam Officer"})
+    assert _names(ctx, NOW)["U0SAM"] == "Sam Officer"
+    with session_scope(ctx.sessions) as session:
+        partnership = ensure_partnership(session, ctx.settings, now=NOW)
+        # What a request carries: the handle, not the display name.
+        actor = resolve_actor(session, partnership, "U0SAM", now=NOW, display_name="u0sam")
+        assert actor.display_name == "Sam Officer"
+    assert _names(ctx, NOW, ask_slack=False)["U0SAM"] == "Sam Officer"
 
 
 def test_when_slack_cannot_answer_the_cached_name_or_the_id_is_used(
