@@ -20,6 +20,7 @@ secret is never written to the log.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import re
@@ -229,12 +230,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reply(500, b"")
                 return
             if feed is not None:
+                etag = '"' + hashlib.sha256(feed).hexdigest()[:32] + '"'
                 headers = {
                     "Content-Type": "text/calendar; charset=utf-8",
                     "Content-Disposition": 'inline; filename="csp-calendar.ics"',
                     "Cache-Control": "private, max-age=300",
+                    "ETag": etag,
                 }
-                self._reply(200, feed, headers)
+                if etag in (self.headers.get("If-None-Match") or ""):
+                    self._reply(304, b"", headers)  # the subscriber's copy is current
+                else:
+                    self._reply(200, feed, headers)
                 return
         self._reply(404, b"not found")
 

@@ -157,3 +157,19 @@ def test_csp_calendar_without_a_public_address_says_what_to_ask(
 def test_csp_calendar_takes_nothing_after_it(served: str, fake_slack: FakeSlack) -> None:
     reply = csp(served, fake_slack, "calendar please", user="UMEMBER")
     assert "takes nothing after it" in words(reply)
+
+
+def test_a_subscriber_with_the_current_copy_is_told_not_modified(
+    served: str, seeded_ctx: AppContext
+) -> None:
+    url = f"{served}/calendar/{_secret(seeded_ctx)}.ics"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        etag = response.headers["ETag"]
+    assert etag
+    request = urllib.request.Request(url, headers={"If-None-Match": etag})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    assert caught.value.code == 304
+    stale = urllib.request.Request(url, headers={"If-None-Match": '"other"'})
+    with urllib.request.urlopen(stale, timeout=10) as response:
+        assert response.status == 200 and response.read().startswith(b"BEGIN:VCALENDAR")
