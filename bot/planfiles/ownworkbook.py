@@ -26,8 +26,9 @@ _HEADER_ROWS = 5  # the header is within the first rows (under the title)
 def own_plan_rows(workbook: Any) -> Iterator[tuple[int, list[object]]] | None:
     """The rows of our workbook's Plan sheet as a plan table (title rows, a header in
     the plan's own column names, then one row per action), or None when ``workbook`` is
-    not one this bot wrote."""
-    if tuple(workbook.sheetnames) != SHEETS:
+    not one this bot wrote (its first sheet is not "Plan" headed as we head it)."""
+    names = list(workbook.sheetnames)
+    if names[:1] != [SHEETS[0]]:  # our Plan sheet comes first; people may add sheets
         return None
     sheet = workbook["Plan"]
     sheet.reset_dimensions()  # trust the rows present, not the declared size

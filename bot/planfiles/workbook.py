@@ -163,14 +163,14 @@ def write_workbook(book: PlanWorkbook) -> bytes:
         Column(h, w, k)
         for h, w, (_, k) in zip(PLAN_HEADERS, PLAN_WIDTHS, _plan_cells(_EMPTY_ACTION), strict=True)
     )
-    sheets: Sequence[tuple[str, Sequence[Column], Callable[[Any], list[Cell]], Sequence[Any]]] = (
-        ("Plan", plan_columns, _plan_cells, book.actions),
-        ("Schedule", SCHEDULE_COLUMNS, _schedule_cells, book.dates),
-        ("Meetings", MEETING_COLUMNS, _meeting_cells, book.meetings),
-        ("Progress", PROGRESS_COLUMNS, _progress_cells, book.progress),
+    sheets: Sequence[tuple[Sequence[Column], Callable[[Any], list[Cell]], Sequence[Any]]] = (
+        (plan_columns, _plan_cells, book.actions),
+        (SCHEDULE_COLUMNS, _schedule_cells, book.dates),
+        (MEETING_COLUMNS, _meeting_cells, book.meetings),
+        (PROGRESS_COLUMNS, _progress_cells, book.progress),
     )
-    for name, columns, cells, rows in sheets:
-        title = f"{book.title}: {name.lower()}" if name != "Plan" else book.title
+    for index, (name, (columns, cells, rows)) in enumerate(zip(SHEETS, sheets, strict=True)):
+        title = f"{book.title}: {name.lower()}" if index else book.title
         _write_sheet(workbook, styles, name, title, columns, (cells(r) for r in rows), len(rows))
     buffer = io.BytesIO()
     workbook.save(buffer)

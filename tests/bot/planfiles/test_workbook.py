@@ -184,10 +184,28 @@ def test_an_edited_timescale_in_the_workbook_is_imported(
     assert plan["A3"].value == "Strategic Assessment"
     plan["E3"] = "May 2026"
     plan["J3"] = "a note typed here is not a progress update"
+    book.create_sheet("My notes")["A1"] = "Objective"  # a sheet a person added
     buffer = io.BytesIO()
     book.save(buffer)
     report = import_plan_bytes(session, partnership, buffer.getvalue(), "plan.xlsx", now=NOW)
     assert report.updated == ["Strategic Assessment"]
+
+
+def test_a_workbook_headed_otherwise_is_read_as_any_plan_table() -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert isinstance(sheet, Worksheet)
+    sheet.title = "Plan"
+    sheet.append(["Objective", "Outcome/Action", "Timescale"])
+    sheet.append(["Strategic Assessment", "Produce it", "April 2026"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    (row,) = read_plan(buffer.getvalue(), "plan.xlsx").rows
+    assert (row.title, row.action, row.timescale) == (
+        "Strategic Assessment",
+        "Produce it",
+        "April 2026",
+    )
 
 
 def test_formula_like_text_stays_text(session: Session, partnership: Partnership) -> None:
