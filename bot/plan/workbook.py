@@ -237,45 +237,41 @@ def _dated_rows(
     late = {
         (o.due_on, o.source_text) for o in overdue_items(objective, today, done_days, policy, cal)
     }
-    closed = objective.status != "open"
+
+    def state(due: dt.date, done: bool, source: str) -> str:
+        if done or objective.status == "done":
+            return "done"
+        if objective.status == "waived":
+            return "cancelled"
+        if (due, source) in late:
+            return "overdue"
+        return "due" if due >= today else "past"
+
     for item in objective.schedule:
+        body = item.body or ""
         if item.kind in DATED_KINDS and item.due_on is not None:
-            if item.done_at is not None:
-                state = "done"
-            elif closed:
-                state = "cancelled" if objective.status == "waived" else "done"
-            elif (item.due_on, item.source_text) in late:
-                state = "overdue"
-            else:
-                state = "due" if item.due_on >= today else "past"
+            done = item.done_at is not None
             yield DatedRow(
                 item.due_on,
                 item.month_only,
                 objective.title,
                 item_label(item),
                 str(item.kind),
-                item.body or "",
-                state,
+                body,
+                state(item.due_on, done, item.source_text),
             )
         elif item.kind == ScheduleKind.RECURRING:
             met = met_occurrences(recurring_dates(item, end, cal), done_days)
+            what = item.source_text or "recurring"
             for due in occurrences(item, first, end, cal):
-                if due in met:
-                    state = "done"
-                elif closed:
-                    state = "cancelled" if objective.status == "waived" else "done"
-                elif (due, item.source_text) in late:
-                    state = "overdue"
-                else:
-                    state = "due" if due >= today else "past"
                 yield DatedRow(
                     due,
                     False,
                     objective.title,
-                    item.source_text or "recurring",
+                    what,
                     str(item.kind),
-                    item.body or "",
-                    state,
+                    body,
+                    state(due, due in met, item.source_text),
                 )
 
 
