@@ -130,3 +130,22 @@ def test_uids_are_stable_so_a_reimport_updates_instead_of_duplicating(
     moved = write_ics(build_feed(session, partnership, TODAY), now=NOW)
     event = next(e for e in _events(moved) if str(e["UID"]) == moved_uid)
     assert event["DTSTART"].dt == dt.datetime(2026, 9, 16, 11, tzinfo=LONDON)
+
+
+def test_a_meeting_with_a_date_but_no_time_is_an_all_day_event(
+    session: Session, partnership: Partnership
+) -> None:
+    from bot.plan.meetings import set_meeting
+    from tests.bot.plan.exported import ADMIN, OCB
+
+    export_plan_fixture(session, partnership)
+    set_meeting(
+        session, partnership, ADMIN, OCB, dt.date(2026, 12, 10), None, "Civic Centre", now=NOW
+    )
+    session.flush()
+    data = write_ics(build_feed(session, partnership, TODAY), now=NOW)
+    (meeting,) = [
+        e for e in _by_summary(data, f"{OCB} meeting") if e["DTSTART"].dt == dt.date(2026, 12, 10)
+    ]
+    assert str(meeting["LOCATION"]) == "Civic Centre"
+    assert "/csp show Strategic management" in str(meeting["DESCRIPTION"])
