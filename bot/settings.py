@@ -81,6 +81,22 @@ class Settings(BaseSettings):
         default=True, validation_alias="CSP_POST_PROGRESS_TO_CHANNEL"
     )
     digest_cron: str = Field(default="mon 09:00", validation_alias="CSP_DIGEST_AT")
+    # Where `csp-bot serve` is reached from outside (https://csp-bot.example.org): the
+    # start of the calendar's subscribe link.
+    public_url: str | None = Field(default=None, validation_alias="CSP_PUBLIC_URL")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value):
+            raise ValueError(
+                f"{value!r} is not a web address: give where csp-bot serve is reached, "
+                "like https://csp-bot.example.org"
+            )
+        return value
 
     @field_validator("admins", "safeguarding_leads", mode="before")
     @classmethod
@@ -229,6 +245,7 @@ _ALIASES = {
     "post_progress_to_channel": "CSP_POST_PROGRESS_TO_CHANNEL",
     "partnership_name": "CSP_PARTNERSHIP_NAME",
     "slack_api_url": "SLACK_API_URL",
+    "public_url": "CSP_PUBLIC_URL",
 }
 
 

@@ -58,6 +58,7 @@ from bot.text.matching import match_objective, names_only, split_objective
 from bot.text.mrkdwn import esc, esc_code
 from bot.text.numbers import plural
 from handlers.announce import wake_announcer
+from handlers.calendar import calendar_reply
 from handlers.people import owner_reply, role_reply
 from handlers.progress import (
     already_done,
@@ -206,6 +207,8 @@ def dispatch(
             return Reply("Preview: " + digest_text(digest), blocks)
         case cmd.Refer() | cmd.Referrals():
             return _referrals(parsed, unit, ack=ack, body=body, client=client)
+        case cmd.CalendarLink():
+            return Reply(*calendar_reply(unit))
     assert_never(parsed)
 
 

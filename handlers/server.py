@@ -1,4 +1,4 @@
-"""HTTP transport: Bolt's ``POST /slack/events`` plus ``GET /healthz``.
+"""HTTP transport: Bolt's ``POST /slack/events``, ``GET /healthz`` and the calendar feed.
 
 A threading HTTP/1.1 server from the standard library around ``app.dispatch``:
 each connection gets its own thread. The endpoint is public, so:
@@ -12,13 +12,18 @@ each connection gets its own thread. The endpoint is public, so:
   (see :mod:`handlers.payloads`) instead of reaching Bolt.
 
 The reply is whatever the listener acked (Bolt keeps slow work after the ack).
+``GET /calendar/<secret>.ics`` answers the partnership's calendar feed when its
+secret matches (``handlers.calendar``); any other path or secret is a 404, and the
+secret is never written to the log.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -41,6 +46,8 @@ HEALTH_PATH = "/healthz"
 MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything silly
 READ_TIMEOUT = 5.0  # seconds of silence, and for a whole body, before hanging up
 MAX_CONNECTIONS = 200
+CALENDAR_PATH = re.compile(r"^/calendar/([A-Za-z0-9_-]{16,128})\.ics$")
+_CALENDAR_IN_LOG = re.compile(r"/calendar/[^ ]*")
 
 
 class SlackHTTPServer(ThreadingHTTPServer):
@@ -57,9 +64,11 @@ class SlackHTTPServer(ThreadingHTTPServer):
         *,
         read_timeout: float = READ_TIMEOUT,
         max_connections: int = MAX_CONNECTIONS,
+        calendar: Callable[[str], bytes | None] | None = None,
     ) -> None:
         self.app = app
         self.health = health
+        self.calendar = calendar  # secret -> the feed, or None (404)
         self.read_timeout = read_timeout
         self.max_connections = max_connections
         self._conn_lock = threading.Lock()
@@ -166,7 +175,10 @@ class _Handler(BaseHTTPRequestHandler):
         return b"".join(chunks)
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
+        shown = [
+            _CALENDAR_IN_LOG.sub("/calendar/...", a) if isinstance(a, str) else a for a in args
+        ]
+        log.debug("%s " + format, self.address_string(), *shown)
 
     def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -209,6 +221,27 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.dumps({"ok": healthy}).encode()
             self._reply(status, body, {"Content-Type": "application/json"})
             return
+        found = CALENDAR_PATH.match(path)
+        if found is not None and self.server.calendar is not None:
+            try:
+                feed = self.server.calendar(found.group(1))
+            except Exception:
+                log.exception("the calendar feed failed")
+                self._reply(500, b"")
+                return
+            if feed is not None:
+                etag = '"' + hashlib.sha256(feed).hexdigest()[:32] + '"'
+                headers = {
+                    "Content-Type": "text/calendar; charset=utf-8",
+                    "Content-Disposition": 'inline; filename="csp-calendar.ics"',
+                    "Cache-Control": "private, max-age=300",
+                    "ETag": etag,
+                }
+                if etag in (self.headers.get("If-None-Match") or ""):
+                    self._reply(304, b"", headers)  # the subscriber's copy is current
+                else:
+                    self._reply(200, feed, headers)
+                return
         self._reply(404, b"not found")
 
     def do_POST(self) -> None:
@@ -274,6 +307,7 @@ def make_server(
     signing_secret: str | None = None,
     read_timeout: float = READ_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
+    calendar: Callable[[str], bytes | None] | None = None,
 ) -> SlackHTTPServer:
     """Bind the server (port 0 picks a free one) without serving yet.
 
@@ -286,6 +320,7 @@ def make_server(
         signing_secret,
         read_timeout=read_timeout,
         max_connections=max_connections,
+        calendar=calendar,
     )
 
 
@@ -298,6 +333,7 @@ def start_http_server(
     signing_secret: str | None = None,
     read_timeout: float = READ_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
+    calendar: Callable[[str], bytes | None] | None = None,
 ) -> SlackHTTPServer:
     """Bind and serve in a background thread; ``server.url`` is where it listens."""
     server = make_server(
@@ -308,6 +344,7 @@ def start_http_server(
         signing_secret=signing_secret,
         read_timeout=read_timeout,
         max_connections=max_connections,
+        calendar=calendar,
     )
     return server.start()
 

@@ -132,6 +132,8 @@ class Member(Base):
     partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id", ondelete="CASCADE"))
     slack_user_id: Mapped[str] = mapped_column(String(32))
     display_name: Mapped[str | None] = mapped_column(String(200))
+    # When display_name was last read from Slack (users.info); None: never.
+    display_name_at: Mapped[dt.datetime | None]
     agency: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(String(16), default=Role.MEMBER)
     # A safeguarding lead whatever their role (an admin can be a lead too).

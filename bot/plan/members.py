@@ -109,7 +109,8 @@ def _ensure_member(
             return member
     if role is not None and member.role != role and role != Role.MEMBER:
         member.role = role
-    if display_name and member.display_name != display_name:
+    # A name read from Slack's users.info (display_name_at set) beats a request's handle.
+    if display_name and member.display_name != display_name and member.display_name_at is None:
         member.display_name = display_name
     return member
 

@@ -1,16 +1,19 @@
-"""Plan export: the current plan year as our JSON document, or as a CSV or XLSX table."""
+"""Plan export: the current plan year as our JSON document, a CSV table, or the workbook."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from bot.plan.workbook import plan_workbook
+from bot.plan.years import plan_year_label
 from bot.planfiles.csvfile import write_plan_csv
 from bot.planfiles.queries import objectives_to_export
-from bot.planfiles.xlsxfile import write_plan_xlsx
+from bot.planfiles.workbook import write_workbook
 from store.models import Objective, Partnership
 
 
@@ -116,12 +119,23 @@ def _flat_rows(document: dict[str, Any]) -> list[dict[str, object]]:
 ExportFormat = Literal["json", "csv", "xlsx"]
 
 
-def export_plan(session: Session, partnership: Partnership, fmt: ExportFormat) -> bytes:
-    """The current plan year as a file: our JSON document, or a CSV or XLSX table."""
+def export_plan(
+    session: Session,
+    partnership: Partnership,
+    fmt: ExportFormat,
+    *,
+    today: dt.date | None = None,
+    names: Mapping[str, str] | None = None,
+) -> bytes:
+    """The current plan year as a file: our JSON document, a CSV table, or the workbook
+    for people (XLSX: needs ``today``, the partnership's local day, for what is next
+    and overdue; ``names`` maps Slack ids to display names)."""
+    if fmt == "xlsx":
+        if today is None:
+            raise ValueError("the workbook needs today's date (the partnership's local day)")
+        return write_workbook(plan_workbook(session, partnership, today, names or {}))
     document = export_document(session, partnership)
     if fmt == "json":
         return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    title = f"{partnership.name}: plan {partnership.plan_year}"
-    if fmt == "csv":
-        return write_plan_csv(_flat_rows(document), title=title).encode("utf-8")
-    return write_plan_xlsx(_flat_rows(document), title=title)
+    title = f"{partnership.name}: plan {plan_year_label(partnership.plan_year)}"
+    return write_plan_csv(_flat_rows(document), title=title).encode("utf-8")

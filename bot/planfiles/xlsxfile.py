@@ -1,4 +1,4 @@
-"""Excel plan files: reading the first worksheet of a workbook, and writing the export."""
+"""Excel plan files: reading a workbook's plan table (ours: its Plan sheet), writing a plain one."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from bot.planfiles.cells import date_cell_text
 from bot.planfiles.interpret import Record, interpret_table
+from bot.planfiles.ownworkbook import own_plan_rows
 from bot.planfiles.table import COLUMN_LABELS, ParsedPlan, file_error, kept_labels, row_values
 
 
@@ -43,7 +44,10 @@ def read_xlsx(data: bytes, filename: str) -> ParsedPlan:
         raise file_error(filename, unreadable) from None
     try:
         sheets = workbook.worksheets
-        if sheets:
+        own = own_plan_rows(workbook)
+        if own is not None:  # our own workbook: its Plan sheet, read by our columns
+            records.extend(Record(n, [_xlsx_cell(v) for v in row]) for n, row in own)
+        elif sheets:
             sheet = sheets[0]
             sheet.reset_dimensions()  # trust the rows present, not the declared size
             for number, row in enumerate(sheet.iter_rows(), start=1):

@@ -92,6 +92,10 @@ class Referrals(_Command):
     pass
 
 
+class CalendarLink(_Command):
+    pass
+
+
 class Meeting(_Command):
     body: str
     date: dt.date
@@ -113,6 +117,7 @@ Command = (
     | Refer
     | Referrals
     | Meeting
+    | CalendarLink
 )
 
 # ------------------------------------------------------------------------- helpers
@@ -173,6 +178,10 @@ def parse_command(text: str) -> Command:
         return Referrals()
     if word == "meeting":
         return _parse_meeting(rest)
+    if word in {"calendar", "ical", "ics"}:
+        if rest:
+            raise _usage("calendar", "`/csp calendar` takes nothing after it.")
+        return CalendarLink()
     shown = esc_code(plain_text(head)[:40])
     guess = suggest_command(word)
     hint = f" Did you mean `/csp {guess}`?" if guess else ""

@@ -45,6 +45,13 @@ HELP: tuple[HelpLine, ...] = (
         "Log progress: a RAG status, done, or just a note; with nothing after it, opens a form.",
         example="/csp progress dhr amber Panel booked for 3 March",
     ),
+    HelpLine(
+        "calendar",
+        "/csp calendar",
+        "The link to subscribe to the plan's deadlines and meetings in Outlook or Google "
+        "Calendar (only you see it).",
+        example="/csp calendar",
+    ),
     HelpLine("digest", "/csp digest", "Preview this week's digest (only you see it)."),
     HelpLine("refer", "/csp refer", "Make a safeguarding referral (opens a private form)."),
     HelpLine("referrals", "/csp referrals", "Open referrals (safeguarding leads only)."),

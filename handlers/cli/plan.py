@@ -14,8 +14,14 @@ from handlers.cli.support import cli_context, fail
 from store.db import session_scope
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from sqlalchemy.orm import Session
+
+    from bot.context import AppContext
     from bot.plan.models import ObjectiveSummary
     from bot.planfiles.exporter import ExportFormat
+    from store.models import Partnership
 
 plan_app = typer.Typer(
     help="Import, show, export and roll over the action plan.", no_args_is_help=True
@@ -154,8 +160,16 @@ def plan_export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
     ] = None,
+    refresh_names: Annotated[
+        bool,
+        typer.Option(
+            "--refresh-names/--cached-names",
+            help="XLSX: read owners' names older than a week from Slack again (needs "
+            "SLACK_BOT_TOKEN), or use the names already known.",
+        ),
+    ] = True,
 ) -> None:
-    """Export the current plan year (JSON to stdout by default)."""
+    """Export the current plan year (JSON to stdout by default; XLSX is the workbook)."""
     # Imported here: the plan-file writers are for this command.
     from bot.planfiles.exporter import export_plan
 
@@ -165,8 +179,18 @@ def plan_export(
     if fmt == "xlsx" and output is None and sys.stdout.isatty():
         fail("XLSX is binary: add `--output plan.xlsx`.")
     with cli_context(referral_key=False) as ctx, session_scope(ctx.sessions) as session:
-        partnership = ensure_partnership(session, ctx.settings, now=ctx.clock.now())
-        data = export_plan(session, partnership, _as_format(fmt))
+        now = ctx.clock.now()
+        partnership = ensure_partnership(session, ctx.settings, now=now)
+        names: dict[str, str] = {}
+        if fmt == "xlsx":
+            names = _owner_names(ctx, session, partnership, now=now, refresh=refresh_names)
+        data = export_plan(
+            session,
+            partnership,
+            _as_format(fmt),
+            today=local_today(partnership, now),
+            names=names,
+        )
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -176,6 +200,17 @@ def plan_export(
         except OSError as exc:
             fail(f"could not write {output}: {exc.strerror or exc}. Check the folder exists.")
         typer.echo(f"Wrote {output} ({len(data)} bytes).", err=True)
+
+
+def _owner_names(
+    ctx: AppContext, session: Session, partnership: Partnership, *, now: dt.datetime, refresh: bool
+) -> dict[str, str]:
+    # Imported here: slack_sdk only when a workbook is written.
+    from handlers.app import make_client
+    from handlers.names import owner_names
+
+    client = make_client(ctx.settings) if refresh and ctx.settings.slack_bot_token else None
+    return owner_names(session, partnership, client, now=now)
 
 
 def _as_format(fmt: str) -> ExportFormat:

@@ -235,9 +235,11 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option(help="Also send reminders and digests from this process.")
         ] = True,
     ) -> None:
-        """Serve Slack over HTTP: POST /slack/events (signed requests) and GET /healthz."""
+        """Serve Slack over HTTP: POST /slack/events (signed requests), GET /healthz, and
+        the calendar feed at GET /calendar/<secret>.ics (see `csp-bot calendar url`)."""
         # slack_bolt and slack_sdk, for this transport only.
         from handlers.app import build_app, make_client
+        from handlers.calendar import feed_responder
         from handlers.server import make_server, serve_forever
 
         with cli_context() as ctx:
@@ -254,7 +256,9 @@ def register(app: typer.Typer) -> None:
                 return True
 
             try:
-                server = make_server(slack_app, host=host, port=port, health=healthy)
+                server = make_server(
+                    slack_app, host=host, port=port, health=healthy, calendar=feed_responder(ctx)
+                )
             except OSError as exc:
                 fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
             jobs = _start_scheduler(ctx, client) if scheduler else None

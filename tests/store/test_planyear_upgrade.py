@@ -1,4 +1,4 @@
-"""Revision 0004_planyear: schedule items made before it take their objective's day,
+"""Revision 0004: schedule items made before it take their objective's day,
 so an existing plan's recurring items keep the occurrences they had."""
 
 from __future__ import annotations

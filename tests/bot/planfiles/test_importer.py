@@ -251,7 +251,8 @@ def test_done_closes_the_nearest_deadline(session: Session, plan_settings: Setti
     assert len(closed) == 1
 
 
-@pytest.mark.parametrize(("fmt", "name"), [("csv", "plan.csv"), ("xlsx", "plan.xlsx")])
+# The XLSX export is the workbook for people: see test_workbook.py for its round trip.
+@pytest.mark.parametrize(("fmt", "name"), [("csv", "plan.csv")])
 def test_csv_and_xlsx_exports_carry_the_plan_and_import_back(
     session: Session, partnership: Partnership, fmt: str, name: str
 ) -> None:

@@ -241,3 +241,11 @@ def test_an_impossible_meeting_time_is_named() -> None:
     with pytest.raises(UsageError) as info:
         c.parse_command("meeting RAG 2026-12-10 25:00")
     assert "`25:00` is not a time of day" in str(info.value)
+
+
+def test_calendar_asks_for_the_subscribe_link() -> None:
+    assert c.parse_command("calendar") == c.CalendarLink()
+    assert c.parse_command("Calendar") == c.CalendarLink()
+    with pytest.raises(UsageError, match="takes nothing after it") as caught:
+        c.parse_command("calendar now")
+    assert caught.value.usage == "/csp calendar"

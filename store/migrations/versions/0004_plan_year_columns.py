@@ -1,6 +1,6 @@
 """plan file columns kept per objective; the day each schedule item began
 
-Revision ID: 0004_planyear
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01
 
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_planyear"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
