@@ -49,6 +49,8 @@ class ActionRow:
     last_update: dt.date | None
     latest_note: str
     plan_file_progress: str  # the Progress text the plan file carried
+    # Columns of the plan file the bot does not use, kept as written: (heading, cell).
+    file_columns: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class PlanWorkbook:
     dates: tuple[DatedRow, ...]
     meetings: tuple[MeetingRow, ...]
     progress: tuple[ProgressRow, ...]
+    kept_columns: tuple[str, ...] = ()  # the plan file's own columns, in the order first seen
 
     @property
     def title(self) -> str:
@@ -153,6 +156,7 @@ def plan_workbook(
                     last_update=last.created_at.astimezone(zone).date() if last else None,
                     latest_note=last.note if last else "",
                     plan_file_progress=objective.imported_progress or "",
+                    file_columns=tuple((objective.file_columns or {}).items()),
                 )
             )
         dates.extend(_dated_rows(objective, today, done_days, first, end, cal, policy))
@@ -197,6 +201,7 @@ def plan_workbook(
         dates=tuple(dates),
         meetings=tuple(meetings),
         progress=tuple(progress),
+        kept_columns=tuple(dict.fromkeys(h for a in actions for h, _ in a.file_columns)),
     )
 
 

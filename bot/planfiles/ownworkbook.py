@@ -44,7 +44,13 @@ def own_plan_rows(workbook: Any) -> Iterator[tuple[int, list[object]]] | None:
     if header_at is None:
         return None
     keep = [PLAN_HEADERS.index(header) for header in _READ_BACK]
-    labels = [COLUMN_LABELS[column] for column in _READ_BACK.values()]
+    labels: list[object] = [COLUMN_LABELS[column] for column in _READ_BACK.values()]
+    # After ours come the plan file's own columns, kept and read back as they are.
+    header = head[header_at - 1]
+    for index in range(len(PLAN_HEADERS), len(header)):
+        if header[index] not in (None, ""):
+            keep.append(index)
+            labels.append(header[index])
 
     def rows() -> Iterator[tuple[int, list[object]]]:
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):

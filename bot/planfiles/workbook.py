@@ -24,7 +24,8 @@ CellKind = Literal["text", "wrap", "date", "month", "datetime", "rag", "yesno"]
 #: The sheets, in order; their names are how `plan import` knows its own workbook.
 SHEETS: tuple[str, ...] = ("Plan", "Schedule", "Meetings", "Progress")
 
-#: Plan sheet headers. The first four and the last are what `plan import` reads back.
+#: Plan sheet headers (the plan file's own columns follow them). The first four and the
+#: last, and those own columns, are what `plan import` reads back.
 PLAN_HEADERS: tuple[str, ...] = (
     "Objective",
     "Action",
@@ -162,9 +163,14 @@ def write_workbook(book: PlanWorkbook) -> bytes:
     plan_columns = tuple(
         Column(h, w, k)
         for h, w, (_, k) in zip(PLAN_HEADERS, PLAN_WIDTHS, _plan_cells(_EMPTY_ACTION), strict=True)
-    )
+    ) + tuple(Column(heading, 20, "wrap") for heading in book.kept_columns)
+
+    def plan_cells(row: ActionRow) -> list[Cell]:
+        kept = dict(row.file_columns)
+        return _plan_cells(row) + [(kept.get(h, ""), "wrap") for h in book.kept_columns]
+
     sheets: Sequence[tuple[Sequence[Column], Callable[[Any], list[Cell]], Sequence[Any]]] = (
-        (plan_columns, _plan_cells, book.actions),
+        (plan_columns, plan_cells, book.actions),
         (SCHEDULE_COLUMNS, _schedule_cells, book.dates),
         (MEETING_COLUMNS, _meeting_cells, book.meetings),
         (PROGRESS_COLUMNS, _progress_cells, book.progress),
