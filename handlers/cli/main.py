@@ -19,7 +19,7 @@ from collections.abc import Callable  # noqa: E402
 
 import typer  # noqa: E402
 
-from handlers.cli import plan, referrals, slack, sweep  # noqa: E402
+from handlers.cli import plan, referrals, report, slack, sweep  # noqa: E402
 from handlers.cli.support import cli_context  # noqa: E402
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ app = typer.Typer(
 COMMAND_GROUPS: tuple[Callable[[typer.Typer], None], ...] = (
     plan.register,
     referrals.register,
+    report.register,
     sweep.register,
     slack.register,
 )
