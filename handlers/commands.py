@@ -63,6 +63,7 @@ from handlers.progress import already_done, announce, progress_modal, repeated_a
 from handlers.referrals.listing import list_referrals
 from handlers.referrals.refer import open_referral_form
 from handlers.repeats import command_keys
+from handlers.reports import send_report
 from handlers.uow import Unit, unit_of, unit_of_work
 from store.models import Role
 
@@ -214,6 +215,9 @@ def dispatch(
             return Reply("Preview: " + digest_text(digest), blocks)
         case cmd.Refer() | cmd.Referrals():
             return _referrals(parsed, unit, ack=ack, body=body, client=client)
+        case cmd.Report():
+            send_report(parsed, unit, ack=ack, context=context, client=client)
+            return None
     assert_never(parsed)
 
 

@@ -85,6 +85,10 @@ class Referrals(_Command):
     pass
 
 
+class Report(_Command):
+    quarter: str | None = None  # as typed, e.g. "2026Q3"; None: the current quarter
+
+
 class Meeting(_Command):
     body: str
     date: dt.date
@@ -106,6 +110,7 @@ Command = (
     | Refer
     | Referrals
     | Meeting
+    | Report
 )
 
 # ------------------------------------------------------------------------- helpers
@@ -163,6 +168,8 @@ def parse_command(text: str) -> Command:
         return Referrals()
     if word == "meeting":
         return _parse_meeting(rest)
+    if word in {"report", "pack"}:
+        return _parse_report(rest)
     shown = esc_code(plain_text(head)[:40])
     guess = suggest_command(word)
     hint = f" Did you mean `/csp {guess}`?" if guess else ""
@@ -171,6 +178,11 @@ def parse_command(text: str) -> Command:
 
 
 _HELP_ALIASES = {"list": "plan", "objective": "show", "update": "progress", "log": "progress"}
+
+
+def _parse_report(rest: str) -> Report:
+    """The quarter is kept as typed; the report handler reads it (``bot.time.quarters``)."""
+    return Report(quarter=plain_text(rest).strip() or None)
 
 
 def _parse_help(rest: str) -> Help:
