@@ -65,7 +65,7 @@ def send_report(
         response_type="ephemeral",
     )
     try:
-        pack = make_pack(unit.session, unit.read_partnership, quarter, "docx", today=unit.today)
+        pack = make_pack(unit.session, unit.read_partnership, quarter, "docx", now=unit.now)
     except UserError as exc:
         _tell(context, str(exc))
         return

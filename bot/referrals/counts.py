@@ -73,10 +73,16 @@ def home_referrals(
 
 
 def period_referral_counts(
-    session: Session, partnership: Partnership, since: dt.datetime, until: dt.datetime
+    session: Session,
+    partnership: Partnership,
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    judged_at: dt.datetime | None = None,
 ) -> PeriodReferralCounts:
     """Referrals opened in ``since <= created_at < until``, counted by category, urgency
-    and whether they were acknowledged within the first deadline (judged at ``until``).
+    and whether they were acknowledged within the first deadline, as things stood at
+    ``judged_at`` (default ``until``).
 
     Reads only plaintext columns, so it needs no encryption key and audits nothing."""
     zone = ZoneInfo(partnership.timezone)
@@ -84,15 +90,16 @@ def period_referral_counts(
     categories: Counter[str] = Counter()
     urgencies: Counter[str] = Counter()
     clock: Counter[str] = Counter()
+    judged = judged_at or until
     rows = queries.opened_between(session, partnership, since, until)
     for category, urgency, created, acknowledged in rows:
         categories[category] += 1
         urgencies[urgency] += 1
         deadline = first_deadline(urgency, created, zone, cal)
-        if acknowledged is not None and acknowledged < until:
+        if acknowledged is not None and acknowledged < judged:
             clock["in_time" if acknowledged <= deadline else "late"] += 1
         else:
-            clock["waiting_late" if deadline <= until else "waiting"] += 1
+            clock["waiting_late" if deadline <= judged else "waiting"] += 1
     return PeriodReferralCounts(
         total=len(rows),
         by_category=dict(categories),

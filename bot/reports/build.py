@@ -55,9 +55,11 @@ def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
 
 
 def build_report(
-    session: Session, partnership: Partnership, quarter: Quarter, *, today: dt.date
+    session: Session, partnership: Partnership, quarter: Quarter, *, now: dt.datetime
 ) -> Report:
-    """The pack for ``quarter`` as the data stands; ``today`` is the partnership's day."""
+    """The pack for ``quarter`` as the data stands at ``now``. A quarter still running is
+    reported up to the end of today; a referral's clock is judged at ``now`` at the latest."""
+    today = local_date(now, partnership.timezone)
     if today < quarter.start:
         current = quarter_of(today)
         raise UserError(
@@ -106,7 +108,7 @@ def build_report(
         cycle=statutory_cycle(
             [views[o.id] for o in snap.objectives], history, quarter, as_at, zone, cal
         ),
-        referrals=_referrals(session, partnership, start_cut, end_cut),
+        referrals=_referrals(session, partnership, start_cut, end_cut, min(now, end_cut)),
     )
 
 
@@ -212,9 +214,13 @@ def _summary(sections: Sequence[ObjectiveSection], notes: int) -> Summary:
 
 
 def _referrals(
-    session: Session, partnership: Partnership, start: dt.datetime, end: dt.datetime
+    session: Session,
+    partnership: Partnership,
+    start: dt.datetime,
+    end: dt.datetime,
+    judged: dt.datetime,
 ) -> ReferralFigures:
-    counts = period_referral_counts(session, partnership, start, end)
+    counts = period_referral_counts(session, partnership, start, end, judged_at=judged)
     categories = [c.value for c in Category]
     categories += sorted(set(counts.by_category) - set(categories))
     urgencies = [u.value for u in Urgency]

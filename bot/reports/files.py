@@ -47,7 +47,7 @@ def make_pack(
     quarter: Quarter,
     fmt: ReportFormat,
     *,
-    today: dt.date,
+    now: dt.datetime,
 ) -> PackFile:
-    report = build_report(session, partnership, quarter, today=today)
+    report = build_report(session, partnership, quarter, now=now)
     return PackFile(report, file_name(quarter, fmt), render(report, fmt), fmt)

@@ -58,9 +58,7 @@ def report(
                 f"No --quarter given: making the pack for the current quarter, {chosen.code}.",
                 err=True,
             )
-        pack = make_pack(
-            session, partnership, chosen, "xlsx" if fmt == "xlsx" else "docx", today=today
-        )
+        pack = make_pack(session, partnership, chosen, "xlsx" if fmt == "xlsx" else "docx", now=now)
     target = output or Path(pack.filename)
     try:
         target.write_bytes(pack.data)
