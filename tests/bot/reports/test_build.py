@@ -129,5 +129,5 @@ def test_referrals_are_counted_by_category_urgency_and_clock(planted: AppContext
 
 
 def test_a_quarter_that_has_not_started_is_refused_kindly(planted: AppContext) -> None:
-    with pytest.raises(UserError, match="has not started yet.*current quarter is 2026Q3"):
+    with pytest.raises(UserError, match=r"has not started yet.*current quarter is 2026Q3"):
         report_for(planted, "2026Q4")

@@ -119,11 +119,12 @@ def test_the_same_data_and_quarter_give_the_same_bytes(seeded_ctx: AppContext, f
     stamp = (2026, 9, 30, 0, 0, 0)  # the quarter's last day, never the wall clock
     with zipfile.ZipFile(io.BytesIO(first)) as package:
         assert {info.date_time for info in package.infolist()} == {stamp}
-    when = dt.datetime(2026, 9, 30)
+    when = dt.datetime(2026, 9, 30, tzinfo=dt.UTC)
     if fmt == "docx":
         props = Document(io.BytesIO(first)).core_properties
-        assert props.created is not None and props.modified is not None
-        assert props.created.replace(tzinfo=None) == when == props.modified.replace(tzinfo=None)
+        assert props.created == when == props.modified
     else:
-        book = openpyxl.load_workbook(io.BytesIO(first))
-        assert book.properties.created == when == book.properties.modified
+        book = openpyxl.load_workbook(io.BytesIO(first))  # openpyxl reads UTC as naive
+        created, modified = book.properties.created, book.properties.modified
+        assert created is not None and modified is not None
+        assert created.replace(tzinfo=dt.UTC) == when == modified.replace(tzinfo=dt.UTC)
