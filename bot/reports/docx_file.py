@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bot.plan.years import plan_year_label
+from bot.reports import wordml
 from bot.reports.chart import rag_chart_png
 from bot.reports.model import TITLE, ActionSection, ObjectiveSection, Report
 from bot.reports.stable import stable_zip
@@ -34,69 +36,60 @@ def _cell_text(value: Cell) -> str:
     return day(value) if isinstance(value, dt.date) else str(value)
 
 
-def _table(doc: Document, table: Table, *, heading: int | None = 2) -> None:
+def _table(table: Table, *, heading: int | None = 2) -> Iterator[str]:
     if heading is not None:
-        doc.add_heading(table.title, level=heading)
+        yield wordml.heading(table.title, heading)
     if not table.rows:
-        doc.add_paragraph(table.empty)
+        yield wordml.paragraph(table.empty)
         return
-    grid = doc.add_table(rows=1 + len(table.rows), cols=len(table.headers))
-    grid.style = "Table Grid"
-    rows = grid.rows
-    for cell, text in zip(rows[0].cells, table.headers, strict=True):
-        cell.text = ""
-        cell.paragraphs[0].add_run(text).bold = True
-    for row, values in zip(rows[1:], table.rows, strict=True):
-        for cell, value in zip(row.cells, values, strict=True):
-            cell.text = _cell_text(value)
+    yield wordml.table(table.headers, ([_cell_text(v) for v in values] for values in table.rows))
 
 
-def _page_break(doc: Document) -> None:
-    from docx.enum.text import WD_BREAK
+def _append(doc: Document, parts: Iterator[str]) -> None:
+    """Add the parts at the end of the body (before its section properties)."""
+    from docx.oxml import parse_xml
 
-    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    body = doc.element.body
+    end = body.sectPr
+    for child in list(parse_xml(wordml.fragment(parts))):
+        if end is not None:
+            end.addprevious(child)
+        else:
+            body.append(child)
 
 
-def _cover(doc: Document, report: Report) -> None:
-    doc.add_heading(report.partnership, level=0)
-    doc.add_paragraph(TITLE, style="Subtitle")
-    doc.add_paragraph(f"Period: {report.period}")
-    if report.complete:
-        doc.add_paragraph(f"Prepared: {day(report.as_at)}")
-    else:
-        doc.add_paragraph(
-            f"Prepared: {day(report.as_at)} (the quarter is not over: the position as at that day)"
-        )
-    doc.add_paragraph(
+def _cover(report: Report) -> Iterator[str]:
+    yield wordml.paragraph(report.partnership, "Title")
+    yield wordml.paragraph(TITLE, "Subtitle")
+    yield wordml.paragraph(f"Period: {report.period}")
+    prepared = f"Prepared: {day(report.as_at)}"
+    if not report.complete:
+        prepared += " (the quarter is not over: the position as at that day)"
+    yield wordml.paragraph(prepared)
+    yield wordml.paragraph(
         "For the crime and disorder committee (Police and Justice Act 2006 s.19) and the "
         "responsible authorities. Safeguarding referrals are shown as counts only."
     )
-    _page_break(doc)
+    yield wordml.page_break()
 
 
-def _summary(doc: Document, report: Report) -> None:
-    doc.add_heading("Summary", level=1)
+def _summary_head(report: Report) -> Iterator[str]:
     s = report.summary
     actions = sum(c.now for c in s.counts)
-    doc.add_paragraph(
+    yield wordml.heading("Summary", 1)
+    yield wordml.paragraph(
         f"{actions} actions across {len(report.objectives)} objectives; "
         f"{s.overdue} with something overdue; {s.notes} progress updates in the quarter."
     )
-    _table(doc, rag_table(report))
-    from docx.shared import Cm
-
-    doc.add_picture(io.BytesIO(rag_chart_png(report)), width=Cm(16))
-    _table(doc, movement_table(report))
-    _page_break(doc)
+    yield from _table(rag_table(report))
 
 
 def _action(
-    doc: Document, report: Report, section: ObjectiveSection, number: int, action: ActionSection
-) -> None:
-    label = f"Action {section.number}.{number}"
-    doc.add_heading(label, level=3)
+    report: Report, section: ObjectiveSection, number: int, action: ActionSection
+) -> Iterator[str]:
+    yield wordml.heading(f"Action {section.number}.{number}", 3)
     if action.text:
-        doc.add_paragraph(action.text)
+        yield wordml.paragraph(action.text)
     facts = [
         f"Status: {action.status}",
         f"RAG now: {rag_label(action.rag_now)} (start of quarter: {rag_label(action.rag_start)})",
@@ -106,36 +99,61 @@ def _action(
         worst = max(o.days for o in action.overdue)
         facts.append(f"Overdue: {len(action.overdue)} item(s), the oldest for {days(worst)}")
     for fact in facts:
-        doc.add_paragraph(fact, style="List Bullet")
-    single = ObjectiveSection(section.number, section.title, section.statutory_basis, (action,))
-    one = (single,)
-    _table(doc, notes_table(one, with_ref=False), heading=4)
+        yield wordml.paragraph(fact, "ListBullet")
+    one = (ObjectiveSection(section.number, section.title, section.statutory_basis, (action,)),)
+    yield from _table(notes_table(one, with_ref=False), heading=4)
     if action.overdue:
-        _table(doc, overdue_table(one, with_ref=False), heading=4)
+        yield from _table(overdue_table(one, with_ref=False), heading=4)
     if action.next_deadlines:
-        _table(doc, next_table(report, one, with_ref=False), heading=4)
+        yield from _table(next_table(report, one, with_ref=False), heading=4)
 
 
-def _objectives(doc: Document, report: Report) -> None:
-    doc.add_heading("Objectives and actions", level=1)
+def _objectives(report: Report) -> Iterator[str]:
+    yield wordml.heading("Objectives and actions", 1)
     if not report.objectives:
-        doc.add_paragraph(
+        yield wordml.paragraph(
             f"The {plan_year_label(report.quarter.year)} plan has no objectives: import it "
             "or roll the plan over, then make the pack again."
         )
     for section in report.objectives:
-        doc.add_heading(f"{section.number}. {section.title}", level=2)
+        yield wordml.heading(f"{section.number}. {section.title}", 2)
         if section.statutory_basis:
-            doc.add_paragraph(f"Statutory basis: {section.statutory_basis}")
+            yield wordml.paragraph(f"Statutory basis: {section.statutory_basis}")
         for number, action in enumerate(section.actions, start=1):
-            _action(doc, report, section, number, action)
+            yield from _action(report, section, number, action)
+
+
+def _rest(report: Report) -> Iterator[str]:
+    yield from _table(movement_table(report))
+    yield wordml.page_break()
+    yield from _objectives(report)
+    yield wordml.heading("Meetings", 1)
+    for table in meetings_tables(report):
+        yield from _table(table)
+    yield wordml.heading("Statutory cycle", 1)
+    yield wordml.paragraph(
+        "The strategic assessment (yearly), the partnership plan and the scrutiny dates, "
+        f"each judged at {day(report.as_at)}."
+    )
+    yield from _table(cycle_table(report), heading=None)
+    yield wordml.heading("Safeguarding referrals", 1)
+    yield wordml.paragraph(
+        f"{report.referrals.total} referrals were opened in the period. Counts only: no "
+        "names, narratives or references appear in this pack."
+    )
+    for table in referral_tables(report):
+        yield from _table(table)
 
 
 def render_docx(report: Report) -> bytes:
     """The pack as .docx bytes; dates in its properties come from the report, not the clock."""
     from docx import Document as new_document
+    from docx.shared import Cm, Twips
 
     doc = new_document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Twips(11906), Twips(16838)  # A4
+    section.left_margin = section.right_margin = Cm(2.54)
     stamp = dt.datetime.combine(report.as_at, dt.time(), tzinfo=dt.UTC)
     props = doc.core_properties
     props.title = f"{TITLE}, {report.period}"
@@ -148,25 +166,10 @@ def render_docx(report: Report) -> bytes:
     props.revision = 1
     props.keywords = f"scrutiny, {report.quarter.code}"
     props.comments = ""
-    _cover(doc, report)
-    _summary(doc, report)
-    _objectives(doc, report)
-    doc.add_heading("Meetings", level=1)
-    for table in meetings_tables(report):
-        _table(doc, table)
-    doc.add_heading("Statutory cycle", level=1)
-    doc.add_paragraph(
-        "The strategic assessment (yearly), the partnership plan and the scrutiny dates, "
-        f"each judged at {day(report.as_at)}."
-    )
-    _table(doc, cycle_table(report), heading=None)
-    doc.add_heading("Safeguarding referrals", level=1)
-    doc.add_paragraph(
-        f"{report.referrals.total} referrals were opened in the period. Counts only: no "
-        "names, narratives or references appear in this pack."
-    )
-    for table in referral_tables(report):
-        _table(doc, table)
+    _append(doc, _cover(report))
+    _append(doc, _summary_head(report))
+    doc.add_picture(io.BytesIO(rag_chart_png(report)), width=Cm(16))
+    _append(doc, _rest(report))
     out = io.BytesIO()
     doc.save(out)
     return stable_zip(out.getvalue(), stamp)
