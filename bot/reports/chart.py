@@ -39,6 +39,7 @@ def rag_chart_png(report: Report) -> bytes:
         label="Start of quarter",
         color=[COLOURS[c.bucket] for c in counts],
         alpha=0.45,
+        hatch="///",
         edgecolor="#333333",
         linewidth=0.6,
     )
