@@ -70,6 +70,7 @@ from handlers.referrals.listing import list_referrals
 from handlers.referrals.refer import open_referral_form
 from handlers.repeats import command_keys
 from handlers.reply import Reply
+from handlers.reports import send_report
 from handlers.uow import Unit, unit_of, unit_of_work
 from store.models import Role
 
@@ -209,6 +210,9 @@ def dispatch(
             return _referrals(parsed, unit, ack=ack, body=body, client=client)
         case cmd.CalendarLink():
             return Reply(*calendar_reply(unit))
+        case cmd.Report():
+            send_report(parsed, unit, ack=ack, context=context, client=client)
+            return None
     assert_never(parsed)
 
 

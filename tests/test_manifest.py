@@ -21,6 +21,7 @@ def test_manifest_declares_what_the_app_needs() -> None:
     assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
     scopes = set(data["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write"} <= scopes
+    assert "files:write" in scopes  # /csp report sends the pack by direct message
     assert not scopes & {"chat:write.public", "users:read.email", "admin"}
 
 
@@ -28,6 +29,6 @@ def test_usage_hint_lists_the_main_subcommands() -> None:
     data = yaml.safe_load(MANIFEST.read_text())
     (command,) = data["features"]["slash_commands"]
     hint = command["usage_hint"]
-    for word in ("help", "plan", "due", "progress", "meetings", "digest", "refer"):
+    for word in ("help", "plan", "due", "progress", "meetings", "digest", "refer", "report"):
         assert word in hint.split(" | ") or f"{word} " in hint, word
     assert len(hint) <= 100

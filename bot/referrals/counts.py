@@ -1,8 +1,9 @@
-"""Referral counts: the weekly digest's numbers and a lead's App Home section, contents-free."""
+"""Referral counts for the digest, a lead's App Home and the scrutiny pack: contents-free."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -11,7 +12,12 @@ from bot.plan.members import Actor
 from bot.plan.schedule import partnership_calendar
 from bot.referrals import queries
 from bot.referrals.escalation import first_deadline
-from bot.referrals.models import LeadHomeReferrals, ReferralCounts, WaitingReferral
+from bot.referrals.models import (
+    LeadHomeReferrals,
+    PeriodReferralCounts,
+    ReferralCounts,
+    WaitingReferral,
+)
 from store.models import Partnership
 
 
@@ -63,4 +69,43 @@ def home_referrals(
         oldest_waiting=tuple(waiting[:limit]),
         now=now,
         zone=partnership.timezone,
+    )
+
+
+def period_referral_counts(
+    session: Session,
+    partnership: Partnership,
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    judged_at: dt.datetime | None = None,
+) -> PeriodReferralCounts:
+    """Referrals opened in ``since <= created_at < until``, counted by category, urgency
+    and whether they were acknowledged within the first deadline, as things stood at
+    ``judged_at`` (default ``until``).
+
+    Reads only plaintext columns, so it needs no encryption key and audits nothing."""
+    zone = ZoneInfo(partnership.timezone)
+    cal = partnership_calendar(partnership)
+    categories: Counter[str] = Counter()
+    urgencies: Counter[str] = Counter()
+    clock: Counter[str] = Counter()
+    judged = judged_at or until
+    rows = queries.opened_between(session, partnership, since, until)
+    for category, urgency, created, acknowledged in rows:
+        categories[category] += 1
+        urgencies[urgency] += 1
+        deadline = first_deadline(urgency, created, zone, cal)
+        if acknowledged is not None and acknowledged < judged:
+            clock["in_time" if acknowledged <= deadline else "late"] += 1
+        else:
+            clock["waiting_late" if deadline <= judged else "waiting"] += 1
+    return PeriodReferralCounts(
+        total=len(rows),
+        by_category=dict(categories),
+        by_urgency=dict(urgencies),
+        acknowledged_in_time=clock["in_time"],
+        acknowledged_late=clock["late"],
+        waiting_in_time=clock["waiting"],
+        waiting_late=clock["waiting_late"],
     )

@@ -108,6 +108,23 @@ class ReferralCounts:
 
 
 @dataclass(frozen=True)
+class PeriodReferralCounts:
+    """Referrals opened in a period (a scrutiny pack's quarter), as counts only.
+
+    ``by_category`` and ``by_urgency`` map the stored values to counts; the clock counts
+    say whether each was acknowledged within its first working-day deadline.
+    """
+
+    total: int
+    by_category: dict[str, int]
+    by_urgency: dict[str, int]
+    acknowledged_in_time: int
+    acknowledged_late: int
+    waiting_in_time: int  # not acknowledged yet, its deadline still ahead
+    waiting_late: int  # not acknowledged, its deadline passed
+
+
+@dataclass(frozen=True)
 class WaitingReferral:
     """One referral awaiting acknowledgement, for a lead's App Home: no contents."""
 

@@ -217,6 +217,22 @@ def waiting_urgencies(
     ).all()
 
 
+def opened_between(
+    session: Session, partnership: Partnership, since: dt.datetime, until: dt.datetime
+) -> Sequence[Row[str, str, dt.datetime, dt.datetime | None]]:
+    """(category, urgency, created_at, acknowledged_at) of the referrals opened in
+    ``since <= created_at < until``: plaintext columns only, never contents or references."""
+    return session.execute(
+        select(Referral.category, Referral.urgency, Referral.created_at, Referral.acknowledged_at)
+        .where(
+            Referral.partnership_id == partnership.id,
+            Referral.created_at >= since,
+            Referral.created_at < until,
+        )
+        .order_by(Referral.id)
+    ).all()
+
+
 def count_open_kept(session: Session, partnership: Partnership) -> int:
     """Referrals neither closed nor purged."""
     return (

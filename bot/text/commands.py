@@ -96,6 +96,10 @@ class CalendarLink(_Command):
     pass
 
 
+class Report(_Command):
+    quarter: str | None = None  # as typed, e.g. "2026Q3"; None: the current quarter
+
+
 class Meeting(_Command):
     body: str
     date: dt.date
@@ -118,6 +122,7 @@ Command = (
     | Referrals
     | Meeting
     | CalendarLink
+    | Report
 )
 
 # ------------------------------------------------------------------------- helpers
@@ -182,6 +187,8 @@ def parse_command(text: str) -> Command:
         if rest:
             raise _usage("calendar", "`/csp calendar` takes nothing after it.")
         return CalendarLink()
+    if word in {"report", "pack"}:
+        return _parse_report(rest)
     shown = esc_code(plain_text(head)[:40])
     guess = suggest_command(word)
     hint = f" Did you mean `/csp {guess}`?" if guess else ""
@@ -190,6 +197,11 @@ def parse_command(text: str) -> Command:
 
 
 _HELP_ALIASES = {"list": "plan", "objective": "show", "update": "progress", "log": "progress"}
+
+
+def _parse_report(rest: str) -> Report:
+    """The quarter is kept as typed; the report handler reads it (``bot.time.quarters``)."""
+    return Report(quarter=plain_text(rest).strip() or None)
 
 
 def _parse_help(rest: str) -> Help:

@@ -80,6 +80,14 @@ HELP: tuple[HelpLine, ...] = (
         admin_only=True,
         example="/csp meeting RAG 2027-03-14 10:00 at Council Chamber",
     ),
+    HelpLine(
+        "report",
+        "/csp report [quarter]",
+        "Make the quarterly scrutiny pack (a Word document) and send it to you by direct "
+        "message. Name the quarter like 2026Q3 (Q1 is April to June); with none, the "
+        "current quarter.",
+        admin_only=True,
+    ),
 )
 
 USAGE: dict[str, str] = {line.command: line.usage for line in HELP}

@@ -19,7 +19,7 @@ from collections.abc import Callable  # noqa: E402
 
 import typer  # noqa: E402
 
-from handlers.cli import calendar, plan, referrals, slack, sweep  # noqa: E402
+from handlers.cli import calendar, plan, referrals, report, slack, sweep  # noqa: E402
 from handlers.cli.support import cli_context  # noqa: E402
 
 app = typer.Typer(
@@ -36,6 +36,7 @@ COMMAND_GROUPS: tuple[Callable[[typer.Typer], None], ...] = (
     plan.register,
     calendar.register,
     referrals.register,
+    report.register,
     sweep.register,
     slack.register,
 )

@@ -2,7 +2,7 @@
 
 Point ``WebClient(base_url=slack.base_url)`` at it. It answers the Web API methods
 the bot uses (chat.postMessage with a ``ts``, chat.update, conversations.history with
-metadata, views.open/push/update/publish, user and conversation lookups), keeps the
+metadata, views.open/push/update/publish, user and conversation lookups, file uploads), keeps the
 messages each channel received so ``conversations.history`` can serve them back, and
 records every post to a ``response_url`` it handed out. The shell talks to it instead
 of Slack; the tests build on it to inject failures.
@@ -22,8 +22,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from handlers.shell.fake_files import FileUploads
+
 # Arguments Slack sends as JSON strings inside form-encoded bodies.
-_JSON_ARGS = frozenset({"blocks", "attachments", "view", "metadata", "unfurl"})
+_JSON_ARGS = frozenset({"blocks", "attachments", "view", "metadata", "unfurl", "files"})
 
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
@@ -66,7 +68,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # read when the socket starts listening
 
 
-class LocalSlack:
+class LocalSlack(FileUploads):
     """Recording stand-in for Slack's Web API on 127.0.0.1 (a free port), in a thread."""
 
     def __init__(self) -> None:
@@ -81,6 +83,7 @@ class LocalSlack:
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self._init_files()  # files_upload_v2's steps (handlers.shell.fake_files)
         self.base_url = ""
         self.root_url = ""
 
@@ -357,6 +360,8 @@ class _Handler(BaseHTTPRequestHandler):
         args = _decode_args(parse_qs(split.query, keep_blank_values=True))
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if split.path.startswith("/upload/"):  # a file's bytes (files_upload_v2, step 2)
+            return split.path, {"file_id": split.path[len("/upload/") :], "_data": raw}, None
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if raw:
             text = raw.decode("utf-8", errors="replace")
@@ -403,6 +408,8 @@ class _Handler(BaseHTTPRequestHandler):
             method = path[len("/api/") :].strip("/")
         elif path.startswith("/response/"):
             method = "response_url"
+        elif path.startswith("/upload/"):
+            method = "file_upload"
         else:
             self._send(Reply(404, {"ok": False, "error": "not_found"}))
             return

@@ -15,6 +15,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlencode
 
@@ -65,8 +66,10 @@ class Shell:
         notices: Sequence[str] = (),
         warnings: Sequence[str] = (),
         local_admin: bool = False,
+        files_dir: Path | None = None,
     ) -> None:
         self.ctx = ctx
+        self.files_dir = files_dir or Path.cwd()  # where files sent to the user are written
         self.notices = tuple(notices)  # safeguarding gaps, shown at the top of the session
         self.warnings = tuple(warnings)  # other start-up warnings, shown above them
         self.local_admin = local_admin
@@ -224,6 +227,8 @@ class Shell:
             elif call.method == "chat.postMessage":
                 self.screen.print(f"— {self._where(str(args.get('channel', '')))} —")
                 self.screen.show_blocks(str(args.get("text", "")), args.get("blocks"))
+            elif call.method == "files.completeUploadExternal":
+                self._save_files(str(args.get("channel_id") or ""), answer.get("files") or [])
             elif call.method == "views.publish":
                 self.screen.print("— App Home —")
                 home = {"id": "VHOME", "type": "home"}
@@ -237,6 +242,22 @@ class Shell:
                 else:
                     self.screen.print("— the open window now shows —")
                     self.screen.show_blocks("", view.get("blocks"))
+
+    def _save_files(self, channel: str, shared: Sequence[Mapping[str, Any]]) -> None:
+        """A file the app sent: written to :attr:`files_dir`, and the shell says where."""
+        for listed in shared:
+            stored = self.recorder.files.get(str(listed.get("id") or ""), {})
+            name = Path(str(stored.get("name") or "file")).name
+            self.screen.print(f"— {self._where(channel)}: a file, {name} —")
+            if stored.get("initial_comment"):
+                self.screen.show_blocks(str(stored["initial_comment"]), None)
+            target = self.files_dir / name
+            try:
+                target.write_bytes(bytes(stored.get("data") or b""))
+            except OSError as exc:
+                self.screen.print(f"(The shell could not write it to {target}: {exc.strerror}.)")
+                continue
+            self.screen.print(f"(The shell wrote it to {target.resolve()}.)")
 
     def _where(self, channel: str) -> str:
         return where(channel, self.user_id)

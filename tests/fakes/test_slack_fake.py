@@ -127,3 +127,32 @@ def test_seeded_ctx_has_the_plan(seeded_ctx: AppContext) -> None:
 def test_ctx_is_empty(ctx: AppContext) -> None:
     with session_scope(ctx.sessions) as session:
         assert list(session.scalars(select(Objective.id))) == []
+
+
+def test_files_upload_v2_shares_the_file_in_the_channel(fake_slack: FakeSlack) -> None:
+    client = _client(fake_slack)
+    done = client.files_upload_v2(
+        channel="DU1", file=b"pack bytes", filename="pack.docx", initial_comment="Here"
+    )
+    assert done["file"]["name"] == "pack.docx" and done["file"]["permalink"]
+    (shared,) = fake_slack.shared_files("DU1")
+    assert shared["data"] == b"pack bytes" and shared["initial_comment"] == "Here"
+    (message,) = fake_slack.messages("DU1")
+    assert message["files"] == [{"id": shared["id"], "name": "pack.docx"}]
+    methods = [c.method for c in fake_slack.calls]
+    assert methods == [
+        "files.getUploadURLExternal",
+        "file_upload",
+        "files.completeUploadExternal",
+    ]
+
+
+def test_file_uploads_can_fail_on_demand(fake_slack: FakeSlack) -> None:
+    client = _client(fake_slack)
+    fake_slack.fail_next("files.completeUploadExternal", error="not_in_channel")
+    with pytest.raises(SlackApiError):
+        client.files_upload_v2(channel="C1", file=b"x", filename="x.docx")
+    fake_slack.fail_next("file_upload", status=500)
+    with pytest.raises(OSError):
+        client.files_upload_v2(channel="C1", file=b"x", filename="x.docx")
+    assert not fake_slack.shared_files("C1")

@@ -28,8 +28,18 @@ sys.exit(code)
 """
 
 # What neither command needs: the Bolt app and the Slack SDK, Alembic once the schema is
-# current, the XLSX reader and writer, and the referral cipher.
-NOT_NEEDED = ("slack_bolt", "slack_sdk", "alembic", "apscheduler", "openpyxl", "cryptography")
+# current, the XLSX reader and writer, the scrutiny pack's Word writer and chart, and the
+# referral cipher.
+NOT_NEEDED = (
+    "slack_bolt",
+    "slack_sdk",
+    "alembic",
+    "apscheduler",
+    "openpyxl",
+    "docx",
+    "matplotlib",
+    "cryptography",
+)
 # An idle sweep asks about no working day and prints no table either.
 NOT_NEEDED_BY_AN_IDLE_SWEEP = (*NOT_NEEDED, "rich", "holidays")
 
