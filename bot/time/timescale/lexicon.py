@@ -71,6 +71,29 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), keyword)
     for pattern, keyword in (
         (r"(\d{1,2})\s+(st|nd|rd|th)\b", r"\1\2"),
+        # "Apr-28", "Mar-27": Excel's Mmm-yy is a month and a year, not a day
+        (
+            r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*[-’'](\d{2})\b"
+            r"(?![-/.]\d)",
+            r"\1 20\2",
+        ),
+        (
+            r"\b(?:six|6)[- ]?monthly\b|\btwice[- ](?:a\s+|per\s+)?year(?:ly)?\b"
+            r"|\bbi-?annual(?:ly)?\b|\bhalf[- ]?yearly\b|\bevery\s+(?:six|6)\s+months\b",
+            " sixmonthly ",
+        ),
+        (
+            r"\bbi-?monthly\b|\bevery\s+(?:two|2|other)\s+months?\b|\btwo[- ]monthly\b",
+            " bimonthly ",
+        ),
+        (r"\bevery\s+(?:three|3)\s+months\b|\b(?:three|3)[- ]monthly\b", " quarterly "),
+        (
+            r"\bevery\s+(?:three|3)\s+years\b|\btriennial(?:ly)?\b|\bthree[- ]yearly\b",
+            " threeyearly ",
+        ),
+        (r"\bevery\s+(?:two|2|other)\s+years?\b|\bbiennial(?:ly)?\b", " twoyearly "),
+        (r"\b(?:every|each|per|a)\s+week\b", " weekly "),
+        (r"\bevery\s+(?:two|2|other)\s+weeks?\b", " fortnightly "),
         (r"\b(?:each|every|per|a)\s+(?:year|annum)\b|\bper\s+annum\b", " annually "),
         (r"\b(?:each|every|per|a)\s+quarter\b", " quarterly "),
         (r"\b(?:each|every|per|a)\s+month\b", " monthly "),

@@ -141,6 +141,8 @@ def _read_word(walk: Walk, tokens: Sequence[Token], i: int, tok: Token, nxt: Tok
     elif low == "endof":
         if nxt is not None and nxt.kind == "month":
             walk.end_of_next = True
+        elif nxt is not None and nxt.kind == "quarter":
+            pass  # a quarter is due at its end anyway
         else:
             walk.leftovers.append("end of")
     elif low == "for":
