@@ -365,7 +365,27 @@ def season(text: str, ctx: Context) -> Timescale | None:
     return _result(ctx, milestones=(_month_deadline(ctx, year, _SEASON_END[name], label),))
 
 
-FORMS = (period, window, start, duration, relative, bare_quarter, season, event_relative)
+# "Meeting held 15th April 2013": a note of something that happened, not a due date
+_NOTE = re.compile(
+    r"\b(?:held|took\s+place|happened|occurred|attended|was|were|has\s+been|have\s+been)\b", re.I
+)
+
+
+def past_note(text: str, ctx: Context) -> Timescale | None:
+    """A cell that records what already happened gives no due date; a person says if any."""
+    if _NOTE.search(text) is None:
+        return None
+    ongoing = text.lower().startswith(("ongoing", "continuous", "continuing"))
+    note = " ".join(ctx.original.split())
+    return _result(
+        ctx,
+        ongoing=ongoing,
+        unparsed=not ongoing,
+        flag=f"'{note[:80]}' reads as a note of what happened: is any date in it still due?",
+    )
+
+
+FORMS = (period, window, start, duration, relative, bare_quarter, season, past_note, event_relative)
 
 
 def read_form(text: str, ctx: Context) -> Timescale | None:

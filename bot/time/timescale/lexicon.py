@@ -73,7 +73,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(\d{1,2})\s+(st|nd|rd|th)\b", r"\1\2"),
         # "Apr-28", "Mar-27": Excel's Mmm-yy is a month and a year, not a day
         (
-            r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*[-’'](\d{2})\b"
+            r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(?:[-’'‘]|\s[’'‘])(\d{2})\b"
             r"(?![-/.]\d)",
             r"\1 20\2",
         ),
