@@ -15,7 +15,7 @@ _MONLIST = rf"{MON}(?:\s*(?:,|and|&|/)\s*{MON})*"
 _KIND = r"(?P<cad>sixmonthly|bimonthly|threeyearly|twoyearly|weekly|fortnightly)"
 _CADENCE = re.compile(
     rf"^(?:(?P<pre>{_MONLIST})\s+)?{_KIND}"
-    rf"(?:\s*\(?\s*(?:in|on|during|each)?\s*(?P<months>{_MONLIST})\s*\)?)?"
+    rf"(?:\s*,?\s*\(?\s*(?:in|on|during|each)?\s*(?P<months>{_MONLIST})\s*\)?)?"
     rf"(?:\s+(?:from|starting|commencing|beginning)\s+(?P<smon>{MON})\s+(?P<syear>{YEAR}))?$",
     re.I,
 )
@@ -33,7 +33,7 @@ _WORDS = {
 _MONTH_DAY = re.compile(
     r"^(?:by\s+|on\s+)?(?:the\s+)?(?:(?P<week>first|second|third)\s+week"
     r"|(?P<day>\d{1,2})(?:st|nd|rd|th)?(?:\s+day)?)"
-    r"\s+of\s+(?:the\s+following|each|every|the\s+next|each\s+following)\s+month$",
+    r"\s+of\s+(?:(?:the\s+following|each|every|the\s+next|each\s+following)\s+month|monthly)$",
     re.I,
 )
 _WEEK_END = {"first": 7, "second": 14, "third": 21}

@@ -78,9 +78,7 @@ def _four(first: int, second: str) -> int:
     value = int(second)
     if len(second) == 4:
         return value
-    century = first - first % 100
-    full = century + value
-    return full if full >= first else full + 100
+    return first - first % 100 + value  # "2027-25" runs backwards: the caller asks
 
 
 def _result(ctx: Context, **fields: object) -> Timescale:

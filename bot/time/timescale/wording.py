@@ -27,7 +27,7 @@ _KEEP_WORDS = """
     ongoing continuous continuing annually annual yearly quarterly monthly weekly every each
     per from commence commencing commences starting start starts begin beginning onwards
     onward meeting meetings for sixmonthly bimonthly threeyearly twoyearly fortnightly asap
-    when once upon w/c one two three four five six seven eight nine ten twelve
+    when once upon w/c between one two three four five six seven eight nine ten twelve
     """
 _KEEP = frozenset(_KEEP_WORDS.split())
 _TAIL_WORDS = """
