@@ -71,6 +71,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), keyword)
     for pattern, keyword in (
         (r"(\d{1,2})\s+(st|nd|rd|th)\b", r"\1\2"),
+        (r"\b(mid|early|late)-(?=[a-z])", r"\1 "),
         # "Apr-28", "Mar-27": Excel's Mmm-yy is a month and a year, not a day
         (
             r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(?:[-’'‘]|\s[’'‘])(\d{2})\b"

@@ -27,7 +27,8 @@ _KEEP_WORDS = """
     ongoing continuous continuing annually annual yearly quarterly monthly weekly every each
     per from commence commencing commences starting start starts begin beginning onwards
     onward meeting meetings for sixmonthly bimonthly threeyearly twoyearly fortnightly asap
-    when once upon w/c between one two three four five six seven eight nine ten twelve
+    when once upon w c wc between early mid beginning ca
+    one two three four five six seven eight nine ten twelve
     """
 _KEEP = frozenset(_KEEP_WORDS.split())
 _TAIL_WORDS = """
@@ -39,7 +40,7 @@ _TAIL_REFERENCE = re.compile(r"^(?:as\s+per|in\s+line\s+with|in\s+accordance\s+w
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[^\W\d_][\w'’&/-]*", text.lower())
+    return re.findall(r"[^\W\d_]+", text.lower())
 
 
 def drop_description(text: str) -> str:

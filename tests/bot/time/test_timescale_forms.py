@@ -48,7 +48,16 @@ def test_deadlines_with_leading_verbs_and_trailing_words(text: str, expected: dt
 
 
 @pytest.mark.parametrize(
-    "text", ["June 2026 subject to funding", "June 2026 for review", "June 2026 (if agreed)"]
+    "text",
+    [
+        "June 2026 subject to funding",
+        "June 2026 for review",
+        "June 2026 (if agreed)",
+        "Early June 2026",
+        "Mid-June 2026",
+        "c. June 2026",
+        "Provisionally June 2026",
+    ],
 )
 def test_words_that_change_the_meaning_keep_the_date_and_flag_it(text: str) -> None:
     got = read(text)
