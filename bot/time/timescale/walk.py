@@ -128,8 +128,22 @@ def _read_day(walk: Walk, tokens: Sequence[Token], i: int, tok: Token, nxt: Toke
     return i
 
 
+# A season before a year is due at the season's end; winter straddles two years.
+_SEASON_END = {"spring": 5, "summer": 8, "autumn": 11, "fall": 11}
+
+
 def _read_word(walk: Walk, tokens: Sequence[Token], i: int, tok: Token, nxt: Token | None) -> int:
     low = tok.low
+    if nxt is not None and nxt.kind == "year" and low in (*_SEASON_END, "winter"):
+        if low == "winter":
+            walk.problems.append(
+                f"'{tok.text} {nxt.text}' could mean early {nxt.text} or the winter at its end: "
+                "which month is it due by?"
+            )
+        else:
+            walk.pending.append(Pending(month=_SEASON_END[low], end_of=True))
+            return i
+        return i + 1
     if note_frequency(walk, low):
         pass
     elif low in TBC:
@@ -141,6 +155,10 @@ def _read_word(walk: Walk, tokens: Sequence[Token], i: int, tok: Token, nxt: Tok
     elif low == "endof":
         if nxt is not None and nxt.kind == "month":
             walk.end_of_next = True
+        elif nxt is not None and nxt.kind == "year" and not walk.pending:
+            year = int(nxt.text)  # "by the end of 2022": the year's end is meant
+            walk.items.append(Item(year, 12, None, f"end of {year}", walk.current_body))
+            return i + 1
         elif nxt is not None and nxt.kind == "quarter":
             pass  # a quarter is due at its end anyway
         else:

@@ -29,6 +29,7 @@ class Cell:
     occurs: tuple[str, ...]
     starts: str | None
     check: bool
+    ongoing: bool  # the work continues (alone, or after its dates)
 
 
 def load() -> tuple[dict[str, dict[str, Any]], list[Cell]]:
@@ -47,6 +48,7 @@ def load() -> tuple[dict[str, dict[str, Any]], list[Cell]]:
                 occurs=tuple(reading.get("occurs", ())),
                 starts=reading.get("starts"),
                 check=bool(reading.get("check", False)),
+                ongoing=reading["kind"] == "ongoing" or bool(reading.get("ongoing", False)),
             )
         )
     return sources, cells
@@ -83,7 +85,7 @@ def dated_right(cell: Cell, got: Timescale) -> bool:
     expected = [("due", d) for d in cell.due] + [("occurs", d) for d in cell.occurs[:3]]
     if sorted(set(read_dates)) != sorted(set(expected)):
         return False
-    if got.ongoing != (cell.kind == "ongoing"):
+    if got.ongoing != cell.ongoing:
         return False
     return cell.starts is None or str(got.starts_on) == cell.starts
 

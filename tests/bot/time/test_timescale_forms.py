@@ -311,3 +311,15 @@ def test_a_note_of_what_happened_is_not_a_due_date() -> None:
 def test_the_original_text_is_kept_by_every_form() -> None:
     for text in ["2025-2028", "From June 2025 onwards", "Weekly", "Q4", "Apr-28", "Autumn 2026"]:
         assert read(text).original == text
+
+
+def test_a_season_or_a_years_end_inside_a_longer_text() -> None:
+    got = read("By Autumn 2023 and ongoing")
+    assert got.ongoing and [m.due_on for m in got.milestones] == [D(2023, 11, 30)]
+    assert got.flag is None
+    end = read("By end of 2022")
+    assert [(m.due_on, m.label) for m in end.milestones] == [(D(2022, 12, 30), "end of 2022")]
+    assert end.flag is None
+    winter = read("by winter 2026 and ongoing")
+    assert winter.ongoing and winter.milestones == ()
+    assert winter.flag is not None and "which month is it due by?" in winter.flag
