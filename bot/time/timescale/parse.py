@@ -92,9 +92,8 @@ def _parse(
 
     core, excluded = split_except(clean)
     core = drop_description(core)
-    form = read_cadence(core, Context(text, reference_year, policy, cal)) or read_form(
-        core, Context(text, reference_year, policy, cal)
-    )
+    context = Context(text, reference_year, policy, cal)
+    form = read_cadence(core, context) or read_form(core, context)
     if form is not None:
         split = tuple(r for rec in form.recurrences for r in except_years(rec, excluded))
         return form.model_copy(update={"recurrences": split})
