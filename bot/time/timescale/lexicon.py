@@ -72,6 +72,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for pattern, keyword in (
         (r"(\d{1,2})\s+(st|nd|rd|th)\b", r"\1\2"),
         (r"\b(mid|early|late)-(?=[a-z])", r"\1 "),
+        (r"\bon[- ]going\b", "ongoing"),
         # "Apr-28", "Mar-27": Excel's Mmm-yy is a month and a year, not a day
         (
             r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(?:[-’'‘]|\s[’'‘])(\d{2})\b"
@@ -124,7 +125,7 @@ _KEYWORDS = ONGOING | YEARLY | QUARTERLY | MONTHLY | TBC | ASAP | _MEETING | {"e
 # Words that carry no date and need no checking ("meetings are programmed for ...").
 _FILLER_WORDS = (
     "and or for the by in on at of from to until till are is be will programmed scheduled"
-    " planned held due then thereafter onwards onward also starting commencing with"
+    " planned held due then thereafter onwards onward also starting commencing with activity"
 )
 FILLER = frozenset(_FILLER_WORDS.split())
 IGNORED_MARKS = frozenset(",;:.()[]/&-–—!?'\"‘’“”*…")

@@ -11,8 +11,9 @@ Conventions:
 * Dates are written the UK way: ``15/06/2016`` is 15 June.
 * A month on its own ("April 2016") is due on the last working day of that
   month by default (``deadline_day`` chooses otherwise).
-* "Q1 2017" is the calendar quarter (due end of March 2017); "Q1 2017/18" is
-  the first quarter of the financial year (due end of June 2017).
+* "Q1 2017/18" is the first quarter of the financial year (due end of June
+  2017); "Q1 2017" names no financial year, so it keeps the earlier reading,
+  the calendar quarter (due end of March 2017), and asks which is meant.
 * Dates in an "Ongoing ..." text are milestones of ongoing work; other dates
   are deadlines; months in a "... meetings ..." text are meeting months.
 

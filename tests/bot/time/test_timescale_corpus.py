@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import tomllib
 from collections import Counter
@@ -72,17 +73,33 @@ def dates_read(cell: Cell, got: Timescale) -> list[tuple[str, str]]:
     return out
 
 
+def due_day(when: str) -> str:
+    """ "YYYY-MM" (some time in that month) is due on the month's last day."""
+    if len(when) != 7:
+        return when
+    year, month = (int(part) for part in when.split("-"))
+    return str(dt.date(year, month, calendar.monthrange(year, month)[1]))
+
+
 def wrong_dates(cell: Cell, got: Timescale) -> list[str]:
     """Dates the reading gives that the cell does not mean."""
-    allowed = {("due", d) for d in cell.due} | {("occurs", d) for d in cell.occurs}
-    return [f"{what} {when}" for what, when in dates_read(cell, got) if (what, when) not in allowed]
+    allowed = {("due", due_day(d)) for d in cell.due} | {
+        ("occurs", due_day(d)) for d in cell.occurs
+    }
+    return [
+        f"{what} {when}"
+        for what, when in dates_read(cell, got)
+        if (what, due_day(when)) not in allowed
+    ]
 
 
 def dated_right(cell: Cell, got: Timescale) -> bool:
     if cell.kind == "person" or wrong_dates(cell, got):
         return False
-    read_dates = dates_read(cell, got)
-    expected = [("due", d) for d in cell.due] + [("occurs", d) for d in cell.occurs[:3]]
+    read_dates = [(what, due_day(when)) for what, when in dates_read(cell, got)]
+    expected = [("due", due_day(d)) for d in cell.due] + [
+        ("occurs", due_day(d)) for d in cell.occurs[:3]
+    ]
     if sorted(set(read_dates)) != sorted(set(expected)):
         return False
     if got.ongoing != cell.ongoing:

@@ -323,3 +323,17 @@ def test_a_season_or_a_years_end_inside_a_longer_text() -> None:
     winter = read("by winter 2026 and ongoing")
     assert winter.ongoing and winter.milestones == ()
     assert winter.flag is not None and "which month is it due by?" in winter.flag
+
+
+def test_a_window_inside_a_longer_text_is_due_at_its_end() -> None:
+    text = "On-going development between October 2013 and April 2014"
+    got = read(text, year=2013)
+    assert [m.due_on for m in got.milestones] == [D(2014, 4, 30)]
+    assert got.ongoing
+
+
+def test_a_quarter_of_a_calendar_year_keeps_the_earlier_reading_and_asks() -> None:
+    got = read("Q1 2017", year=2016)
+    assert [m.due_on for m in got.milestones] == [D(2017, 3, 31)]
+    assert got.flag is not None and "April to June 2017" in got.flag
+    assert read("Q1 2017/18").flag is None
