@@ -73,6 +73,10 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(\d{1,2})\s+(st|nd|rd|th)\b", r"\1\2"),
         (r"\b(mid|early|late)-(?=[a-z])", r"\1 "),
         (r"\bon[- ]going\b", "ongoing"),
+        # "Q3 24/25": a quarter of the financial year 2024/25
+        (r"\b(q[1-4])\s+([0-9]{2})\s?/\s?([0-9]{2})\b", r"\1 20\2/\3"),
+        # "Q4 23/24 to Q1 24/25": a window of quarters is due at its end
+        (r"\bq[1-4]\s+20[0-9]{2}/[0-9]{2}\s+(?:to|-|–)\s+(?=q[1-4]\s)", ""),
         # "Apr-28", "Mar-27": Excel's Mmm-yy is a month and a year, not a day
         (
             r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(?:[-’'‘]|\s[’'‘])(\d{2})\b"

@@ -337,3 +337,17 @@ def test_a_quarter_of_a_calendar_year_keeps_the_earlier_reading_and_asks() -> No
     assert [m.due_on for m in got.milestones] == [D(2017, 3, 31)]
     assert got.flag is not None and "April to June 2017" in got.flag
     assert read("Q1 2017/18").flag is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Q3 24/25", D(2024, 12, 31)),
+        ("Q3 23/24", D(2023, 12, 29)),
+        ("Q4 23/24 to Q1 24/25", D(2024, 6, 28)),
+        ("Q1 24/25 to Q1 25/26", D(2025, 6, 30)),
+    ],
+)
+def test_quarters_of_a_short_financial_year_and_their_windows(text: str, expected: dt.date) -> None:
+    assert due(text) == [expected]
+    assert read(text).flag is None
