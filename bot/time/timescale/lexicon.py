@@ -71,6 +71,35 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), keyword)
     for pattern, keyword in (
         (r"(\d{1,2})\s+(st|nd|rd|th)\b", r"\1\2"),
+        (r"\b(mid|early|late)-(?=[a-z])", r"\1 "),
+        (r"\bon[- ]going\b", "ongoing"),
+        # "Q3 24/25": a quarter of the financial year 2024/25
+        (r"\b(q[1-4])\s+([0-9]{2})\s?/\s?([0-9]{2})\b", r"\1 20\2/\3"),
+        # "Q4 23/24 to Q1 24/25": a window of quarters is due at its end
+        (r"\bq[1-4]\s+20[0-9]{2}/[0-9]{2}\s+(?:to|-|–)\s+(?=q[1-4]\s)", ""),
+        # "Apr-28", "Mar-27": Excel's Mmm-yy is a month and a year, not a day
+        (
+            r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(?:[-’'‘]|\s[’'‘])(\d{2})\b"
+            r"(?![-/.]\d)",
+            r"\1 20\2",
+        ),
+        (
+            r"\b(?:six|6)[- ]?monthly\b|\btwice[- ](?:a\s+|per\s+)?year(?:ly)?\b"
+            r"|\bbi-?annual(?:ly)?\b|\bhalf[- ]?yearly\b|\bevery\s+(?:six|6)\s+months\b",
+            " sixmonthly ",
+        ),
+        (
+            r"\bbi-?monthly\b|\bevery\s+(?:two|2|other)\s+months?\b|\btwo[- ]monthly\b",
+            " bimonthly ",
+        ),
+        (r"\bevery\s+(?:three|3)\s+months\b|\b(?:three|3)[- ]monthly\b", " quarterly "),
+        (
+            r"\bevery\s+(?:three|3)\s+years\b|\btriennial(?:ly)?\b|\bthree[- ]yearly\b",
+            " threeyearly ",
+        ),
+        (r"\bevery\s+(?:two|2|other)\s+years?\b|\bbiennial(?:ly)?\b", " twoyearly "),
+        (r"\b(?:every|each|per|a)\s+week\b", " weekly "),
+        (r"\bevery\s+(?:two|2|other)\s+weeks?\b", " fortnightly "),
         (r"\b(?:each|every|per|a)\s+(?:year|annum)\b|\bper\s+annum\b", " annually "),
         (r"\b(?:each|every|per|a)\s+quarter\b", " quarterly "),
         (r"\b(?:each|every|per|a)\s+month\b", " monthly "),
@@ -100,7 +129,7 @@ _KEYWORDS = ONGOING | YEARLY | QUARTERLY | MONTHLY | TBC | ASAP | _MEETING | {"e
 # Words that carry no date and need no checking ("meetings are programmed for ...").
 _FILLER_WORDS = (
     "and or for the by in on at of from to until till are is be will programmed scheduled"
-    " planned held due then thereafter onwards onward also starting commencing with"
+    " planned held due then thereafter onwards onward also starting commencing with activity"
 )
 FILLER = frozenset(_FILLER_WORDS.split())
 IGNORED_MARKS = frozenset(",;:.()[]/&-–—!?'\"‘’“”*…")

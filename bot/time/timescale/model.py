@@ -123,6 +123,8 @@ class Timescale(BaseModel, frozen=True):
     unparsed: bool = False
     flag: str | None = None  # why a person must check or date it
     deadline_day: DeadlineDay = "last_working_day"
+    starts_on: dt.date | None = None  # "From June 2025 onwards": when the work begins
+    cadence: str | None = None  # a frequency read without its dates ("annually", "weekly")
 
     @property
     def has_dates(self) -> bool:
@@ -167,8 +169,14 @@ class Timescale(BaseModel, frozen=True):
             for r in self.recurrences
         )
         meetings = tuple(s.model_copy(update={"month": s.month + shift}) for s in self.meetings)
+        starts = self.starts_on + shift if self.starts_on is not None else None
         return self.model_copy(
-            update={"milestones": milestones, "recurrences": recurrences, "meetings": meetings}
+            update={
+                "milestones": milestones,
+                "recurrences": recurrences,
+                "meetings": meetings,
+                "starts_on": starts,
+            }
         )
 
     def _shift_milestone(

@@ -11,8 +11,9 @@ Conventions:
 * Dates are written the UK way: ``15/06/2016`` is 15 June.
 * A month on its own ("April 2016") is due on the last working day of that
   month by default (``deadline_day`` chooses otherwise).
-* "Q1 2017" is the calendar quarter (due end of March 2017); "Q1 2017/18" is
-  the first quarter of the financial year (due end of June 2017).
+* "Q1 2017/18" is the first quarter of the financial year (due end of June
+  2017); "Q1 2017" names no financial year, so it keeps the earlier reading,
+  the calendar quarter (due end of March 2017), and asks which is meant.
 * Dates in an "Ongoing ..." text are milestones of ongoing work; other dates
   are deadlines; months in a "... meetings ..." text are meeting months.
 
@@ -29,12 +30,15 @@ from typing import TypeVar
 
 from bot.time.timescale import deadlines, recurring
 from bot.time.timescale.bodies import meeting_bodies
+from bot.time.timescale.cadence import except_years, read_cadence, split_except
 from bot.time.timescale.duedates import DeadlineDay
+from bot.time.timescale.forms import Context, read_form
 from bot.time.timescale.lexicon import DATE_KINDS, MEETING_SPLIT, MONTH_NAMES, normalise, tokenize
 from bot.time.timescale.meetings import in_body_order, meeting_slots
 from bot.time.timescale.model import MeetingSlot, Milestone, MilestoneKind, Recurrence, Timescale
 from bot.time.timescale.state import Pending, Walk
 from bot.time.timescale.walk import resolve_pending, walk_tokens
+from bot.time.timescale.wording import drop_description
 from bot.time.workdays import WorkingCalendar, default_calendar
 
 # The flag set when reading failed unexpectedly (the row is still kept, verbatim).
@@ -87,8 +91,16 @@ def _parse(
             deadline_day=policy,
         )
 
+    core, excluded = split_except(clean)
+    core = drop_description(core)
+    context = Context(text, reference_year, policy, cal)
+    form = read_cadence(core, context) or read_form(core, context)
+    if form is not None:
+        split = tuple(r for rec in form.recurrences for r in except_years(rec, excluded))
+        return form.model_copy(update={"recurrences": split})
+
     walk = Walk()
-    meeting, bodies = _read(clean, walk)
+    meeting, bodies = _read(core, walk)
 
     milestones: list[Milestone] = []
     recurrences: list[Recurrence] = []
@@ -130,7 +142,9 @@ def _parse(
         recurring.runs(walk, start, period_label, period_body, bodies, reference_year, policy)
     )
     if walk.yearly and not recurrences:
-        problems.append("it says 'annually' but not when in the year")
+        problems.append("it says 'annually' but not when in the year (in which month is it due?)")
+    if excluded:
+        recurrences = [r for rec in recurrences for r in except_years(rec, excluded)]
 
     if meeting and bodies:
         in_body_order(meetings, bodies)
@@ -157,6 +171,7 @@ def _parse(
         unparsed=not has_anything,
         flag=flag,
         deadline_day=policy,
+        cadence="yearly" if walk.yearly and not result_recurrences else None,
     )
 
 

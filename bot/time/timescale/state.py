@@ -44,6 +44,7 @@ class Walk:
     current_body: str | None = None
     problems: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
+    window_from: tuple[int, int] | None = None  # items, pending counts at "between"
 
 
 def note_frequency(walk: Walk, low: str) -> bool:

@@ -41,6 +41,7 @@ def resolve_pending(walk: Walk, year: int, fy_start: int | None, raw: str) -> No
                 label = f"Q{p.quarter} {raw}"
             else:
                 month, item_year, label = 3 * p.quarter, year, f"Q{p.quarter} {year}"
+                walk.problems.append(_calendar_quarter_question(p.quarter, year))
             walk.items.append(Item(item_year, month, None, label, walk.current_body))
             continue
         item_year = year
@@ -53,6 +54,34 @@ def resolve_pending(walk: Walk, year: int, fy_start: int | None, raw: str) -> No
         label = date_label(None, p.month, item_year, end_of=p.end_of)
         walk.items.append(Item(item_year, p.month, None, label, walk.current_body))
     walk.pending.clear()
+
+
+def _calendar_quarter_question(quarter: int, year: int) -> str:
+    """ "Q1 2017" names a calendar year, but UK public-sector plans count financial quarters."""
+    first = 3 * quarter - 2
+    fy_first = first + 3 if quarter < 4 else 1
+    fy_year = year if quarter < 4 else year + 1
+    return (
+        f"'Q{quarter} {year}' may be {MONTH_NAMES[first - 1]} to {MONTH_NAMES[first + 1]} "
+        f"{year} or the financial year's quarter {quarter} ({MONTH_NAMES[fy_first - 1]} to "
+        f"{MONTH_NAMES[fy_first + 1]} {fy_year}); the earlier was assumed: which is meant?"
+    )
+
+
+def _open_window(walk: Walk) -> None:
+    """ "between": the dates read up to the next "and" start a window, they are not due."""
+    walk.window_from = (len(walk.items), len(walk.pending))
+
+
+def _close_window(walk: Walk) -> None:
+    """ "and" after "between ... <date>": drop the window's start, keep reading its end."""
+    if walk.window_from is None:
+        return
+    items, pending = walk.window_from
+    walk.window_from = None
+    if len(walk.items) > items or len(walk.pending) > pending:
+        del walk.items[items:]
+        del walk.pending[pending:]
 
 
 def walk_tokens(tokens: Sequence[Token], walk: Walk) -> None:
@@ -128,10 +157,28 @@ def _read_day(walk: Walk, tokens: Sequence[Token], i: int, tok: Token, nxt: Toke
     return i
 
 
+# A season before a year is due at the season's end; winter straddles two years.
+_SEASON_END = {"spring": 5, "summer": 8, "autumn": 11, "fall": 11}
+
+
 def _read_word(walk: Walk, tokens: Sequence[Token], i: int, tok: Token, nxt: Token | None) -> int:
     low = tok.low
+    if nxt is not None and nxt.kind == "year" and low in (*_SEASON_END, "winter"):
+        if low == "winter":
+            walk.problems.append(
+                f"'{tok.text} {nxt.text}' could mean early {nxt.text} or the winter at its end: "
+                "which month is it due by?"
+            )
+        else:
+            walk.pending.append(Pending(month=_SEASON_END[low], end_of=True))
+            return i
+        return i + 1
     if note_frequency(walk, low):
         pass
+    elif low == "between":
+        _open_window(walk)
+    elif low == "and" and walk.window_from is not None:
+        _close_window(walk)
     elif low in TBC:
         walk.tbc = True
     elif low in ASAP:
@@ -141,6 +188,12 @@ def _read_word(walk: Walk, tokens: Sequence[Token], i: int, tok: Token, nxt: Tok
     elif low == "endof":
         if nxt is not None and nxt.kind == "month":
             walk.end_of_next = True
+        elif nxt is not None and nxt.kind == "year" and not walk.pending:
+            year = int(nxt.text)  # "by the end of 2022": the year's end is meant
+            walk.items.append(Item(year, 12, None, f"end of {year}", walk.current_body))
+            return i + 1
+        elif nxt is not None and nxt.kind == "quarter":
+            pass  # a quarter is due at its end anyway
         else:
             walk.leftovers.append("end of")
     elif low == "for":
