@@ -28,6 +28,7 @@ from handlers.announce import announcer_of
 from handlers.app import build_app
 from handlers.shell import slack_requests
 from handlers.shell.fake_slack import LocalSlack
+from handlers.shell.files import save_files
 from handlers.shell.forms import CHOICES, GO_BACK, FormPrompter, is_empty, prefilled, shell_wording
 from handlers.shell.screen import Screen, view_title, where
 from handlers.uow import unit_of
@@ -228,7 +229,13 @@ class Shell:
                 self.screen.print(f"— {self._where(str(args.get('channel', '')))} —")
                 self.screen.show_blocks(str(args.get("text", "")), args.get("blocks"))
             elif call.method == "files.completeUploadExternal":
-                self._save_files(str(args.get("channel_id") or ""), answer.get("files") or [])
+                save_files(
+                    self.screen,
+                    self.recorder.files,
+                    self.files_dir,
+                    self._where(str(args.get("channel_id") or "")),
+                    answer.get("files") or [],
+                )
             elif call.method == "views.publish":
                 self.screen.print("— App Home —")
                 home = {"id": "VHOME", "type": "home"}
@@ -242,22 +249,6 @@ class Shell:
                 else:
                     self.screen.print("— the open window now shows —")
                     self.screen.show_blocks("", view.get("blocks"))
-
-    def _save_files(self, channel: str, shared: Sequence[Mapping[str, Any]]) -> None:
-        """A file the app sent: written to :attr:`files_dir`, and the shell says where."""
-        for listed in shared:
-            stored = self.recorder.files.get(str(listed.get("id") or ""), {})
-            name = Path(str(stored.get("name") or "file")).name
-            self.screen.print(f"— {self._where(channel)}: a file, {name} —")
-            if stored.get("initial_comment"):
-                self.screen.show_blocks(str(stored["initial_comment"]), None)
-            target = self.files_dir / name
-            try:
-                target.write_bytes(bytes(stored.get("data") or b""))
-            except OSError as exc:
-                self.screen.print(f"(The shell could not write it to {target}: {exc.strerror}.)")
-                continue
-            self.screen.print(f"(The shell wrote it to {target.resolve()}.)")
 
     def _where(self, channel: str) -> str:
         return where(channel, self.user_id)
