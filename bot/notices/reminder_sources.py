@@ -8,7 +8,8 @@ sees it first. Meeting notices come from :mod:`bot.notices.meeting_notices`.
 
 Targets: owners with a Slack account get a DM (target = user id); overdue items and
 meetings also go to the partnership channel; an objective with no owner in Slack has
-its reminders posted to the channel with a prompt to assign one.
+its reminders posted to the channel with a prompt to assign one. After a plan load or
+a new channel, overdue items are summarised once (:mod:`bot.notices.catch_up`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.deliveries import DeliveryKind, PlannedDelivery
+from bot.notices.catch_up import apply_catch_up
 from bot.notices.meeting_notices import meeting_plans
 from bot.notices.notice_policy import NoticeContext, held, live, policy_for
 from bot.notices.queries import admin_ids, last_progress_at, meetings_between, open_objectives
@@ -249,7 +251,8 @@ def reminder_source(
         for meeting in meetings:
             owners = owners_by_objective.get(meeting.objective_id or -1, [])
             planned.extend(meeting_plans(ctx, meeting, owners, admins))
-    return planned
+    # After a plan load or a new channel, what was already overdue goes in one message.
+    return apply_catch_up(session, ctx, planned)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.plan import readcache
+from bot.plan.catch_up import mark_catch_up
 from bot.plan.years import current_plan_year, local_today, plan_year_label
 from bot.planfiles.queries import has_objectives, objectives_to_import_into, plan_year_exists
 from bot.planfiles.read import read_plan
@@ -196,6 +197,8 @@ def apply_plan(
         if objective.needs_dating:
             report.needs_dating.append(objective.title)
     report.not_in_file = [o.title for k, o in existing.items() if k not in seen]
+    if report.created or report.updated:
+        mark_catch_up(partnership, now)  # what is overdue in the new plan is summarised once
     session.flush()
     return report
 
