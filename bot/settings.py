@@ -7,8 +7,8 @@ one sentence naming the variable (see :func:`load_settings`).
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import binascii
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated

@@ -24,7 +24,7 @@ from bot.ids import Ids
 from bot.notices.digest import build_digest
 from bot.notices.digest_blocks import build_digest_blocks, digest_text
 from bot.plan.meetings import refuse_past_meeting, set_meeting, upcoming_meetings
-from bot.plan.members import RoleChange, set_role
+from bot.plan.members import RoleChange, bootstrap_ids, set_role
 from bot.plan.owners import set_owner
 from bot.plan.reading import (
     due_items,
@@ -63,6 +63,7 @@ from handlers.progress import already_done, announce, progress_modal, repeated_a
 from handlers.referrals.listing import list_referrals
 from handlers.referrals.refer import open_referral_form
 from handlers.repeats import command_keys
+from handlers.setup import open_setup
 from handlers.uow import Unit, unit_of, unit_of_work
 from store.models import Role
 
@@ -163,7 +164,7 @@ def dispatch(
                 return found
             return owner_reply(unit, found, user_id)
         case cmd.SetRole(user_id=user_id, role=role):
-            settings = unit.ctx.settings
+            admins, leads = bootstrap_ids(unit.partnership, unit.ctx.settings)
             change = set_role(
                 unit.session,
                 unit.partnership,
@@ -171,13 +172,9 @@ def dispatch(
                 user_id,
                 Role(role),
                 now=unit.now,
-                bootstrap_admins=settings.admins,
+                bootstrap_admins=admins,
             )
-            return role_reply(
-                change,
-                listed_admin=user_id in settings.admins,
-                listed_lead=user_id in settings.safeguarding_leads,
-            )
+            return role_reply(change, listed_admin=user_id in admins, listed_lead=user_id in leads)
         case cmd.Meeting(body=meeting_body, date=when, time=start, place=place):
             refuse_past_meeting(unit.partnership, meeting_body, when, unit.now)
             meeting = set_meeting(
@@ -212,6 +209,9 @@ def dispatch(
                 )
             )
             return Reply("Preview: " + digest_text(digest), blocks)
+        case cmd.Setup():
+            open_setup(unit, body=body, client=client, ack=ack)
+            return None
         case cmd.Refer() | cmd.Referrals():
             return _referrals(parsed, unit, ack=ack, body=body, client=client)
     assert_never(parsed)
@@ -346,10 +346,10 @@ def progress_reply(
     unit.commit()  # end the write turn before building the reply
     summary = result.summary
     user_id = unit.me.slack_user_id
-    settings = unit.ctx.settings
+    settings, channel = unit.ctx.settings, unit.read_partnership.partnership_channel
 
     def post() -> None:
-        announce(client, settings, result, user_id=user_id, note=note, done=done, rag=rag)
+        announce(client, settings, result, channel, user_id=user_id, note=note, done=done, rag=rag)
 
     return Reply(
         progress_confirmation_text(summary, done=done, result=result),

@@ -158,14 +158,15 @@ def announce(
     client: WebClient,
     settings: Settings,
     result: ProgressResult,
+    channel: str | None,
     *,
     user_id: str,
     note: str,
     done: bool,
     rag: str | None,
 ) -> None:
-    """A short update in the partnership channel, when configured. Never raises."""
-    channel = settings.partnership_channel
+    """A short update in the partnership channel (as stored: `/csp setup` or the
+    environment's first value), when configured. Never raises."""
     if not settings.post_progress_to_channel or not channel:
         return
     try:
@@ -380,4 +381,14 @@ def submit_progress(
             ),
         )
     if not result.repeated:  # the first submission announced it
-        announce(client, unit.ctx.settings, result, user_id=user_id, note=note, done=done, rag=rag)
+        channel = unit.read_partnership.partnership_channel
+        announce(
+            client,
+            unit.ctx.settings,
+            result,
+            channel,
+            user_id=user_id,
+            note=note,
+            done=done,
+            rag=rag,
+        )

@@ -148,6 +148,9 @@ def _ensure_member(
     return member
 
 
+ensure_member = _ensure_member  # the member row for a Slack user, made on first use
+
+
 def resolve_actor(
     session: Session,
     partnership: Partnership,

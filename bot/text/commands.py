@@ -85,6 +85,10 @@ class Referrals(_Command):
     pass
 
 
+class Setup(_Command):
+    pass
+
+
 class Meeting(_Command):
     body: str
     date: dt.date
@@ -106,6 +110,7 @@ Command = (
     | Refer
     | Referrals
     | Meeting
+    | Setup
 )
 
 # ------------------------------------------------------------------------- helpers
@@ -163,6 +168,10 @@ def parse_command(text: str) -> Command:
         return Referrals()
     if word == "meeting":
         return _parse_meeting(rest)
+    if word in {"setup", "settings", "configure"}:
+        if rest:
+            raise _usage("setup", "`/csp setup` takes nothing after it: it opens a form.")
+        return Setup()
     shown = esc_code(plain_text(head)[:40])
     guess = suggest_command(word)
     hint = f" Did you mean `/csp {guess}`?" if guess else ""

@@ -71,6 +71,13 @@ HELP: tuple[HelpLine, ...] = (
         admin_only=True,
         example="/csp meeting RAG 2027-03-14 10:00 at Council Chamber",
     ),
+    HelpLine(
+        "setup",
+        "/csp setup",
+        "Set the partnership's name, its channel and safeguarding channel, the digest day "
+        "and time, and who the admins and safeguarding leads are (opens a form).",
+        admin_only=True,
+    ),
 )
 
 USAGE: dict[str, str] = {line.command: line.usage for line in HELP}
