@@ -211,16 +211,33 @@ def _quiet_plans(
 def reminder_source(
     session: Session, partnership: Partnership, now: dt.datetime
 ) -> list[PlannedDelivery]:
-    """Every reminder notice live at ``now`` for one partnership."""
-    zone = ZoneInfo(partnership.timezone)
-    ctx = NoticeContext(
+    """The reminders to send at ``now`` for one partnership: every live notice, with what
+    was already overdue at a plan load or a new channel summarised once, and overdue
+    notices a digest lists left to it (:func:`bot.notices.catch_up.apply_catch_up`)."""
+    ctx = _context(partnership, now)
+    return apply_catch_up(session, ctx, reminder_plans(session, partnership, now, ctx))
+
+
+def _context(partnership: Partnership, now: dt.datetime) -> NoticeContext:
+    return NoticeContext(
         partnership=partnership,
         policy=policy_for(partnership),
-        zone=zone,
+        zone=ZoneInfo(partnership.timezone),
         cal=partnership_calendar(partnership),
         now=now,
         channel=partnership.partnership_channel,
     )
+
+
+def reminder_plans(
+    session: Session,
+    partnership: Partnership,
+    now: dt.datetime,
+    ctx: NoticeContext | None = None,
+) -> list[PlannedDelivery]:
+    """Every reminder notice live at ``now`` for one partnership, each on its own."""
+    ctx = ctx or _context(partnership, now)
+    zone = ctx.zone
     objectives = open_objectives(session, partnership)
     ids = [o.id for o in objectives]
     last_progress: dict[int, dt.datetime] = {}
@@ -251,8 +268,7 @@ def reminder_source(
         for meeting in meetings:
             owners = owners_by_objective.get(meeting.objective_id or -1, [])
             planned.extend(meeting_plans(ctx, meeting, owners, admins))
-    # After a plan load or a new channel, what was already overdue goes in one message.
-    return apply_catch_up(session, ctx, planned)
+    return planned
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
