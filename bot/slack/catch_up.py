@@ -57,7 +57,7 @@ def build_catch_up_blocks(view: CatchUpView) -> list[Block]:
                     f":clipboard: *{count} plan {noun} already overdue when I started "
                     "chasing here.* Rather than a message for each, here they all are: "
                     "press *Log progress* to say where each one stands, or mark it done "
-                    "with `/csp done <objective>`."
+                    f"with `{esc('/csp progress <objective> done')}`."
                 )
             ),
         )

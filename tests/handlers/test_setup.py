@@ -13,6 +13,7 @@ from bot.context import AppContext
 from bot.ids import Ids
 from bot.plan.members import ensure_partnership
 from bot.plan.setup import current_setup, env_differences
+from handlers.cli.sweep import start_warnings
 from handlers.shell.shell import Shell
 from store.db import session_scope
 from store.models import Member, Partnership
@@ -113,6 +114,9 @@ def test_once_set_up_the_environment_no_longer_overrides_and_start_up_says_so(
     text = " ".join(warnings)
     assert "CSP_PARTNERSHIP_CHANNEL says 'C0PARTNER'" in text and "'C0ESSEX'" in text
     assert "CSP_ADMINS" in text and "CSP_SAFEGUARDING_LEADS" in text
+    # What `csp-bot start`, `run`, `serve`, `shell` and `sweep` log at start-up.
+    logged = " ".join(start_warnings(seeded_ctx))
+    assert "CSP_PARTNERSHIP_CHANNEL says 'C0PARTNER'" in logged and "/csp setup" in logged
     _, members = _stored(seeded_ctx)
     assert members["UADMIN"] == ("member", False)  # CSP_ADMINS no longer makes them admin
     refused = csp(slack_http, fake_slack, "setup", user="UADMIN")
