@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.referrals import audit
+from bot.referrals import audit, availability
 from bot.settings import Settings
 from store.db import make_engine, make_session_factory, session_scope
 from store.schema import ensure_schema
@@ -37,6 +37,7 @@ def build_context(
         ensure_schema(engine)
     sessions = make_session_factory(engine)
     audit.configure_keys(audit.keys_from(settings))
+    availability.set_key(bool(settings.encryption_keys))
     # Stops start-up with one sentence if stored referrals cannot be read with the key.
     if check_referral_key:
         # Imported here so that commands that skip the check never load cryptography.

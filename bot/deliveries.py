@@ -32,6 +32,8 @@ DeliveryKind = Literal[
     # reminders (bot.notices.reminder_sources, bot.notices.meeting_notices)
     "deadline",
     "overdue",
+    # what was already overdue at a plan load or a new channel, in one message
+    "overdue_summary",
     "quiet",
     "meeting",
     "meeting_set_date",

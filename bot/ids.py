@@ -19,6 +19,15 @@ class Ids(StrEnum):
     # reminders
     REMINDER_SNOOZE = "reminder_snooze"
     REMINDER_DONE = "reminder_done"
+    # /csp setup
+    SETUP_MODAL = "setup_modal"
+    SETUP_NAME = "setup_name"
+    SETUP_CHANNEL = "setup_channel"
+    SETUP_SAFEGUARDING = "setup_safeguarding"
+    SETUP_DIGEST_DAY = "setup_digest_day"
+    SETUP_DIGEST_TIME = "setup_digest_time"
+    SETUP_ADMINS = "setup_admins"
+    SETUP_LEADS = "setup_leads"
     # meetings
     MEETING_MODAL = "meeting_modal"
     # referrals

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +24,18 @@ from bot.time.policy import parse_digest_at
 DEFAULT_DB_FILE = "csp-bot.sqlite3"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
+
+
+def _truthy(value: object) -> bool:
+    return value is True or str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _utc_all_year(zone: ZoneInfo) -> bool:
+    """Whether ``zone`` is UTC+0 in both winter and summer (GMT, UTC, Etc/GMT...)."""
+    return all(
+        dt.datetime(2026, month, 15, 12, tzinfo=zone).utcoffset() == dt.timedelta(0)
+        for month in (1, 7)
+    )
 
 
 class ConfigError(Exception):
@@ -75,6 +88,10 @@ class Settings(BaseSettings):
     # The key of the audit chain's HMAC (comma-separated, newest first); unset, it is
     # derived from CSP_ENCRYPTION_KEY.
     audit_key: SecretStr | None = Field(default=None, validation_alias="CSP_AUDIT_KEY")
+    # A zone with no summer time at UTC+0 (GMT, UTC, Etc/GMT) is refused unless this says
+    # the partnership really keeps that time all year (see _zone). Declared before
+    # `timezone` so its validator can read it.
+    fixed_timezone: bool = Field(default=False, validation_alias="CSP_TIMEZONE_NO_SUMMER_TIME")
     timezone: str = Field(default="Europe/London", validation_alias="CSP_TIMEZONE")
     log_level: str = Field(default="INFO", validation_alias="CSP_LOG_LEVEL")
     post_progress_to_channel: bool = Field(
@@ -144,11 +161,19 @@ class Settings(BaseSettings):
 
     @field_validator("timezone")
     @classmethod
-    def _zone(cls, value: str) -> str:
+    def _zone(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
         try:
-            ZoneInfo(value)
+            zone = ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"{value!r} is not a known time zone (try Europe/London)") from exc
+        if _utc_all_year(zone) and not _truthy(info.data.get("fixed_timezone")):
+            raise ValueError(
+                f"is {value!r}, which has no summer time: in the UK every reminder and "
+                "digest from late March to late October would go out an hour late. Use "
+                "Europe/London, or if the partnership really keeps UTC all year, also set "
+                "CSP_TIMEZONE_NO_SUMMER_TIME=true"
+            )
         return value
 
     @field_validator("database_url")
@@ -161,11 +186,21 @@ class Settings(BaseSettings):
                 f"{value!r} is not a database URL "
                 "(try sqlite:///csp-bot.sqlite3 or postgresql+psycopg://user:pass@host/db)"
             ) from exc
-        if url.drivername.split("+")[0] not in {"sqlite", "postgresql"}:
+        backend, _, driver = url.drivername.partition("+")
+        if backend == "postgres":
+            # Heroku-style postgres://... is what many hosts hand out: it means PostgreSQL.
+            backend = "postgresql"
+        if backend not in {"sqlite", "postgresql"}:
             raise ValueError(
-                f"database {url.drivername!r} is not supported (use sqlite or postgresql)"
+                f"database {url.drivername!r} is not supported (use sqlite:///FILE or "
+                "postgresql+psycopg://user:pass@host/db)"
             )
-        if url.drivername == "postgresql":
+        if backend == "postgresql":
+            if driver not in {"", "psycopg"}:
+                raise ValueError(
+                    f"asks for the {driver!r} driver, which is not installed: write "
+                    "postgresql+psycopg://user:pass@host/db (psycopg 3 is the driver we ship)"
+                )
             # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
             value = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
         return value
@@ -232,6 +267,7 @@ class Settings(BaseSettings):
 _ALIASES = {
     "database_url": "DATABASE_URL",
     "timezone": "CSP_TIMEZONE",
+    "fixed_timezone": "CSP_TIMEZONE_NO_SUMMER_TIME",
     "encryption_key": "CSP_ENCRYPTION_KEY",
     "audit_key": "CSP_AUDIT_KEY",
     "log_level": "CSP_LOG_LEVEL",

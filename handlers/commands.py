@@ -23,7 +23,7 @@ from bot.ids import Ids
 from bot.notices.digest import build_digest
 from bot.notices.digest_blocks import build_digest_blocks, digest_text, preview_note
 from bot.plan.meetings import refuse_past_meeting, set_meeting, upcoming_meetings
-from bot.plan.members import set_role
+from bot.plan.members import bootstrap_ids, set_role
 from bot.plan.reading import (
     due_items,
     list_objectives,
@@ -71,6 +71,7 @@ from handlers.referrals.refer import open_referral_form
 from handlers.repeats import command_keys
 from handlers.reply import Reply
 from handlers.reports import send_report
+from handlers.setup import open_setup
 from handlers.uow import Unit, unit_of, unit_of_work
 from store.models import Role
 
@@ -162,7 +163,7 @@ def dispatch(
                 return found
             return owner_reply(unit, found, user_ids, mode)
         case cmd.SetRole(user_id=user_id, role=role):
-            settings = unit.ctx.settings
+            admins, leads = bootstrap_ids(unit.partnership, unit.ctx.settings)
             change = set_role(
                 unit.session,
                 unit.partnership,
@@ -170,13 +171,9 @@ def dispatch(
                 user_id,
                 Role(role),
                 now=unit.now,
-                bootstrap_admins=settings.admins,
+                bootstrap_admins=admins,
             )
-            return role_reply(
-                change,
-                listed_admin=user_id in settings.admins,
-                listed_lead=user_id in settings.safeguarding_leads,
-            )
+            return role_reply(change, listed_admin=user_id in admins, listed_lead=user_id in leads)
         case cmd.Meeting(body=meeting_body, date=when, time=start, place=place):
             refuse_past_meeting(unit.partnership, meeting_body, when, unit.now)
             meeting = set_meeting(
@@ -206,6 +203,9 @@ def dispatch(
             blocks = build_digest_blocks(digest)[: MAX_MESSAGE_BLOCKS - 1]
             blocks.append(context_block(preview_note(unit.partnership.partnership_channel)))
             return Reply("Preview: " + digest_text(digest), blocks)
+        case cmd.Setup():
+            open_setup(unit, body=body, client=client, ack=ack)
+            return None
         case cmd.Refer() | cmd.Referrals():
             return _referrals(parsed, unit, ack=ack, body=body, client=client)
         case cmd.CalendarLink():

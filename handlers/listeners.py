@@ -7,7 +7,7 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from bot.context import AppContext
-from handlers import commands, home, progress, referrals, reminders
+from handlers import commands, home, progress, referrals, reminders, setup
 
 Register = Callable[[App, AppContext], None]
 
@@ -17,6 +17,7 @@ LISTENERS: tuple[Register, ...] = (
     home.register,
     reminders.register,
     referrals.register,
+    setup.register,
 )
 
 

@@ -174,10 +174,11 @@ def queue_announcement(
     unit: Unit, result: ProgressResult, *, note: str, done: bool, rag: str | None
 ) -> bool:
     """Queue the update's partnership-channel post in this transaction (see
-    :mod:`bot.notices.progress_updates`); True if queued. Posting it is the announcer's
+    :mod:`bot.notices.progress_updates`); True if queued. The channel is the stored one
+    (`/csp setup`, or the environment's first value). Posting it is the announcer's
     work after the commit (:func:`handlers.announce.wake_announcer`), never a listener's."""
     settings = unit.ctx.settings
-    channel = settings.partnership_channel
+    channel = unit.read_partnership.partnership_channel
     if not settings.post_progress_to_channel or not channel:
         return False
     if result.repeated or result.entry_id is None:  # the first request queued it

@@ -44,7 +44,8 @@ def sweep_job(ctx: AppContext, client: WebClient) -> None:
 
 
 def retention_job(ctx: AppContext) -> None:
-    """Purge referral records past their retention date."""
+    """Purge referral records past their retention date (not without the referral key:
+    ``purge_expired`` then leaves every referral alone)."""
     now = ctx.clock.now()
     with session_scope(ctx.sessions) as session:
         for partnership in all_partnerships(session):

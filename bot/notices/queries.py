@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.plan.queries import LOCAL_USER
 from store.models import (
+    Delivery,
     Meeting,
     Member,
     Objective,
@@ -122,3 +123,20 @@ def partnerships_with_waiting_referrals(session: Session) -> set[int]:
             .distinct()
         )
     )
+
+
+def digest_posted_since(
+    session: Session, partnership_id: int, target: str, since: dt.datetime
+) -> bool:
+    """Whether a digest to ``target`` has been planned since ``since``."""
+    found = session.scalars(
+        select(Delivery.id)
+        .where(
+            Delivery.partnership_id == partnership_id,
+            Delivery.kind == "digest",
+            Delivery.target == target,
+            Delivery.created_at >= since,
+        )
+        .limit(1)
+    ).first()
+    return found is not None

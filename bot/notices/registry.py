@@ -58,6 +58,12 @@ def _render_reminder() -> Renderer:
     return render_reminder
 
 
+def _render_catch_up() -> Renderer:
+    from bot.notices.catch_up import render_summary
+
+    return render_summary
+
+
 def _render_meeting() -> Renderer:
     from bot.notices.meeting_notices import render_meeting
 
@@ -175,6 +181,7 @@ RENDERERS: Mapping[DeliveryKind, Renderer] = MappingProxyType(
         "deadline": _REMINDER,
         "overdue": _REMINDER,
         "quiet": _REMINDER,
+        "overdue_summary": LazyRenderer(_render_catch_up),
         "meeting": LazyRenderer(_render_meeting),
         "meeting_set_date": LazyRenderer(_render_set_date),
         "delivery_failed": LazyRenderer(_render_failure),

@@ -8,7 +8,8 @@ sees it first. Meeting notices come from :mod:`bot.notices.meeting_notices`.
 
 Targets: owners with a Slack account get a DM (target = user id); overdue items and
 meetings also go to the partnership channel; an objective with no owner in Slack has
-its reminders posted to the channel with a prompt to assign one.
+its reminders posted to the channel with a prompt to assign one. After a plan load or
+a new channel, overdue items are summarised once (:mod:`bot.notices.catch_up`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.deliveries import DeliveryKind, PlannedDelivery
+from bot.notices.catch_up import apply_catch_up
 from bot.notices.meeting_notices import meeting_plans
 from bot.notices.notice_policy import NoticeContext, held, live, policy_for
 from bot.notices.queries import admin_ids, last_progress_at, meetings_between, open_objectives
@@ -209,16 +211,33 @@ def _quiet_plans(
 def reminder_source(
     session: Session, partnership: Partnership, now: dt.datetime
 ) -> list[PlannedDelivery]:
-    """Every reminder notice live at ``now`` for one partnership."""
-    zone = ZoneInfo(partnership.timezone)
-    ctx = NoticeContext(
+    """The reminders to send at ``now`` for one partnership: every live notice, with what
+    was already overdue at a plan load or a new channel summarised once, and overdue
+    notices a digest lists left to it (:func:`bot.notices.catch_up.apply_catch_up`)."""
+    ctx = _context(partnership, now)
+    return apply_catch_up(session, ctx, reminder_plans(session, partnership, now, ctx))
+
+
+def _context(partnership: Partnership, now: dt.datetime) -> NoticeContext:
+    return NoticeContext(
         partnership=partnership,
         policy=policy_for(partnership),
-        zone=zone,
+        zone=ZoneInfo(partnership.timezone),
         cal=partnership_calendar(partnership),
         now=now,
         channel=partnership.partnership_channel,
     )
+
+
+def reminder_plans(
+    session: Session,
+    partnership: Partnership,
+    now: dt.datetime,
+    ctx: NoticeContext | None = None,
+) -> list[PlannedDelivery]:
+    """Every reminder notice live at ``now`` for one partnership, each on its own."""
+    ctx = ctx or _context(partnership, now)
+    zone = ctx.zone
     objectives = open_objectives(session, partnership)
     ids = [o.id for o in objectives]
     last_progress: dict[int, dt.datetime] = {}

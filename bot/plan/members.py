@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import NotAllowed, UserError
 from bot.plan import queries
+from bot.plan.catch_up import mark_catch_up
 from bot.plan.years import current_plan_year, local_date
 from bot.settings import Settings
 from store.models import Member, Partnership, Role
@@ -39,15 +40,40 @@ class Actor:
         return f"<@{self.slack_user_id}>"
 
 
+SETUP_KEY = "setup"  # Partnership.settings["setup"]: who saved `/csp setup`, and when
+
+
+def is_set_up(partnership: Partnership) -> bool:
+    """Whether `/csp setup` has been saved: from then on the database holds the name,
+    channels, digest time, admins and leads, and the environment no longer applies."""
+    return isinstance((partnership.settings or {}).get(SETUP_KEY), dict)
+
+
+def bootstrap_ids(
+    partnership: Partnership, settings: Settings | None
+) -> tuple[list[str], list[str]]:
+    """The admins and leads named in CSP_ADMINS / CSP_SAFEGUARDING_LEADS, which count as
+    admins and leads until `/csp setup` is saved (then the stored roles alone count)."""
+    if settings is None or is_set_up(partnership):
+        return [], []
+    return list(settings.admins), list(settings.safeguarding_leads)
+
+
 def ensure_partnership(session: Session, settings: Settings, *, now: dt.datetime) -> Partnership:
     """The partnership this process serves, created from settings on first use.
 
-    Channels and zone follow the settings on every start; `CSP_ADMINS` and
-    `CSP_SAFEGUARDING_LEADS` are recorded as members: admins with the admin role, leads
-    with the safeguarding-lead flag (and the lead role unless they are admins), so someone
-    in both lists is stored as both.
+    The environment is the first-run bootstrap: until `/csp setup` is saved, the name and
+    channels follow the settings on every start, and `CSP_ADMINS` and
+    `CSP_SAFEGUARDING_LEADS` are recorded as members (admins with the admin role, leads
+    with the safeguarding-lead flag, and the lead role unless they are admins, so someone
+    in both lists is stored as both). Once it is saved, the database holds those and the
+    variables are ignored (start-up says so when they differ). The zone always follows
+    CSP_TIMEZONE. A partnership channel newly set starts a catch-up
+    (:mod:`bot.plan.catch_up`).
     """
-    partnership = queries.partnership_named(session, settings.partnership_name)
+    partnership = queries.partnership_named(
+        session, settings.partnership_name
+    ) or queries.first_partnership(session)
     if partnership is None:
         partnership = Partnership(
             name=settings.partnership_name,
@@ -59,8 +85,12 @@ def ensure_partnership(session: Session, settings: Settings, *, now: dt.datetime
         )
         session.add(partnership)
     partnership.timezone = settings.timezone
-    partnership.partnership_channel = settings.partnership_channel
-    partnership.safeguarding_channel = settings.safeguarding_channel
+    if is_set_up(partnership):
+        session.flush()
+        return partnership
+    if partnership.name != settings.partnership_name:
+        partnership.name = settings.partnership_name
+    set_channels(partnership, settings.partnership_channel, settings.safeguarding_channel, now=now)
     session.flush()
     for user_id in settings.admins:
         _ensure_member(session, partnership, user_id, now=now, role=Role.ADMIN)
@@ -79,6 +109,19 @@ def store_local_role(
     (``csp-bot referrals export REF --as ULOCAL``) is checked against the same role."""
     _ensure_member(session, partnership, slack_user_id, now=now, role=role)
     session.flush()
+
+
+def set_channels(
+    partnership: Partnership, channel: str | None, safeguarding: str | None, *, now: dt.datetime
+) -> None:
+    """Store the two channels; a partnership channel newly set starts a catch-up, so what
+    is already overdue reaches it as one summary, not a notice per item."""
+    if channel and channel != partnership.partnership_channel:
+        mark_catch_up(partnership, now)
+    if partnership.partnership_channel != channel:
+        partnership.partnership_channel = channel
+    if partnership.safeguarding_channel != safeguarding:
+        partnership.safeguarding_channel = safeguarding
 
 
 def _ensure_member(
@@ -115,6 +158,9 @@ def _ensure_member(
     return member
 
 
+ensure_member = _ensure_member  # the member row for a Slack user, made on first use
+
+
 def resolve_actor(
     session: Session,
     partnership: Partnership,
@@ -125,12 +171,13 @@ def resolve_actor(
     settings: Settings | None = None,
 ) -> Actor:
     member = _ensure_member(session, partnership, slack_user_id, now=now, display_name=display_name)
+    admins, leads = bootstrap_ids(partnership, settings)
     return Actor(
         slack_user_id=slack_user_id,
         role=Role(member.role),
         display_name=member.display_name,
-        bootstrap_admin=settings is not None and slack_user_id in settings.admins,
-        bootstrap_lead=settings is not None and slack_user_id in settings.safeguarding_leads,
+        bootstrap_admin=slack_user_id in admins,
+        bootstrap_lead=slack_user_id in leads,
         safeguarding_lead=bool(member.safeguarding_lead),
     )
 

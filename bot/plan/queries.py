@@ -17,6 +17,12 @@ def partnership_named(session: Session, name: str) -> Partnership | None:
     return session.scalars(select(Partnership).where(Partnership.name == name)).one_or_none()
 
 
+def first_partnership(session: Session) -> Partnership | None:
+    """The oldest partnership: the one a single-partnership database serves, whatever
+    name `/csp setup` gave it."""
+    return session.scalars(select(Partnership).order_by(Partnership.id).limit(1)).first()
+
+
 def _member_query(partnership_id: int, slack_user_id: str) -> Select[Member]:
     return select(Member).where(
         Member.partnership_id == partnership_id, Member.slack_user_id == slack_user_id

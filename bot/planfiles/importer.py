@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.plan import readcache
+from bot.plan.catch_up import mark_catch_up
 from bot.plan.years import current_plan_year, local_today
 from bot.planfiles.queries import has_objectives, objectives_to_import_into, plan_year_exists
 from bot.planfiles.read import read_plan
@@ -144,6 +145,8 @@ def apply_plan(
         if not any_objectives:
             partnership.plan_year = year
         _apply_rows(session, partnership, parsed, year, existing, extras, prepared, now, report)
+        if report.created or report.updated:
+            mark_catch_up(partnership, now)  # what is overdue in the new plan is summarised once
     session.flush()
     return report
 

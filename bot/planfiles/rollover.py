@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
+from bot.plan.catch_up import mark_catch_up
 from bot.plan.years import plan_year_label
 from bot.planfiles.queries import objectives_to_roll_over, plan_year_exists
 from bot.planfiles.schedules import apply_schedule, parse_for_plan
@@ -80,5 +81,6 @@ def rollover(
         if fresh.needs_dating:
             report.needs_dating.append(fresh.title)
     partnership.plan_year = to_year
+    mark_catch_up(partnership, now)  # what is overdue in the new year is summarised once
     session.flush()
     return report

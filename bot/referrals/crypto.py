@@ -19,7 +19,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.orm import Session
 
-from bot.referrals import queries
+from bot.referrals import availability, queries
 from bot.settings import ConfigError
 
 ENCRYPTED_REFERRAL_COLUMNS = (
@@ -134,15 +134,18 @@ def _sample_tokens(session: Session, limit: int = 3) -> list[bytes]:
 def verify_referral_key(session: Session, keys: list[str]) -> None:
     """Stop start-up with one sentence if stored referrals cannot be read with ``keys``.
 
-    With no stored referrals any (or no) key is accepted. On success the keys
-    become the process's active cipher.
+    With no stored referrals any (or no) key is accepted; with stored referrals and no
+    key at all, start-up goes on with referrals unavailable (see
+    :mod:`bot.referrals.availability`). On success the keys become the process's active
+    cipher.
     """
     tokens = _sample_tokens(session)
     if tokens and not keys:
-        raise ConfigError(
-            "CSP_ENCRYPTION_KEY is not set but the database holds encrypted safeguarding "
-            "referrals; set it to the key they were encrypted with."
-        )
+        # The plan, reminders and digest run; stored referrals are left alone until the
+        # key is set (bot.referrals.availability), and start-up says so loudly.
+        availability.lock(queries.count_referrals(session))
+        configure([])
+        return
     cipher = Cipher(keys) if keys else None
     if cipher is not None and not all(cipher.can_decrypt(t) for t in tokens):
         raise ConfigError(

@@ -14,6 +14,7 @@ from bot.plan.schedule import partnership_calendar
 from bot.referrals import delivery_queries, queries
 from bot.referrals.access import safeguarding_lead_ids
 from bot.referrals.alerts import alert_payload
+from bot.referrals.availability import referrals_available
 from bot.referrals.kinds import ALERT_DM_KIND, ESCALATION_KIND
 from bot.referrals.vocabulary import Urgency
 from bot.time.workdays import WorkingCalendar, default_calendar
@@ -63,7 +64,10 @@ def escalation_source(
     Only the latest step that has come due is proposed (with the next step as
     its ``useful_until``); its key ``refesc:<id>:<step>:<user>`` makes each step
     go out exactly once. Payload: reference, category, urgency, step. Nothing else.
+    Without the referral key nothing is proposed: stored referrals are left alone.
     """
+    if not referrals_available():
+        return []
     refs = queries.unacknowledged_referrals(session, partnership)
     if not refs:
         return []

@@ -300,3 +300,8 @@ def all_referrals(session: Session) -> ScalarResult[Referral]:
 
 def all_notes(session: Session) -> ScalarResult[ReferralNote]:
     return session.scalars(select(ReferralNote).order_by(ReferralNote.id))
+
+
+def count_referrals(session: Session) -> int:
+    """How many referrals are stored, in every partnership, purged ones included."""
+    return int(session.scalar(select(func.count(Referral.id))) or 0)

@@ -8,6 +8,7 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from bot.referrals import audit, queries
+from bot.referrals.availability import referrals_available
 from store.models import Partnership
 
 DEFAULT_RETENTION_YEARS: Final = 6
@@ -46,8 +47,11 @@ def purge_expired(
     """Remove personal fields of referrals closed longer ago than their retention period.
 
     Keeps the anonymised row (category, group, urgency, dates) for counts,
-    deletes case notes, and audits each purge. Returns how many were purged.
+    deletes case notes, and audits each purge. Returns how many were purged. Without
+    the referral key nothing is touched (see :mod:`bot.referrals.availability`).
     """
+    if not referrals_available():
+        return 0
     refs = queries.closed_unpurged(session, partnership)
     purged = 0
     for ref in refs:

@@ -100,6 +100,10 @@ class Report(_Command):
     quarter: str | None = None  # as typed, e.g. "2026Q3"; None: the current quarter
 
 
+class Setup(_Command):
+    pass
+
+
 class Meeting(_Command):
     body: str
     date: dt.date
@@ -123,6 +127,7 @@ Command = (
     | Meeting
     | CalendarLink
     | Report
+    | Setup
 )
 
 # ------------------------------------------------------------------------- helpers
@@ -189,6 +194,10 @@ def parse_command(text: str) -> Command:
         return CalendarLink()
     if word in {"report", "pack"}:
         return _parse_report(rest)
+    if word in {"setup", "settings", "configure"}:
+        if rest:
+            raise _usage("setup", "`/csp setup` takes nothing after it: it opens a form.")
+        return Setup()
     shown = esc_code(plain_text(head)[:40])
     guess = suggest_command(word)
     hint = f" Did you mean `/csp {guess}`?" if guess else ""

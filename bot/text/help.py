@@ -88,6 +88,13 @@ HELP: tuple[HelpLine, ...] = (
         "current quarter.",
         admin_only=True,
     ),
+    HelpLine(
+        "setup",
+        "/csp setup",
+        "Set the partnership's name, its channel and safeguarding channel, the digest day "
+        "and time, and who the admins and safeguarding leads are (opens a form).",
+        admin_only=True,
+    ),
 )
 
 USAGE: dict[str, str] = {line.command: line.usage for line in HELP}

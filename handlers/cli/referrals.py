@@ -76,6 +76,14 @@ KEY_GUIDANCE: Final = "\n".join(
 )
 
 
+def _refuse_without_key() -> None:
+    """Stop, touching nothing, when CSP_ENCRYPTION_KEY is not set."""
+    from bot.referrals.availability import UNAVAILABLE, referrals_available
+
+    if not referrals_available():
+        fail(f"{UNAVAILABLE} Nothing was changed; set the key and run this again.")
+
+
 @keys_app.command("generate")
 def keys_generate() -> None:
     """Print a new key. Put it first in CSP_ENCRYPTION_KEY, then run `csp-bot keys rotate`."""
@@ -94,6 +102,14 @@ def keys_rotate() -> None:
         keys = ctx.settings.encryption_keys
         if not keys:
             fail("CSP_ENCRYPTION_KEY is not set; make a key with `csp-bot keys generate`.")
+        if len(keys) == 1:
+            typer.echo(
+                "CSP_ENCRYPTION_KEY holds one key, so there is nothing to rotate: everything "
+                "stored is already under it. To change keys, make one with `csp-bot keys "
+                "generate`, set CSP_ENCRYPTION_KEY=new,old (the new one first), run "
+                "`csp-bot keys rotate`, then drop the old key."
+            )
+            return
         cipher = crypto.Cipher(keys)
         try:
             with session_scope(ctx.sessions) as session:
@@ -185,6 +201,7 @@ def referrals_purge(
 
     parsed = _parse_now(now)
     with cli_context() as ctx, session_scope(ctx.sessions) as session:
+        _refuse_without_key()
         when = parsed or ctx.clock.now()
         total = 0
         for partnership in queries.all_partnerships(session):
@@ -223,6 +240,7 @@ def referrals_export(
             "checked against that person's role and recorded in the audit trail under it."
         )
     with cli_context() as ctx:
+        _refuse_without_key()
         try:
             with session_scope(ctx.sessions) as session:
                 crypto.verify_referral_key(session, ctx.settings.encryption_keys)

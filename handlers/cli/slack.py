@@ -20,7 +20,7 @@ from bot.plan.members import ensure_partnership, store_local_role
 from bot.plan.queries import LOCAL_USER  # who the shell acts as when CSP_ADMINS is empty
 from bot.text.numbers import plural
 from handlers.cli.support import cli_context, fail
-from handlers.cli.sweep import channel_warning
+from handlers.cli.sweep import start_warnings
 from store.db import ping, session_scope
 from store.models import Role
 
@@ -42,13 +42,13 @@ def _load_seed(ctx: AppContext) -> int:
 
 
 def _warn_channel(ctx: AppContext, *, log_it: bool = True) -> list[str]:
-    """Log (unless the shell shows it instead) that CSP_PARTNERSHIP_CHANNEL is unset."""
-    warning = channel_warning(ctx.settings)
-    if warning is None:
-        return []
+    """Log (unless the shell shows them instead) that no partnership channel is set, and
+    which variables `/csp setup` has overridden (see ``start_warnings``)."""
+    warnings = start_warnings(ctx)
     if log_it:
-        log.warning("%s", warning)
-    return [warning]
+        for warning in warnings:
+            log.warning("%s", warning)
+    return warnings
 
 
 def _warn_readiness(ctx: AppContext, *, log_them: bool = True) -> list[str]:

@@ -8,7 +8,10 @@ import logging
 import typer
 
 from bot.clock import FixedClock
+from bot.context import AppContext
 from bot.errors import UsageError
+from bot.plan.members import ensure_partnership
+from bot.plan.setup import current_setup, env_differences
 from bot.settings import Settings
 from handlers.cli.support import cli_context, fail
 
@@ -30,15 +33,32 @@ def parse_now(text: str, zone: dt.tzinfo) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-def channel_warning(settings: Settings) -> str | None:
-    """One sentence when CSP_PARTNERSHIP_CHANNEL is unset (what then goes nowhere)."""
-    if settings.partnership_channel:
+def channel_warning(settings: Settings, stored: str | None = None) -> str | None:
+    """One sentence when no partnership channel is set, neither in the database
+    (``stored``, from `/csp setup` or an earlier start) nor in CSP_PARTNERSHIP_CHANNEL."""
+    if settings.partnership_channel or stored:
         return None
     return (
         "CSP_PARTNERSHIP_CHANNEL is not set, so the weekly digest, meeting notices and "
-        "reminders for objectives without an owner have nowhere to go: set it to the "
-        "partnership channel's ID (like C0123ABCD)."
+        "reminders for objectives without an owner have nowhere to go: choose the "
+        "partnership channel with `/csp setup` in Slack, or set the variable to its ID "
+        "(like C0123ABCD)."
     )
+
+
+def start_warnings(ctx: AppContext) -> list[str]:
+    """What start-up should say about the configuration: no partnership channel, and
+    variables that `/csp setup` has since overridden in the database. Writes nothing."""
+    with ctx.sessions() as session:
+        session.info["clock"] = ctx.clock
+        try:
+            partnership = ensure_partnership(session, ctx.settings, now=ctx.clock.now())
+            stored = current_setup(session, partnership, digest_default=ctx.settings.digest_cron)
+            found = env_differences(partnership, ctx.settings, stored)
+            warning = channel_warning(ctx.settings, partnership.partnership_channel)
+        finally:
+            session.rollback()
+    return ([warning] if warning else []) + found
 
 
 def register(app: typer.Typer) -> None:
@@ -57,8 +77,7 @@ def register(app: typer.Typer) -> None:
         from scheduler.sweep import run_sweep
 
         with cli_context(referral_key=False) as ctx:
-            warning = channel_warning(ctx.settings)
-            if warning is not None:
+            for warning in start_warnings(ctx):
                 log.warning("%s", warning)
             if now is not None:
                 try:

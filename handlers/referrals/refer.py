@@ -11,8 +11,10 @@ from slack_sdk import WebClient
 
 from bot.errors import UserError
 from bot.ids import Ids
+from bot.plan.members import bootstrap_ids
 from bot.referrals import crypto
 from bot.referrals.alerts import channel_alert_refused, record_alert_posted
+from bot.referrals.availability import UNAVAILABLE
 from bot.referrals.form import FormInvalid, validate_referral_form
 from bot.referrals.models import ReferralCreated
 from bot.referrals.records import create_referral
@@ -37,9 +39,8 @@ def open_referral_form(client: WebClient, trigger_id: str, unit: Unit | None = N
     """
     if not crypto.is_configured():
         raise UserError(
-            f"{DANGER_LINE} Referrals cannot be taken in Slack yet because no "
-            "encryption key is set (CSP_ENCRYPTION_KEY); contact your safeguarding lead "
-            "directly and ask an admin to set the key."
+            f"{DANGER_LINE} {UNAVAILABLE} Until then referrals cannot be taken in Slack: "
+            "contact your safeguarding lead directly, and ask an admin to set the key."
         )
     trigger_client(client).views_open(trigger_id=trigger_id, view=build_referral_form_view())
 
@@ -80,15 +81,15 @@ def _send_alerts(client: WebClient, unit: Unit, created: ReferralCreated) -> Non
         if outcome.status != Sent.FAILED:
             log.warning("alert for %s left to the outbox: %s", created.reference, outcome.error)
             return
-        settings = unit.ctx.settings
+        admins, leads = bootstrap_ids(unit.partnership, unit.ctx.settings)
         route, alerts = channel_alert_refused(
             unit.session,
             unit.partnership,
             created.reference,
             reason=outcome.error or "failed",
             now=unit.now,
-            leads=settings.safeguarding_leads,
-            admins=settings.admins,
+            leads=leads,
+            admins=admins,
         )
     for outcome in send_now(client, unit, [a.key for a in alerts]):
         if outcome.status != Sent.SENT:
@@ -108,7 +109,7 @@ def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
             errors={str(k): plain_error(v) for k, v in exc.errors.items()},
         )
         return
-    settings = unit.ctx.settings
+    admins, leads = bootstrap_ids(unit.partnership, unit.ctx.settings)
     try:
         created = create_referral(
             unit.session,
@@ -117,8 +118,8 @@ def _on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
             form,
             submission_key=submission_key(body),
             now=unit.now,
-            leads=settings.safeguarding_leads,
-            admins=settings.admins,
+            leads=leads,
+            admins=admins,
         )
         unit.session.commit()
     except ConfigError:

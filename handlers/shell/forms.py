@@ -157,6 +157,8 @@ class FormPrompter:
         if kind == "datepicker":
             how = f"type it as YYYY-MM-DD, e.g. {self.today()}"
         shown_initial = element.get(initial) or ""
+        if isinstance(shown_initial, list):  # initial_users: typed as comma-separated IDs
+            shown_initial = ", ".join(str(v) for v in shown_initial)
         default = f" [{shown_initial}]" if shown_initial else ""
         prompt = f"│ {label}{suffix}{f' ({how})' if how else ''}{default}: "
         while True:

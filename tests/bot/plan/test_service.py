@@ -178,12 +178,13 @@ def test_log_progress_result_says_what_done_closed(session: Session, seeded: Par
 
 def _engine_overdue(session: Session, p: Partnership, now: dt.datetime) -> set[tuple[int, D]]:
     """(objective, due) the reminder engine treats as overdue at ``now``: its weekly
-    overdue notices, and the on-the-day notice still live in the week after the day."""
-    from bot.notices.reminder_sources import reminder_source
+    overdue notices, and the on-the-day notice still live in the week after the day (each
+    notice on its own, before the digest and the day-one summary stand in for some)."""
+    from bot.notices.reminder_sources import reminder_plans
 
     today = now.astimezone(ZoneInfo(p.timezone)).date()
     found: set[tuple[int, D]] = set()
-    for d in reminder_source(session, p, now):
+    for d in reminder_plans(session, p, now):
         due = d.payload.get("due_on")
         if d.objective_id is None or not isinstance(due, str):
             continue

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from bot.referrals import crypto
+from bot.referrals import availability, crypto
 from bot.settings import ConfigError
 from store.db import make_engine
 from store.models import Base, Partnership, Referral
@@ -70,8 +70,13 @@ def test_verify_referral_key(tmp_path: Path) -> None:
     session = _session(tmp_path)
     crypto.verify_referral_key(session, [])  # nothing stored: no key needed
     _store(session, crypto.Cipher([KEY_A]))
-    with pytest.raises(ConfigError, match="not set"):
+    # Stored referrals and no key: start-up goes on, with referrals locked away.
+    availability.set_key(False)
+    try:
         crypto.verify_referral_key(session, [])
+        assert not crypto.is_configured() and availability.locked_referrals() == 1
+    finally:
+        availability.set_key(True)
     with pytest.raises(ConfigError, match="cannot decrypt"):
         crypto.verify_referral_key(session, [KEY_B])
     crypto.verify_referral_key(session, [KEY_B, KEY_A])
