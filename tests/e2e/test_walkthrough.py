@@ -3,8 +3,8 @@ real `csp-bot` processes a newcomer would run, in the README's own words.
 
 Each step is one terminal command and what is typed at its prompt. The commands and
 the lines typed at the prompt must be exactly the README's (in order); form answers,
-which the README describes in prose, are the step's own. To add a step (say, the
-partnership's setup after making a lead), add it here and in the README together.
+which the README describes in prose, are the step's own. To add a step, add it
+here and in the README together.
 """
 
 from __future__ import annotations
@@ -67,6 +67,10 @@ REFERRAL = Answers(
 
 PROGRESS_FORM = Answers(("dhr", "3", "Review panel met", "", ""))  # objective, green, note
 
+# The name as it is, the partnership channel, no safeguarding channel (leads get direct
+# messages), the digest day and time as they are, you as admin, the lead as made.
+SETUP_FORM = Answers(("", "C0PARTNER", "", "", "", "ULOCAL", ""))
+
 STEPS: tuple[Step, ...] = (
     Step(
         "start; look around; log progress typed and by the form; make a lead",
@@ -79,7 +83,8 @@ STEPS: tuple[Step, ...] = (
             "/csp progress",
             PROGRESS_FORM,
             "/csp role <@U0LEE> lead",
-            # The partnership's setup (`/csp setup` and its answers) goes here.
+            "/csp setup",
+            SETUP_FORM,
             "quit",
         ),
         shows=(
@@ -92,6 +97,9 @@ STEPS: tuple[Step, ...] = (
             "Progress logged as *Green* for *Domestic Homicide Reviews*",
             ">Review panel met",
             "@U0LEE is now a safeguarding lead",
+            "Setup saved for Maldon Community Safety Partnership",
+            "• Partnership channel: #C0PARTNER",
+            "• Safeguarding leads: @U0LEE",
         ),
     ),
     Step(

@@ -51,7 +51,7 @@ def test_the_first_sweep_after_a_fresh_start_posts_at_most_three_messages(
     summary = in_channel[0]
     assert "already overdue" in str(summary["text"])
     buttons = [b for b in summary["blocks"] if b.get("accessory")]  # type: ignore[union-attr]
-    assert len(buttons) == 8  # the eight items overdue at the start, each with its button
+    assert len(buttons) == 7  # the seven items overdue at the start, each with its button
     assert all(b["accessory"]["text"]["text"] == "Log progress" for b in buttons)
     assert "overdue" not in _kinds(ctx)
 
@@ -66,9 +66,9 @@ def test_individual_chasing_starts_from_the_next_weekly_notice(
     run_sweep(ctx, now=NEXT_THURSDAY, per_channel_interval=0)
     kinds = _kinds(ctx)
     assert kinds.count("overdue_summary") == 1
-    # This Thursday's six weekly notices, and Friday 27th's two, late (no sweep and no
-    # digest since); none of the notices the summary stood in for.
-    assert kinds.count("overdue") == 8
+    # The weekly notices of the seven items overdue at the start (this Thursday's, and
+    # Friday 27th's, late: no sweep and no digest since); none the summary stood in for.
+    assert kinds.count("overdue") == 7
     with session_scope(ctx.sessions) as session:
         times = session.scalars(select(Delivery.occurrence).where(Delivery.kind == "overdue"))
         assert all(t.replace(tzinfo=dt.UTC) > THURSDAY for t in times)
