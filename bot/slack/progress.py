@@ -111,21 +111,6 @@ def progress_confirmation_text(
     return said
 
 
-def build_progress_channel_blocks(
-    summary: ObjectiveSummary,
-    *,
-    user_id: str,
-    note: str,
-    done: bool,
-    rag: str | None,
-    result: ProgressResult | None = None,
-) -> list[Block]:
-    text, status = progress_channel_item(
-        summary, user_id=user_id, note=note, done=done, rag=rag, result=result
-    )
-    return [section(text), context(status)]
-
-
 def progress_channel_item(
     summary: ObjectiveSummary,
     *,

@@ -18,7 +18,7 @@ from bot.plan.models import (
     ProgressView,
     ScheduleLine,
 )
-from bot.slack.blocks import chunk_lines
+from bot.slack.blocks import chunk_lines, section
 from bot.slack.help import build_help_blocks
 from bot.slack.home import HOME_MINE_MAX, HomeModel, build_home_view
 from bot.slack.meetings import build_meetings_blocks
@@ -32,10 +32,10 @@ from bot.slack.progress import (
     NO_CHANGE_VALUE,
     ProgressFormState,
     build_pick_blocks,
-    build_progress_channel_blocks,
     build_progress_confirmation_blocks,
     build_progress_modal,
     build_progress_saved_modal,
+    progress_channel_item,
 )
 from bot.slack.text_render import buttons_in, mrkdwn_to_text, render_text
 
@@ -294,7 +294,10 @@ def test_user_text_is_escaped_everywhere() -> None:
         "due": dicts(build_due_blocks([item], days=30, today=TODAY)),
         "home": build_home_view(home).to_dict()["blocks"],
         "channel": dicts(
-            build_progress_channel_blocks(s, user_id="U1", note=EVIL, done=False, rag=None)
+            [
+                section(text)
+                for text in progress_channel_item(s, user_id="U1", note=EVIL, done=False, rag=None)
+            ]
         ),
         "confirm": dicts(build_progress_confirmation_blocks(s, note=EVIL, done=False, rag=None)),
         "plan": dicts(build_plan_blocks([s])),
