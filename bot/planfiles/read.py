@@ -48,8 +48,8 @@ def _kind_of_document(data: bytes, suffix: str) -> str | None:
     if data.startswith(_ZIP_MAGIC):
         try:
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-        except (zipfile.BadZipFile, ValueError):
-            return None
+        except Exception:  # a damaged zip (bad offsets, unknown versions): not a known
+            return None  # document; the Excel reader then says what is wrong with it
         if any(n.startswith("word/") for n in names):
             return "a Word document"
         if b"opendocument.text" in data[:200]:
