@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.planfiles.csvfile import write_plan_csv
@@ -136,6 +136,7 @@ _GOOD_WORKBOOK = write_plan_xlsx(
 @given(
     st.lists(st.tuples(st.integers(0, len(_GOOD_WORKBOOK) - 1), st.integers(0, 255)), max_size=8)
 )
+@example([(4860, 64)])  # a central directory naming zip version 6.4 (NotImplementedError)
 def test_damaged_workbooks_parse_or_raise_plan_file_error(edits: list[tuple[int, int]]) -> None:
     data = bytearray(_GOOD_WORKBOOK)
     for position, value in edits:
