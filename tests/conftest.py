@@ -129,6 +129,23 @@ def _db_templates(tmp_path_factory: pytest.TempPathFactory) -> _Templates:
     return _Templates(tmp_path_factory.mktemp("db-templates"))
 
 
+@pytest.fixture(autouse=True)
+def _referral_availability() -> Iterator[None]:
+    """Each test starts with referrals available, as a process with its key does: the
+    flag is per process (set by build_context), so one test's keyless context must not
+    switch referrals off for the next test in the same worker."""
+    from bot.referrals import availability
+
+    saved = dict(availability._state)
+    availability.set_key(True)
+    availability.lock(0)
+    try:
+        yield
+    finally:
+        availability._state.clear()
+        availability._state.update(saved)
+
+
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     """A fresh fake Slack Web API for this test (a real HTTP server on a free port)."""
