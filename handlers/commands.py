@@ -27,7 +27,6 @@ from bot.plan.members import bootstrap_ids, set_role
 from bot.plan.reading import (
     due_items,
     list_objectives,
-    objective_choices,
     objective_detail,
     plan_memo,
 )
@@ -144,7 +143,7 @@ def dispatch(
             )
         case cmd.Progress():
             named = "" if parsed.rag or parsed.done or parsed.note else parsed.query
-            alone = names_only(named, objective_choices(unit.session, unit.partnership))
+            alone = names_only(named, unit.objective_choices())
             if alone is not None:  # "/csp progress DHR": the form, DHR chosen
                 open_progress_form(unit, body, client, ack, alone[0])
                 return None
@@ -238,7 +237,7 @@ def due_reply(unit: Unit, asked: cmd.Due) -> Reply:
 
 def resolve(unit: Unit, query: str, *, action: str, **extra: str) -> int | Reply:
     """The objective ``query`` means, or a reply offering choices / suggestions."""
-    choices = objective_choices(unit.session, unit.partnership)
+    choices = unit.objective_choices()
     found = match_objective(query, choices)
     if found.single is not None:
         return found.single[0]
@@ -264,7 +263,7 @@ def typed_progress(
     query, note = parsed.query, parsed.note
     if not status and not note:
         # "/csp progress dhr Panel booked": a note with no RAG change.
-        choices = objective_choices(unit.session, unit.partnership)
+        choices = unit.objective_choices()
         split = split_objective(query, choices)
         if split is not None:
             query, note = split

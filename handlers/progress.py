@@ -25,7 +25,7 @@ from bot.errors import UserError
 from bot.ids import Ids
 from bot.notices.progress_updates import queue_progress_update
 from bot.plan.progress import ProgressResult, log_progress_result, repeated_progress
-from bot.plan.reading import get_objective, objective_choices
+from bot.plan.reading import get_objective
 from bot.plan.years import local_date
 from bot.slack.blocks import build_message_modal
 from bot.slack.progress import (
@@ -211,7 +211,7 @@ def progress_modal(
         meta["response_url"] = response_url
     if channel_id:
         meta["channel_id"] = channel_id
-    choices = objective_choices(unit.session, unit.partnership)
+    choices = unit.objective_choices()
     view: dict[str, Any] = build_progress_modal(choices, state, private_metadata=meta).to_dict()
     # What the modal carries back (the objective, the response URL) is signed for
     # this user, so a forged submission can neither redirect nor retarget it.
@@ -291,7 +291,7 @@ def submit_progress(
             objective_id = int(selected["value"])
         else:
             typed = (chosen.get("value") or "").strip()
-            found = match_objective(typed, objective_choices(unit.session, unit.partnership))
+            found = match_objective(typed, unit.objective_choices())
             if found.single is not None:
                 objective_id = found.single[0]
             elif found.kind == "several":

@@ -30,6 +30,7 @@ from bot.context import AppContext
 from bot.errors import UserError
 from bot.plan import readcache
 from bot.plan.members import Actor, ensure_partnership, resolve_actor
+from bot.plan.reading import objective_choices
 from bot.plan.years import local_today
 from handlers.queries import partnership_by_id
 from store.db import bounded_waits, session_scope
@@ -77,6 +78,7 @@ class Unit:
         self._actor: Actor | None = None
         self._resolved = False
         self.committed = False  # set once this request saved something
+        self._choices: list[tuple[int, str]] | None = None
 
     @property
     def session(self) -> Session:
@@ -85,6 +87,13 @@ class Unit:
             session.info["clock"] = self.ctx.clock
             self._session = session
         return self._session
+
+    def objective_choices(self) -> list[tuple[int, str]]:
+        """(id, title) of this plan year's objectives, read once a request (matching a
+        typed objective asks for them more than once)."""
+        if self._choices is None:
+            self._choices = objective_choices(self.session, self.read_partnership)
+        return self._choices
 
     @property
     def partnership(self) -> Partnership:
