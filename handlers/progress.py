@@ -160,7 +160,6 @@ def save_progress(
         )
         closed = done and result.not_closed is None  # a kept note is not a "done"
         queue_announcement(unit, result, note=note, done=closed, rag=rag)
-        unit.session.flush()
         return result
     except IntegrityError:
         unit.session.rollback()

@@ -186,7 +186,7 @@ def _apply_rows(
             reordered = objective.position != position
             objective.position = position
             fields = _update(
-                session, partnership, objective, row, year, now, parsed.status_column, prepared
+                session, partnership, objective, row, now, parsed.status_column, prepared
             )
             outcome = ObjectiveOutcome(
                 objective.title, "updated" if fields else "unchanged", tuple(fields)
@@ -242,7 +242,6 @@ def _update(
     partnership: Partnership,
     objective: Objective,
     row: PlanRow,
-    year: int,
     now: dt.datetime,
     status_column: str | None,
     prepared: _Prepared,
