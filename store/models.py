@@ -27,6 +27,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -142,6 +143,18 @@ class Member(Base):
 
 
 class Objective(Base):
+    """One objective (theme, priority) of a plan year, with its ordered actions.
+
+    An action's own fields (text, timescale, RAG, status, needs dating) live
+    on :class:`Action`. The same columns here are the objective's roll-up of its
+    actions, kept by ``bot.plan.actions.roll_up`` in the same transaction as any
+    change to an action: with one action they are that action's (the seed's case);
+    with several the texts are joined, the RAG is the worst open action's and the
+    objective is done when every action is. ``owners``, ``schedule`` and
+    ``progress`` are all its actions' rows (read here, written through the action).
+    A snooze (``snoozed_until``) silences the whole objective's notices.
+    """
+
     __tablename__ = "objective"
     __table_args__ = (UniqueConstraint("partnership_id", "plan_year", "title"),)
 
@@ -164,11 +177,8 @@ class Objective(Base):
     updated_at: Mapped[dt.datetime]
 
     partnership: Mapped[Partnership] = relationship(back_populates="objectives")
-    owners: Mapped[list["ObjectiveOwner"]] = relationship(
-        back_populates="objective", cascade="all, delete-orphan", order_by="ObjectiveOwner.id"
-    )
-    schedule: Mapped[list["ScheduleItem"]] = relationship(
-        back_populates="objective", cascade="all, delete-orphan", order_by="ScheduleItem.position"
+    actions: Mapped[list["Action"]] = relationship(
+        back_populates="objective", cascade="all, delete-orphan", order_by="Action.position"
     )
     progress: Mapped[list["ProgressEntry"]] = relationship(
         back_populates="objective", order_by="ProgressEntry.id"
@@ -177,19 +187,69 @@ class Objective(Base):
         back_populates="objective", order_by="Meeting.month"
     )
 
+    @property
+    def owners(self) -> tuple["ObjectiveOwner", ...]:
+        """Every action's owners, in action order (a person may own several)."""
+        return tuple(owner for action in self.actions for owner in action.owners)
+
+    @property
+    def schedule(self) -> tuple["ScheduleItem", ...]:
+        """Every action's schedule items, in action order."""
+        return tuple(item for action in self.actions for item in action.schedule)
+
+
+class Action(Base):
+    """One action of an objective: what is to be done, by whom, by when, and how it goes.
+
+    ``position`` is its number within the objective as people say it ("PREVENT 2"),
+    from 1. Owners, schedule items and progress entries belong to an action and carry
+    its objective's id too (the objective's roll-up reads them by it).
+    """
+
+    __tablename__ = "action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objective_id: Mapped[int] = mapped_column(
+        ForeignKey("objective.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    text: Mapped[str] = mapped_column(Text, default="")
+    timescale_text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ObjectiveStatus] = mapped_column(String(16), default=ObjectiveStatus.OPEN)
+    rag: Mapped[Rag | None] = mapped_column(String(8))
+    needs_dating: Mapped[bool] = mapped_column(Boolean, default=False)
+    imported_progress: Mapped[str | None] = mapped_column(Text)
+    # Cells of plan-file columns the bot does not use, by heading, on this action's row.
+    file_columns: Mapped[dict[str, Any] | None]
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    objective: Mapped[Objective] = relationship(back_populates="actions")
+    owners: Mapped[list["ObjectiveOwner"]] = relationship(
+        back_populates="action", cascade="all, delete-orphan", order_by="ObjectiveOwner.id"
+    )
+    schedule: Mapped[list["ScheduleItem"]] = relationship(
+        back_populates="action", cascade="all, delete-orphan", order_by="ScheduleItem.position"
+    )
+    progress: Mapped[list["ProgressEntry"]] = relationship(
+        back_populates="action", order_by="ProgressEntry.id"
+    )
+
 
 class ObjectiveOwner(Base):
-    """An owner is a Slack user (``slack_user_id``) or, until linked, a name from a file."""
+    """An owner of an action: a Slack user (``slack_user_id``) or, until linked, a name
+    from a file (the lead as written)."""
 
     __tablename__ = "objective_owner"
-    __table_args__ = (UniqueConstraint("objective_id", "label"),)
+    __table_args__ = (UniqueConstraint("action_id", "label"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     objective_id: Mapped[int] = mapped_column(ForeignKey("objective.id", ondelete="CASCADE"))
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(200))
     slack_user_id: Mapped[str | None] = mapped_column(String(32))
 
-    objective: Mapped[Objective] = relationship(back_populates="owners")
+    action: Mapped[Action] = relationship(back_populates="owners")
 
 
 class ScheduleItem(Base):
@@ -197,6 +257,7 @@ class ScheduleItem(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     objective_id: Mapped[int] = mapped_column(ForeignKey("objective.id", ondelete="CASCADE"))
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     kind: Mapped[ScheduleKind] = mapped_column(String(16))
     body: Mapped[str | None] = mapped_column(String(200))
@@ -209,7 +270,7 @@ class ScheduleItem(Base):
     # The local day the item was made: a recurring rule has no occurrence before it.
     created_on: Mapped[dt.date | None] = mapped_column(Date)
 
-    objective: Mapped[Objective] = relationship(back_populates="schedule")
+    action: Mapped[Action] = relationship(back_populates="schedule")
 
 
 class Meeting(Base):
@@ -242,6 +303,7 @@ class ProgressEntry(Base):
     objective_id: Mapped[int] = mapped_column(
         ForeignKey("objective.id", ondelete="CASCADE"), index=True
     )
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
     slack_user_id: Mapped[str | None] = mapped_column(String(32))
     author: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(index=True)
@@ -255,6 +317,7 @@ class ProgressEntry(Base):
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     objective: Mapped[Objective] = relationship(back_populates="progress")
+    action: Mapped[Action] = relationship(back_populates="progress")
 
 
 class Delivery(Base):
@@ -369,3 +432,13 @@ class SweepGate(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     planned_at: Mapped[dt.datetime]
+
+
+@event.listens_for(ObjectiveOwner, "before_insert")
+@event.listens_for(ScheduleItem, "before_insert")
+def _objective_of_action(
+    mapper: Any, connection: Any, target: ObjectiveOwner | ScheduleItem
+) -> None:
+    """An owner or schedule item added to an action carries its objective's id too."""
+    if target.objective_id is None:
+        target.objective_id = target.action.objective_id

@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
+from bot.plan.actions import with_actions
 from bot.plan.queries import LOCAL_USER
 from store.models import (
     Delivery,
@@ -33,7 +34,7 @@ def open_objectives(session: Session, partnership: Partnership) -> list[Objectiv
                 Objective.status == ObjectiveStatus.OPEN,
             )
             .order_by(Objective.position, Objective.id)
-            .options(selectinload(Objective.owners), selectinload(Objective.schedule))
+            .options(*with_actions())
         )
     )
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import NotAllowed, UserError
 from bot.plan import queries, readcache
+from bot.plan.actions import roll_up
 from bot.plan.members import Actor
 from bot.plan.models import ObjectiveSummary
 from bot.plan.owners import check_owner_or_admin
@@ -41,7 +42,10 @@ def waive(
     if not actor.is_admin:
         raise NotAllowed("Only partnership admins can waive an objective's reminders.")
     objective = get_objective(session, partnership, objective_id)
-    objective.status = ObjectiveStatus.WAIVED
+    for action in objective.actions:
+        if action.status == ObjectiveStatus.OPEN:
+            action.status = ObjectiveStatus.WAIVED
+    roll_up(objective)
     readcache.touch(session, objective, now)
     session.flush()
 

@@ -1,4 +1,4 @@
-"""Objective owners: assigning them, and the owner-or-admin check for owner-only actions."""
+"""Action owners: assigning them, and the owner-or-admin check for owner-only actions."""
 
 from __future__ import annotations
 
@@ -9,14 +9,30 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from bot.errors import NotAllowed
+from bot.errors import NotAllowed, UserError
 from bot.plan import readcache
+from bot.plan.actions import numbered
 from bot.plan.members import Actor
 from bot.plan.models import ObjectiveSummary
 from bot.plan.reading import get_objective, summary_of
 from bot.plan.years import local_today
 from bot.text.mrkdwn import esc
-from store.models import Objective, ObjectiveOwner, Partnership
+from bot.text.numbers import plural
+from store.models import Action, Objective, ObjectiveOwner, Partnership
+
+
+def _actions_meant(objective: Objective, number: int | None) -> list[Action]:
+    """The action numbered ``number``, or every action of the objective when None."""
+    if number is None:
+        return list(objective.actions)
+    action = numbered(objective, number)
+    if action is None:
+        raise UserError(
+            f"{esc(objective.title)} has {plural(len(objective.actions), 'action')}, "
+            f"numbered 1 to {len(objective.actions)}; say which, e.g. "
+            f"`/csp owner {esc(objective.title)} 1 @person`."
+        )
+    return [action]
 
 
 def set_owner(
@@ -28,23 +44,20 @@ def set_owner(
     *,
     now: dt.datetime,
     replace: bool = False,
+    action_number: int | None = None,
 ) -> ObjectiveSummary:
-    if not actor.is_admin:
-        raise NotAllowed(
-            "Only partnership admins can assign owners. Ask an admin to run "
-            "`/csp owner <objective> @person`."
-        )
-    objective = get_objective(session, partnership, objective_id)
-    if replace:
-        objective.owners.clear()
-        session.flush()
-    if not any(o.slack_user_id == slack_user_id for o in objective.owners):
-        objective.owners.append(
-            ObjectiveOwner(label=f"<@{slack_user_id}>", slack_user_id=slack_user_id)
-        )
-    readcache.touch(session, objective, now)
-    session.flush()
-    return summary_of(session, partnership, objective, local_today(partnership, now), None)
+    """Make ``slack_user_id`` an owner of the objective's action (every action when
+    ``action_number`` is None), replacing the owners there when ``replace``."""
+    return change_owners(
+        session,
+        partnership,
+        actor,
+        objective_id,
+        [slack_user_id],
+        "set" if replace else "add",
+        now=now,
+        action_number=action_number,
+    ).summary
 
 
 @dataclass(frozen=True)
@@ -67,32 +80,41 @@ def change_owners(
     mode: Literal["set", "add", "remove"],
     *,
     now: dt.datetime,
+    action_number: int | None = None,
 ) -> OwnersChange:
-    """Set (replace every owner), add or remove owners, every person in ``slack_user_ids``."""
+    """Set (replace every owner), add or remove owners, every person in ``slack_user_ids``,
+    on the action numbered ``action_number`` (on every action when None)."""
     if not actor.is_admin:
         raise NotAllowed(
             "Only partnership admins can assign owners. Ask an admin to run "
             "`/csp owner <objective> @person`."
         )
     objective = get_objective(session, partnership, objective_id)
+    actions = _actions_meant(objective, action_number)
     wanted = list(dict.fromkeys(slack_user_ids))
-    before = [o.slack_user_id for o in objective.owners if o.slack_user_id]
+    before = list(
+        dict.fromkeys(o.slack_user_id for a in actions for o in a.owners if o.slack_user_id)
+    )
+    added_to: set[str] = set()
+    for action in actions:
+        if mode == "remove":
+            for owner in [o for o in action.owners if o.slack_user_id in wanted]:
+                action.owners.remove(owner)
+            continue
+        if mode == "set":
+            action.owners[:] = [o for o in action.owners if o.slack_user_id in wanted]
+            session.flush()
+        kept = {o.slack_user_id for o in action.owners}
+        for user_id in wanted:
+            if user_id not in kept:
+                action.owners.append(ObjectiveOwner(label=f"<@{user_id}>", slack_user_id=user_id))
+                added_to.add(user_id)
     if mode == "remove":
-        gone = [o for o in objective.owners if o.slack_user_id in wanted]
-        for owner in gone:
-            objective.owners.remove(owner)
         removed = tuple(u for u in wanted if u in before)
         added: tuple[str, ...] = ()
     else:
-        removed = ()
-        if mode == "set":
-            removed = tuple(u for u in before if u not in wanted)
-            objective.owners[:] = [o for o in objective.owners if o.slack_user_id in wanted]
-            session.flush()
-        kept = {o.slack_user_id for o in objective.owners}
-        added = tuple(u for u in wanted if u not in kept)
-        for user_id in added:
-            objective.owners.append(ObjectiveOwner(label=f"<@{user_id}>", slack_user_id=user_id))
+        removed = tuple(u for u in before if u not in wanted) if mode == "set" else ()
+        added = tuple(u for u in wanted if u in added_to)
     readcache.touch(session, objective, now)
     session.flush()
     return OwnersChange(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.plan import readcache
+from bot.plan.actions import numbered, roll_up
 from bot.plan.members import Actor
 from bot.plan.models import ItemLike, ObjectiveSummary
 from bot.plan.queries import entry_with_request_key
@@ -25,6 +26,7 @@ from bot.plan.schedule import DATED_KINDS, month_label, reminder_policy
 from bot.plan.years import local_today
 from bot.text.mrkdwn import esc, esc_code
 from store.models import (
+    Action,
     Objective,
     ObjectiveStatus,
     Partnership,
@@ -49,6 +51,8 @@ class ProgressResult:
     entry_id: int | None = None  # the entry written (or, for a repeat, found)
     not_closed: str | None = None  # "done" was asked but could not be: why (the note was kept)
     entry_done: bool | None = None  # for a repeat: whether the saved entry was a "done"
+    # Which action it was logged against, when the objective has several: "2. Train staff".
+    action_label: str | None = None
 
 
 def request_key(*parts: str) -> str:
@@ -123,14 +127,18 @@ def log_progress_result(
     item_id: int | None = None,
     request_key: str | None = None,
     keep_note: bool = False,
+    action_number: int | None = None,
 ) -> ProgressResult:
     """:func:`log_progress`, saying what ``done`` closed. ``done`` on an ongoing
     objective with nothing dated to close is refused kindly (nothing is stored), or
     with ``keep_note`` and a note, the note is saved and ``not_closed`` says why.
     ``item_id`` (a reminder's Mark done) closes exactly that schedule item.
     ``request_key`` is stored with the entry (unique: a second entry with the same key
-    fails the flush with an IntegrityError)."""
+    fails the flush with an IntegrityError). The entry is logged against the action
+    numbered ``action_number`` (the item's action, for ``item_id``; the only one, for an
+    objective with one action); which one must be said when there are several."""
     objective = get_objective(session, partnership, objective_id)
+    action = _action_meant(objective, action_number, item_id)
     if objective.plan_year != partnership.plan_year:
         raise UserError(
             f"{esc(objective.title)} belongs to the {objective.plan_year} plan, which is closed. "
@@ -144,11 +152,12 @@ def log_progress_result(
         )
     today = local_today(partnership, now)
     refusal: tuple[str, str] | None = None
+    meetings = objective.meetings if len(objective.actions) == 1 else []
     if (
         done
-        and objective.status == ObjectiveStatus.OPEN
-        and not open_dated(objective)
-        and any(i.kind == ScheduleKind.ONGOING for i in objective.schedule)
+        and action.status == ObjectiveStatus.OPEN
+        and not open_dated(action)
+        and any(i.kind == ScheduleKind.ONGOING for i in action.schedule)
     ):
         refusal = (
             f"{esc(objective.title)} is ongoing, so there is nothing dated to mark done",
@@ -157,10 +166,10 @@ def log_progress_result(
         )
     if (
         done
-        and objective.status == ObjectiveStatus.OPEN
-        and not open_dated(objective)
-        and objective.meetings
-        and not _continuing(objective, meetings=False)
+        and action.status == ObjectiveStatus.OPEN
+        and not open_dated(action)
+        and meetings
+        and not _continuing(action, [], meetings=False)
     ):
         refusal = (
             f"{esc(objective.title)} is carried on through its meetings, so there is nothing "
@@ -184,6 +193,7 @@ def log_progress_result(
         stamp = readcache.next_stamp(session, partnership.id, now)
     entry = ProgressEntry(
         objective_id=objective.id,
+        action_id=action.id,
         slack_user_id=actor.slack_user_id,
         author=actor.display_name or actor.slack_user_id,
         created_at=now,
@@ -196,15 +206,18 @@ def log_progress_result(
     )
     session.add(entry)
     if rag is not None:
-        objective.rag = rag
+        action.rag = rag
     closed: str | None = None
     if done:
-        closed = _mark_done(objective, today, now, item_id=item_id)
+        closed = _mark_done(action, meetings, today, now, item_id=item_id)
+    if rag is not None or done:
+        action.updated_at = now
+    roll_up(objective)
     # The fingerprint moves with the new entry's id whatever the stamp; the stamp keeps
     # Objective.updated_at meaning "last changed".
     objective.updated_at = stamp
     still_open = tuple(
-        _open_label(item, today) for item in open_dated(objective) if item.due_on is not None
+        _open_label(item, today) for item in open_dated(action) if item.due_on is not None
     )
     done_days = facts.done_days.get(objective.id, ())
     if done:
@@ -216,11 +229,50 @@ def log_progress_result(
     return ProgressResult(
         summary=summary,
         closed_label=closed,
-        objective_done=done and objective.status == ObjectiveStatus.DONE,
+        objective_done=done and action.status == ObjectiveStatus.DONE,
         still_open=still_open,
         entry_id=entry.id,
         not_closed=not_closed,
+        action_label=action_label(objective, action),
     )
+
+
+def action_label(objective: Objective, action: Action) -> str | None:
+    """ "2. Train staff" for an action of an objective with several; None with one."""
+    if len(objective.actions) < 2:
+        return None
+    return f"{action.position}. {action.text}"
+
+
+def _action_meant(objective: Objective, number: int | None, item_id: int | None) -> Action:
+    """The action progress is for (see :func:`log_progress_result`); UserError when an
+    objective with several actions is not told which, listing them."""
+    if item_id is not None:
+        for action in objective.actions:
+            if any(item.id == item_id for item in action.schedule):
+                return action
+    if number is not None:
+        found = numbered(objective, number)
+        if found is not None:
+            return found
+    elif len(objective.actions) == 1:
+        return objective.actions[0]
+    raise UserError(which_action_message(objective))
+
+
+def which_action_message(objective: Objective) -> str:
+    """Asks which of an objective's actions is meant, listing them by number."""
+    name = esc_code(short_name(objective.title))
+    listed = "\n".join(f"{a.position}. {esc(_shorten(a.text))}" for a in objective.actions)
+    return (
+        f"{esc(objective.title)} has {len(objective.actions)} actions; say which one the "
+        f"update is for, by its number:\n{listed}\nFor example: `/csp progress {name} "
+        f"{objective.actions[-1].position} amber Training booked for March`. Nothing was saved."
+    )
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def short_name(title: str) -> str:
@@ -229,12 +281,13 @@ def short_name(title: str) -> str:
     return letters.lower() if len(letters) >= 2 else title.split()[0].lower()
 
 
-def open_dated(objective: Objective) -> list[ScheduleItem]:
-    """The objective's deadlines and milestones not yet done, soonest first."""
+def open_dated(scope: Objective | Action) -> list[ScheduleItem]:
+    """The deadlines and milestones of an objective (all its actions) or of one action
+    not yet done, soonest first."""
     return sorted(
         (
             i
-            for i in objective.schedule
+            for i in scope.schedule
             if i.kind in DATED_KINDS and i.due_on is not None and i.done_at is None
         ),
         key=lambda i: i.due_on or dt.date.max,
@@ -263,22 +316,27 @@ def _open_label(item: ItemLike, today: dt.date) -> str:
     return f"{_when_text(item)}{body}{late}"
 
 
-def _continuing(objective: Objective, *, meetings: bool = True) -> bool:
-    """Whether the objective carries on after its dated items are met: ongoing or
-    recurring work, or (with ``meetings``) meetings linked to it."""
-    if any(i.kind in (ScheduleKind.RECURRING, ScheduleKind.ONGOING) for i in objective.schedule):
+def _continuing(action: Action, linked: Sequence[object], *, meetings: bool = True) -> bool:
+    """Whether the action carries on after its dated items are met: ongoing or
+    recurring work, or (with ``meetings``) meetings ``linked`` to it."""
+    if any(i.kind in (ScheduleKind.RECURRING, ScheduleKind.ONGOING) for i in action.schedule):
         return True
-    return meetings and bool(objective.meetings)
+    return meetings and bool(linked)
 
 
 def _mark_done(
-    objective: Objective, today: dt.date, now: dt.datetime, *, item_id: int | None = None
+    action: Action,
+    linked: Sequence[object],
+    today: dt.date,
+    now: dt.datetime,
+    *,
+    item_id: int | None = None,
 ) -> str | None:
     """Close the schedule item ``item_id`` when given (a recurring one is met by the done
     entry itself, so nothing is closed), else the earliest open dated item due by a month
     from now; close the objective when nothing dated, recurring, ongoing or meeting-linked
     remains. Returns what was closed."""
-    open_items = open_dated(objective)
+    open_items = open_dated(action)
     target: ScheduleItem | None
     if item_id is not None:
         target = next((i for i in open_items if i.id == item_id), None)
@@ -292,9 +350,9 @@ def _mark_done(
     if target is not None:
         target.done_at = now
     remaining = [i for i in open_items if i is not target]
-    continuing = _continuing(objective)
+    continuing = _continuing(action, linked)
     if not remaining and not continuing:
-        objective.status = ObjectiveStatus.DONE
-        if objective.rag is None:
-            objective.rag = Rag.GREEN
+        action.status = ObjectiveStatus.DONE
+        if action.rag is None:
+            action.rag = Rag.GREEN
     return _closed_label(target) if target is not None else None

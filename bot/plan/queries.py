@@ -8,7 +8,17 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from store.models import Meeting, Member, Objective, Partnership, ProgressEntry, Role, ScheduleItem
+from bot.plan.actions import with_actions
+from store.models import (
+    Action,
+    Meeting,
+    Member,
+    Objective,
+    Partnership,
+    ProgressEntry,
+    Role,
+    ScheduleItem,
+)
 
 # --------------------------------------------------------------------------- members
 
@@ -71,13 +81,10 @@ def current_objectives_query(
 ) -> Select[Objective]:
     """The current plan year's objectives in plan order, with owners, schedule and
     meetings loaded (and progress, when asked)."""
-    loads = [
-        selectinload(Objective.owners),
-        selectinload(Objective.schedule),
-        selectinload(Objective.meetings),
-    ]
+    loads = [*with_actions(), selectinload(Objective.meetings)]
     if with_progress:
         loads.append(selectinload(Objective.progress))
+        loads.append(selectinload(Objective.actions).selectinload(Action.progress))
     return (
         select(Objective)
         .where(

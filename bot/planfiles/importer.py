@@ -2,8 +2,8 @@
 
 The file is read whole (``bot.planfiles.read``) before any row is written, and the
 caller's session scope commits once. Re-importing the same file changes nothing; an
-edited file updates objectives in place (matched by title) and keeps their progress
-history.
+edited file updates objectives in place (matched by title; their actions by their
+order under it) and keeps their progress history.
 """
 
 from __future__ import annotations
@@ -18,17 +18,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.plan import readcache
+from bot.plan.actions import add_action, numbered, roll_up
 from bot.plan.catch_up import mark_catch_up
 from bot.plan.years import current_plan_year, local_today
 from bot.planfiles.queries import has_objectives, objectives_to_import_into, plan_year_exists
 from bot.planfiles.read import read_plan
 from bot.planfiles.report import FIELD_LABELS, ImportReport, ObjectiveOutcome
 from bot.planfiles.restore import json_extras, restore_extras
-from bot.planfiles.schedules import MeetingIndex, apply_schedule, parse_for_plan
+from bot.planfiles.schedules import MeetingIndex, apply_schedule, link_meetings, parse_for_plan
 from bot.planfiles.table import ParsedPlan, PlanRow, rag_from_status
 from bot.planfiles.years import YearChoice, choose_plan_year
 from bot.time.timescale.model import Timescale
-from store.models import Objective, ObjectiveOwner, ObjectiveStatus, Partnership
+from store.models import Action, Objective, ObjectiveOwner, ObjectiveStatus, Partnership
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{6,})$")
 
@@ -47,8 +48,8 @@ def _owner_rows(owners: Sequence[str]) -> list[ObjectiveOwner]:
     return result
 
 
-def _owner_labels(objective: Objective) -> list[str]:
-    return [o.label for o in objective.owners]
+def _owner_labels(action: Action) -> list[str]:
+    return [o.label for o in action.owners]
 
 
 def import_plan_bytes(
@@ -170,26 +171,28 @@ def _apply_rows(
     now: dt.datetime,
     report: ImportReport,
 ) -> None:
-    """The rows of ``parsed`` applied to the session, not flushed (see apply_plan)."""
+    """The objectives of ``parsed`` applied to the session, not flushed (see apply_plan)."""
     seen: set[str] = set()
-    for position, row in enumerate(parsed.rows):
-        key = row.title.strip().lower()
+    for position, rows in enumerate(parsed.objectives()):
+        head = rows[0]
+        key = head.title.strip().lower()
         seen.add(key)
         objective = existing.get(key)
-        extra = extras.get(row.title.strip(), {})
+        extra = extras.get(head.title.strip(), {})
         if objective is None:
-            objective = _create(session, partnership, row, year, position, now, prepared)
-            report.outcomes.append(ObjectiveOutcome(objective.title, "added"))
+            objective = _create(session, partnership, rows, year, position, now, prepared)
+            report.outcomes.append(ObjectiveOutcome(objective.title, "added", actions=len(rows)))
             if extra:
                 report.progress_restored += restore_extras(session, objective, extra)
         else:
             reordered = objective.position != position
             objective.position = position
-            fields = _update(
-                session, partnership, objective, row, now, parsed.status_column, prepared
-            )
+            fields = _update(session, partnership, objective, rows, now, parsed, prepared)
             outcome = ObjectiveOutcome(
-                objective.title, "updated" if fields else "unchanged", tuple(fields)
+                objective.title,
+                "updated" if fields else "unchanged",
+                tuple(fields),
+                actions=len(objective.actions),
             )
             report.outcomes.append(outcome)
             before = _state(objective)
@@ -198,88 +201,152 @@ def _apply_rows(
             if fields or reordered or restored or _state(objective) != before:
                 # Stamp it so cached read models of the plan are refreshed.
                 readcache.touch(session, objective, now)
-        if objective.needs_dating:
-            report.needs_dating.append(objective.title)
+        several = len(objective.actions) > 1
+        report.needs_dating.extend(
+            f"{objective.title} {action.position}" if several else objective.title
+            for action in objective.actions
+            if action.needs_dating and action.status == ObjectiveStatus.OPEN
+        )
     report.outcomes.extend(
         ObjectiveOutcome(o.title, "not in file") for k, o in existing.items() if k not in seen
     )
 
 
+def _reading(prepared: _Prepared, text: str, year: int) -> Timescale:
+    found = prepared.readings.get(text)
+    if found is None:  # an action no longer in the file: read what it holds
+        found = prepared.readings[text] = parse_for_plan(text, year)
+    return found
+
+
+def _link(session: Session, objective: Objective, prepared: _Prepared, year: int) -> None:
+    readings = [_reading(prepared, a.timescale_text, year) for a in objective.actions]
+    link_meetings(session, objective, readings, prepared.meetings)
+
+
 def _create(
     session: Session,
     partnership: Partnership,
-    row: PlanRow,
+    rows: Sequence[PlanRow],
     year: int,
     position: int,
     now: dt.datetime,
     prepared: _Prepared,
 ) -> Objective:
+    head = rows[0]
     objective = Objective(
         partnership_id=partnership.id,
         plan_year=year,
         position=position,
-        title=row.title.strip(),
-        action_text=row.action,
-        timescale_text=row.timescale,
-        statutory_basis=row.statutory_basis,
-        imported_progress=row.progress or None,
-        file_columns=dict(row.columns) or None,
-        rag=rag_from_status(row.status),
+        title=head.title.strip(),
+        statutory_basis=next((r.statutory_basis for r in rows if r.statutory_basis), None),
         status=ObjectiveStatus.OPEN,
         needs_dating=False,
         created_at=now,
         updated_at=now,
     )
     session.add(objective)
-    objective.owners.extend(_owner_rows(row.owners))
-    reading = prepared.readings[row.timescale]
-    apply_schedule(session, partnership, objective, reading, prepared.meetings, now=now)
+    for row in rows:
+        _new_action(session, partnership, objective, row, now, prepared)
+    roll_up(objective)
+    _link(session, objective, prepared, year)
     return objective
+
+
+def _new_action(
+    session: Session,
+    partnership: Partnership,
+    objective: Objective,
+    row: PlanRow,
+    now: dt.datetime,
+    prepared: _Prepared,
+) -> Action:
+    action = add_action(objective, text=row.action, timescale_text=row.timescale, now=now)
+    action.imported_progress = row.progress or None
+    action.file_columns = dict(row.columns) or None
+    action.rag = rag_from_status(row.status)
+    action.owners.extend(_owner_rows(row.owners))
+    apply_schedule(session, partnership, action, prepared.readings[row.timescale], now=now)
+    return action
 
 
 def _update(
     session: Session,
     partnership: Partnership,
     objective: Objective,
-    row: PlanRow,
+    rows: Sequence[PlanRow],
     now: dt.datetime,
-    status_column: str | None,
+    parsed: ParsedPlan,
     prepared: _Prepared,
 ) -> list[str]:
-    """Bring ``objective`` in line with ``row``; the labels of the fields that changed."""
+    """Bring ``objective`` and its actions in line with ``rows``; the labels of what changed
+    ("Timescale", or "Timescale (action 2)" once the objective has several actions)."""
+    changed: list[str] = []
+    basis = next((r.statutory_basis for r in rows if r.statutory_basis is not None), None)
+    if basis is not None and basis != objective.statutory_basis:  # a file without it keeps ours
+        objective.statutory_basis = basis
+        changed.append(FIELD_LABELS["statutory_basis"])
+    several = max(len(rows), len(objective.actions)) > 1
+    for number, row in enumerate(rows, start=1):
+        action = numbered(objective, number)
+        if action is None:
+            _new_action(session, partnership, objective, row, now, prepared)
+            changed.append(f"action {number} added")
+            continue
+        fields = _update_action(session, partnership, action, row, now, parsed, prepared)
+        changed.extend(f"{name} (action {number})" if several else name for name in fields)
+    changed.extend(
+        f"action {action.position} no longer in the file (kept)"
+        for action in objective.actions[len(rows) :]
+    )
+    roll_up(objective)
+    _link(session, objective, prepared, objective.plan_year)
+    return changed
+
+
+def _update_action(
+    session: Session,
+    partnership: Partnership,
+    action: Action,
+    row: PlanRow,
+    now: dt.datetime,
+    parsed: ParsedPlan,
+    prepared: _Prepared,
+) -> list[str]:
+    """Bring ``action`` in line with ``row``; the labels of the fields that changed."""
     changed: list[str] = []
     updates: list[tuple[str, str, object]] = [
-        ("action", "action_text", row.action),
+        ("action", "text", row.action),
         ("progress", "imported_progress", row.progress or None),
     ]
-    if row.statutory_basis is not None:  # a file without the column keeps ours
-        updates.append(("statutory_basis", "statutory_basis", row.statutory_basis))
     for name, attr, value in updates:
-        if getattr(objective, attr) != value:
-            setattr(objective, attr, value)
+        if getattr(action, attr) != value:
+            setattr(action, attr, value)
             changed.append(FIELD_LABELS[name])
-    if row.timescale != objective.timescale_text:
-        objective.timescale_text = row.timescale
+    if row.timescale != action.timescale_text:
+        action.timescale_text = row.timescale
         reading = prepared.readings[row.timescale]
-        apply_schedule(session, partnership, objective, reading, prepared.meetings, now=now)
+        apply_schedule(session, partnership, action, reading, now=now)
         changed.append(FIELD_LABELS["timescale"])
-    if row.owners and [o.strip() for o in row.owners if o.strip()] != _owner_labels(objective):
-        objective.owners.clear()
+    if row.owners and [o.strip() for o in row.owners if o.strip()] != _owner_labels(action):
+        action.owners.clear()
         session.flush()
-        objective.owners.extend(_owner_rows(row.owners))
+        action.owners.extend(_owner_rows(row.owners))
         changed.append(FIELD_LABELS["owners"])
-    before = dict(objective.file_columns or {})
+    before = dict(action.file_columns or {})
     if row.columns:  # a file without those columns keeps what we have
         after = {**before, **row.columns}
         moved = [label for label in after if before.get(label) != after.get(label)]
         if moved:
-            objective.file_columns = after
+            action.file_columns = after
             changed.extend(moved)
-        if status_column is not None and status_column in moved:
+        if parsed.status_column is not None and parsed.status_column in moved:
             rag = rag_from_status(row.status)
-            if rag is not None and rag != objective.rag:
-                objective.rag = rag
+            if rag is not None and rag != action.rag:
+                action.rag = rag
                 changed.append(FIELD_LABELS["rag"])
+    if changed:
+        action.updated_at = now
     return changed
 
 

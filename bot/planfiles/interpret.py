@@ -138,19 +138,12 @@ def interpret_table(
                 if column == "status":  # kept as written too, to export back
                     kept[header.label_of("status")] = cell
         if not values.get("title"):
-            if fmt != "seed":
-                # Only the Word table's page breaks split a row; in a spreadsheet a row
-                # without a title is a mistake to show, not something to merge silently.
-                problems.append(
-                    LineProblem(
-                        line,
-                        f"this row has no {header.labels[header.columns.index('title')]}; "
-                        "every row needs its objective's title (if the text continues the "
-                        "row above, move it into that row's cells)",
-                    )
-                )
+            if last is not None and _starts_an_action(last, values):
+                # Another action of the objective above (its cell left blank or merged).
+                values["title"] = last.values.get("title", "")
             elif last is not None:
-                _continue_row(last, values, kept)
+                _continue_row(last, values, kept)  # the row above, split by a page break
+                continue
             elif not bad_row_seen:
                 problems.append(
                     LineProblem(
@@ -161,7 +154,9 @@ def interpret_table(
                     )
                 )
                 bad_row_seen = True
-            continue
+                continue
+            else:
+                continue
         owners = split_owners(values.pop("owners", ""))
         last = Draft(line, values, owners, kept)
         drafts.append(last)
@@ -193,6 +188,26 @@ def _title_from(pre_header: list[tuple[int, list[str]]]) -> str | None:
     return " ".join(parts) or None
 
 
+_SENTENCE_END = (".", "!", "?", ":", ";", ")")
+
+
+def _starts_an_action(above: Draft, values: Mapping[str, str]) -> bool:
+    """Whether a row with a blank objective is a new action of the objective above
+    (rather than the row above carried over a page break). The rest of a sentence
+    (lower case, after text that did not end one) continues the row above; otherwise
+    a row with a timescale, lead or status of its own, or whose text starts a new
+    sentence after one that ended, is a new action."""
+    text = values.get("action", "")
+    before = above.values.get("action", "").rstrip()
+    if text[:1].islower() and before and not before.endswith(_SENTENCE_END):
+        return False  # the sentence above goes on
+    if values.get("timescale") or values.get("owners") or values.get("status"):
+        return True
+    if not text or not before:
+        return False
+    return not text[0].islower() and before.endswith(_SENTENCE_END)
+
+
 def _continue_row(row: Draft, values: Mapping[str, str], kept: Mapping[str, str]) -> None:
     for label, text in kept.items():
         before = row.columns.get(label, "")
@@ -219,13 +234,17 @@ def finish(
                     f"{MAX_TITLE_LENGTH} and put the detail in Outcome/Action",
                 )
             )
-        key = title.casefold()
+        # The same objective on several rows is several actions; the same action twice
+        # is a mistake.
+        key = "\0".join(
+            (title.casefold(), draft.values.get("action", ""), draft.values.get("timescale", ""))
+        )
         if key in first_line:
             problems.append(
                 LineProblem(
                     draft.line,
-                    f'the objective "{title}" is already on {unit} {first_line[key]}; '
-                    "give each objective its own title, or merge the two rows",
+                    f'this row repeats {unit} {first_line[key]} (the objective "{title}" '
+                    "with the same action and timescale); delete one of the two rows",
                 )
             )
         else:
@@ -236,7 +255,7 @@ def finish(
         where = f"a header row ({unit} {header_line})" if header_line else "no entries"
         raise file_error(
             filename,
-            f"{filename} has {where} but no objectives: add one row per objective "
+            f"{filename} has {where} but no objectives: add one row per action "
             "and import it again.",
         )
     return [draft.to_row() for draft in drafts]

@@ -88,7 +88,14 @@ def read_json(doc: object, filename: str) -> ParsedPlan:
                 LineProblem(number, 'this entry has no "title"; every objective needs one')
             )
             continue
-        drafts.append(Draft(number, values, owners, kept))
+        actions = item.get("actions")
+        if isinstance(actions, list) and len(actions) > 1:
+            # Our export of an objective with several actions: a row for each.
+            for action in actions:
+                if isinstance(action, dict):
+                    drafts.append(_action_draft(number, values, action, problems))
+        else:
+            drafts.append(Draft(number, values, owners, kept))
         if len(drafts) > MAX_ROWS:
             problems.append(
                 LineProblem(number, f"the plan has more than {MAX_ROWS} rows; split it into files")
@@ -99,6 +106,27 @@ def read_json(doc: object, filename: str) -> ParsedPlan:
     for row in rows:
         kept_columns.extend(label for label in row.columns if label not in kept_columns)
     return ParsedPlan(title=title, rows=rows, format="json", kept_columns=kept_columns)
+
+
+def _action_draft(
+    number: int, objective: dict[str, str], action: dict[str, object], problems: list[LineProblem]
+) -> Draft:
+    """One action of an objective in our own export, as a row under the objective's title."""
+    values = {"title": objective["title"]}
+    if objective.get("statutory_basis"):
+        values["statutory_basis"] = objective["statutory_basis"]
+    for key in ("action", "timescale", "progress"):
+        values[key] = _json_text(action.get(key), key, number, problems)
+    owners: list[str] = []
+    raw = action.get("owners")
+    for owner in raw if isinstance(raw, list) else []:
+        owners.extend(
+            o
+            for o in split_owners(_json_text(owner, "owners", number, problems))
+            if o not in owners
+        )
+    kept = _kept_columns(action.get("columns"), number, problems)
+    return Draft(number, values, owners, kept)
 
 
 def _kept_columns(value: object, number: int, problems: list[LineProblem]) -> dict[str, str]:

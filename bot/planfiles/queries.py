@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.plan.actions import with_actions
 from bot.plan.queries import current_objectives_query
 from store.models import Objective, Partnership, ProgressEntry
 
@@ -36,23 +37,19 @@ def objectives_to_import_into(
     return session.scalars(
         select(Objective)
         .where(Objective.partnership_id == partnership_id, Objective.plan_year == year)
-        .options(
-            selectinload(Objective.owners),
-            selectinload(Objective.schedule),
-            selectinload(Objective.meetings),
-        )
+        .options(*with_actions(), selectinload(Objective.meetings))
     ).all()
 
 
 def objectives_to_roll_over(
     session: Session, partnership_id: int, year: int
 ) -> Sequence[Objective]:
-    """Plan year ``year``'s objectives in plan order, with owners loaded."""
+    """Plan year ``year``'s objectives in plan order, with their actions loaded."""
     return session.scalars(
         select(Objective)
         .where(Objective.partnership_id == partnership_id, Objective.plan_year == year)
         .order_by(Objective.position, Objective.id)
-        .options(selectinload(Objective.owners))
+        .options(*with_actions())
     ).all()
 
 

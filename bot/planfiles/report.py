@@ -33,6 +33,7 @@ class ObjectiveOutcome:
     title: str
     outcome: Outcome
     fields: tuple[str, ...] = ()
+    actions: int = 1  # how many actions the objective has after the import
 
 
 @dataclass
@@ -94,7 +95,13 @@ class ImportReport:
         if self.title_block:
             out.append(f"Title above the header: {self.title_block}")
         if self.created:
-            out.append(f"Added ({len(self.created)}): " + "; ".join(self.created))
+            added = [o for o in self.outcomes if o.outcome == "added"]
+            out.append(
+                f"Added ({len(added)}): "
+                + "; ".join(
+                    f"{o.title} ({o.actions} actions)" if o.actions > 1 else o.title for o in added
+                )
+            )
         updated = [o for o in self.outcomes if o.outcome == "updated"]
         if updated:
             out.append(

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.plan.actions import roll_up
 from bot.planfiles.queries import has_progress
-from store.models import Objective, ObjectiveStatus, ProgressEntry, Rag
+from store.models import Action, Objective, ObjectiveStatus, ProgressEntry, Rag
 
 
 def json_extras(data: bytes) -> dict[str, dict[str, Any]]:
@@ -50,25 +51,46 @@ def _restore_meetings(session: Session, objective: Objective, meetings: object) 
 
 def restore_extras(session: Session, objective: Objective, extra: dict[str, Any]) -> int:
     """Status, RAG, done marks and progress history from our JSON export (only into an
-    objective that has no history yet, so re-imports never duplicate entries)."""
+    objective that has no history yet, so re-imports never duplicate entries): each
+    action's from its entry in ``actions``, or (an export of one action, or from before
+    actions) the objective's own into its first action."""
+    raw = extra.get("actions")
+    per_action = [a for a in raw if isinstance(a, dict)] if isinstance(raw, list) else []
+    if len(per_action) < 2:
+        per_action = [extra]
+    _restore_meetings(session, objective, extra.get("meetings"))
+    has_history = has_progress(session, objective.id)
+    count = 0
+    for action, source in zip(objective.actions, per_action, strict=False):
+        count += _restore_action(session, objective, action, source, has_history)
+    roll_up(objective)
+    session.flush()
+    return count
+
+
+def _restore_action(
+    session: Session,
+    objective: Objective,
+    action: Action,
+    extra: dict[str, Any],
+    has_history: bool,
+) -> int:
     if extra.get("status") in {s.value for s in ObjectiveStatus}:
-        objective.status = ObjectiveStatus(extra["status"])
+        action.status = ObjectiveStatus(extra["status"])
     if extra.get("rag") in {r.value for r in Rag}:
-        objective.rag = Rag(extra["rag"])
+        action.rag = Rag(extra["rag"])
     done_marks = {
         (s.get("kind"), s.get("due_on"), s.get("body")): s.get("done_at")
         for s in extra.get("schedule", [])
         if isinstance(s, dict) and s.get("done_at")
     }
-    for item in objective.schedule:
+    for item in action.schedule:
         mark = done_marks.get(
             (item.kind, item.due_on.isoformat() if item.due_on else None, item.body)
         )
         if mark and item.done_at is None:
             item.done_at = dt.datetime.fromisoformat(mark)
-    _restore_meetings(session, objective, extra.get("meetings"))
     history = extra.get("progress_history") or []
-    has_history = has_progress(session, objective.id)
     if has_history or not isinstance(history, list):
         return 0
     count = 0
@@ -78,6 +100,7 @@ def restore_extras(session: Session, objective: Objective, extra: dict[str, Any]
         session.add(
             ProgressEntry(
                 objective_id=objective.id,
+                action_id=action.id,
                 slack_user_id=entry.get("slack_user_id"),
                 author=str(entry.get("author") or "imported"),
                 created_at=dt.datetime.fromisoformat(entry["at"]),
@@ -89,5 +112,4 @@ def restore_extras(session: Session, objective: Objective, extra: dict[str, Any]
             )
         )
         count += 1
-    session.flush()
     return count

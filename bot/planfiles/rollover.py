@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
+from bot.plan.actions import add_action, roll_up
 from bot.plan.catch_up import mark_catch_up
 from bot.plan.years import plan_year_label
 from bot.planfiles.queries import objectives_to_roll_over, plan_year_exists
-from bot.planfiles.schedules import apply_schedule, parse_for_plan
+from bot.planfiles.schedules import apply_schedule, link_meetings, parse_for_plan
 from bot.planfiles.years import shift_text_years
 from bot.text.numbers import plural
 from store.models import Objective, ObjectiveOwner, ObjectiveStatus, Partnership
@@ -62,21 +63,29 @@ def rollover(
             plan_year=to_year,
             position=source.position,
             title=source.title,
-            action_text=source.action_text,
-            timescale_text=text,
             statutory_basis=source.statutory_basis,
             status=ObjectiveStatus.OPEN,
             needs_dating=False,
-            imported_progress=None,
+            file_columns=source.file_columns,
             created_at=now,
             updated_at=now,
         )
         session.add(fresh)
+        readings = []
+        for old_action in source.actions:
+            text = shift_text_years(old_action.timescale_text, years)
+            action = add_action(fresh, text=old_action.text, timescale_text=text, now=now)
+            action.file_columns = old_action.file_columns
+            action.owners.extend(
+                ObjectiveOwner(label=o.label, slack_user_id=o.slack_user_id)
+                for o in old_action.owners
+            )
+            reading = parse_for_plan(text, to_year)
+            readings.append(reading)
+            apply_schedule(session, partnership, action, reading, now=now)
+        roll_up(fresh)
         session.flush()
-        fresh.owners.extend(
-            ObjectiveOwner(label=o.label, slack_user_id=o.slack_user_id) for o in source.owners
-        )
-        apply_schedule(session, partnership, fresh, parse_for_plan(text, to_year), now=now)
+        link_meetings(session, fresh, readings)
         report.objectives += 1
         if fresh.needs_dating:
             report.needs_dating.append(fresh.title)

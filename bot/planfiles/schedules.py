@@ -1,8 +1,9 @@
-"""Objective schedules: a Timescale cell read into schedule rows and linked meeting months."""
+"""Action schedules: a Timescale cell read into schedule rows; an objective's meeting months."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,7 @@ from bot.plan.years import local_today
 from bot.time.timescale.model import Timescale
 from bot.time.timescale.parse import parse_timescale
 from bot.time.workdays import default_calendar
-from store.models import Meeting, Objective, Partnership, ScheduleItem, ScheduleKind
+from store.models import Action, Meeting, Objective, Partnership, ScheduleItem, ScheduleKind
 
 
 def parse_for_plan(text: str, plan_year: int | None = None) -> Timescale:
@@ -90,30 +91,37 @@ class MeetingIndex:
 def apply_schedule(
     session: Session,
     partnership: Partnership,
-    objective: Objective,
+    action: Action,
     timescale: Timescale,
-    meetings: MeetingIndex | None = None,
     *,
     now: dt.datetime,
 ) -> None:
-    """Replace the objective's schedule with what ``timescale`` reads as, and link it to
-    its meeting months (keeping meetings that already have a date). The items are made
-    today (``now`` in the partnership's zone): no recurring one falls due before that.
-
-    With ``meetings`` (an import), nothing is flushed or queried here: the import
-    writes everything in one flush at its end, so it holds the database's write lock
-    only for that. Without it, each step is flushed as it goes."""
-    index = meetings if meetings is not None else MeetingIndex(session, partnership.id)
-    objective.schedule.clear()
-    if meetings is None:
-        session.flush()
+    """Replace the action's schedule with what ``timescale`` reads as (not flushed). The
+    items are made today (``now`` in the partnership's zone): no recurring one falls
+    due before that. The objective's meetings are linked by :func:`link_meetings`."""
+    action.schedule.clear()
     today = local_today(partnership, now)
     rows = _schedule_rows(timescale)
     for row in rows:
         row.created_on = today
-    objective.schedule.extend(rows)
-    objective.needs_dating = timescale.unparsed or timescale.flag is not None
-    wanted = {(slot.body, slot.month) for slot in timescale.meetings}
+    action.schedule.extend(rows)
+    action.needs_dating = timescale.unparsed or timescale.flag is not None
+
+
+def link_meetings(
+    session: Session,
+    objective: Objective,
+    readings: Sequence[Timescale],
+    meetings: MeetingIndex | None = None,
+) -> None:
+    """Link the objective to the meeting months its actions' timescales name (keeping
+    meetings that already have a date), and unlink the undated ones none names.
+
+    With ``meetings`` (an import), nothing is flushed or queried here: the import
+    writes everything in one flush at its end, so it holds the database's write lock
+    only for that. Without it, the change is flushed."""
+    index = meetings if meetings is not None else MeetingIndex(session, objective.partnership_id)
+    wanted = {(slot.body, slot.month) for reading in readings for slot in reading.meetings}
     for old in list(objective.meetings):
         if (old.body, old.month) not in wanted and old.meeting_date is None:
             objective.meetings.remove(old)

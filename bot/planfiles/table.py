@@ -28,7 +28,8 @@ MAX_REPORTED_PROBLEMS = 20
 USAGE = (
     "A plan file has a header row naming its columns (Objective, Outcome/Action, "
     "Timescale, Progress, and optionally Owner(s), Status and Statutory basis; other "
-    "columns are kept as they are) and one row per objective below it."
+    "columns are kept as they are) and one row per action below it (an objective with "
+    "several actions has several rows, its title repeated or left blank below the first)."
 )
 
 # Header spellings, compared after lower-casing and dropping everything but letters
@@ -132,7 +133,10 @@ _OWNER_TOKEN = re.compile(r"(?:<[^>]*>|[^;,<]|<)+")
 
 
 class PlanRow(BaseModel):
-    """One objective as read from a plan file, cells already tidied."""
+    """One action of an objective as read from a plan file, cells already tidied.
+
+    Rows with the same title (written again, or left blank below it) are the actions
+    of one objective, in file order (:meth:`ParsedPlan.objectives`)."""
 
     title: str
     action: str
@@ -153,6 +157,14 @@ class ParsedPlan(BaseModel):
     format: PlanFormat
     kept_columns: list[str] = []  # headings of columns the bot does not use, kept
     status_column: str | None = None  # heading of the Status/RAG column, if any
+
+    def objectives(self) -> list[list[PlanRow]]:
+        """The rows grouped by objective (title, case aside), each group being that
+        objective's actions in file order; groups in the order each title first appears."""
+        groups: dict[str, list[PlanRow]] = {}
+        for row in self.rows:
+            groups.setdefault(row.title.strip().casefold(), []).append(row)
+        return list(groups.values())
 
 
 class LineProblem(NamedTuple):

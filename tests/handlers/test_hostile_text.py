@@ -17,6 +17,7 @@ from bot.ids import Ids
 from scheduler.sweep import run_sweep
 from store.db import session_scope
 from store.models import Meeting, Objective, ObjectiveOwner, ScheduleItem, ScheduleKind
+from tests.actions import first_action
 from tests.fakes.slack import (
     FakeSlack,
     block_action,
@@ -67,11 +68,11 @@ def _make_hostile(ctx: AppContext) -> None:
             o.statutory_basis = HOSTILE
             for owner in o.owners:
                 owner.label = HOSTILE
-            o.owners.append(ObjectiveOwner(label=HOSTILE, slack_user_id=None))
+            first_action(o).owners.append(ObjectiveOwner(label=HOSTILE, slack_user_id=None))
             for item in o.schedule:
                 item.body = HOSTILE
             # A deadline in ten days: deadline reminders fall within the sweeps below.
-            o.schedule.append(
+            first_action(o).schedule.append(
                 ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=dt.date(2026, 12, 7), body=HOSTILE)
             )
         for m in s.scalars(select(Meeting)):

@@ -20,6 +20,7 @@ from bot.plan.members import ensure_partnership
 from bot.slack.reminders import done_value
 from store.db import session_scope
 from store.models import Objective, ObjectiveOwner, ProgressEntry, ScheduleItem, ScheduleKind
+from tests.actions import first_action
 from tests.fakes.slack import FakeSlack, block_action, signed_request
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
@@ -53,8 +54,8 @@ def _objective(ctx: AppContext) -> tuple[int, int, int]:
         )
         first = ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=dt.date(2026, 12, 3))
         second = ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=dt.date(2027, 1, 15))
-        o.schedule.extend([first, second])
-        o.owners.append(ObjectiveOwner(label="<@UOWNER>", slack_user_id="UOWNER"))
+        first_action(o).schedule.extend([first, second])
+        first_action(o).owners.append(ObjectiveOwner(label="<@UOWNER>", slack_user_id="UOWNER"))
         session.add(o)
         session.flush()
         return o.id, first.id, second.id

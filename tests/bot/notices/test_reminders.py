@@ -30,6 +30,7 @@ from bot.slack.reminders import (
 )
 from store.db import session_scope
 from store.models import Delivery, Objective, ObjectiveOwner, ScheduleItem, ScheduleKind
+from tests.actions import first_action
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)  # Thursday
 
@@ -45,9 +46,11 @@ def _objective(ctx: AppContext, due: dt.date, owners: list[str]) -> int:
             created_at=NOW - dt.timedelta(days=60),
             updated_at=NOW - dt.timedelta(days=60),
         )
-        o.schedule.append(ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=due, source_text="x"))
+        first_action(o).schedule.append(
+            ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=due, source_text="x")
+        )
         for u in owners:
-            o.owners.append(ObjectiveOwner(label=u, slack_user_id=u))
+            first_action(o).owners.append(ObjectiveOwner(label=u, slack_user_id=u))
         session.add(o)
         session.flush()
         return o.id

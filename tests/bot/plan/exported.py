@@ -7,13 +7,14 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.plan.actions import roll_up
 from bot.plan.meetings import set_meeting
 from bot.plan.members import Actor
 from bot.plan.owners import set_owner
 from bot.plan.progress import log_progress
 from bot.planfiles.importer import import_plan_bytes
 from bot.planfiles.rollover import rollover
-from store.models import Objective, Partnership, Rag, Role
+from store.models import Objective, ObjectiveStatus, Partnership, Rag, Role
 from tests.conftest import NOW
 from tests.paths import SEED
 
@@ -44,7 +45,9 @@ def export_plan_fixture(session: Session, partnership: Partnership) -> None:
     log_progress(
         session, partnership, ADMIN, sa.id, rag=Rag.RED, done=False, note="Late data", now=LATER
     )
-    objective(session, "Partnership Plan").status = "waived"
+    waived = objective(session, "Partnership Plan")
+    waived.actions[0].status = ObjectiveStatus.WAIVED
+    roll_up(waived)
     set_meeting(
         session,
         partnership,

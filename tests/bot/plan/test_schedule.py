@@ -18,6 +18,7 @@ from bot.plan.schedule import (
 )
 from bot.time.workdays import WorkingCalendar, default_calendar
 from store.models import Objective, ObjectiveStatus, Partnership, ScheduleItem, ScheduleKind
+from tests.actions import first_action
 
 D = dt.date
 LONDON = ZoneInfo("Europe/London")
@@ -66,7 +67,7 @@ def _every_march(session: Session, partnership: Partnership) -> int:
         created_at=now,
         updated_at=now,
     )
-    objective.schedule.append(
+    first_action(objective).schedule.append(
         ScheduleItem(
             kind=EVERY_MARCH.kind,
             due_on=EVERY_MARCH.due_on,
@@ -143,7 +144,7 @@ def test_31_march_annually_made_after_31_march_is_next_due_next_31_march() -> No
 
 def _open_with(item: ScheduleItem) -> Objective:
     objective = Objective(title="Survey", status=ObjectiveStatus.OPEN)
-    objective.schedule.append(item)
+    first_action(objective).schedule.append(item)
     return objective
 
 

@@ -20,6 +20,7 @@ from bot.plan.reading import due_items, list_objectives, objective_detail
 from bot.planfiles.seed import load_seed_if_empty
 from bot.settings import Settings
 from store.models import Partnership, Rag, Role
+from tests.actions import first_action
 from tests.conftest import NOW
 
 D = dt.date
@@ -289,7 +290,7 @@ def test_done_keeps_an_objective_with_meetings_open(session: Session, seeded: Pa
     assert get_objective(session, seeded, oid).status == ObjectiveStatus.OPEN
     # With a dated item as well, done closes that item and the meetings keep it open.
     objective = get_objective(session, seeded, oid)
-    objective.schedule.append(
+    first_action(objective).schedule.append(
         ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=D(2026, 11, 30), source_text="Nov")
     )
     session.flush()
@@ -316,7 +317,7 @@ def test_mark_done_with_an_item_closes_exactly_that_item(
     objective = get_objective(session, seeded, oid)
     soon = ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=D(2026, 11, 30), source_text="Nov")
     later = ScheduleItem(kind=ScheduleKind.DEADLINE, due_on=D(2027, 2, 26), source_text="Feb")
-    objective.schedule.extend([soon, later])
+    first_action(objective).schedule.extend([soon, later])
     session.flush()
     # The February reminder's button closes February, not the earlier open one.
     first = mark_done_result(session, seeded, admin, oid, now=NOW, item_id=later.id)

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.plan.actions import roll_up
 from bot.planfiles.importer import import_plan_bytes
 from bot.planfiles.report import ObjectiveOutcome
 from store.models import Objective, Partnership, Rag
@@ -70,7 +71,8 @@ def test_an_unchanged_status_cell_does_not_overwrite_a_rag_logged_since(
     body = "Prevent,Train staff,December 2026,J Smith,Amber,5k\n"
     _import(session, partnership, body)
     prevent = session.scalars(select(Objective)).one()
-    prevent.rag = Rag.GREEN  # logged in Slack after the import
+    prevent.actions[0].rag = Rag.GREEN  # logged in Slack after the import
+    roll_up(prevent)
     lines = _import(session, partnership, body)
     assert "Unchanged (1): Prevent" in lines and prevent.rag == Rag.GREEN
 

@@ -144,12 +144,14 @@ def test_nul_bytes_are_refused() -> None:
     assert "NUL" in str(problems_of(b"Objective,Action\nA\x00,b\n"))
 
 
-def test_duplicate_titles_name_both_lines() -> None:
+def test_an_objective_written_again_is_its_next_action_and_a_repeated_row_is_reported() -> None:
     data = b"Objective,Action\nSafeguarding,one\nPREVENT,two\nsafeguarding ,three\n"
-    error = problems_of(data)
+    plan = read_plan(data, "plan.csv")
+    assert [[r.action for r in rows] for rows in plan.objectives()] == [["one", "three"], ["two"]]
+    error = problems_of(b"Objective,Action\nSafeguarding,one\nPREVENT,two\nsafeguarding,one\n")
     assert [p.line for p in error.problems] == [4]
-    assert "line 2" in error.problems[0].message
-    assert "safeguarding" in error.problems[0].message
+    assert "repeats line 2" in error.problems[0].message
+    assert "delete one of the two rows" in error.problems[0].message
 
 
 def test_inner_whitespace_is_normalised_but_words_kept() -> None:
@@ -170,7 +172,7 @@ def test_every_problem_is_reported_together() -> None:
         b",no title,April\n"
         b"A,do a,April\n"
         b"B,do b,May,surplus\n"
-        b"A,again,June\n"
+        b"A,do a,April\n"
     )
     error = problems_of(data)
     assert [p.line for p in error.problems] == [2, 4, 5]
@@ -189,10 +191,18 @@ def test_no_row_is_silently_dropped() -> None:
     assert [(r.title, r.action) for r in plan.rows] == [("A", "a"), ("B", "b"), ("C", "c")]
 
 
-def test_a_spreadsheet_row_without_a_title_is_reported_not_merged() -> None:
-    # Only the Word table's page break continues a row; in CSV each blank title is shown.
-    error = problems_of(b"Objective,Action\nA,a\n,more\nB,b\n,again\n")
-    assert [p.line for p in error.problems] == [3, 5]
+def test_a_blank_objective_continues_a_sentence_or_starts_the_next_action() -> None:
+    # The rest of a sentence joins the row above; a row with its own timescale, or a new
+    # sentence after one that ended, is the next action of the objective above.
+    data = b"Objective,Action,Timescale\nA,Train the,May\n,staff.\n,Audit it.,June\n,Report.\n"
+    (a,) = read_plan(data, "plan.csv").objectives()
+    assert [(r.title, r.action, r.timescale) for r in a] == [
+        ("A", "Train the staff.", "May"),
+        ("A", "Audit it.", "June"),
+        ("A", "Report.", ""),
+    ]
+    error = problems_of(b"Objective,Action\n,first\nB,b\n")
+    assert [p.line for p in error.problems] == [2]
     assert "no Objective" in str(error)
     seed = read_plan(b"Objective\tOutcome/Action\nA\ta\n\tmore\n", "plan.txt")
     assert [(r.title, r.action) for r in seed.rows] == [("A", "a more")]

@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bot.context import AppContext
+from bot.plan.actions import roll_up
 from bot.plan.members import ensure_partnership
 from store.db import session_scope
 from store.models import Meeting, Objective, ObjectiveStatus, ProgressEntry, Rag, Referral
@@ -26,10 +27,16 @@ def at(day: str, hour: int = 10) -> dt.datetime:
 
 
 def _entry(
-    oid: int, when: dt.datetime, rag: str | None, note: str, done: bool = False
+    objective: Objective, when: dt.datetime, rag: str | None, note: str, done: bool = False
 ) -> ProgressEntry:
     return ProgressEntry(
-        objective_id=oid, author="Sam Officer", created_at=when, rag=rag, done=done, note=note
+        objective_id=objective.id,
+        action_id=objective.actions[0].id,
+        author="Sam Officer",
+        created_at=when,
+        rag=rag,
+        done=done,
+        note=note,
     )
 
 
@@ -50,16 +57,18 @@ def plant(ctx: AppContext) -> None:
         assessment = objectives["Strategic Assessment"]
         s.add_all(
             [
-                _entry(dhr.id, at("2026-09-10"), Rag.RED, "Review opened"),
-                _entry(dhr.id, at("2026-10-14"), Rag.AMBER, "Panel booked for 3 March"),
-                _entry(dhr.id, at("2026-11-20"), None, "Chair appointed"),
-                _entry(prevent.id, at("2026-08-01"), Rag.GREEN, "Training delivered"),
-                _entry(prevent.id, at("2026-10-05"), Rag.RED, "Workshops cancelled"),
-                _entry(assessment.id, at("2026-05-05"), None, "Assessment published", True),
+                _entry(dhr, at("2026-09-10"), Rag.RED, "Review opened"),
+                _entry(dhr, at("2026-10-14"), Rag.AMBER, "Panel booked for 3 March"),
+                _entry(dhr, at("2026-11-20"), None, "Chair appointed"),
+                _entry(prevent, at("2026-08-01"), Rag.GREEN, "Training delivered"),
+                _entry(prevent, at("2026-10-05"), Rag.RED, "Workshops cancelled"),
+                _entry(assessment, at("2026-05-05"), None, "Assessment published", True),
             ]
         )
-        dhr.rag, prevent.rag = Rag.AMBER, Rag.RED
-        assessment.status = ObjectiveStatus.DONE
+        dhr.actions[0].rag, prevent.actions[0].rag = Rag.AMBER, Rag.RED
+        assessment.actions[0].status = ObjectiveStatus.DONE
+        for changed in (dhr, prevent, assessment):
+            roll_up(changed)
         assessment.schedule[0].done_at = at("2026-05-05")
         meetings = {
             m.body: m

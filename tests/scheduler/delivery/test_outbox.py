@@ -29,6 +29,7 @@ from store.models import (
     ScheduleItem,
     ScheduleKind,
 )
+from tests.actions import first_action
 from tests.fakes.slack import FakeSlack
 
 LONDON = dt.UTC
@@ -63,12 +64,12 @@ def add_due_objectives(
                 created_at=now - dt.timedelta(days=1),
                 updated_at=now - dt.timedelta(days=1),
             )
-            o.schedule.append(
+            first_action(o).schedule.append(
                 ScheduleItem(position=0, kind=ScheduleKind.DEADLINE, due_on=due, source_text="x")
             )
             if owners:
                 uid = owners[i % len(owners)]
-                o.owners.append(ObjectiveOwner(label=f"<@{uid}>", slack_user_id=uid))
+                first_action(o).owners.append(ObjectiveOwner(label=f"<@{uid}>", slack_user_id=uid))
             session.add(o)
 
 
@@ -451,7 +452,7 @@ def test_fresh_process_skips_calendar_planning_until_something_changes(
             created_at=clock.now(),
             updated_at=clock.now(),
         )
-        o.schedule.append(
+        first_action(o).schedule.append(
             ScheduleItem(
                 position=0,
                 kind=ScheduleKind.DEADLINE,
@@ -459,7 +460,7 @@ def test_fresh_process_skips_calendar_planning_until_something_changes(
                 source_text="x",
             )
         )
-        o.owners.append(ObjectiveOwner(label="<@U2>", slack_user_id="U2"))
+        first_action(o).owners.append(ObjectiveOwner(label="<@U2>", slack_user_id="U2"))
         session.add(o)
     reset_gate()
     report = run_sweep(ctx, now=clock.now() + dt.timedelta(minutes=3), client=client)
