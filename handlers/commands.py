@@ -53,7 +53,7 @@ from bot.text import commands as cmd
 from bot.text.dates import day_off_note
 from bot.text.due_words import DueWords, due_horizon
 from bot.text.help import USAGE
-from bot.text.matching import match_objective, names_only, split_objective
+from bot.text.matching import action_number_of, match_objective, names_only, split_objective
 from bot.text.mrkdwn import esc, esc_code
 from bot.text.numbers import plural
 from handlers.announce import wake_announcer
@@ -283,10 +283,13 @@ def typed_progress(
                 "`/csp progress` alone to open the form.",
                 USAGE["progress"],
             )
+    query, number = action_number_of(query, unit.objective_choices())
     found = resolve(unit, query, action="progress", r=status, n=note)
     if isinstance(found, Reply):
         return found
-    return progress_reply(unit, found, status=status, note=note, client=client, keys=keys)
+    return progress_reply(
+        unit, found, status=status, note=note, client=client, keys=keys, action_number=number
+    )
 
 
 def progress_reply(
@@ -297,6 +300,7 @@ def progress_reply(
     note: str,
     client: WebClient,
     keys: Sequence[str] = (),
+    action_number: int | None = None,
 ) -> Reply:
     done = status == "done"
     rag = status if status in ("red", "amber", "green") else None
@@ -312,7 +316,14 @@ def progress_reply(
     if again is not None:  # the same command again: the same answer, nothing new saved
         return Reply(*again)
     result = save_progress(
-        unit, objective_id, rag=rag, done=done, note=note, keys=keys, keep_note=True
+        unit,
+        objective_id,
+        rag=rag,
+        done=done,
+        note=note,
+        keys=keys,
+        keep_note=True,
+        action_number=action_number,
     )
     done = done and result.not_closed is None  # an ongoing objective keeps the note, open
     unit.commit()  # end the write turn before building the reply

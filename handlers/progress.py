@@ -138,6 +138,7 @@ def save_progress(
     evidence_url: str | None = None,
     keys: Sequence[str] = (),
     keep_note: bool = False,
+    action_number: int | None = None,
 ) -> ProgressResult:
     """Store the update under the request's first key (``keep_note``: a "done" that
     cannot close the objective still saves the note; see log_progress_result). When
@@ -157,6 +158,7 @@ def save_progress(
             evidence_url=evidence_url,
             request_key=keys[0] if keys else None,
             keep_note=keep_note,
+            action_number=action_number,
         )
         closed = done and result.not_closed is None  # a kept note is not a "done"
         queue_announcement(unit, result, note=note, done=closed, rag=rag)

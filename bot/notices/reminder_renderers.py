@@ -14,13 +14,14 @@ from bot.deliveries import OutboundMessage
 from bot.notices.notice_policy import policy_for
 from bot.notices.queries import objective_by_id
 from bot.notices.reminder_sources import DATED
-from bot.plan.reading import progress_facts
+from bot.plan.actions import Scope, scope_of
+from bot.plan.reading import action_done_days, progress_facts
 from bot.plan.schedule import overdue_items, partnership_calendar
 from bot.plan.years import local_date
-from store.models import Delivery, Objective, ObjectiveStatus, ScheduleItem, ScheduleKind
+from store.models import Delivery, ObjectiveStatus, ScheduleItem, ScheduleKind
 
 
-def _item_for(objective: Objective, due: dt.date | None, item: object) -> ScheduleItem | None:
+def _item_for(objective: Scope, due: dt.date | None, item: object) -> ScheduleItem | None:
     """The schedule item a dated reminder is about: the deadline or milestone due that
     day (an open one first), else the recurring item (``item`` is the payload's kind)."""
     if due is None:
@@ -45,42 +46,50 @@ def render_reminder(
     from bot.slack.reminders import ReminderView, build_reminder_blocks, reminder_text
 
     objective = objective_by_id(session, delivery.objective_id) if delivery.objective_id else None
-    if objective is None or objective.status != ObjectiveStatus.OPEN:
+    if objective is None:
+        return None
+    payload = delivery.payload
+    scope = scope_of(objective, payload.get("action_id"))
+    if scope.status != ObjectiveStatus.OPEN:
         return None
     if objective.snoozed_until is not None and objective.snoozed_until > now:
         return None
-    payload = delivery.payload
     due = _date(payload.get("due_on"))
-    if due is not None and any(
-        i.due_on == due and i.done_at is not None for i in objective.schedule
-    ):
+    if due is not None and any(i.due_on == due and i.done_at is not None for i in scope.schedule):
         return None
     if due is not None and delivery.kind == "overdue":
         partnership = objective.partnership
         today = local_date(now, partnership.timezone)
         facts = progress_facts(session, partnership, [objective.id])
+        done_days = (
+            facts.done_days.get(objective.id, ())
+            if scope.action_id is None
+            else action_done_days(session, partnership, [objective]).get(scope.action_id, ())
+        )
         late = overdue_items(
-            objective,
+            scope,
             today,
-            facts.done_days.get(objective.id, ()),
+            done_days,
             policy_for(partnership),
             partnership_calendar(partnership),
         )
         if all(o.due_on != due for o in late):
             return None  # met or superseded since it was planned
-    owners = tuple(o.slack_user_id or o.label for o in objective.owners)
-    has_slack_owner = any(o.slack_user_id for o in objective.owners)
+    owners = tuple(o.slack_user_id or o.label for o in scope.owners)
+    has_slack_owner = any(o.slack_user_id for o in scope.owners)
     label = payload.get("label")
     if due is not None and payload.get("month_only"):
         label = f"by {due.strftime('%-d %B %Y')} ({due.strftime('%B %Y')})"
     last = payload.get("last_progress")
-    item = _item_for(objective, due, payload.get("item"))
+    item = _item_for(scope, due, payload.get("item"))
     zone = objective.partnership.timezone
     view = ReminderView(
         kind=delivery.kind,
         stage=str(payload.get("stage", "")),
         objective_id=objective.id,
-        title=objective.title,
+        title=objective.title
+        if scope.action is None
+        else f"{objective.title}, action {scope.action}",
         today=local_date(now, objective.partnership.timezone),
         due_on=due,
         due_label=str(label) if label else None,

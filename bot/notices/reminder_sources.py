@@ -27,7 +27,8 @@ from bot.notices.catch_up import apply_catch_up
 from bot.notices.meeting_notices import meeting_plans
 from bot.notices.notice_policy import NoticeContext, held, live, policy_for
 from bot.notices.queries import admin_ids, last_progress_at, meetings_between, open_objectives
-from bot.plan.reading import progress_facts
+from bot.plan.actions import Scope, scopes
+from bot.plan.reading import action_done_days, progress_facts
 from bot.plan.schedule import (
     met_occurrences,
     occurrences,
@@ -44,7 +45,7 @@ from bot.time.policy import (
     quiet_prompt,
 )
 from bot.time.workdays import WorkingCalendar
-from store.models import Objective, ObjectiveStatus, Partnership, ScheduleKind
+from store.models import ObjectiveStatus, Partnership, ScheduleKind
 
 DATED = (ScheduleKind.DEADLINE, ScheduleKind.MILESTONE)
 # How far ahead a dated occurrence can have a live "before" notice (14 days, moved back
@@ -52,17 +53,18 @@ DATED = (ScheduleKind.DEADLINE, ScheduleKind.MILESTONE)
 BEFORE_HORIZON = dt.timedelta(days=20)
 
 
-def _snoozed(objective: Objective, notice: Notice) -> bool:
+def _snoozed(objective: Scope, notice: Notice) -> bool:
     until = objective.snoozed_until
     return until is not None and notice.at < until
 
 
-def _owner_targets(objective: Objective) -> list[str]:
+def _owner_targets(objective: Scope) -> list[str]:
     return [o.slack_user_id for o in objective.owners if o.slack_user_id]
 
 
-def _base_payload(objective: Objective, notice: Notice) -> dict[str, object]:
-    return {
+def _base_payload(objective: Scope, notice: Notice) -> dict[str, object]:
+    action = {"action_id": objective.action_id} if objective.action_id is not None else {}
+    return action | {
         "title": objective.title,
         "stage": notice.stage,
         "planned_for": notice.on.isoformat(),
@@ -83,7 +85,7 @@ class _Dated:
 
 def _dated_plans(
     ctx: NoticeContext,
-    objective: Objective,
+    objective: Scope,
     what: _Dated,
     *,
     overdue_until: dt.datetime | None,
@@ -123,7 +125,7 @@ def _dated_plans(
     }
     for target in targets:
         yield PlannedDelivery(
-            key=f"rem:o{objective.id}:{due.isoformat()}:{notice.stage}:{target}",
+            key=f"rem:{objective.key}:{due.isoformat()}:{notice.stage}:{target}",
             kind=kind,
             target=target,
             occurrence=notice.at,
@@ -134,7 +136,7 @@ def _dated_plans(
 
 
 def _upcoming(
-    objective: Objective, today: dt.date, done_days: Sequence[dt.date], cal: WorkingCalendar
+    objective: Scope, today: dt.date, done_days: Sequence[dt.date], cal: WorkingCalendar
 ) -> list[_Dated]:
     """Dated occurrences from today on whose "before" notices may be live."""
     found: list[_Dated] = []
@@ -158,7 +160,7 @@ def _upcoming(
 
 def _objective_plans(
     ctx: NoticeContext,
-    objective: Objective,
+    objective: Scope,
     last_progress: dt.datetime | None,
     done_days: Sequence[dt.date],
 ) -> Iterator[PlannedDelivery]:
@@ -184,7 +186,7 @@ def _objective_plans(
 
 
 def _quiet_plans(
-    ctx: NoticeContext, objective: Objective, last_progress: dt.datetime | None
+    ctx: NoticeContext, objective: Scope, last_progress: dt.datetime | None
 ) -> Iterator[PlannedDelivery]:
     last = max(filter(None, (last_progress, objective.created_at)))
     notice = quiet_prompt(last, ctx.now, ctx.policy, ctx.zone, ctx.cal)
@@ -198,7 +200,7 @@ def _quiet_plans(
     }
     for target in targets:
         yield PlannedDelivery(
-            key=f"quiet:o{objective.id}:{notice.on.isoformat()}:{target}",
+            key=f"quiet:{objective.key}:{notice.on.isoformat()}:{target}",
             kind="quiet",
             target=target,
             occurrence=notice.at,
@@ -247,12 +249,15 @@ def reminder_plans(
                 last_progress[oid] = _aware(at)
     done_days = progress_facts(session, partnership, ids).done_days
     planned: list[PlannedDelivery] = []
+    by_action = action_done_days(session, partnership, objectives)
     for objective in objectives:
-        planned.extend(
-            _objective_plans(
-                ctx, objective, last_progress.get(objective.id), done_days.get(objective.id, ())
+        for scope in scopes(objective):
+            days = (
+                done_days.get(objective.id, ())
+                if scope.action_id is None
+                else by_action.get(scope.action_id, ())
             )
-        )
+            planned.extend(_objective_plans(ctx, scope, last_progress.get(objective.id), days))
     today = local_date(now, zone)
     meetings = meetings_between(
         session,
@@ -263,7 +268,9 @@ def reminder_plans(
     if meetings:
         owners_by_objective: dict[int, list[str]] = defaultdict(list)
         for objective in objectives:
-            owners_by_objective[objective.id] = _owner_targets(objective)
+            owners_by_objective[objective.id] = list(
+                dict.fromkeys(o.slack_user_id for o in objective.owners if o.slack_user_id)
+            )
         admins = admin_ids(session, partnership.id)
         for meeting in meetings:
             owners = owners_by_objective.get(meeting.objective_id or -1, [])

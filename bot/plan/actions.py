@@ -1,14 +1,23 @@
-"""An objective's actions: finding one by its number, adding one, and the objective's roll-up."""
+"""An objective's actions: finding one by number, adding one, the roll-up, and reminder scopes."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
-from store.models import Action, Objective, ObjectiveStatus, Rag
+from store.models import (
+    Action,
+    Meeting,
+    Objective,
+    ObjectiveOwner,
+    ObjectiveStatus,
+    Rag,
+    ScheduleItem,
+)
 
 _RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2}
 
@@ -107,3 +116,95 @@ def action_for_item(objective: Objective, action_id: int | None) -> Action | Non
         if action.id == action_id:
             return action
     return None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One action as the schedule maths and the reminders see an objective
+    (``bot.plan.models.ObjectiveLike``): its owners, schedule and status, under its
+    objective's id and title. For an objective with one action the scope is the
+    objective itself (``action_id`` None), so its notices keep their keys and words."""
+
+    id: int
+    title: str
+    rag: str | None
+    status: str
+    needs_dating: bool
+    timescale_text: str
+    owners: Sequence[ObjectiveOwner]
+    schedule: Sequence[ScheduleItem]
+    meetings: Sequence[Meeting]
+    snoozed_until: dt.datetime | None
+    created_at: dt.datetime
+    action_id: int | None = None
+    action: str | None = None  # "2. Train staff" when the objective has several
+
+    @property
+    def key(self) -> str:
+        """The part of a notice's key naming what it is about: "o12", or "o12a40"."""
+        return f"o{self.id}" if self.action_id is None else f"o{self.id}a{self.action_id}"
+
+
+def scopes(objective: Objective) -> list[Scope]:
+    """What reminders are planned for: the objective when it has one action, else each
+    action (the objective's meetings go with its first)."""
+    if len(objective.actions) <= 1:
+        return [
+            Scope(
+                id=objective.id,
+                title=objective.title,
+                rag=objective.rag,
+                status=objective.status,
+                needs_dating=objective.needs_dating,
+                timescale_text=objective.timescale_text,
+                owners=objective.owners,
+                schedule=objective.schedule,
+                meetings=objective.meetings,
+                snoozed_until=objective.snoozed_until,
+                created_at=objective.created_at,
+            )
+        ]
+    return [_action_scope(objective, a) for a in objective.actions]
+
+
+def _action_scope(objective: Objective, action: Action) -> Scope:
+    return Scope(
+        id=objective.id,
+        title=objective.title,
+        rag=action.rag,
+        status=action.status,
+        needs_dating=action.needs_dating,
+        timescale_text=action.timescale_text,
+        owners=action.owners,
+        schedule=action.schedule,
+        meetings=objective.meetings if action.position == 1 else (),
+        snoozed_until=objective.snoozed_until,
+        created_at=action.created_at,
+        action_id=action.id,
+        action=f"{action.position}. {action.text}",
+    )
+
+
+def scope_of(objective: Objective, action_id: object) -> Scope:
+    """The scope a notice was planned for (its payload's ``action_id``): that action's,
+    or the objective's when it names none (or an action no longer there)."""
+    found = action_for_item(objective, action_id if isinstance(action_id, int) else None)
+    if found is None or len(objective.actions) <= 1:
+        return scopes(objective)[0] if len(objective.actions) <= 1 else _whole(objective)
+    return _action_scope(objective, found)
+
+
+def _whole(objective: Objective) -> Scope:
+    return Scope(
+        id=objective.id,
+        title=objective.title,
+        rag=objective.rag,
+        status=objective.status,
+        needs_dating=objective.needs_dating,
+        timescale_text=objective.timescale_text,
+        owners=objective.owners,
+        schedule=objective.schedule,
+        meetings=objective.meetings,
+        snoozed_until=objective.snoozed_until,
+        created_at=objective.created_at,
+    )

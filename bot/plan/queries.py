@@ -179,6 +179,20 @@ def done_entry_times(session: Session, ids: Sequence[int]) -> list[tuple[int, dt
     ]
 
 
+def action_done_entry_times(
+    session: Session, action_ids: Sequence[int]
+) -> list[tuple[int, dt.datetime]]:
+    """(action id, logged at) of every "done" progress entry of ``action_ids``, oldest first."""
+    return [
+        (aid, at)
+        for aid, at in session.execute(
+            select(ProgressEntry.action_id, ProgressEntry.created_at)
+            .where(ProgressEntry.action_id.in_(action_ids), ProgressEntry.done.is_(True))
+            .order_by(ProgressEntry.created_at)
+        )
+    ]
+
+
 def entry_with_request_key(
     session: Session, partnership_id: int, keys: Sequence[str]
 ) -> ProgressEntry | None:

@@ -85,6 +85,20 @@ def progress_facts(
     return ProgressFacts({k: tuple(v) for k, v in done.items()}, snoozed, partnership.timezone)
 
 
+def action_done_days(
+    session: Session, partnership: Partnership, objectives: Iterable[Objective]
+) -> dict[int, tuple[dt.date, ...]]:
+    """The local days of each action's "done" entries, for the objectives with several
+    actions (one action's "done" meets none of another's occurrences)."""
+    ids = [a.id for o in objectives if len(o.actions) > 1 for a in o.actions]
+    zone = ZoneInfo(partnership.timezone)
+    done: dict[int, list[dt.date]] = {}
+    if ids:
+        for aid, at in queries.action_done_entry_times(session, ids):
+            done.setdefault(aid, []).append(local_date(at, zone))
+    return {k: tuple(v) for k, v in done.items()}
+
+
 def summary_of(
     session: Session,
     partnership: Partnership,

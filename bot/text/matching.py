@@ -229,3 +229,23 @@ def names_only(text: str, choices: Sequence[Choice]) -> Choice | None:
         return found.single
     words = _words(text)
     return found.single if words and _word_prefix(words, _words(found.single[1])) else None
+
+
+_TRAILING_NUMBER = re.compile(r"^(?P<query>.*?\S)\s+(?:action\s+)?#?(?P<number>\d{1,3})$", re.I)
+
+
+def action_number_of(query: str, choices: Sequence[Choice]) -> tuple[str, int | None]:
+    """ "prevent 2" -> ("prevent", 2): an action's number after the objective's words
+    (also "prevent action 2", "prevent #2"). A title that itself ends in a number
+    ("Priority 2") keeps it: the number is split off only when the words without it
+    match an objective and the whole does not match one exactly."""
+    found = _TRAILING_NUMBER.match(query.strip())
+    if found is None:
+        return query, None
+    whole = match_objective(query, choices)
+    if whole.single is not None and _normal(whole.single[1]) == _normal(query):
+        return query, None
+    rest = found.group("query")
+    if match_objective(rest, choices).kind == "none":
+        return query, None
+    return rest, int(found.group("number"))
