@@ -123,8 +123,10 @@ def test_table_like_text_parses_or_raises_plan_file_error(
     except PlanFileError as error:
         assert error.problems
     else:
-        titles = [row.title.casefold() for row in plan.rows]
-        assert all(titles) and len(set(titles)) == len(titles)
+        # Every row has its objective's title; rows sharing one are its actions, and
+        # no action is there twice.
+        rows = [(row.title.casefold(), row.action, row.timescale) for row in plan.rows]
+        assert all(title for title, _, _ in rows) and len(set(rows)) == len(rows)
 
 
 _GOOD_WORKBOOK = write_plan_xlsx(
