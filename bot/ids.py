@@ -10,6 +10,7 @@ class Ids(StrEnum):
     PROGRESS_MODAL = "progress_modal"
     PROGRESS_OPEN = "progress_open"  # "Log progress" button (value: objective id)
     PROGRESS_OBJECTIVE = "progress_objective"
+    PROGRESS_ACTION = "progress_action"  # which action, for an objective with several
     PROGRESS_RAG = "progress_rag"
     PROGRESS_NOTE = "progress_note"
     PROGRESS_DATE = "progress_date"

@@ -40,10 +40,11 @@ from bot.slack.progress import (
 )
 from bot.slack.text_render import mrkdwn_to_text
 from bot.text.commands import NOTE_MAX
-from bot.text.matching import match_objective
+from bot.text.matching import action_number_of, match_objective
 from bot.text.mrkdwn import esc
 from handlers.announce import wake_announcer
 from handlers.metadata import sign_metadata, verified_metadata
+from handlers.progress_choice import action_problem, objective_and_action
 from handlers.repeats import view_keys
 from handlers.uow import Unit, unit_of, unit_of_work
 from store.models import ObjectiveStatus, Rag
@@ -213,7 +214,9 @@ def progress_modal(
     if channel_id:
         meta["channel_id"] = channel_id
     choices = unit.objective_choices()
-    view: dict[str, Any] = build_progress_modal(choices, state, private_metadata=meta).to_dict()
+    view: dict[str, Any] = build_progress_modal(
+        choices, state, private_metadata=meta, actions=unit.action_choices()
+    ).to_dict()
     # What the modal carries back (the objective, the response URL) is signed for
     # this user, so a forged submission can neither redirect nor retarget it.
     carried = json.loads(view.get("private_metadata") or "{}")
@@ -241,14 +244,10 @@ def open_from_button(
 ) -> None:
     """ "Log progress" on a message or the Home tab: the modal, prefilled."""
     unit = unit_of(context)
-    action = body["actions"][0]
-    try:
-        objective_id: int | None = int(action.get("value") or "")
-    except ValueError:
-        objective_id = None
+    objective_id, number = objective_and_action(body["actions"][0].get("value"))
     view = progress_modal(
         unit,
-        ProgressFormState(objective_id=objective_id),
+        ProgressFormState(objective_id=objective_id, action_number=number),
         response_url=body.get("response_url"),
         channel_id=(body.get("channel") or {}).get("id"),
     )
@@ -285,13 +284,16 @@ def submit_progress(
     errors: dict[str, str] = {}
 
     objective_id = meta.get("objective_id")
+    number = meta.get("action_number")
     if objective_id is None:
         chosen = _value(values, Ids.PROGRESS_OBJECTIVE)
         selected = chosen.get("selected_option") or {}
         if selected.get("value"):
-            objective_id = int(selected["value"])
+            objective_id, number = objective_and_action(selected["value"])
         else:
-            typed = (chosen.get("value") or "").strip()
+            typed, number = action_number_of(
+                (chosen.get("value") or "").strip(), unit.objective_choices()
+            )
             found = match_objective(typed, unit.objective_choices())
             if found.single is not None:
                 objective_id = found.single[0]
@@ -341,6 +343,11 @@ def submit_progress(
         if problem:
             errors[Ids.PROGRESS_EVIDENCE] = problem
 
+    if objective_id is not None:
+        number, problem = action_problem(int(objective_id), number, unit.action_choices(), values)
+        if problem:
+            where = Ids.PROGRESS_ACTION if meta.get("objective_id") else Ids.PROGRESS_OBJECTIVE
+            errors[where] = problem
     if errors or objective_id is None:
         ack(response_action="errors", errors=errors)
         return
@@ -370,6 +377,7 @@ def submit_progress(
                 as_of=as_of,
                 evidence_url=url,
                 keys=keys,
+                action_number=number,
             )
         except UserError as error:
             if not done:

@@ -30,7 +30,7 @@ from bot.context import AppContext
 from bot.errors import UserError
 from bot.plan import readcache
 from bot.plan.members import Actor, ensure_partnership, resolve_actor
-from bot.plan.reading import objective_choices
+from bot.plan.reading import ActionChoices, action_choices, objective_choices
 from bot.plan.years import local_today
 from handlers.queries import partnership_by_id
 from store.db import bounded_waits, session_scope
@@ -87,6 +87,10 @@ class Unit:
             session.info["clock"] = self.ctx.clock
             self._session = session
         return self._session
+
+    def action_choices(self) -> ActionChoices:
+        """(number, text) of the actions of each objective that has several, by id."""
+        return action_choices(self.session, self.read_partnership)
 
     def objective_choices(self) -> list[tuple[int, str]]:
         """(id, title) of this plan year's objectives, read once a request (matching a

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.plan.years import DEFAULT_ZONE
@@ -58,12 +58,25 @@ class ProgressView:
 
 
 @dataclass(frozen=True)
+class ActionDetail:
+    """One action of an objective with several: its number, text and own summary."""
+
+    number: int
+    text: str
+    summary: ObjectiveSummary
+
+
+@dataclass(frozen=True)
 class ObjectiveDetail:
     summary: ObjectiveSummary
     action_text: str
     statutory_basis: str | None
     schedule: tuple[ScheduleLine, ...]
     recent_progress: tuple[ProgressView, ...]
+    # For an objective with several actions: each action, and which action each of
+    # ``recent_progress`` was logged against (None for one action).
+    actions: tuple[ActionDetail, ...] = ()
+    recent_actions: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,8 @@ class DueItem:
     month_only: bool = False  # known only to the month: show the label, not a day
     # Overdue but snoozed: notices are silenced until then; it is still overdue.
     snoozed_until: dt.datetime | None = None
+    # The action it belongs to when its objective has several: "2. Train staff".
+    action: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,3 +184,6 @@ class ProgressFacts:
     done_days: dict[int, tuple[dt.date, ...]]
     snoozed_until: dict[int, dt.datetime]
     zone: str = DEFAULT_ZONE  # the partnership's, for the local day a snooze ends
+    # By action id, for objectives with several actions (one action's "done" meets
+    # none of another's occurrences).
+    action_done_days: dict[int, tuple[dt.date, ...]] = field(default_factory=dict)

@@ -56,6 +56,7 @@ _WROTE = "csp_plan_wrote"
 class OwnerSnap:
     label: str
     slack_user_id: str | None
+    action_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class ItemSnap:
     source_text: str
     done_at: dt.datetime | None
     created_on: dt.date | None = None
+    action_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,21 @@ class MeetingSnap:
 
 
 @dataclass(frozen=True)
+class ActionSnap:
+    id: int
+    position: int
+    text: str
+    status: str
+    rag: str | None
+    needs_dating: bool
+    timescale_text: str
+
+
+@dataclass(frozen=True)
 class ObjectiveSnap:
+    """An objective (its roll-up, owners and schedule of all its actions), or, with
+    ``action_id``, one of its actions seen the same way (:func:`scopes`)."""
+
     id: int
     title: str
     rag: str | None
@@ -89,6 +105,33 @@ class ObjectiveSnap:
     owners: tuple[OwnerSnap, ...]
     schedule: tuple[ItemSnap, ...]
     meetings: tuple[MeetingSnap, ...]
+    actions: tuple[ActionSnap, ...] = ()
+    action_id: int | None = None
+    action: str | None = None  # "2. Train staff" for an action of an objective with several
+
+
+def scopes(objective: ObjectiveSnap) -> tuple[ObjectiveSnap, ...]:
+    """What is due and overdue is worked out for: the objective when it has one action,
+    else each of its actions with its own owners, schedule, status and RAG (the
+    objective's meetings go with its first action)."""
+    if len(objective.actions) <= 1:
+        return (objective,)
+    return tuple(
+        ObjectiveSnap(
+            id=objective.id,
+            title=objective.title,
+            rag=a.rag,
+            status=a.status,
+            needs_dating=a.needs_dating,
+            timescale_text=a.timescale_text,
+            owners=tuple(o for o in objective.owners if o.action_id == a.id),
+            schedule=tuple(i for i in objective.schedule if i.action_id == a.id),
+            meetings=objective.meetings if a.position == 1 else (),
+            action_id=a.id,
+            action=f"{a.position}. {a.text}",
+        )
+        for a in objective.actions
+    )
 
 
 @dataclass(frozen=True)
@@ -217,8 +260,12 @@ def load_snapshot(
     owners: dict[int, list[OwnerSnap]] = {i: [] for i in ids}
     items: dict[int, list[ItemSnap]] = {i: [] for i in ids}
     meetings: dict[int, list[MeetingSnap]] = {i: [] for i in ids}
-    for oid, label, user in snapshot_queries.owner_rows(session, partnership_id, plan_year):
-        owners[oid].append(OwnerSnap(label, user))
+    actions: dict[int, list[ActionSnap]] = {i: [] for i in ids}
+    for oid, label, user, aid in snapshot_queries.owner_rows(session, partnership_id, plan_year):
+        owners[oid].append(OwnerSnap(label, user, aid))
+    for row in snapshot_queries.action_rows(session, partnership_id, plan_year):
+        oid, aid, position, text, status, rag, needs, timescale = row
+        actions[oid].append(ActionSnap(aid, position, text, status, rag, bool(needs), timescale))
     for (
         oid,
         kind,
@@ -229,8 +276,11 @@ def load_snapshot(
         source,
         done,
         made,
+        aid,
     ) in snapshot_queries.item_rows(session, partnership_id, plan_year):
-        items[oid].append(ItemSnap(kind, due_on, body, bool(month_only), rrule, source, done, made))
+        items[oid].append(
+            ItemSnap(kind, due_on, body, bool(month_only), rrule, source, done, made, aid)
+        )
     for mid, linked, name, month, when in snapshot_queries.meeting_rows(
         session, partnership_id, plan_year
     ):
@@ -251,6 +301,7 @@ def load_snapshot(
             owners=tuple(owners[oid]),
             schedule=tuple(items[oid]),
             meetings=tuple(meetings[oid]),
+            actions=tuple(actions[oid]),
         )
         for oid, title, rag, status, needs_dating, timescale_text in rows
     )

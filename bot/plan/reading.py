@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import replace
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from bot.errors import NotFound
 from bot.plan import queries, readcache
+from bot.plan.actions import scopes
 from bot.plan.models import (
+    ActionDetail,
     DueItem,
     ObjectiveDetail,
     ObjectiveLike,
@@ -54,8 +57,10 @@ def summarise(
     return ObjectiveSummary(
         id=objective.id,
         title=objective.title,
-        owners=tuple(o.slack_user_id or o.label for o in objective.owners),
-        owner_ids=tuple(o.slack_user_id for o in objective.owners if o.slack_user_id),
+        owners=tuple(dict.fromkeys(o.slack_user_id or o.label for o in objective.owners)),
+        owner_ids=tuple(
+            dict.fromkeys(o.slack_user_id for o in objective.owners if o.slack_user_id)
+        ),
         rag=objective.rag,
         status=objective.status,
         next_date=upcoming[0][0] if upcoming else None,
@@ -158,8 +163,25 @@ def _facts(
     # (snooze stamps the objective), so these facts live as long as the snapshot.
     return snap.memo(
         ("progress_facts", partnership.timezone),
-        lambda: progress_facts(session, partnership, (o.id for o in snap.objectives)),
+        lambda: _with_action_days(
+            session,
+            partnership,
+            progress_facts(session, partnership, (o.id for o in snap.objectives)),
+            [a.id for o in snap.objectives if len(o.actions) > 1 for a in o.actions],
+        ),
     )
+
+
+def _with_action_days(
+    session: Session, partnership: Partnership, facts: ProgressFacts, action_ids: list[int]
+) -> ProgressFacts:
+    if not action_ids:
+        return facts
+    zone = ZoneInfo(partnership.timezone)
+    done: dict[int, list[dt.date]] = {}
+    for aid, at in queries.action_done_entry_times(session, action_ids):
+        done.setdefault(aid, []).append(local_date(at, zone))
+    return replace(facts, action_done_days={k: tuple(v) for k, v in done.items()})
 
 
 def plan_memo(
@@ -173,6 +195,23 @@ def plan_memo(
 
 def objective_choices(session: Session, partnership: Partnership) -> list[tuple[int, str]]:
     return queries.objective_titles(session, partnership)
+
+
+ActionChoices = dict[int, tuple[tuple[int, str], ...]]
+
+
+def action_choices(session: Session, partnership: Partnership) -> ActionChoices:
+    """(number, text) of the actions of each objective that has several, by objective id
+    (from the plan snapshot)."""
+    snap = _snapshot(session, partnership)
+    return snap.memo(
+        "action_choices",
+        lambda: {
+            o.id: tuple((a.position, a.text) for a in o.actions)
+            for o in snap.objectives
+            if len(o.actions) > 1
+        },
+    )
 
 
 def get_objective(session: Session, partnership: Partnership, objective_id: int) -> Objective:
@@ -200,12 +239,14 @@ def objective_detail(
 ) -> ObjectiveDetail:
     objective = get_objective(session, partnership, objective_id)
     recent = queries.recent_progress(session, objective.id, limit=5)
+    several = len(objective.actions) > 1
+    prefix = {a.id: f"Action {a.position}: " for a in objective.actions} if several else {}
     schedule = [
         ScheduleLine(
             kind=item.kind,
             due_on=item.due_on,
             body=item.body,
-            label=item_label(item),
+            label=prefix.get(item.action_id, "") + item_label(item),
             rrule=item.rrule,
             done=item.done_at is not None,
         )
@@ -232,6 +273,42 @@ def objective_detail(
         statutory_basis=objective.statutory_basis,
         schedule=tuple(schedule),
         recent_progress=tuple(progress_view(e) for e in recent),
+        actions=_action_details(session, partnership, objective, today),
+        recent_actions=tuple(_number_of(objective, e.action_id) for e in recent),
+    )
+
+
+def _number_of(objective: Objective, action_id: int) -> int | None:
+    """The number of the action an entry was logged against, when there are several."""
+    if len(objective.actions) < 2:
+        return None
+    return next((a.position for a in objective.actions if a.id == action_id), None)
+
+
+def _action_details(
+    session: Session, partnership: Partnership, objective: Objective, today: dt.date
+) -> tuple[ActionDetail, ...]:
+    """Each action's own summary, for an objective with several (none for one)."""
+    if len(objective.actions) < 2:
+        return ()
+    days = action_done_days(session, partnership, [objective])
+    policy = reminder_policy(partnership)
+    cal = partnership_calendar(partnership)
+    last = {a.id: max((p.created_at for p in a.progress), default=None) for a in objective.actions}
+    return tuple(
+        ActionDetail(
+            number=action.position,
+            text=action.text,
+            summary=summarise(
+                scope,
+                today,
+                last.get(action.id),
+                done_days=days.get(action.id, ()),
+                policy=policy,
+                cal=cal,
+            ),
+        )
+        for action, scope in zip(objective.actions, scopes(objective), strict=True)
     )
 
 
@@ -257,10 +334,19 @@ def overdue_due_items(
     facts: ProgressFacts,
     policy: ReminderPolicy,
     cal: WorkingCalendar | None = None,
+    *,
+    action_id: int | None = None,
+    action: str | None = None,
 ) -> list[DueItem]:
-    """:func:`overdue_items` for one objective as :class:`DueItem` rows."""
+    """:func:`overdue_items` for one objective (or, with ``action_id``, one action seen
+    as one: ``bot.plan.readcache.scopes``) as :class:`DueItem` rows."""
     owners = tuple(o.slack_user_id for o in objective.owners if o.slack_user_id)
     snoozed = _active_snooze(facts, objective.id, today)
+    done_days = (
+        facts.done_days.get(objective.id, ())
+        if action_id is None
+        else facts.action_done_days.get(action_id, ())
+    )
     return [
         DueItem(
             objective.id,
@@ -272,15 +358,19 @@ def overdue_due_items(
             owners,
             late.kind,
             snoozed_until=snoozed,
+            action=action,
         )
-        for late in overdue_items(
-            objective, today, facts.done_days.get(objective.id, ()), policy, cal
-        )
+        for late in overdue_items(objective, today, done_days, policy, cal)
     ]
 
 
 def upcoming_due_items(
-    objective: ObjectiveLike, today: dt.date, days: int, cal: WorkingCalendar | None = None
+    objective: ObjectiveLike,
+    today: dt.date,
+    days: int,
+    cal: WorkingCalendar | None = None,
+    *,
+    action: str | None = None,
 ) -> list[DueItem]:
     """Dated things (deadlines, milestones, occurrences, meetings) due within ``days``."""
     if objective.status != ObjectiveStatus.OPEN:
@@ -298,6 +388,7 @@ def upcoming_due_items(
             owners,
             "dated",
             month_only=month_only,
+            action=action,
         )
         for when, label, month_only in upcoming_items(objective, today, cal)
         if when <= horizon
@@ -305,7 +396,7 @@ def upcoming_due_items(
 
 
 def _due(
-    objectives: Iterable[ObjectiveLike],
+    objectives: Iterable[readcache.ObjectiveSnap],
     today: dt.date,
     days: int,
     facts: ProgressFacts | None = None,
@@ -316,9 +407,22 @@ def _due(
     policy = policy or ReminderPolicy()
     overdue: list[DueItem] = []
     upcoming: list[DueItem] = []
-    for objective in objectives:
-        overdue.extend(overdue_due_items(objective, today, facts, policy, cal))
-        upcoming.extend(upcoming_due_items(objective, today, days, cal))
+    for whole in objectives:
+        for objective in readcache.scopes(whole):
+            overdue.extend(
+                overdue_due_items(
+                    objective,
+                    today,
+                    facts,
+                    policy,
+                    cal,
+                    action_id=objective.action_id,
+                    action=objective.action,
+                )
+            )
+            upcoming.extend(
+                upcoming_due_items(objective, today, days, cal, action=objective.action)
+            )
     overdue.sort(key=lambda d: (d.due_on, d.title))
     upcoming.sort(key=lambda d: (d.due_on, d.title))
     return overdue + upcoming

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from store.models import Meeting, Objective, ObjectiveOwner, ProgressEntry, ScheduleItem
+from store.models import Action, Meeting, Objective, ObjectiveOwner, ProgressEntry, ScheduleItem
 
 Fingerprint = tuple[Any, ...]
 
@@ -78,10 +78,15 @@ def objective_rows(
 
 def owner_rows(
     session: Session, partnership_id: int, plan_year: int
-) -> Sequence[Row[int, str, str | None]]:
-    """(objective id, label, Slack ID) of the plan year's owners, oldest first."""
+) -> Sequence[Row[int, str, str | None, int]]:
+    """(objective id, label, Slack ID, action id) of the plan year's owners, oldest first."""
     return session.execute(
-        select(ObjectiveOwner.objective_id, ObjectiveOwner.label, ObjectiveOwner.slack_user_id)
+        select(
+            ObjectiveOwner.objective_id,
+            ObjectiveOwner.label,
+            ObjectiveOwner.slack_user_id,
+            ObjectiveOwner.action_id,
+        )
         .where(ObjectiveOwner.objective_id.in_(_current_ids(partnership_id, plan_year)))
         .order_by(ObjectiveOwner.id)
     ).all()
@@ -100,10 +105,11 @@ def item_rows(
         str,
         dt.datetime | None,
         dt.date | None,
+        int,
     ]
 ]:
     """(objective id, kind, due_on, body, month_only, rrule, source_text, done_at,
-    created_on) of the plan year's schedule items, in schedule order."""
+    created_on, action id) of the plan year's schedule items, in schedule order."""
     return session.execute(
         select(
             ScheduleItem.objective_id,
@@ -115,9 +121,31 @@ def item_rows(
             ScheduleItem.source_text,
             ScheduleItem.done_at,
             ScheduleItem.created_on,
+            ScheduleItem.action_id,
         )
         .where(ScheduleItem.objective_id.in_(_current_ids(partnership_id, plan_year)))
         .order_by(ScheduleItem.objective_id, ScheduleItem.position, ScheduleItem.id)
+    ).all()
+
+
+def action_rows(
+    session: Session, partnership_id: int, plan_year: int
+) -> Sequence[Row[int, int, int, str, str, str | None, bool, str]]:
+    """(objective id, id, position, text, status, rag, needs_dating, timescale_text) of
+    the plan year's actions, in order."""
+    return session.execute(
+        select(
+            Action.objective_id,
+            Action.id,
+            Action.position,
+            Action.text,
+            Action.status,
+            Action.rag,
+            Action.needs_dating,
+            Action.timescale_text,
+        )
+        .where(Action.objective_id.in_(_current_ids(partnership_id, plan_year)))
+        .order_by(Action.objective_id, Action.position, Action.id)
     ).all()
 
 

@@ -142,7 +142,15 @@ def build_objective_blocks(detail: ObjectiveDetail) -> list[Block]:
     s = detail.summary
     blocks: list[Block] = [header(s.title)]
     blocks.append(section(f"{status_line(s)}\nOwner: {owners_text(s)}"))
-    if detail.action_text:
+    if detail.actions:
+        lines = [f"*Actions ({len(detail.actions)})*"]
+        for action in detail.actions:
+            lines.append(
+                f"*{action.number}.* {esc(clip(action.text, 300))}\n"
+                f"      {status_line(action.summary)} · Owner: {owners_text(action.summary)}"
+            )
+        blocks.extend(section(chunk) for chunk in chunk_lines(lines)[:6])
+    elif detail.action_text:
         blocks.append(section("*Action*\n" + esc(detail.action_text)))
     if detail.statutory_basis:
         blocks.append(context("Statutory basis: " + esc(detail.statutory_basis)))
@@ -156,7 +164,8 @@ def build_objective_blocks(detail: ObjectiveDetail) -> list[Block]:
         blocks.append(section(chunk))
     if detail.recent_progress:
         lines = ["*Latest progress*"]
-        for entry in detail.recent_progress:
+        numbers = detail.recent_actions or (None,) * len(detail.recent_progress)
+        for entry, number in zip(detail.recent_progress, numbers, strict=False):
             who = f"<@{entry.slack_user_id}>" if entry.slack_user_id else esc(entry.author)
             rag = "done" if entry.done else (entry.rag or "no RAG")
             note = esc(clip(entry.note, 500)) if entry.note else "_no note_"
@@ -165,7 +174,8 @@ def build_objective_blocks(detail: ObjectiveDetail) -> list[Block]:
                 f", as of {entry.as_of.day} {entry.as_of.strftime('%b %Y')}" if entry.as_of else ""
             )
             day = fmt_date(local_date(entry.at, DEFAULT_ZONE))  # the partnership's default zone
-            lines.append(f"• {day}, {who} ({rag}{as_of}): {note}{link}")
+            on = f" on action {number}" if number is not None else ""
+            lines.append(f"• {day}, {who}{on} ({rag}{as_of}): {note}{link}")
         for chunk in chunk_lines(lines)[:3]:
             blocks.append(section(chunk))
     else:
@@ -203,7 +213,10 @@ def build_due_blocks(
             left = (item.due_on - today).days
             when += " (today)" if left == 0 else f" (in {left} days)" if left > 1 else " (tomorrow)"
         when = f", {when}" if when else ""
-        return f"• *{esc(clip(item.title, 150))}*: {esc(item.label)}{body}{when}, {owners}"
+        name = f"*{esc(clip(item.title, 150))}*"
+        if item.action:
+            name += f", action {esc(clip(item.action, 100))}"
+        return f"• {name}: {esc(item.label)}{body}{when}, {owners}"
 
     budget = MAX_MESSAGE_BLOCKS - 4
     if overdue:

@@ -34,9 +34,18 @@ DONE_VALUE = "done"
 NO_CHANGE_VALUE = "none"  # the progress form's "No change": a note with no RAG
 
 
+def named(summary: ObjectiveSummary, result: ProgressResult | None, *, bold: bool = True) -> str:
+    """ "*PREVENT*", or "*PREVENT*, action 2. Train staff" when the update was logged
+    against one of several actions (mrkdwn, escaped)."""
+    title = f"*{esc(summary.title)}*" if bold else esc(summary.title)
+    if result is not None and result.action_label:
+        title += f", action {esc(clip(result.action_label, 150))}"
+    return title
+
+
 def done_text(summary: ObjectiveSummary, result: ProgressResult | None) -> str:
     """What ``done`` closed, in a sentence or two (mrkdwn, escaped)."""
-    title = f"*{esc(summary.title)}*"
+    title = named(summary, result)
     if result is None:
         return f"Marked {title} done."
     parts: list[str] = []
@@ -79,7 +88,7 @@ def build_progress_confirmation_blocks(
         text = f":white_check_mark: {done_text(summary, result)}"
     else:
         what = f"logged as *{RAG_WORD[rag]}*" if rag in RAG_WORD and rag else "logged as a note"
-        text = f":white_check_mark: Progress {what} for *{esc(summary.title)}*."
+        text = f":white_check_mark: Progress {what} for {named(summary, result)}."
     if note:
         text += f"\n>{esc(clip(note, 500))}"
     details = progress_details_text(as_of, evidence_url)
@@ -104,7 +113,7 @@ def progress_confirmation_text(
         return done_text(summary, result).replace("*", "")
     state = RAG_WORD.get(summary.rag, "updated")
     following = next_text(summary)
-    title = esc(summary.title)
+    title = named(summary, result, bold=False)
     said = f"Progress logged for {title}: {state}. {following[:1].upper()}{following[1:]}."
     if result is not None and result.not_closed:
         said += f" Not marked done: {result.not_closed}"
@@ -126,7 +135,7 @@ def progress_channel_item(
         text = f"<@{user_id}> logged progress. {done_text(summary, result)}"
     else:
         what = f"rated it {RAG_WORD[rag]}" if rag in RAG_WORD and rag else "added a note"
-        text = f"<@{user_id}> logged progress on *{esc(summary.title)}* and {what}."
+        text = f"<@{user_id}> logged progress on {named(summary, result)} and {what}."
     if note:
         text += f"\n>{esc(clip(note, 300))}"
     return text, status_line(summary)
@@ -142,6 +151,33 @@ class ProgressFormState:
     as_of: dt.date | None = None
     evidence_url: str = ""
     objective_text: str = ""
+    action_number: int | None = None  # which action, for an objective with several
+
+
+def _action_blocks(
+    several: Sequence[tuple[int, str]], state: ProgressFormState, meta: dict[str, Any]
+) -> list[Block]:
+    """The action of a prefilled objective: shown when known, else a menu of its actions."""
+    if len(several) < 2:
+        return []
+    known = next((a for a in several if a[0] == state.action_number), None)
+    if known is not None:
+        meta["action_number"] = known[0]
+        return [section(f"*Action*\n{known[0]}. {esc(clip(known[1], 500))}")]
+    return [
+        InputBlock(
+            block_id=Ids.PROGRESS_ACTION,
+            label="Action",
+            element=StaticSelectElement(
+                action_id=Ids.PROGRESS_ACTION,
+                placeholder="Choose the action this update is about",
+                options=[
+                    Option(value=str(n), text=clip(f"{n}. {text}", 75))
+                    for n, text in several[:MAX_SELECT_OPTIONS]
+                ],
+            ),
+        )
+    ]
 
 
 def _rag_options() -> list[Option]:
@@ -154,22 +190,45 @@ def _rag_options() -> list[Option]:
     ]
 
 
+def _menu_options(
+    choices: Sequence[tuple[int, str]], actions: Mapping[int, Sequence[tuple[int, str]]]
+) -> list[Option]:
+    """One option per objective, or per action of an objective with several
+    ("PREVENT · 2. Train staff", value "id:2")."""
+    options: list[Option] = []
+    for oid, title in choices:
+        several = actions.get(oid, ())
+        if len(several) < 2:
+            options.append(Option(value=str(oid), text=clip(title, 75)))
+            continue
+        for number, text in several:
+            label = f"{clip(title, 30)} · {number}. {text}"
+            options.append(Option(value=f"{oid}:{number}", text=clip(label, 75)))
+    return options
+
+
 def build_progress_modal(
     choices: Sequence[tuple[int, str]],
     state: ProgressFormState = ProgressFormState(),
     *,
     private_metadata: Mapping[str, Any] | None = None,
+    actions: Mapping[int, Sequence[tuple[int, str]]] | None = None,
 ) -> View:
-    """The "Log progress" modal. With up to 100 objectives the objective is a menu;
-    past that it is typed (matched loosely on submit). A prefilled objective shows
-    as text, its id carried in private_metadata."""
+    """The "Log progress" modal. With up to 100 choices the objective (or, for one with
+    several actions, each action of it) is a menu; past that it is typed (matched
+    loosely on submit, an action's number after it). A prefilled objective shows as
+    text, its id carried in private_metadata, then a menu of its actions when it has
+    several (``actions``: their numbers and texts by objective id)."""
     meta = dict(private_metadata or {})
+    actions = actions or {}
     blocks: list[Block] = []
     chosen = next((c for c in choices if c[0] == state.objective_id), None)
+    options = _menu_options(choices, actions)
     if chosen is not None:
         meta["objective_id"] = chosen[0]
         blocks.append(section(f"*Objective*\n{esc(chosen[1])}"))
-    elif len(choices) <= MAX_SELECT_OPTIONS and choices:
+        blocks.extend(_action_blocks(actions.get(chosen[0], ()), state, meta))
+    elif len(options) <= MAX_SELECT_OPTIONS and options:
         blocks.append(
             InputBlock(
                 block_id=Ids.PROGRESS_OBJECTIVE,
@@ -177,7 +236,7 @@ def build_progress_modal(
                 element=StaticSelectElement(
                     action_id=Ids.PROGRESS_OBJECTIVE,
                     placeholder="Choose an objective",
-                    options=[Option(value=str(i), text=clip(t, 75)) for i, t in choices],
+                    options=options,
                 ),
             )
         )
@@ -186,7 +245,8 @@ def build_progress_modal(
             InputBlock(
                 block_id=Ids.PROGRESS_OBJECTIVE,
                 label="Objective",
-                hint="Its name, the start of it, or initials such as dhr",
+                hint="Its name, the start of it, or initials such as dhr; for one with "
+                "several actions, the action's number after it (prevent 2)",
                 element=PlainTextInputElement(
                     action_id=Ids.PROGRESS_OBJECTIVE,
                     initial_value=state.objective_text or None,
@@ -266,7 +326,7 @@ def build_progress_saved_modal(
     evidence_url: str | None = None,
 ) -> View:
     head = (
-        done_text(summary, result) if done else f"Your update on *{esc(summary.title)}* is saved."
+        done_text(summary, result) if done else f"Your update on {named(summary, result)} is saved."
     )
     details = progress_details_text(as_of, evidence_url)
     if details:

@@ -33,6 +33,7 @@ class ReminderView:
     title: str
     today: dt.date
     due_on: dt.date | None = None
+    action_number: int | None = None  # the action it is about, for an objective with several
     due_label: str | None = None
     body: str | None = None
     owners: tuple[str, ...] = ()  # Slack user IDs or free-text owner names
@@ -103,12 +104,19 @@ def parse_done_value(value: str) -> DoneTarget:
 
 
 def _buttons(
-    objective_id: int, *, done: bool, snooze: bool = True, done_target: str | None = None
+    objective_id: int,
+    *,
+    done: bool,
+    snooze: bool = True,
+    done_target: str | None = None,
+    action_number: int | None = None,
 ) -> ActionsBlock:
     value = str(objective_id)
+    # Log progress opens the form on the reminder's own action ("12:2").
+    log_value = value if action_number is None else f"{value}:{action_number}"
     elements = [
         ButtonElement(
-            text="Log progress", action_id=Ids.PROGRESS_OPEN, value=value, style="primary"
+            text="Log progress", action_id=Ids.PROGRESS_OPEN, value=log_value, style="primary"
         )
     ]
     if snooze:
@@ -179,6 +187,7 @@ def build_reminder_blocks(view: ReminderView) -> list[Block]:
             view.objective_id,
             done=view.kind != "quiet",
             done_target=done_value(view.objective_id, view.item_id, view.due_on),
+            action_number=view.action_number,
         )
     )
     return blocks
