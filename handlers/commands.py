@@ -157,10 +157,11 @@ def dispatch(
                     "Only partnership admins can assign owners. Ask an admin to run "
                     f"`/csp owner {esc_code(query)} {' '.join(f'<@{u}>' for u in user_ids)}`."
                 )
+            query, number = action_number_of(query, unit.objective_choices())
             found = resolve(unit, query, action="owner", u=",".join(user_ids), m=mode)
             if isinstance(found, Reply):
                 return found
-            return owner_reply(unit, found, user_ids, mode)
+            return owner_reply(unit, found, user_ids, mode, action_number=number)
         case cmd.SetRole(user_id=user_id, role=role):
             admins, leads = bootstrap_ids(unit.partnership, unit.ctx.settings)
             change = set_role(

@@ -39,11 +39,24 @@ def owners_sentences(change: OwnersChange) -> list[str]:
 
 
 def owner_reply(
-    unit: Unit, objective_id: int, user_ids: Sequence[str], mode: Literal["set", "add", "remove"]
+    unit: Unit,
+    objective_id: int,
+    user_ids: Sequence[str],
+    mode: Literal["set", "add", "remove"],
+    *,
+    action_number: int | None = None,
 ) -> Reply:
-    """Apply `/csp owner` and list the owners as they are now."""
+    """Apply `/csp owner` (to one action when its number follows the objective, else
+    to every action of it) and list the owners as they are now."""
     change = change_owners(
-        unit.session, unit.partnership, unit.me, objective_id, user_ids, mode, now=unit.now
+        unit.session,
+        unit.partnership,
+        unit.me,
+        objective_id,
+        user_ids,
+        mode,
+        now=unit.now,
+        action_number=action_number,
     )
     said = " ".join(owners_sentences(change))
     now_text = f"Owners now: {owners_text(change.summary)}."

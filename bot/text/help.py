@@ -41,8 +41,10 @@ HELP: tuple[HelpLine, ...] = (
     HelpLine("meetings", "/csp meetings", "Upcoming meetings, by body."),
     HelpLine(
         "progress",
-        "/csp progress [<objective> [red|amber|green|done] <note>]",
-        "Log progress: a RAG status, done, or just a note; with nothing after it, opens a form.",
+        "/csp progress [<objective> [<action number>] [red|amber|green|done] <note>]",
+        "Log progress: a RAG status, done, or just a note; with nothing after it, opens a form. "
+        "For an objective with several actions, give the action's number after it "
+        "(`/csp progress prevent 2 green ...`).",
         example="/csp progress dhr amber Panel booked for 3 March",
     ),
     HelpLine(
@@ -57,9 +59,9 @@ HELP: tuple[HelpLine, ...] = (
     HelpLine("referrals", "/csp referrals", "Open referrals (safeguarding leads only)."),
     HelpLine(
         "owner",
-        "/csp owner <objective> [add|remove] @user [and @user...]",
+        "/csp owner <objective> [<action number>] [add|remove] @user [and @user...]",
         "Set who owns an objective (replacing its owners), or add or remove some; "
-        "the reply lists the owners now.",
+        "with an action's number, only that action's. The reply lists the owners now.",
         admin_only=True,
         example="/csp owner dhr add @sam",
     ),

@@ -126,3 +126,23 @@ def test_a_prefilled_form_asks_which_action_and_a_reminder_button_knows_its_own(
     shown = json.dumps(opened.args["view"]["blocks"])
     assert "*Action*" in shown and "2. Deliver awareness training" in shown
     assert Ids.PROGRESS_ACTION not in shown
+
+
+def _owners(ctx: AppContext, oid: int) -> list[list[str | None]]:
+    with session_scope(ctx.sessions) as session:
+        objective = session.get(Objective, oid)
+        assert objective is not None
+        return [[o.slack_user_id for o in a.owners] for a in objective.actions]
+
+
+def test_owners_of_one_action_or_of_every_action(
+    slack_http: str, fake_slack: FakeSlack, seeded_ctx: AppContext
+) -> None:
+    oid = _hate_crime(seeded_ctx)
+    said = words(csp(slack_http, fake_slack, "owner hate crime 2 add <@U0KHAN>"))
+    assert "now owns" in said
+    assert _owners(seeded_ctx, oid) == [["UADMIN"], ["U0JONES", "U0KHAN"]]
+    csp(slack_http, fake_slack, "owner hate crime <@U0LEE>")  # the objective: every action
+    assert _owners(seeded_ctx, oid) == [["U0LEE"], ["U0LEE"]]
+    wrong = words(csp(slack_http, fake_slack, "owner hate crime 3 add <@U0KHAN>"))
+    assert "numbered 1 to 2" in wrong
