@@ -261,8 +261,14 @@ def _action_meant(objective: Objective, number: int | None, item_id: int | None)
 
 
 def which_action_message(objective: Objective) -> str:
-    """Asks which of an objective's actions is meant, listing them by number."""
+    """Asks which of an objective's actions is meant, listing them by number (or, for an
+    objective with one, says to leave the number out)."""
     name = esc_code(short_name(objective.title))
+    if len(objective.actions) < 2:
+        return (
+            f"{esc(objective.title)} has one action, so it needs no number: for example "
+            f"`/csp progress {name} amber Training booked for March`. Nothing was saved."
+        )
     listed = "\n".join(f"{a.position}. {esc(_shorten(a.text))}" for a in objective.actions)
     return (
         f"{esc(objective.title)} has {len(objective.actions)} actions; say which one the "

@@ -396,7 +396,7 @@ def upcoming_due_items(
 
 
 def _due(
-    objectives: Iterable[readcache.ObjectiveSnap],
+    objectives: Iterable[readcache.ObjectiveSnap | Objective],
     today: dt.date,
     days: int,
     facts: ProgressFacts | None = None,
@@ -408,7 +408,12 @@ def _due(
     overdue: list[DueItem] = []
     upcoming: list[DueItem] = []
     for whole in objectives:
-        for objective in readcache.scopes(whole):
+        parts = (
+            readcache.scopes(whole)
+            if isinstance(whole, readcache.ObjectiveSnap)
+            else scopes(whole)  # ORM objectives (a session with uncommitted writes, tests)
+        )
+        for objective in parts:
             overdue.extend(
                 overdue_due_items(
                     objective,

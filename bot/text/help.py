@@ -43,8 +43,8 @@ HELP: tuple[HelpLine, ...] = (
         "progress",
         "/csp progress [<objective> [<action number>] [red|amber|green|done] <note>]",
         "Log progress: a RAG status, done, or just a note; with nothing after it, opens a form. "
-        "For an objective with several actions, give the action's number after it "
-        "(`/csp progress prevent 2 green ...`).",
+        "For an objective with several actions, give the action's number after its name "
+        "(prevent 2).",
         example="/csp progress dhr amber Panel booked for 3 March",
     ),
     HelpLine(
