@@ -149,21 +149,7 @@ def scopes(objective: Objective) -> list[Scope]:
     """What reminders are planned for: the objective when it has one action, else each
     action (the objective's meetings go with its first)."""
     if len(objective.actions) <= 1:
-        return [
-            Scope(
-                id=objective.id,
-                title=objective.title,
-                rag=objective.rag,
-                status=objective.status,
-                needs_dating=objective.needs_dating,
-                timescale_text=objective.timescale_text,
-                owners=objective.owners,
-                schedule=objective.schedule,
-                meetings=objective.meetings,
-                snoozed_until=objective.snoozed_until,
-                created_at=objective.created_at,
-            )
-        ]
+        return [_whole(objective)]
     return [_action_scope(objective, a) for a in objective.actions]
 
 
@@ -190,11 +176,12 @@ def scope_of(objective: Objective, action_id: object) -> Scope:
     or the objective's when it names none (or an action no longer there)."""
     found = action_for_item(objective, action_id if isinstance(action_id, int) else None)
     if found is None or len(objective.actions) <= 1:
-        return scopes(objective)[0] if len(objective.actions) <= 1 else _whole(objective)
+        return _whole(objective)
     return _action_scope(objective, found)
 
 
 def _whole(objective: Objective) -> Scope:
+    """The objective itself as a scope (its roll-up, every action's owners and items)."""
     return Scope(
         id=objective.id,
         title=objective.title,
