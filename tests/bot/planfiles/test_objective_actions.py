@@ -22,6 +22,7 @@ from bot.planfiles.exporter import export_plan
 from bot.planfiles.importer import import_plan_bytes
 from bot.text.matching import action_number_of
 from store.models import Objective, ObjectiveStatus, Partnership, ProgressEntry, Rag, Role
+from tests.bot.planfiles.plans import seed_bytes
 
 NOW = dt.datetime(2026, 12, 2, 10, tzinfo=dt.UTC)
 ADMIN = Actor("UADMIN", Role.ADMIN, "Pat Manager")
@@ -227,3 +228,18 @@ def test_exports_have_a_row_per_action_and_import_back_unchanged(
         assert [a["owners"] for a in prevent["actions"]] == [["<@U0SMITH>"], ["<@U0JONES>"]]
     lines = _import(session, partnership, exported, f"plan.{fmt}")
     assert lines[0].endswith("0 added, 0 updated, 2 unchanged."), lines
+
+
+def test_the_seed_is_one_action_per_objective_and_its_export_only_adds_that_level(
+    session: Session, partnership: Partnership
+) -> None:
+    lines = _import(session, partnership, seed_bytes(), "seed.txt")
+    assert lines[0] == "Plan 2026/27: 13 added, 0 updated, 0 unchanged."
+    assert lines[2].startswith("Added (13): Strategic Assessment; Partnership Plan;")
+    assert "actions)" not in lines[2]
+    document = json.loads(export_plan(session, partnership, "json"))
+    for objective in document["objectives"]:
+        (action,) = objective["actions"]
+        assert action["number"] == 1
+        for key in ("action", "timescale", "progress", "owners", "status", "rag", "schedule"):
+            assert action[key] == objective[key], (objective["title"], key)
