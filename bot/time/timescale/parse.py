@@ -32,7 +32,7 @@ from bot.time.timescale import deadlines, recurring
 from bot.time.timescale.bodies import meeting_bodies
 from bot.time.timescale.cadence import except_years, read_cadence, split_except
 from bot.time.timescale.duedates import DeadlineDay
-from bot.time.timescale.forms import Context, read_form
+from bot.time.timescale.forms import Context, fy_label, read_form
 from bot.time.timescale.lexicon import DATE_KINDS, MEETING_SPLIT, MONTH_NAMES, normalise, tokenize
 from bot.time.timescale.meetings import in_body_order, meeting_slots
 from bot.time.timescale.model import MeetingSlot, Milestone, MilestoneKind, Recurrence, Timescale
@@ -117,8 +117,10 @@ def _parse(
             )
         elif reference_year is not None:
             missing = ", ".join(_pending_words(walk.pending))
-            problems.append(f"no year given for {missing}; {reference_year} was assumed")
-            resolve_pending(walk, reference_year, None, str(reference_year))
+            # the plan year: "January" in a 2025/26 plan is January 2026, never before it began
+            plan = fy_label(reference_year)
+            problems.append(f"no year given for {missing}; the plan year {plan} was assumed")
+            resolve_pending(walk, reference_year, reference_year, plan)
         else:
             missing = ", ".join(_pending_words(walk.pending))
             problems.append(f"no year given for {missing}")
