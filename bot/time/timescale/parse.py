@@ -14,6 +14,9 @@ Conventions:
 * "Q1 2017/18" is the first quarter of the financial year (due end of June
   2017); "Q1 2017" names no financial year, so it keeps the earlier reading,
   the calendar quarter (due end of March 2017), and asks which is meant.
+  "Q4 2024 to 2025" is a quarter of the financial year 2024/25.
+* A month with no year falls in the plan year (``reference_year`` is its first
+  year): "January" in a 2025/26 plan is January 2026; the flag says so.
 * Dates in an "Ongoing ..." text are milestones of ongoing work; other dates
   are deadlines; months in a "... meetings ..." text are meeting months.
 
@@ -209,8 +212,9 @@ def parse_timescale(
 ) -> Timescale:
     """Read a Timescale cell. Never raises; ``original`` is always ``text`` unchanged.
 
-    ``reference_year`` is the year assumed for texts that name none ("31 March
-    annually" starts then; defaults to 1970 so any window has occurrences).
+    ``reference_year`` is the first year of the plan year (2025 for 2025/26), assumed for
+    texts that name none ("31 March annually" starts then; defaults to 1970 so any window
+    has occurrences).
     """
     cal = calendar or default_calendar()
     try:
