@@ -110,9 +110,22 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+# "Q4 2024 to 2025": a quarter of the financial year written the GOV.UK way ("2024 to 2025")
+_QUARTER_OF_FY_IN_WORDS = re.compile(
+    r"\b(q[1-4])\s+((?:19|20)\d{2})\s+to\s+((?:19|20)\d{2})\b", re.IGNORECASE
+)
+
+
+def _quarter_of_fy(match: re.Match[str]) -> str:
+    first, second = int(match[2]), int(match[3])
+    if second != first + 1:
+        return match[0]  # not one financial year: left for the walk to question
+    return f"{match[1]} {first}/{second % 100:02d}"
+
+
 def normalise(text: str) -> str:
     """``text`` with whitespace collapsed and known phrases rewritten to one keyword."""
-    out = " ".join(text.split())
+    out = _QUARTER_OF_FY_IN_WORDS.sub(_quarter_of_fy, " ".join(text.split()))
     for pattern, keyword in _PHRASES:
         out = pattern.sub(keyword, out)
     return " ".join(out.split())

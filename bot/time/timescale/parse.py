@@ -14,6 +14,9 @@ Conventions:
 * "Q1 2017/18" is the first quarter of the financial year (due end of June
   2017); "Q1 2017" names no financial year, so it keeps the earlier reading,
   the calendar quarter (due end of March 2017), and asks which is meant.
+  "Q4 2024 to 2025" is a quarter of the financial year 2024/25.
+* A month with no year falls in the plan year (``reference_year`` is its first
+  year): "January" in a 2025/26 plan is January 2026; the flag says so.
 * Dates in an "Ongoing ..." text are milestones of ongoing work; other dates
   are deadlines; months in a "... meetings ..." text are meeting months.
 
@@ -32,7 +35,7 @@ from bot.time.timescale import deadlines, recurring
 from bot.time.timescale.bodies import meeting_bodies
 from bot.time.timescale.cadence import except_years, read_cadence, split_except
 from bot.time.timescale.duedates import DeadlineDay
-from bot.time.timescale.forms import Context, read_form
+from bot.time.timescale.forms import Context, fy_label, read_form
 from bot.time.timescale.lexicon import DATE_KINDS, MEETING_SPLIT, MONTH_NAMES, normalise, tokenize
 from bot.time.timescale.meetings import in_body_order, meeting_slots
 from bot.time.timescale.model import MeetingSlot, Milestone, MilestoneKind, Recurrence, Timescale
@@ -117,8 +120,10 @@ def _parse(
             )
         elif reference_year is not None:
             missing = ", ".join(_pending_words(walk.pending))
-            problems.append(f"no year given for {missing}; {reference_year} was assumed")
-            resolve_pending(walk, reference_year, None, str(reference_year))
+            # the plan year: "January" in a 2025/26 plan is January 2026, never before it began
+            plan = fy_label(reference_year)
+            problems.append(f"no year given for {missing}; the plan year {plan} was assumed")
+            resolve_pending(walk, reference_year, reference_year, plan)
         else:
             missing = ", ".join(_pending_words(walk.pending))
             problems.append(f"no year given for {missing}")
@@ -207,8 +212,9 @@ def parse_timescale(
 ) -> Timescale:
     """Read a Timescale cell. Never raises; ``original`` is always ``text`` unchanged.
 
-    ``reference_year`` is the year assumed for texts that name none ("31 March
-    annually" starts then; defaults to 1970 so any window has occurrences).
+    ``reference_year`` is the first year of the plan year (2025 for 2025/26), assumed for
+    texts that name none ("31 March annually" starts then; defaults to 1970 so any window
+    has occurrences).
     """
     cal = calendar or default_calendar()
     try:

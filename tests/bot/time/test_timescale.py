@@ -239,7 +239,7 @@ def test_year_only_and_day_month_with_reference_year() -> None:
     got = parse_timescale("15 June", reference_year=2027)
     assert got.milestones[0].due_on == D(2027, 6, 15)
     assert got.flag is not None
-    assert "2027 was assumed" in got.flag
+    assert "the plan year 2027/28 was assumed" in got.flag
 
 
 WORDS = [

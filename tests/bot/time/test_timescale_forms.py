@@ -333,10 +333,36 @@ def test_a_window_inside_a_longer_text_is_due_at_its_end() -> None:
 
 
 def test_a_quarter_of_a_calendar_year_keeps_the_earlier_reading_and_asks() -> None:
+    # "Q1 2017" may be January to March 2017 or the financial quarter April to June 2017:
+    # the earlier end (never late) is kept and one question names both readings
     got = read("Q1 2017", year=2016)
-    assert [m.due_on for m in got.milestones] == [D(2017, 3, 31)]
-    assert got.flag is not None and "April to June 2017" in got.flag
+    assert [(m.due_on, m.label) for m in got.milestones] == [(D(2017, 3, 31), "Q1 2017")]
+    assert got.flag is not None and not got.unparsed
+    assert "January to March 2017" in got.flag and "April to June 2017" in got.flag
+    assert got.flag.count("?") == 1 and "which is meant?" in got.flag
     assert read("Q1 2017/18").flag is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Q4 2024 to 2025", D(2025, 3, 31)),  # the financial year written "2024 to 2025"
+        ("Q1 2025 to 2026", D(2025, 6, 30)),
+        ("Review by Q3 2025 to 2026", D(2025, 12, 31)),
+    ],
+)
+def test_a_quarter_of_a_financial_year_written_in_words(text: str, expected: dt.date) -> None:
+    assert due(text) == [expected]
+    assert read(text).flag is None
+
+
+def test_a_month_without_a_year_falls_in_the_plan_year_and_says_so() -> None:
+    # the plan year 2025/26: January to March are in 2026, never before the plan began
+    assert due("End January") == [D(2026, 1, 30)]  # 31 January 2026 is a Saturday
+    assert due("By end of March") == [D(2026, 3, 31)]
+    assert due("End May") == [D(2025, 5, 30)]
+    got = read("End January")
+    assert got.flag is not None and "the plan year 2025/26 was assumed" in got.flag
 
 
 @pytest.mark.parametrize(
