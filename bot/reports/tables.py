@@ -66,10 +66,54 @@ def movement_table(report: Report) -> Table:
     )
 
 
+def standing(section: ObjectiveSection) -> str:
+    """How an objective's several actions stand: "1 of 2 actions done; action 2 red"."""
+    parts = [f"{section.done_count} of {len(section.actions)} actions done"]
+    for bucket in ("red", "amber"):
+        numbers = [
+            str(n)
+            for n, a in enumerate(section.actions, start=1)
+            if a.status == "open" and a.rag_now == bucket
+        ]
+        if numbers:
+            which = "action" if len(numbers) == 1 else "actions"
+            parts.append(f"{which} {_listed(numbers)} {bucket}")
+    return "; ".join(parts)
+
+
+def _listed(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _roll_up_row(section: ObjectiveSection) -> tuple[Cell, ...]:
+    """An objective's own row above its several actions: their roll-up."""
+    actions = section.actions
+    longest = max((o.days for a in actions for o in a.overdue), default=0)
+    coming = sorted(
+        (d for a in actions for d in a.next_deadlines), key=lambda d: (d.due_on, d.label)
+    )
+    return (
+        str(section.number),
+        section.title,
+        standing(section),
+        ", ".join(dict.fromkeys(o for a in actions for o in a.owners)),
+        section.status.capitalize(),
+        rag_label(section.rag_start),
+        rag_label(section.rag_now),
+        sum(len(a.notes) for a in actions),
+        sum(len(a.overdue) for a in actions),
+        days(longest) if longest else "",
+        coming[0].label if coming else "",
+    )
+
+
 def actions_table(report: Report) -> Table:
-    """One row per action: the register the committee reads first."""
+    """One row per action: the register the committee reads first. An objective with
+    several actions has a row of its own (their roll-up) above theirs."""
     rows: list[tuple[Cell, ...]] = []
     for section in report.objectives:
+        if section.several:
+            rows.append(_roll_up_row(section))
         for number, action in enumerate(section.actions, start=1):
             longest = max((o.days for o in action.overdue), default=0)
             nxt = action.next_deadlines[0] if action.next_deadlines else None
