@@ -9,6 +9,7 @@ The read model is :mod:`bot.notices.digest_model`, its blocks :mod:`bot.notices.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -24,11 +25,18 @@ from bot.notices.digest_model import (
 )
 from bot.notices.notice_policy import policy_for
 from bot.notices.queries import partnership_by_id, progress_since
+from bot.plan.actions import scopes
 from bot.plan.meetings import upcoming_meetings
 from bot.plan.models import DueItem
 from bot.plan.queries import current_objectives
-from bot.plan.reading import overdue_due_items, progress_facts, upcoming_due_items
+from bot.plan.reading import (
+    action_done_days,
+    overdue_due_items,
+    progress_facts,
+    upcoming_due_items,
+)
 from bot.plan.schedule import reminder_policy
+from bot.plan.standing import how_actions_stand
 from bot.plan.years import local_date
 from bot.referrals.counts import referral_counts
 from bot.time.policy import digest_occurrence, held_for_working_hours
@@ -56,8 +64,15 @@ def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -
     due_soon: list[DueItem] = []
     titles: dict[int, str] = {}
     # The one overdue rule (bot.plan.schedule.overdue_items), as `/csp due` and the notices use.
-    facts = progress_facts(session, partnership, (o.id for o in objectives))
+    # Each action of an objective with several is read on its own (its own "done" days);
+    # the counts are of objectives, by their roll-up.
+    facts = replace(
+        progress_facts(session, partnership, (o.id for o in objectives)),
+        action_done_days=action_done_days(session, partnership, objectives),
+    )
     policy = reminder_policy(partnership)
+    numbers: dict[int, int] = {}  # action id -> its number, for objectives with several
+    standings: list[tuple[str, str]] = []
     for objective in objectives:
         titles[objective.id] = objective.title
         if objective.status != ObjectiveStatus.OPEN:
@@ -65,8 +80,18 @@ def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -
         else:
             rag = objective.rag or "none"
             rag_counts[rag] = rag_counts.get(rag, 0) + 1
-        overdue.extend(overdue_due_items(objective, today, facts, policy))
-        due_soon.extend(upcoming_due_items(objective, today, DUE_DAYS))
+        if len(objective.actions) > 1:
+            numbers.update((a.id, a.position) for a in objective.actions)
+            standings.append(
+                (objective.title, how_actions_stand([(a.status, a.rag) for a in objective.actions]))
+            )
+        for scope in scopes(objective):
+            overdue.extend(
+                overdue_due_items(
+                    scope, today, facts, policy, action_id=scope.action_id, action=scope.action
+                )
+            )
+            due_soon.extend(upcoming_due_items(scope, today, DUE_DAYS, action=scope.action))
     overdue.sort(key=lambda d: (d.due_on, d.title))
     due_soon.sort(key=lambda d: (d.due_on, d.title))
     since = now - dt.timedelta(days=PROGRESS_DAYS)
@@ -80,6 +105,7 @@ def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -
             rag=e.rag,
             done=e.done,
             note=e.note,
+            action=numbers.get(e.action_id),
         )
         for e in progress_rows
     )
@@ -95,6 +121,7 @@ def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -
         meetings=meetings,
         referrals=_referral_counts(session, partnership, now),
         zone=partnership.timezone,
+        standings=tuple(standings),
     )
 
 

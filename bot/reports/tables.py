@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.plan.standing import how_actions_stand
 from bot.reports.model import BUCKET_LABELS, CountRow, MeetingLine, ObjectiveSection, Report
 
 Cell = str | int | dt.date
@@ -68,21 +69,7 @@ def movement_table(report: Report) -> Table:
 
 def standing(section: ObjectiveSection) -> str:
     """How an objective's several actions stand: "1 of 2 actions done; action 2 red"."""
-    parts = [f"{section.done_count} of {len(section.actions)} actions done"]
-    for bucket in ("red", "amber"):
-        numbers = [
-            str(n)
-            for n, a in enumerate(section.actions, start=1)
-            if a.status == "open" and a.rag_now == bucket
-        ]
-        if numbers:
-            which = "action" if len(numbers) == 1 else "actions"
-            parts.append(f"{which} {_listed(numbers)} {bucket}")
-    return "; ".join(parts)
-
-
-def _listed(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    return how_actions_stand([(a.status, a.rag_now) for a in section.actions])
 
 
 def _roll_up_row(section: ObjectiveSection) -> tuple[Cell, ...]:
