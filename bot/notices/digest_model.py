@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.plan.models import DueItem, MeetingView
 from bot.plan.years import DEFAULT_ZONE
@@ -46,4 +46,4 @@ class Digest:
     zone: str = DEFAULT_ZONE  # the partnership's: progress days and snooze ends are local
     # Each objective with several actions, in plan order: (title, how its actions stand,
     # "1 of 2 actions done; action 2 red").
-    standings: tuple[tuple[str, str], ...] = field(default=())
+    standings: tuple[tuple[str, str], ...] = ()

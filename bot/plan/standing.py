@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -31,15 +31,16 @@ def how_actions_stand(actions: Sequence[tuple[str, str | None]]) -> str:
     return "; ".join(parts)
 
 
+def standings_of(objectives: Iterable[readcache.ObjectiveSnap]) -> dict[int, str]:
+    """:func:`how_actions_stand` for each objective with several actions, by its id."""
+    return {
+        o.id: how_actions_stand([(a.status, a.rag) for a in o.actions])
+        for o in objectives
+        if len(o.actions) > 1
+    }
+
+
 def action_standings(session: Session, partnership: Partnership) -> dict[int, str]:
-    """:func:`how_actions_stand` for each current objective with several actions, by
-    objective id (from the plan snapshot, built once per snapshot)."""
+    """:func:`standings_of` the current plan (from the plan snapshot, once per snapshot)."""
     snap = readcache.plan_snapshot(session, partnership.id, partnership.plan_year)
-    return snap.memo(
-        "action_standings",
-        lambda: {
-            o.id: how_actions_stand([(a.status, a.rag) for a in o.actions])
-            for o in snap.objectives
-            if len(o.actions) > 1
-        },
-    )
+    return snap.memo("action_standings", lambda: standings_of(snap.objectives))

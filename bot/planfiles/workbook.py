@@ -171,14 +171,8 @@ def write_workbook(book: PlanWorkbook) -> bytes:
         kept = dict(row.file_columns)
         return _plan_cells(row) + [(kept.get(h, ""), "wrap") for h in book.kept_columns]
 
-    schedule: tuple[Sequence[Column], Callable[[Any], list[Cell]]] = (
-        SCHEDULE_COLUMNS,
-        _schedule_cells,
-    )
-    progress: tuple[Sequence[Column], Callable[[Any], list[Cell]]] = (
-        PROGRESS_COLUMNS,
-        _progress_cells,
-    )
+    schedule: _Form = (SCHEDULE_COLUMNS, _schedule_cells)
+    progress: _Form = (PROGRESS_COLUMNS, _progress_cells)
     if book.several_actions:  # the rows of an objective's actions say which action
         schedule = _with_action(*schedule, after=2)
         progress = _with_action(*progress, after=2)
@@ -196,9 +190,16 @@ def write_workbook(book: PlanWorkbook) -> bytes:
     return buffer.getvalue()
 
 
+_Form = tuple[Sequence[Column], Callable[[Any], list[Cell]]]  # a sheet's columns and cells
+
+#: On the Schedule and Progress sheets of a plan where some objective has several
+#: actions: which action the row is about (blank for an objective with one).
+ACTION_COLUMN = Column("Action", 40, "wrap")
+
+
 def _with_action(
     columns: Sequence[Column], cells: Callable[[Any], list[Cell]], *, after: int
-) -> tuple[Sequence[Column], Callable[[Any], list[Cell]]]:
+) -> _Form:
     """A sheet's columns and cells with an Action column after the Objective column."""
 
     def with_action(row: DatedRow | ProgressRow) -> list[Cell]:
@@ -207,10 +208,6 @@ def _with_action(
 
     return (*columns[:after], ACTION_COLUMN, *columns[after:]), with_action
 
-
-#: On the Schedule and Progress sheets of a plan where some objective has several
-#: actions: which action the row is about (blank for an objective with one).
-ACTION_COLUMN = Column("Action", 40, "wrap")
 
 _EMPTY_ACTION = ActionRow("", "", "", "", "", None, False, "", None, None, "", "")
 
