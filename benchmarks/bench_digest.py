@@ -14,7 +14,7 @@ from bot.notices.digest import build_digest
 from bot.notices.digest_blocks import build_digest_blocks
 from bot.plan.members import ensure_partnership
 from store.db import session_scope
-from store.models import Objective, ObjectiveOwner, ProgressEntry, ScheduleItem
+from store.models import Action, Objective, ObjectiveOwner, ProgressEntry, ScheduleItem
 
 N = 500
 
@@ -44,11 +44,30 @@ def main() -> None:
                 for i in range(N)
             ],
         )
+        s.execute(  # one action each, with the objective's id
+            insert(Action),
+            [
+                {
+                    "id": i + 1,
+                    "objective_id": i + 1,
+                    "position": 1,
+                    "text": "",
+                    "timescale_text": "",
+                    "status": "open",
+                    "rag": ("red", "amber", "green", None)[i % 4],
+                    "needs_dating": False,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+                for i in range(N)
+            ],
+        )
         s.execute(
             insert(ScheduleItem),
             [
                 {
                     "objective_id": i + 1,
+                    "action_id": i + 1,
                     "position": 0,
                     "kind": "deadline",
                     "due_on": dt.date(2026, 10, 1) + dt.timedelta(days=i % 90),
@@ -60,13 +79,22 @@ def main() -> None:
         )
         s.execute(
             insert(ObjectiveOwner),
-            [{"objective_id": i + 1, "label": f"U{i}", "slack_user_id": f"U{i}"} for i in range(N)],
+            [
+                {
+                    "objective_id": i + 1,
+                    "action_id": i + 1,
+                    "label": f"U{i}",
+                    "slack_user_id": f"U{i}",
+                }
+                for i in range(N)
+            ],
         )
         s.execute(
             insert(ProgressEntry),
             [
                 {
                     "objective_id": i % N + 1,
+                    "action_id": i % N + 1,
                     "author": "Jo",
                     "slack_user_id": "U1",
                     "created_at": NOW - dt.timedelta(hours=i),

@@ -1,9 +1,15 @@
 """The quarterly scrutiny pack (Word and Excel) for a 500-objective plan with a year of
-progress (12 entries each), against openpyxl writing the same number of plain cells in
-the same run. Target: at most 3x. Run: python -m benchmarks.bench_report"""
+progress (12 entries an action), against openpyxl writing the same number of plain cells
+in the same run. Target: at most 3x.
+
+    python -m benchmarks.bench_report [--objectives 500] [--actions 1]
+
+``--actions 3`` gives each objective three actions (1,500 actions for 500 objectives),
+each with its own owner, three deadlines and a year of progress."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import io
 import statistics
@@ -31,21 +37,31 @@ from bot.reports.tables import (
 )
 from bot.time.quarters import Quarter
 from store.db import session_scope
-from store.models import Meeting, Objective, ObjectiveOwner, ProgressEntry, ScheduleItem
+from store.models import (
+    Action,
+    Meeting,
+    Objective,
+    ObjectiveOwner,
+    ProgressEntry,
+    ScheduleItem,
+)
 
-N = 500
-ENTRIES = 12  # a year of monthly progress per objective
+ENTRIES = 12  # a year of monthly progress per action
 RUNS = 5
 QUARTER = Quarter(2026, 3)
 TITLES = ("Strategic Assessment", "Partnership Plan", "Overview and Scrutiny Committee")
 
 
-def _plant() -> AppContext:
+def _plant(n: int, per: int) -> AppContext:
+    """``n`` objectives of ``per`` actions each; action ``a`` of objective ``i`` has id
+    ``i * per + a + 1``."""
     ctx = make_ctx("http://127.0.0.1:9/api/")
+    rags = ("red", "amber", "green")
     with session_scope(ctx.sessions) as s:
         p = ensure_partnership(s, ctx.settings, now=NOW)
         pid, year = p.id, 2026
         p.plan_year = year
+        text = "Deliver workstream {i} with the responsible authorities, reporting each quarter."
         s.execute(
             insert(Objective),
             [
@@ -55,28 +71,47 @@ def _plant() -> AppContext:
                     "plan_year": year,
                     "position": i,
                     "title": TITLES[i] if i < len(TITLES) else f"Objective {i}: safer streets",
-                    "action_text": f"Deliver workstream {i} with the responsible authorities, "
-                    "reporting each quarter to the partnership.",
+                    "action_text": text.format(i=i),
                     "timescale_text": "",
                     "statutory_basis": "Crime and Disorder Act 1998 s.6" if i % 5 == 0 else None,
                     "status": "open",
-                    "rag": ("red", "amber", "green")[i % 3],
+                    "rag": rags[i % 3],
                     "needs_dating": False,
                     "created_at": NOW,
                     "updated_at": NOW,
                 }
-                for i in range(N)
+                for i in range(n)
+            ],
+        )
+        actions = [(i, a, i * per + a + 1) for i in range(n) for a in range(per)]
+        s.execute(
+            insert(Action),
+            [
+                {
+                    "id": aid,
+                    "objective_id": i + 1,
+                    "position": a + 1,
+                    "text": text.format(i=f"{i}.{a + 1}"),
+                    "timescale_text": "",
+                    "status": "open",
+                    "rag": rags[(i + a) % 3],
+                    "needs_dating": False,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+                for i, a, aid in actions
             ],
         )
         items = []
-        for i in range(N):
+        for i, a, aid in actions:
             for k in range(3):  # deadlines spread over the year: some met, some overdue
-                due = dt.date(2026, 4, 30) + dt.timedelta(days=(i * 7 + k * 120) % 340)
+                due = dt.date(2026, 4, 30) + dt.timedelta(days=(i * 7 + a * 30 + k * 120) % 340)
                 met = dt.datetime.combine(due, dt.time(12), tzinfo=dt.UTC)
                 items.append(
                     {
                         "objective_id": i + 1,
-                        "position": k,
+                        "action_id": aid,
+                        "position": a * 3 + k,
                         "kind": "deadline",
                         "due_on": due,
                         "month_only": k == 2,
@@ -88,8 +123,13 @@ def _plant() -> AppContext:
         s.execute(
             insert(ObjectiveOwner),
             [
-                {"objective_id": i + 1, "label": f"Officer {i}", "slack_user_id": None}
-                for i in range(N)
+                {
+                    "objective_id": i + 1,
+                    "action_id": aid,
+                    "label": f"Officer {i}.{a}",
+                    "slack_user_id": None,
+                }
+                for i, a, aid in actions
             ],
         )
         start = dt.datetime(2025, 12, 1, 10, tzinfo=dt.UTC)
@@ -98,14 +138,15 @@ def _plant() -> AppContext:
             [
                 {
                     "objective_id": i + 1,
+                    "action_id": aid,
                     "author": "Sam Officer",
                     "slack_user_id": "U1",
-                    "created_at": start + dt.timedelta(days=30 * m + i % 28, hours=i % 7),
-                    "rag": ("red", "amber", "green", None)[(i + m) % 4],
+                    "created_at": start + dt.timedelta(days=30 * m + i % 28, hours=(i + a) % 7),
+                    "rag": ("red", "amber", "green", None)[(i + a + m) % 4],
                     "done": False,
                     "note": f"Month {m}: partners met, actions agreed and owners confirmed.",
                 }
-                for i in range(N)
+                for i, a, aid in actions
                 for m in range(ENTRIES)
             ],
         )
@@ -167,7 +208,12 @@ def _median(fn: Callable[[], object]) -> float:
 
 
 def main() -> None:
-    ctx = _plant()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--objectives", type=int, default=500)
+    parser.add_argument("--actions", type=int, default=1, help="actions per objective")
+    args = parser.parse_args()
+    n, per = args.objectives, args.actions
+    ctx = _plant(n, per)
     sessions, settings = ctx.sessions, ctx.settings
 
     def model() -> Report:
@@ -184,8 +230,8 @@ def main() -> None:
     xlsx = _median(lambda: render(model(), "xlsx"))
     notes = sum(len(a.notes) for o in report.objectives for a in o.actions)
     print(
-        f"{N} objectives, {N * ENTRIES:,} progress entries ({notes:,} in {QUARTER.code}); "
-        f"the pack's tables hold {cells:,} cells"
+        f"{n} objectives x {per} action(s) = {n * per:,} actions, {n * per * ENTRIES:,} "
+        f"progress entries ({notes:,} in {QUARTER.code}); the pack's tables hold {cells:,} cells"
     )
     print(f"baseline: {cells:,} plain cells, openpyxl: {baseline * 1000:.0f} ms (median of {RUNS})")
     print(f"model alone:            {built * 1000:.0f} ms")

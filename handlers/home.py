@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.context import AppContext
 from bot.plan.meetings import upcoming_meetings
 from bot.plan.reading import due_items, list_objectives
+from bot.plan.standing import action_standings
 from bot.referrals import counts as referrals
 from bot.slack.home import HomeModel, build_home_view
 from handlers.uow import Unit, unit_of, unit_of_work
@@ -28,6 +29,7 @@ def home_model(unit: Unit, user_id: str) -> HomeModel:
         summaries=tuple(list_objectives(session, partnership, today)),
         due=tuple(due_items(session, partnership, today, HOME_DUE_DAYS)),
         meetings=tuple(upcoming_meetings(session, partnership, today)[:10]),
+        standings=action_standings(session, partnership),
         today=today,
         is_admin=unit.actor is not None and unit.actor.is_admin,
         referrals=referrals.home_referrals(session, partnership, unit.actor, now=unit.now)

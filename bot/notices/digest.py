@@ -9,6 +9,8 @@ The read model is :mod:`bot.notices.digest_model`, its blocks :mod:`bot.notices.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -24,11 +26,13 @@ from bot.notices.digest_model import (
 )
 from bot.notices.notice_policy import policy_for
 from bot.notices.queries import partnership_by_id, progress_since
+from bot.plan import readcache
 from bot.plan.meetings import upcoming_meetings
-from bot.plan.models import DueItem
-from bot.plan.queries import current_objectives
+from bot.plan.models import DueItem, ProgressFacts
+from bot.plan.queries import action_done_entry_times
 from bot.plan.reading import overdue_due_items, progress_facts, upcoming_due_items
-from bot.plan.schedule import reminder_policy
+from bot.plan.schedule import partnership_calendar, reminder_policy
+from bot.plan.standing import standings_of
 from bot.plan.years import local_date
 from bot.referrals.counts import referral_counts
 from bot.time.policy import digest_occurrence, held_for_working_hours
@@ -46,29 +50,53 @@ def _referral_counts(
     )
 
 
+def _facts(
+    session: Session, partnership: Partnership, objectives: Sequence[readcache.ObjectiveSnap]
+) -> ProgressFacts:
+    """The "done" days of each objective, and of each action of one with several (one
+    action's "done" meets none of another's occurrences)."""
+    facts = progress_facts(session, partnership, (o.id for o in objectives))
+    ids = [a.id for o in objectives if len(o.actions) > 1 for a in o.actions]
+    done: dict[int, list[dt.date]] = {}
+    for aid, at in action_done_entry_times(session, ids) if ids else ():
+        done.setdefault(aid, []).append(local_date(at, partnership.timezone))
+    return replace(facts, action_done_days={k: tuple(v) for k, v in done.items()})
+
+
 def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -> Digest:
     """Everything the weekly digest shows, as of ``now``."""
     zone = ZoneInfo(partnership.timezone)
     today = local_date(now, zone)
-    objectives = current_objectives(session, partnership)
-    rag_counts = {"red": 0, "amber": 0, "green": 0, "none": 0, "done": 0}
+    # The plan snapshot `/csp due` reads (loaded once here), and the one overdue rule
+    # (bot.plan.schedule.overdue_items) per action, as the views and the notices use it.
+    objectives = readcache.plan_snapshot(session, partnership.id, partnership.plan_year).objectives
+    facts = _facts(session, partnership, objectives)
+    policy, cal = reminder_policy(partnership), partnership_calendar(partnership)
     overdue: list[DueItem] = []
     due_soon: list[DueItem] = []
-    titles: dict[int, str] = {}
-    # The one overdue rule (bot.plan.schedule.overdue_items), as `/csp due` and the notices use.
-    facts = progress_facts(session, partnership, (o.id for o in objectives))
-    policy = reminder_policy(partnership)
-    for objective in objectives:
-        titles[objective.id] = objective.title
+    for whole in objectives:
+        for o in readcache.scopes(whole):
+            overdue.extend(
+                overdue_due_items(
+                    o, today, facts, policy, cal, action_id=o.action_id, action=o.action
+                )
+            )
+            due_soon.extend(upcoming_due_items(o, today, DUE_DAYS, cal, action=o.action))
+    overdue.sort(key=lambda d: (d.due_on, d.title))
+    due_soon.sort(key=lambda d: (d.due_on, d.title))
+    rag_counts = {"red": 0, "amber": 0, "green": 0, "none": 0, "done": 0}
+    for objective in objectives:  # objectives counted by their roll-up
         if objective.status != ObjectiveStatus.OPEN:
             rag_counts["done"] += 1
         else:
             rag = objective.rag or "none"
             rag_counts[rag] = rag_counts.get(rag, 0) + 1
-        overdue.extend(overdue_due_items(objective, today, facts, policy))
-        due_soon.extend(upcoming_due_items(objective, today, DUE_DAYS))
-    overdue.sort(key=lambda d: (d.due_on, d.title))
-    due_soon.sort(key=lambda d: (d.due_on, d.title))
+    titles = {o.id: o.title for o in objectives}
+    numbers = {  # action id -> its number, for objectives with several
+        a.id: a.position for o in objectives if len(o.actions) > 1 for a in o.actions
+    }
+    stand = standings_of(objectives)
+    standings = [(o.title, stand[o.id]) for o in objectives if o.id in stand]
     since = now - dt.timedelta(days=PROGRESS_DAYS)
     progress_rows = progress_since(session, partnership, since, limit=200)
     progress = tuple(
@@ -80,6 +108,7 @@ def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -
             rag=e.rag,
             done=e.done,
             note=e.note,
+            action=numbers.get(e.action_id),
         )
         for e in progress_rows
     )
@@ -95,6 +124,7 @@ def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -
         meetings=meetings,
         referrals=_referral_counts(session, partnership, now),
         zone=partnership.timezone,
+        standings=tuple(standings),
     )
 
 

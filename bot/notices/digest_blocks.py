@@ -61,7 +61,8 @@ def _progress_line(p: ProgressLine, zone: str) -> str:
         note = note[:199] + "…"
     day = _day(local_date(p.at, zone))
     text = f": {esc(note)}" if note.strip() else ""
-    return f"• {day} {who} on *{esc(p.objective_title)}*{rag}{done}{text}"
+    action = f" action {p.action}" if p.action is not None else ""
+    return f"• {day} {who} on *{esc(p.objective_title)}*{action}{rag}{done}{text}"
 
 
 def _meeting_line(m: MeetingView) -> str:
@@ -85,13 +86,33 @@ def _overdue_when(d: DueItem) -> str:
     return f"{when} ({esc(extra)})" if extra else when
 
 
+def _name(d: DueItem) -> str:
+    """ "*PREVENT*", or "*PREVENT*, action 2. Train staff" for one of several actions."""
+    name = f"*{esc(d.title)}*"
+    return f"{name}, action {esc(d.action)}" if d.action else name
+
+
 def _due_soon_line(d: DueItem) -> str:
     """A "due in the next 14 days" line. Something known only to its month (an undated
     meeting) shows its label ("December 2026 (date to be set)"), never a made-up day."""
     who = _who(d.owner_ids)
     if d.month_only:
-        return f"• *{esc(d.title)}*: {esc(d.label)}; {who}"
-    return f"• {_day(d.due_on)}: *{esc(d.title)}* ({esc(d.label)}); {who}"
+        return f"• {_name(d)}: {esc(d.label)}; {who}"
+    return f"• {_day(d.due_on)}: {_name(d)} ({esc(d.label)}); {who}"
+
+
+def _standings(digest: Digest) -> list[Block]:
+    """One line for each objective with several actions: how its actions stand."""
+    if not digest.standings:
+        return []
+    lines = [f"• *{esc(title)}*: {esc(words)}" for title, words in digest.standings]
+    title = ":clipboard: Objectives with several actions"
+    return [
+        SectionBlock(
+            block_id="digest_actions",
+            text=MarkdownTextObject(text=_capped(title, lines, "/csp plan")),
+        )
+    ]
 
 
 def build_digest_blocks(digest: Digest) -> list[Block]:
@@ -112,10 +133,11 @@ def build_digest_blocks(digest: Digest) -> list[Block]:
                 )
             ),
         ),
+        *_standings(digest),
         DividerBlock(),
     ]
     overdue = [
-        f"• *{esc(d.title)}*: {_overdue_when(d)}; {_who(d.owner_ids)}"
+        f"• {_name(d)}: {_overdue_when(d)}; {_who(d.owner_ids)}"
         + (
             f" (reminders snoozed until {_day(local_date(d.snoozed_until, digest.zone))})"
             if d.snoozed_until

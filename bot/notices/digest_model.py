@@ -22,6 +22,7 @@ class ProgressLine:
     rag: str | None
     done: bool
     note: str
+    action: int | None = None  # the action's number, when its objective has several
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,6 @@ class Digest:
     meetings: tuple[MeetingView, ...]
     referrals: ReferralCounts | None
     zone: str = DEFAULT_ZONE  # the partnership's: progress days and snooze ends are local
+    # Each objective with several actions, in plan order: (title, how its actions stand,
+    # "1 of 2 actions done; action 2 red").
+    standings: tuple[tuple[str, str], ...] = ()

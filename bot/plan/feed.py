@@ -5,7 +5,9 @@ Deadlines come from the same schedule maths as every view (``occurrences``,
 so no referral data can reach a calendar. Each event's UID is made from the rows it
 comes from (objective, the item's place in its schedule, the occurrence's date, or
 the meeting), so a re-import or a re-subscription updates events instead of adding
-copies. The secret lives in the partnership's settings (``calendar_secret``).
+copies. An objective with several actions has each action's events, named with the
+action and keyed by its id too (``o12a40``); a one-action objective's keep their UIDs.
+The secret lives in the partnership's settings (``calendar_secret``).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.plan import export_queries
+from bot.plan.actions import Scope, scopes
 from bot.plan.queries import current_objectives
-from bot.plan.reading import progress_facts
+from bot.plan.reading import action_done_days, progress_facts
 from bot.plan.schedule import (
     DATED_KINDS,
     met_occurrences,
@@ -33,7 +36,7 @@ from bot.plan.schedule import (
 from bot.plan.workbook import year_window
 from bot.plan.years import plan_year_label
 from bot.time.workdays import WorkingCalendar
-from store.models import Meeting, Objective, Partnership, ScheduleKind
+from store.models import Meeting, Partnership, ScheduleKind
 
 FEED_SETTING = "calendar_secret"
 MEETING_LENGTH = dt.timedelta(hours=2)  # a meeting's end is not recorded; two hours shown
@@ -77,10 +80,16 @@ def build_feed(session: Session, partnership: Partnership, today: dt.date) -> Fe
     cal = partnership_calendar(partnership)
     objectives = current_objectives(session, partnership)
     facts = progress_facts(session, partnership, (o.id for o in objectives))
+    by_action = action_done_days(session, partnership, objectives)
     events: list[FeedEvent] = []
     for objective in objectives:
-        done_days = facts.done_days.get(objective.id, ())
-        events.extend(_deadlines(partnership, objective, done_days, first, end, cal))
+        for scope in scopes(objective):
+            done_days = (
+                facts.done_days.get(objective.id, ())
+                if scope.action_id is None
+                else by_action.get(scope.action_id, ())
+            )
+            events.extend(_deadlines(partnership, scope, done_days, first, end, cal))
     titles = {o.id: o.title for o in objectives}
     for meeting in export_queries.plan_meetings(session, partnership.id, objectives, first, end):
         event = _meeting(partnership, meeting, titles, zone)
@@ -103,17 +112,21 @@ def _show_hint(title: str) -> str:
 
 def _deadlines(
     partnership: Partnership,
-    objective: Objective,
+    objective: Scope,
     done_days: tuple[dt.date, ...],
     first: dt.date,
     end: dt.date,
     cal: WorkingCalendar,
 ) -> Iterator[FeedEvent]:
+    """The dated events of a one-action objective, or of one action of an objective with
+    several (``objective.action`` then names it, and its id is in the UIDs)."""
     waived = objective.status == "waived"
     closed = objective.status != "open"
-    base = f"csp-{partnership.id}-o{objective.id}"
+    base = f"csp-{partnership.id}-{objective.key}"
+    name = f"{objective.title}, action {objective.action}" if objective.action else objective.title
+    action = f"Action {objective.action.rstrip('.')}." if objective.action else ""
     for index, item in enumerate(objective.schedule):
-        what = f"{objective.title} ({item.body})" if item.body else objective.title
+        what = f"{name} ({item.body})" if item.body else name
         if item.kind in DATED_KINDS and item.due_on is not None:
             dates = [(item.due_on, item.done_at is not None, f"{base}-i{index}")]
         elif item.kind == ScheduleKind.RECURRING:
@@ -141,8 +154,16 @@ def _deadlines(
                 starts=None,
                 ends=None,
                 place="",
-                description=f"{'Done. ' if done else ''}{source.strip()} "
-                f"{_show_hint(objective.title)}".strip(),
+                description=" ".join(
+                    part
+                    for part in (
+                        "Done." if done else "",
+                        action,
+                        source.strip(),
+                        _show_hint(objective.title),
+                    )
+                    if part
+                ),
                 status=status,
                 done=done,
             )

@@ -2,21 +2,24 @@
 
 Built from the same read models as the Slack views (``summarise``, ``occurrences``,
 ``overdue_items``), so the workbook and `/csp plan` never disagree. The Plan rows are
-one per action; an objective has one action today (its action text).
+one per action: an objective with one action is one row, as it always was; one with
+several has a row per action (its title on each), each with the action's own lead,
+timescale, dates, RAG and progress, and its Schedule and Progress rows name the action.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot.plan import export_queries
-from bot.plan.models import ObjectiveSummary
-from bot.plan.reading import progress_facts, summarise
+from bot.plan.actions import scopes
+from bot.plan.models import ObjectiveLike, ObjectiveSummary, OwnerLike
+from bot.plan.reading import action_done_days, progress_facts, summarise
 from bot.plan.schedule import (
     DATED_KINDS,
     item_label,
@@ -30,7 +33,7 @@ from bot.plan.schedule import (
 from bot.plan.years import plan_year_label
 from bot.time.policy import ReminderPolicy
 from bot.time.workdays import WorkingCalendar
-from store.models import Meeting, Objective, Partnership, ScheduleKind
+from store.models import Meeting, Objective, Partnership, ProgressEntry, ScheduleKind
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class DatedRow:
     kind: str
     body: str
     state: str  # done, overdue, due, past, cancelled
+    action: str = ""  # "2. Train staff" for an action of an objective with several
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class ProgressRow:
     note: str
     as_of: dt.date | None
     evidence: str
+    action: str = ""  # "2. Train staff" for an action of an objective with several
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ class PlanWorkbook:
     meetings: tuple[MeetingRow, ...]
     progress: tuple[ProgressRow, ...]
     kept_columns: tuple[str, ...] = ()  # the plan file's own columns, in the order first seen
+    several_actions: bool = False  # some objective has several actions (rows name them)
 
     @property
     def title(self) -> str:
@@ -121,6 +127,7 @@ def plan_workbook(
     zone = ZoneInfo(partnership.timezone)
     objectives = export_queries.objectives_with_progress(session, partnership)
     facts = progress_facts(session, partnership, (o.id for o in objectives))
+    by_action = action_done_days(session, partnership, objectives)
     policy = reminder_policy(partnership)
     cal = partnership_calendar(partnership)
     first, end = year_window(partnership.plan_year)
@@ -129,50 +136,49 @@ def plan_workbook(
     progress: list[ProgressRow] = []
     titles = {o.id: o.title for o in objectives}
     for objective in objectives:
-        done_days = facts.done_days.get(objective.id, ())
-        entries = sorted(objective.progress, key=lambda p: (p.created_at, p.id))
-        last = entries[-1] if entries else None
-        summary = summarise(
-            objective,
-            today,
-            last.created_at if last else None,
-            done_days=done_days,
-            policy=policy,
-            cal=cal,
-        )
-        owners = _owner_names(objective, names)
-        for action in _actions(objective):
+        for part in _parts(objective, facts.done_days.get(objective.id, ()), by_action):
+            entries = sorted(part.progress, key=lambda p: (p.created_at, p.id))
+            last = entries[-1] if entries else None
+            summary = summarise(
+                part.scope,
+                today,
+                last.created_at if last else None,
+                done_days=part.done_days,
+                policy=policy,
+                cal=cal,
+            )
             actions.append(
                 ActionRow(
                     objective=objective.title,
-                    action=action,
-                    lead="; ".join(o.label for o in objective.owners),
-                    owners=owners,
-                    timescale=objective.timescale_text,
+                    action=part.text,
+                    lead="; ".join(o.label for o in part.scope.owners),
+                    owners=_owner_names(part.scope.owners, names),
+                    timescale=part.scope.timescale_text,
                     next_due=summary.next_date,
                     next_month_only=summary.next_month_only,
                     status=_status(summary),
-                    rag=objective.rag,
+                    rag=part.scope.rag,
                     last_update=last.created_at.astimezone(zone).date() if last else None,
                     latest_note=last.note if last else "",
-                    plan_file_progress=objective.imported_progress or "",
-                    file_columns=tuple((objective.file_columns or {}).items()),
+                    plan_file_progress=part.imported_progress or "",
+                    file_columns=tuple((part.file_columns or {}).items()),
                 )
             )
-        dates.extend(_dated_rows(objective, today, done_days, first, end, cal, policy))
-        progress.extend(
-            ProgressRow(
-                at=p.created_at.astimezone(zone),
-                objective=objective.title,
-                author=p.author,
-                rag=p.rag or "",
-                done=p.done,
-                note=p.note,
-                as_of=p.as_of,
-                evidence=p.evidence_url or "",
+            dates.extend(_dated_rows(part, today, first, end, cal, policy))
+            progress.extend(
+                ProgressRow(
+                    at=p.created_at.astimezone(zone),
+                    objective=objective.title,
+                    author=p.author,
+                    rag=p.rag or "",
+                    done=p.done,
+                    note=p.note,
+                    as_of=p.as_of,
+                    evidence=p.evidence_url or "",
+                    action=part.name,
+                )
+                for p in entries
             )
-            for p in entries
-        )
     meetings = [
         _meeting_row(m, titles, zone)
         for m in export_queries.plan_meetings(session, partnership.id, objectives, first, end)
@@ -190,7 +196,7 @@ def plan_workbook(
         for m in meetings
         if m.day is not None
     )
-    dates.sort(key=lambda d: (d.due, d.objective, d.what))
+    dates.sort(key=lambda d: (d.due, d.objective, d.action, d.what))
     progress.sort(key=lambda p: p.at)
     return PlanWorkbook(
         partnership=partnership.name,
@@ -202,17 +208,59 @@ def plan_workbook(
         meetings=tuple(meetings),
         progress=tuple(progress),
         kept_columns=tuple(dict.fromkeys(h for a in actions for h, _ in a.file_columns)),
+        several_actions=any(len(o.actions) > 1 for o in objectives),
     )
 
 
-def _actions(objective: Objective) -> Iterator[str]:
-    """The objective's actions, one Plan row each (today: its one action text)."""
-    yield objective.action_text
+@dataclass(frozen=True)
+class _Part:
+    """What one Plan row is read from: a one-action objective itself, or one action of
+    an objective with several (``name`` "2. Train staff", as the reminders say it)."""
+
+    scope: ObjectiveLike
+    text: str
+    name: str
+    imported_progress: str | None
+    file_columns: Mapping[str, str] | None
+    progress: Sequence[ProgressEntry]
+    done_days: tuple[dt.date, ...]
 
 
-def _owner_names(objective: Objective, names: Mapping[str, str]) -> str:
+def _parts(
+    objective: Objective,
+    done_days: tuple[dt.date, ...],
+    by_action: Mapping[int, tuple[dt.date, ...]],
+) -> list[_Part]:
+    """The objective's Plan rows: itself when it has one action, else each action."""
+    if len(objective.actions) <= 1:
+        return [
+            _Part(
+                objective,
+                objective.action_text,
+                "",
+                objective.imported_progress,
+                objective.file_columns,
+                objective.progress,
+                done_days,
+            )
+        ]
+    return [
+        _Part(
+            scope,
+            action.text,
+            scope.action or "",
+            action.imported_progress,
+            action.file_columns,
+            action.progress,
+            by_action.get(action.id, ()),
+        )
+        for action, scope in zip(objective.actions, scopes(objective), strict=True)
+    ]
+
+
+def _owner_names(owners: Sequence[OwnerLike], names: Mapping[str, str]) -> str:
     shown = []
-    for owner in objective.owners:
+    for owner in owners:
         if owner.slack_user_id:
             shown.append(names.get(owner.slack_user_id) or owner.slack_user_id)
         else:
@@ -231,14 +279,14 @@ def _status(summary: ObjectiveSummary) -> str:
 
 
 def _dated_rows(
-    objective: Objective,
+    part: _Part,
     today: dt.date,
-    done_days: tuple[dt.date, ...],
     first: dt.date,
     end: dt.date,
     cal: WorkingCalendar,
     policy: ReminderPolicy,
 ) -> Iterator[DatedRow]:
+    objective, done_days = part.scope, part.done_days
     late = {
         (o.due_on, o.source_text) for o in overdue_items(objective, today, done_days, policy, cal)
     }
@@ -264,6 +312,7 @@ def _dated_rows(
                 str(item.kind),
                 body,
                 state(item.due_on, done, item.source_text),
+                part.name,
             )
         elif item.kind == ScheduleKind.RECURRING:
             met = met_occurrences(recurring_dates(item, end, cal), done_days)
@@ -277,6 +326,7 @@ def _dated_rows(
                     str(item.kind),
                     body,
                     state(due, due in met, item.source_text),
+                    part.name,
                 )
 
 

@@ -3,6 +3,8 @@
 Dates are date cells, meeting times date-time cells (the partnership's local time:
 Excel has no time zones), RAG a coloured cell; every sheet has a bold frozen header
 row with a filter, sensible widths, and prints landscape with the header repeated.
+When some objective has several actions, the Schedule and Progress sheets gain an
+Action column after the Objective one (blank on a one-action objective's rows).
 ``bot.planfiles.ownworkbook`` reads the Plan sheet back for `plan import`.
 """
 
@@ -169,11 +171,16 @@ def write_workbook(book: PlanWorkbook) -> bytes:
         kept = dict(row.file_columns)
         return _plan_cells(row) + [(kept.get(h, ""), "wrap") for h in book.kept_columns]
 
+    schedule: _Form = (SCHEDULE_COLUMNS, _schedule_cells)
+    progress: _Form = (PROGRESS_COLUMNS, _progress_cells)
+    if book.several_actions:  # the rows of an objective's actions say which action
+        schedule = _with_action(*schedule, after=2)
+        progress = _with_action(*progress, after=2)
     sheets: Sequence[tuple[Sequence[Column], Callable[[Any], list[Cell]], Sequence[Any]]] = (
         (plan_columns, plan_cells, book.actions),
-        (SCHEDULE_COLUMNS, _schedule_cells, book.dates),
+        (*schedule, book.dates),
         (MEETING_COLUMNS, _meeting_cells, book.meetings),
-        (PROGRESS_COLUMNS, _progress_cells, book.progress),
+        (*progress, book.progress),
     )
     for index, (name, (columns, cells, rows)) in enumerate(zip(SHEETS, sheets, strict=True)):
         title = f"{book.title}: {name.lower()}" if index else book.title
@@ -181,6 +188,25 @@ def write_workbook(book: PlanWorkbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+_Form = tuple[Sequence[Column], Callable[[Any], list[Cell]]]  # a sheet's columns and cells
+
+#: On the Schedule and Progress sheets of a plan where some objective has several
+#: actions: which action the row is about (blank for an objective with one).
+ACTION_COLUMN = Column("Action", 40, "wrap")
+
+
+def _with_action(
+    columns: Sequence[Column], cells: Callable[[Any], list[Cell]], *, after: int
+) -> _Form:
+    """A sheet's columns and cells with an Action column after the Objective column."""
+
+    def with_action(row: DatedRow | ProgressRow) -> list[Cell]:
+        found = cells(row)
+        return [*found[:after], (row.action, "wrap"), *found[after:]]
+
+    return (*columns[:after], ACTION_COLUMN, *columns[after:]), with_action
 
 
 _EMPTY_ACTION = ActionRow("", "", "", "", "", None, False, "", None, None, "", "")

@@ -74,11 +74,14 @@ def build_report(
     texts = queries.objective_texts(session, partnership.id, quarter.year)
     names = queries.member_names(session, partnership.id)
     history: dict[int, list[Entry]] = {o.id: [] for o in snap.objectives}
-    for oid, at, author, rag, done, note in queries.progress_rows(
+    by_action: dict[int, list[Entry]] = {}
+    for oid, at, author, rag, done, note, aid in queries.progress_rows(
         session, partnership.id, quarter.year
     ):
         aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-        history.setdefault(oid, []).append(Entry(aware, author, rag, bool(done), note or ""))
+        entry = Entry(aware, author, rag, bool(done), note or "")
+        history.setdefault(oid, []).append(entry)
+        by_action.setdefault(aid, []).append(entry)
     policy = reminder_policy(partnership)
     cal = partnership_calendar(partnership)
     window = _Window(quarter, as_at, zone, start_cut, end_cut, policy, cal)
@@ -87,7 +90,7 @@ def build_report(
             number=number,
             title=o.title,
             statutory_basis=texts.get(o.id, ("", None))[1],
-            actions=(_action(o, texts.get(o.id, ("", None))[0], history[o.id], names, window),),
+            actions=_actions(o, texts.get(o.id, ("", None))[0], history, by_action, names, window),
         )
         for number, o in enumerate(snap.objectives, start=1)
     )
@@ -138,6 +141,26 @@ def _owner(label_text: str, user_id: str | None, names: dict[str, str]) -> str:
     if user_id:
         return names.get(user_id) or (label_text if label_text != user_id else user_id)
     return label_text
+
+
+def _actions(
+    objective: ObjectiveSnap,
+    text: str,
+    history: dict[int, list[Entry]],
+    by_action: dict[int, list[Entry]],
+    names: dict[str, str],
+    w: _Window,
+) -> tuple[ActionSection, ...]:
+    """The objective's one action (read as the objective, as it always was), or each of
+    its several with its own owners, schedule, RAG, status and progress."""
+    if len(objective.actions) <= 1:
+        return (_action(objective, text, history[objective.id], names, w),)
+    texts = {a.id: a.text for a in objective.actions}
+    return tuple(
+        _action(scope, texts[aid], by_action.get(aid, []), names, w)
+        for scope in readcache.scopes(objective)
+        if (aid := scope.action_id) is not None
+    )
 
 
 def _action(

@@ -26,6 +26,7 @@ from bot.reports.tables import (
     rag_label,
     rag_table,
     referral_tables,
+    standing,
 )
 
 if TYPE_CHECKING:
@@ -119,6 +120,12 @@ def _objectives(report: Report) -> Iterator[str]:
         yield wordml.heading(f"{section.number}. {section.title}", 2)
         if section.statutory_basis:
             yield wordml.paragraph(f"Statutory basis: {section.statutory_basis}")
+        if section.several:
+            yield wordml.paragraph(
+                f"Across its {len(section.actions)} actions: {standing(section)}. "
+                f"Status: {section.status}; RAG now: {rag_label(section.rag_now)} "
+                f"(start of quarter: {rag_label(section.rag_start)})."
+            )
         for number, action in enumerate(section.actions, start=1):
             yield from _action(report, section, number, action)
 

@@ -72,9 +72,25 @@ class DeadlineLine:
     month_only: bool
 
 
+#: How far from green a RAG bucket is: the worst (lowest) of an objective's open actions
+#: is its roll-up, as ``bot.plan.actions.roll_up`` rolls the plan's columns up.
+_WORST_FIRST = {"red": 0, "amber": 1, "green": 2}
+
+
+def rolled_up(buckets: tuple[str, ...]) -> str:
+    """The bucket of an objective from its actions' buckets: done (waived when every
+    action is) once none is open, else the worst RAG of the open ones ("not rated" when
+    none of them is rated)."""
+    still_open = [b for b in buckets if b not in ("done", "waived")]
+    if not still_open:
+        return "waived" if buckets and all(b == "waived" for b in buckets) else "done"
+    rated = [b for b in still_open if b in _WORST_FIRST]
+    return min(rated, key=_WORST_FIRST.__getitem__) if rated else "not rated"
+
+
 @dataclass(frozen=True)
 class ActionSection:
-    """One action of an objective (today each objective has the one action it states)."""
+    """One action of an objective: the one its plan row states, or one of several."""
 
     text: str
     owners: tuple[str, ...]
@@ -88,10 +104,37 @@ class ActionSection:
 
 @dataclass(frozen=True)
 class ObjectiveSection:
+    """An objective and its actions; with several, the properties are its roll-up."""
+
     number: int
     title: str
     statutory_basis: str | None
     actions: tuple[ActionSection, ...]
+
+    @property
+    def several(self) -> bool:
+        return len(self.actions) > 1
+
+    @property
+    def status(self) -> str:
+        """Open while any action is open; waived when every action is; else done."""
+        statuses = [a.status for a in self.actions]
+        if "open" in statuses or not statuses:
+            return "open"
+        return "waived" if all(s == "waived" for s in statuses) else "done"
+
+    @property
+    def rag_start(self) -> str:
+        return rolled_up(tuple(a.rag_start for a in self.actions))
+
+    @property
+    def rag_now(self) -> str:
+        return rolled_up(tuple(a.rag_now for a in self.actions))
+
+    @property
+    def done_count(self) -> int:
+        """Actions done or waived by the end of the period."""
+        return sum(1 for a in self.actions if a.status != "open")
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ def objective_texts(
 
 def progress_rows(
     session: Session, partnership_id: int, plan_year: int
-) -> Sequence[Row[int, dt.datetime, str, str | None, bool, str]]:
-    """(objective id, created_at, author, rag, done, note) of every progress entry on the
-    plan year's objectives, oldest first."""
+) -> Sequence[Row[int, dt.datetime, str, str | None, bool, str, int]]:
+    """(objective id, created_at, author, rag, done, note, action id) of every progress
+    entry on the plan year's objectives, oldest first."""
     return session.execute(
         select(
             ProgressEntry.objective_id,
@@ -36,6 +36,7 @@ def progress_rows(
             ProgressEntry.rag,
             ProgressEntry.done,
             ProgressEntry.note,
+            ProgressEntry.action_id,
         )
         .join(Objective, Objective.id == ProgressEntry.objective_id)
         .where(

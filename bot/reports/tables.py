@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.plan.standing import how_actions_stand
 from bot.reports.model import BUCKET_LABELS, CountRow, MeetingLine, ObjectiveSection, Report
 
 Cell = str | int | dt.date
@@ -66,10 +67,40 @@ def movement_table(report: Report) -> Table:
     )
 
 
+def standing(section: ObjectiveSection) -> str:
+    """How an objective's several actions stand: "1 of 2 actions done; action 2 red"."""
+    return how_actions_stand([(a.status, a.rag_now) for a in section.actions])
+
+
+def _roll_up_row(section: ObjectiveSection) -> tuple[Cell, ...]:
+    """An objective's own row above its several actions: their roll-up."""
+    actions = section.actions
+    longest = max((o.days for a in actions for o in a.overdue), default=0)
+    coming = sorted(
+        (d for a in actions for d in a.next_deadlines), key=lambda d: (d.due_on, d.label)
+    )
+    return (
+        str(section.number),
+        section.title,
+        standing(section),
+        ", ".join(dict.fromkeys(o for a in actions for o in a.owners)),
+        section.status.capitalize(),
+        rag_label(section.rag_start),
+        rag_label(section.rag_now),
+        sum(len(a.notes) for a in actions),
+        sum(len(a.overdue) for a in actions),
+        days(longest) if longest else "",
+        coming[0].label if coming else "",
+    )
+
+
 def actions_table(report: Report) -> Table:
-    """One row per action: the register the committee reads first."""
+    """One row per action: the register the committee reads first. An objective with
+    several actions has a row of its own (their roll-up) above theirs."""
     rows: list[tuple[Cell, ...]] = []
     for section in report.objectives:
+        if section.several:
+            rows.append(_roll_up_row(section))
         for number, action in enumerate(section.actions, start=1):
             longest = max((o.days for o in action.overdue), default=0)
             nxt = action.next_deadlines[0] if action.next_deadlines else None

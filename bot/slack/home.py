@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
@@ -37,6 +38,9 @@ class HomeModel:
     is_admin: bool = False
     # Safeguarding referral counts: set for safeguarding leads only (None for anyone else).
     referrals: LeadHomeReferrals | None = None
+    # How the actions of each objective with several stand, by objective id
+    # ("1 of 2 actions done; action 2 red": ``bot.plan.standing.action_standings``).
+    standings: Mapping[int, str] = field(default_factory=dict)
 
 
 HOME_MINE_MAX = 30
@@ -57,7 +61,10 @@ def build_home_view(model: HomeModel) -> View:
 
     def line(item: DueItem) -> str:
         when = "" if item.month_only and not item.overdue else f", {fmt_date(item.due_on)}"
-        return f"• *{esc(clip(item.title, 120))}*: {esc(item.label)}{when}"
+        name = f"*{esc(clip(item.title, 120))}*"
+        if item.action:
+            name += f", action {esc(clip(item.action, 100))}"
+        return f"• {name}: {esc(item.label)}{when}"
 
     for title, group, empty in (
         (":warning: Overdue", overdue, "Nothing is overdue."),
@@ -78,9 +85,11 @@ def build_home_view(model: HomeModel) -> View:
             )
         )
     for summary in mine[:HOME_MINE_MAX]:
+        standing = model.standings.get(summary.id)
+        stands = f" · {esc(standing)}" if standing else ""
         blocks.append(
             section(
-                f"*{esc(clip(summary.title, 200))}*\n{status_line(summary)}",
+                f"*{esc(clip(summary.title, 200))}*\n{status_line(summary)}{stands}",
                 accessory=progress_button(summary.id),
             )
         )
