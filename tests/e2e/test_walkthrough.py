@@ -89,7 +89,7 @@ STEPS: tuple[Step, ...] = (
         ),
         shows=(
             "Loaded the seed plan: 13 objectives.",
-            "`/csp progress [<objective> [red|amber|green|done] <note>]`",
+            "`/csp progress [<objective> [<action number>] [red|amber|green|done] <note>]`",
             "· 13 objectives",
             "Due this week (to ",
             "Progress logged as *Amber* for *Domestic Homicide Reviews*",
