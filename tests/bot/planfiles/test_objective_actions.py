@@ -20,6 +20,7 @@ from bot.plan.members import Actor
 from bot.plan.progress import log_progress_result
 from bot.planfiles.exporter import export_plan
 from bot.planfiles.importer import import_plan_bytes
+from bot.planfiles.rollover import rollover
 from bot.text.matching import action_number_of
 from store.models import Objective, ObjectiveStatus, Partnership, ProgressEntry, Rag, Role
 from tests.bot.planfiles.plans import seed_bytes
@@ -243,3 +244,26 @@ def test_the_seed_is_one_action_per_objective_and_its_export_only_adds_that_leve
         assert action["number"] == 1
         for key in ("action", "timescale", "progress", "owners", "status", "rag", "schedule"):
             assert action[key] == objective[key], (objective["title"], key)
+
+
+def test_rollover_carries_each_action_with_its_lead_and_moved_dates(
+    session: Session, partnership: Partnership
+) -> None:
+    _import(session, partnership, _csv(REPEATED), "plan.csv")
+    rollover(session, partnership, 2027, now=NOW)
+    (prevent,) = session.scalars(
+        select(Objective).where(Objective.title == "PREVENT", Objective.plan_year == 2027)
+    )
+    assert [(a.position, a.timescale_text) for a in prevent.actions] == [
+        (1, "December 2027"),
+        (2, "March 2028"),
+    ]
+    assert [[o.slack_user_id for o in a.owners] for a in prevent.actions] == [
+        ["U0SMITH"],
+        ["U0JONES"],
+    ]
+    assert [[i.due_on for i in a.schedule] for a in prevent.actions] == [
+        [dt.date(2027, 12, 31)],
+        [dt.date(2028, 3, 31)],
+    ]
+    assert all(a.rag is None and a.status == ObjectiveStatus.OPEN for a in prevent.actions)
