@@ -347,7 +347,7 @@ def _update_action(
                 changed.append(FIELD_LABELS["rag"])
     if changed:
         action.updated_at = now
-    return changed
+    return list(dict.fromkeys(changed))  # a "RAG" column is both a kept cell and the RAG
 
 
 def _state(objective: Objective) -> tuple[object, ...]:
