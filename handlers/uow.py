@@ -157,6 +157,10 @@ class Unit:
             raise UserError("I could not tell who you are. Please try again from Slack.")
         return actor
 
+    def has_pending_writes(self) -> bool:
+        """Whether this request's session holds changes not yet committed."""
+        return self._session is not None and readcache.has_pending_writes(self._session)
+
     def commit(self) -> None:
         """Save this request's changes now (before answering, so a confirmation is
         never sent for a change that was not saved, and no lock is held while the

@@ -34,8 +34,9 @@ import itertools
 import threading
 import time
 import weakref
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
@@ -125,9 +126,15 @@ Validity = tuple[float, int]  # (monotonic time it was checked, write generation
 monotonic: Callable[[], float] = time.monotonic
 _generation = itertools.count(1)
 _current_generation = 0
+# Moves on with every write that can change a snapshot: every write that
+# :func:`invalidate` counts, and progress saved in batches (:func:`progress_logged`),
+# which changes only the plan, so other caches keyed on :func:`validity` stay valid.
+_plan_generation = 0
 _cache: dict[_CacheKey, PlanSnapshot] = {}
 _checked: dict[_CacheKey, Validity] = {}
 _cache_lock = threading.Lock()
+_installed = threading.Condition(_cache_lock)
+_committing = 0  # batches of progress between their commit and installing their snapshot
 # Engines are told apart by a token, not id(): ids are reused once an engine is gone.
 _engine_tokens: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
 _next_token = itertools.count(1)
@@ -167,9 +174,19 @@ def generation() -> int:
 
 def invalidate() -> None:
     """Make every cached view in this process check the database on its next use."""
-    global _current_generation
+    global _current_generation, _plan_generation
     with _cache_lock:
         _current_generation = next(_generation)
+        _plan_generation = _current_generation
+
+
+def _plan_checked() -> Validity:
+    return (monotonic(), _plan_generation)
+
+
+def _plan_still_valid(checked: Validity) -> bool:
+    at, gen = checked
+    return gen == _plan_generation and 0 <= monotonic() - at < TTL_SECONDS
 
 
 def validity() -> Validity:
@@ -257,36 +274,104 @@ def load_snapshot(
     return PlanSnapshot(partnership_id, plan_year, fingerprint, objectives, last)
 
 
-def plan_snapshot(session: Session, partnership_id: int, plan_year: int) -> PlanSnapshot:
+def plan_snapshot(
+    session: Session, partnership_id: int, plan_year: int, *, verify: bool = False
+) -> PlanSnapshot:
     """The plan as this session sees it: the cached snapshot while it was checked under
     :data:`TTL_SECONDS` ago with no write committed in this process since, or when its
     fingerprint still matches; else a fresh one (cached unless this session has
-    uncommitted writes)."""
+    uncommitted writes). ``verify`` always asks the fingerprint (a writer holding the
+    write lock gets the plan exactly as stored)."""
     if has_pending_writes(session):
         session.flush()
         fingerprint = snapshot_queries.plan_fingerprint(session, partnership_id, plan_year)
         return load_snapshot(session, partnership_id, plan_year, fingerprint)
     key = (_engine_token(session), partnership_id, plan_year)
-    checked = validity()  # taken before the query: a commit during it forces a re-check
+    checked = _plan_checked()  # taken before the query: a commit during it forces a re-check
     with _cache_lock:
         cached = _cache.get(key)
         last = _checked.get(key)
-    if cached is not None and last is not None and still_valid(last):
+    if not verify and cached is not None and last is not None and _plan_still_valid(last):
         return cached
     fingerprint = snapshot_queries.plan_fingerprint(session, partnership_id, plan_year)
-    if cached is not None and cached.fingerprint == fingerprint:
-        with _cache_lock:
-            if _cache.get(key) is cached:
-                _checked[key] = checked
-        return cached
+    with _cache_lock:
+        # A batch of progress committed but not yet installed: its snapshot is moments away.
+        _installed.wait_for(lambda: _committing == 0, timeout=0.1)
+        latest = _cache.get(key)
+    for known in (latest, cached):
+        if known is not None and known.fingerprint == fingerprint:
+            with _cache_lock:
+                if _cache.get(key) is known and checked[1] == _plan_generation:
+                    _checked[key] = checked
+            return known
     fresh = load_snapshot(session, partnership_id, plan_year, fingerprint)
     with _cache_lock:
+        if checked[1] == _plan_generation:  # else a write committed meanwhile: not kept
+            if len(_cache) >= CACHE_LIMIT:
+                _cache.clear()
+                _checked.clear()
+            _cache[key] = fresh
+            _checked[key] = checked
+    return fresh
+
+
+@contextmanager
+def progress_committing() -> Iterator[None]:
+    """Around a batch's commit and :func:`progress_logged`: a reader that meanwhile finds
+    the new fingerprint waits for the new snapshot instead of reloading the plan."""
+    global _committing
+    with _cache_lock:
+        _committing += 1
+    try:
+        yield
+    finally:
+        with _cache_lock:
+            _committing -= 1
+            _installed.notify_all()
+
+
+# Views derived from a snapshot that a RAG or note update leaves as they were.
+_KEPT_BY_PROGRESS = frozenset({"progress_facts", "choices"})
+
+
+def progress_logged(
+    session: Session,
+    base: PlanSnapshot,
+    fingerprint: Fingerprint,
+    rags: Mapping[int, str],
+    logged_at: Mapping[int, dt.datetime],
+) -> PlanSnapshot:
+    """The snapshot after a batch of RAG or note updates (no "done") was committed on
+    top of ``base``: ``base`` with the objectives' new RAGs and latest progress times,
+    under ``fingerprint`` (read in the batch's transaction after its writes). The
+    caller held the write lock from before it read ``base`` (verified) until the
+    commit, so nothing else changed in between, and it is installed as this process's
+    snapshot; caches that progress cannot change (members, the partnership) stay
+    valid."""
+    global _plan_generation
+    objectives = tuple(replace(o, rag=rags[o.id]) if o.id in rags else o for o in base.objectives)
+    last = dict(base.last_progress)
+    for oid, at in logged_at.items():
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        last[oid] = max(at, last.get(oid, at))
+    after = PlanSnapshot(base.partnership_id, base.plan_year, fingerprint, objectives, last)
+    with base._lock:
+        kept = {
+            k: v
+            for k, v in base._memo.items()
+            if isinstance(k, tuple) and k[:1] and k[0] in _KEPT_BY_PROGRESS
+        }
+    after._memo.update(kept)
+    key = (_engine_token(session), base.partnership_id, base.plan_year)
+    with _cache_lock:
+        _plan_generation = next(_generation)
         if len(_cache) >= CACHE_LIMIT:
             _cache.clear()
             _checked.clear()
-        _cache[key] = fresh
-        _checked[key] = checked
-    return fresh
+        # The newest plan there is: nothing could be committed between ``base`` and it.
+        _cache[key] = after
+        _checked[key] = (monotonic(), _plan_generation)
+    return after
 
 
 def clear() -> None:

@@ -117,7 +117,7 @@ def list_objectives(
     session: Session, partnership: Partnership, today: dt.date
 ) -> list[ObjectiveSummary]:
     snap = _snapshot(session, partnership)
-    facts = _facts(session, partnership, snap)
+    facts = snapshot_facts(session, partnership, snap)
     policy = reminder_policy(partnership)
     cal = partnership_calendar(partnership)
 
@@ -137,7 +137,7 @@ def list_objectives(
     return list(snap.memo(("summaries", today, policy, cal), build))
 
 
-def _facts(
+def snapshot_facts(
     session: Session, partnership: Partnership, snap: readcache.PlanSnapshot
 ) -> ProgressFacts:
     # The snapshot's fingerprint moves with every progress entry and every snooze
@@ -158,7 +158,12 @@ def plan_memo(
 
 
 def objective_choices(session: Session, partnership: Partnership) -> list[tuple[int, str]]:
-    return queries.objective_titles(session, partnership)
+    """(id, title) of the plan year's objectives in plan order, from the snapshot (a
+    session with uncommitted writes reads them from the database)."""
+    if readcache.has_pending_writes(session):
+        return queries.objective_titles(session, partnership)
+    snap = _snapshot(session, partnership)
+    return list(snap.memo(("choices",), lambda: tuple((o.id, o.title) for o in snap.objectives)))
 
 
 def get_objective(session: Session, partnership: Partnership, objective_id: int) -> Objective:
@@ -226,7 +231,7 @@ def due_items(
 ) -> list[DueItem]:
     """Overdue items first (oldest first), then dated items due within ``days``."""
     snap = _snapshot(session, partnership)
-    facts = _facts(session, partnership, snap)
+    facts = snapshot_facts(session, partnership, snap)
     policy = reminder_policy(partnership)
     cal = partnership_calendar(partnership)
     return list(

@@ -1,0 +1,159 @@
+"""Saving RAG and note updates in batches: one transaction, the plan snapshot kept current.
+
+Many people logging progress at once each cost a transaction, a handful of ORM loads
+and a reload of the plan snapshot for whoever reads next. A :class:`ProgressBatch`
+saves several updates (RAG or note, never "done") in one transaction on a SQLite file
+whose writers take turns (:func:`store.db.has_write_gate`): it takes the write lock
+first, reads the plan snapshot as stored (verified by its fingerprint), answers each
+update from the snapshot's objective (as :func:`bot.plan.progress.log_progress_result`
+would from the ORM's), inserts the entries and stamps the objectives with a few
+statements, and after the commit installs the snapshot with the new RAGs
+(:func:`bot.plan.readcache.progress_logged`) instead of making the next reader reload
+it. Each update is saved in the order given, as if one after another.
+
+An update whose request key is already stored (or claimed earlier in the batch) is
+``REPEATED``; one whose objective is not in this plan year's snapshot, or that says
+nothing, is ``ELSEWHERE``: neither is written, and the caller answers them the
+one-at-a-time way, which has the kind answers for those cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from sqlalchemy.orm import Session
+
+from bot.plan import readcache
+from bot.plan.progress import ProgressResult, _open_label
+from bot.plan.progress_queries import insert_entries, stamp_objectives, stored_keys, take_write_lock
+from bot.plan.reading import snapshot_facts, summarise
+from bot.plan.schedule import DATED_KINDS, reminder_policy
+from bot.plan.snapshot_queries import Fingerprint, latest_stamp, plan_fingerprint
+from bot.plan.years import local_today
+from store.models import Partnership, Rag
+
+Skipped = Literal["repeated", "elsewhere"]
+REPEATED: Skipped = "repeated"
+ELSEWHERE: Skipped = "elsewhere"
+
+
+@dataclass(frozen=True)
+class Update:
+    """One RAG or note update, as a person sent it."""
+
+    objective_id: int
+    slack_user_id: str | None
+    author: str
+    rag: Rag | None
+    note: str
+    now: dt.datetime
+    as_of: dt.date | None = None
+    evidence_url: str | None = None
+    keys: tuple[str, ...] = ()  # the request's keys; the first is stored
+
+
+class ProgressBatch:
+    """One transaction of updates: made once the session may write (it takes the write
+    lock at once), then :meth:`save`, the caller's other writes and commit, then
+    :meth:`committed`."""
+
+    def __init__(self, session: Session, partnership: Partnership) -> None:
+        self.session = session
+        self.partnership = partnership
+        take_write_lock(session)
+        self.snap = readcache.plan_snapshot(
+            session, partnership.id, partnership.plan_year, verify=True
+        )
+        self._rags: dict[int, str] = {}
+        self._logged: dict[int, dt.datetime] = {}
+        self._fingerprint: Fingerprint | None = None
+
+    def save(self, updates: Sequence[Update]) -> list[ProgressResult | Skipped]:
+        """Write each update that can be (see the module's note); what each did."""
+        session, partnership, snap = self.session, self.partnership, self.snap
+        stored = stored_keys(session, [k for u in updates for k in u.keys])
+        claimed = set(stored)
+        objectives = snap.memo(("by_id",), lambda: {o.id: o for o in snap.objectives})
+        facts = snapshot_facts(session, partnership, snap)
+        policy = reminder_policy(partnership)
+        latest = latest_stamp(session, partnership.id)
+        if latest is not None and latest.tzinfo is None:
+            latest = latest.replace(tzinfo=dt.UTC)
+        outcomes: list[ProgressResult | Skipped] = []
+        rows: list[dict[str, Any]] = []
+        stamps: list[tuple[int, str | None, dt.datetime]] = []
+        written: list[int] = []  # positions in ``outcomes`` of the rows
+        for update in updates:
+            found = objectives.get(update.objective_id)
+            note = update.note.strip()
+            if claimed.intersection(update.keys):
+                outcomes.append(REPEATED)
+                continue
+            if found is None or (not note and update.rag is None):
+                outcomes.append(ELSEWHERE)
+                continue
+            if update.keys:
+                claimed.add(update.keys[0])
+            rag = update.rag.value if update.rag is not None else None
+            objective = replace(found, rag=rag or self._rags.get(found.id, found.rag))
+            if rag is not None:
+                self._rags[found.id] = rag
+            # As readcache.next_stamp: now, or just after the latest stamp.
+            later = latest is None or update.now > latest
+            stamp = update.now if later or latest is None else latest + dt.timedelta(microseconds=1)
+            latest = stamp
+            stamps.append((found.id, rag, stamp))
+            self._logged[found.id] = max(update.now, self._logged.get(found.id, update.now))
+            today = local_today(partnership, update.now)
+            summary = summarise(
+                objective,
+                today,
+                update.now,
+                done_days=facts.done_days.get(found.id, ()),
+                policy=policy,
+            )
+            still_open = tuple(
+                _open_label(item, today)
+                for item in sorted(
+                    (
+                        i
+                        for i in objective.schedule
+                        if i.kind in DATED_KINDS and i.due_on is not None and i.done_at is None
+                    ),
+                    key=lambda i: i.due_on or dt.date.max,
+                )
+            )
+            written.append(len(outcomes))
+            outcomes.append(ProgressResult(summary=summary, still_open=still_open))
+            rows.append(
+                {
+                    "objective_id": found.id,
+                    "slack_user_id": update.slack_user_id,
+                    "author": update.author,
+                    "created_at": update.now,
+                    "rag": rag,
+                    "done": False,
+                    "note": note,
+                    "as_of": update.as_of,
+                    "evidence_url": update.evidence_url,
+                    "request_key": update.keys[0] if update.keys else None,
+                }
+            )
+        ids = insert_entries(session, rows)
+        stamp_objectives(session, stamps)
+        for position, entry_id in zip(written, ids, strict=True):
+            result = outcomes[position]
+            assert not isinstance(result, str)
+            outcomes[position] = replace(result, entry_id=entry_id)
+        self._fingerprint = plan_fingerprint(session, partnership.id, partnership.plan_year)
+        return outcomes
+
+    def committed(self) -> None:
+        """After the commit: the snapshot with this batch's changes becomes the process's."""
+        if self._fingerprint is not None and (self._rags or self._logged):
+            readcache.progress_logged(
+                self.session, self.snap, self._fingerprint, self._rags, self._logged
+            )
