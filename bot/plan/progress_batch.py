@@ -27,11 +27,12 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from bot.plan import readcache
+from bot.plan.models import ObjectiveSummary
 from bot.plan.progress import ProgressResult, _open_label
 from bot.plan.progress_queries import insert_entries, stamp_objectives, stored_keys, take_write_lock
 from bot.plan.reading import snapshot_facts, summarise
 from bot.plan.schedule import DATED_KINDS, reminder_policy
-from bot.plan.snapshot_queries import Fingerprint, latest_stamp, plan_fingerprint
+from bot.plan.snapshot_queries import Fingerprint, after_progress, fingerprint_and_stamp
 from bot.plan.years import local_today
 from store.models import Partnership, Rag
 
@@ -64,8 +65,11 @@ class ProgressBatch:
         self.session = session
         self.partnership = partnership
         take_write_lock(session)
+        self._before, self._latest = fingerprint_and_stamp(
+            session, partnership.id, partnership.plan_year
+        )
         self.snap = readcache.plan_snapshot(
-            session, partnership.id, partnership.plan_year, verify=True
+            session, partnership.id, partnership.plan_year, verify=True, fingerprint=self._before
         )
         self._rags: dict[int, str] = {}
         self._logged: dict[int, dt.datetime] = {}
@@ -79,7 +83,7 @@ class ProgressBatch:
         objectives = snap.memo(("by_id",), lambda: {o.id: o for o in snap.objectives})
         facts = snapshot_facts(session, partnership, snap)
         policy = reminder_policy(partnership)
-        latest = latest_stamp(session, partnership.id)
+        latest = self._latest
         if latest is not None and latest.tzinfo is None:
             latest = latest.replace(tzinfo=dt.UTC)
         outcomes: list[ProgressResult | Skipped] = []
@@ -108,13 +112,16 @@ class ProgressBatch:
             stamps.append((found.id, rag, stamp))
             self._logged[found.id] = max(update.now, self._logged.get(found.id, update.now))
             today = local_today(partnership, update.now)
-            summary = summarise(
-                objective,
-                today,
-                update.now,
-                done_days=facts.done_days.get(found.id, ()),
-                policy=policy,
-            )
+            # What the schedule says (next date, overdue) depends on neither the RAG nor
+            # the update's time, and is the costly part: worked out once per snapshot.
+            bases = snap.memo(("progress_summary", today, policy), dict[int, ObjectiveSummary])
+            base = bases.get(found.id)
+            if base is None:
+                done_days = facts.done_days.get(found.id, ())
+                base = bases[found.id] = summarise(
+                    found, today, None, done_days=done_days, policy=policy
+                )
+            summary = replace(base, rag=objective.rag, last_progress_at=update.now)
             still_open = tuple(
                 _open_label(item, today)
                 for item in sorted(
@@ -148,7 +155,9 @@ class ProgressBatch:
             result = outcomes[position]
             assert not isinstance(result, str)
             outcomes[position] = replace(result, entry_id=entry_id)
-        self._fingerprint = plan_fingerprint(session, partnership.id, partnership.plan_year)
+        if ids:
+            last_stamped = stamps[-1][0]
+            self._fingerprint = after_progress(session, self._before, last_stamped, max(ids))
         return outcomes
 
     def committed(self) -> None:

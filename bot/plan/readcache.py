@@ -275,13 +275,19 @@ def load_snapshot(
 
 
 def plan_snapshot(
-    session: Session, partnership_id: int, plan_year: int, *, verify: bool = False
+    session: Session,
+    partnership_id: int,
+    plan_year: int,
+    *,
+    verify: bool = False,
+    fingerprint: Fingerprint | None = None,
 ) -> PlanSnapshot:
     """The plan as this session sees it: the cached snapshot while it was checked under
     :data:`TTL_SECONDS` ago with no write committed in this process since, or when its
     fingerprint still matches; else a fresh one (cached unless this session has
-    uncommitted writes). ``verify`` always asks the fingerprint (a writer holding the
-    write lock gets the plan exactly as stored)."""
+    uncommitted writes). ``verify`` always checks the fingerprint (``fingerprint``, when
+    the caller has just read it): a writer holding the write lock gets the plan exactly
+    as stored."""
     if has_pending_writes(session):
         session.flush()
         fingerprint = snapshot_queries.plan_fingerprint(session, partnership_id, plan_year)
@@ -293,7 +299,8 @@ def plan_snapshot(
         last = _checked.get(key)
     if not verify and cached is not None and last is not None and _plan_still_valid(last):
         return cached
-    fingerprint = snapshot_queries.plan_fingerprint(session, partnership_id, plan_year)
+    if fingerprint is None or not verify:
+        fingerprint = snapshot_queries.plan_fingerprint(session, partnership_id, plan_year)
     with _cache_lock:
         # A batch of progress committed but not yet installed: its snapshot is moments away.
         _installed.wait_for(lambda: _committing == 0, timeout=0.1)
@@ -331,7 +338,7 @@ def progress_committing() -> Iterator[None]:
 
 
 # Views derived from a snapshot that a RAG or note update leaves as they were.
-_KEPT_BY_PROGRESS = frozenset({"progress_facts", "choices"})
+_KEPT_BY_PROGRESS = frozenset({"progress_facts", "choices", "progress_summary"})
 
 
 def progress_logged(
