@@ -107,7 +107,8 @@ class ProgressWriter:
             outcomes = saving.save([j.update for j in batch])
             lines: list[tuple[int, str, str, str]] = []
             for job, outcome in zip(batch, outcomes, strict=True):
-                if isinstance(outcome, ProgressResult) and outcome.entry_id is not None:
+                saved = isinstance(outcome, ProgressResult) and not outcome.repeated
+                if saved and isinstance(outcome, ProgressResult) and outcome.entry_id is not None:
                     text, status = progress_channel_item(
                         outcome.summary,
                         user_id=job.user_id,
@@ -206,7 +207,8 @@ def batched_reply(
         return repeated_answer(unit, keys, note=note, done=False, rag=rag)
     if outcome == ELSEWHERE or isinstance(outcome, str):
         return None
-    unit.committed = True
+    if not outcome.repeated:  # a repeat is answered from what the first one saved
+        unit.committed = True
     return (
         progress_confirmation_text(outcome.summary, done=False, result=outcome),
         build_progress_confirmation_blocks(

@@ -36,17 +36,23 @@ def take_write_lock(session: Session) -> None:
     session.execute(_TAKE_WRITE_LOCK)
 
 
-def stored_keys(session: Session, keys: Sequence[str]) -> dict[str, int]:
-    """Request key -> id of the entry already stored with it, for those of ``keys`` found
-    (the key is unique across the table)."""
+def stored_keys(
+    session: Session, keys: Sequence[str]
+) -> dict[str, tuple[int, int, bool, dt.datetime]]:
+    """Request key -> (entry id, objective id, done, logged at) of the entry already
+    stored with it, for those of ``keys`` found (the key is unique across the table)."""
     if not keys:
         return {}
     rows = session.execute(
-        select(ProgressEntry.request_key, ProgressEntry.id).where(
-            ProgressEntry.request_key.in_(list(keys))
-        )
+        select(
+            ProgressEntry.request_key,
+            ProgressEntry.id,
+            ProgressEntry.objective_id,
+            ProgressEntry.done,
+            ProgressEntry.created_at,
+        ).where(ProgressEntry.request_key.in_(list(keys)))
     ).all()
-    return {key: entry_id for key, entry_id in rows if key is not None}
+    return {key: (eid, oid, bool(done), at) for key, eid, oid, done, at in rows if key is not None}
 
 
 def insert_entries(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int]:

@@ -1,4 +1,4 @@
-"""Typed progress saved in batches: answered as one at a time, saved once, nothing on a busy lock."""
+"""Typed progress saved in batches: answered as one at a time, saved once, none on a busy lock."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import handlers.progress_batch as progress_batch
 from bot.context import AppContext

@@ -11,8 +11,13 @@ from sqlalchemy.orm import Session
 
 from bot.context import AppContext
 from bot.plan import readcache
-from bot.plan.progress import ProgressResult, log_progress_result, request_key
-from bot.plan.progress_batch import ELSEWHERE, REPEATED, ProgressBatch, Skipped, Update
+from bot.plan.progress import (
+    ProgressResult,
+    log_progress_result,
+    repeated_progress,
+    request_key,
+)
+from bot.plan.progress_batch import ELSEWHERE, ProgressBatch, Skipped, Update
 from bot.plan.reading import get_objective, progress_facts, summarise
 from bot.plan.schedule import reminder_policy
 from bot.plan.snapshot_queries import plan_fingerprint
@@ -144,7 +149,7 @@ def test_the_answer_is_what_logging_one_at_a_time_gives(seeded_ctx: AppContext) 
     assert single.summary.rag == batched.summary.rag == "green"
 
 
-def test_repeats_strangers_and_empty_updates_are_left_to_the_one_at_a_time_path(
+def test_repeats_are_answered_from_the_first_and_strangers_are_left_to_the_one_at_a_time_path(
     seeded_ctx: AppContext,
 ) -> None:
     first, _ = _two_objectives(seeded_ctx)
@@ -161,9 +166,26 @@ def test_repeats_strangers_and_empty_updates_are_left_to_the_one_at_a_time_path(
             _update(first, None, "   ", "y"),  # says nothing
         ],
     )
-    assert outcomes[0] == REPEATED
-    assert isinstance(outcomes[1], ProgressResult) and outcomes[2] == REPEATED
+    repeat, saved, again = outcomes[0], outcomes[1], outcomes[2]
+    assert isinstance(repeat, ProgressResult) and repeat.repeated and repeat.entry_id
+    assert isinstance(saved, ProgressResult) and not saved.repeated
+    assert isinstance(again, ProgressResult) and again.repeated
+    assert again.entry_id == saved.entry_id
     assert outcomes[3] == ELSEWHERE and outcomes[4] == ELSEWHERE
     with session_scope(seeded_ctx.sessions) as session:
         after = session.scalar(select(func.count()).select_from(ProgressEntry))
     assert after == (before or 0) + 1
+
+
+def test_a_repeat_is_answered_as_repeated_progress_answers_it(seeded_ctx: AppContext) -> None:
+    first, _ = _two_objectives(seeded_ctx)
+    _save(seeded_ctx, [_update(first, Rag.AMBER, "Panel booked", "typed")])
+    _save(seeded_ctx, [_update(first, Rag.RED, "Panel cancelled", "other", minutes=1)])
+    (again,) = _save(seeded_ctx, [_update(first, Rag.AMBER, "Panel booked", "typed", minutes=2)])
+    with session_scope(seeded_ctx.sessions) as session:
+        p = _partnership(session)
+        expected = repeated_progress(
+            session, p, (request_key("typed"),), NOW + dt.timedelta(minutes=2)
+        )
+    assert expected is not None and again == expected
+    assert again.summary.rag == "red"  # the objective as it stands now
