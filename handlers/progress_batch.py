@@ -185,9 +185,11 @@ def batched_reply(
     writer = writer_for(unit.ctx)
     if writer is None:
         return None
+    if unit.has_pending_writes() or holds_write_gate(unit.ctx.engine):
+        return None  # this request has written already: it holds the lock
     me, partnership = unit.me, unit.read_partnership
     if unit.has_pending_writes() or holds_write_gate(unit.ctx.engine):
-        return None  # this request has written (a new member, say): it holds the lock
+        unit.save_member()  # a new member (or name): saved first, the lock let go
     job = _Job(
         partnership=partnership,
         update=Update(

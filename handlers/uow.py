@@ -161,6 +161,14 @@ class Unit:
         """Whether this request's session holds changes not yet committed."""
         return self._session is not None and readcache.has_pending_writes(self._session)
 
+    def save_member(self) -> None:
+        """Commit what resolving who is asking wrote (a new member's row, a changed
+        name) and nothing else yet, so the request's own save can be made by another
+        transaction. Nothing the person asked for is saved by it: :attr:`committed`
+        stays as it was."""
+        if self._session is not None:
+            self._session.commit()
+
     def commit(self) -> None:
         """Save this request's changes now (before answering, so a confirmation is
         never sent for a change that was not saved, and no lock is held while the
