@@ -24,7 +24,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
@@ -57,40 +57,50 @@ class _Job:
     outcome: ProgressResult | Skipped | None = None
     error: BaseException | None = None
     finished: bool = False
+    # Set when the job's batch has ended, or when the job is to lead the next batch.
+    woken: threading.Event = field(default_factory=threading.Event)
 
 
 class ProgressWriter:
-    """Saves queued updates in batches, one batch at a time (see the module's note)."""
+    """Saves queued updates in batches, one batch at a time (see the module's note).
+
+    A batch's leader wakes only its batch's requests when it ends, and the first
+    request still queued, which leads the next batch."""
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[_Job] = []
         self._writing = False
 
     def save(self, job: _Job, client: WebClient) -> ProgressResult | Skipped:
         """Queue ``job`` and wait until a batch holding it is committed or failed."""
-        with self._cond:
+        with self._lock:
             self._queue.append(job)
-            while not job.finished and self._writing:
-                self._cond.wait()
-            if not job.finished:
-                self._writing = True
+            leads = not self._writing
+            self._writing = True
+        if not leads:
+            job.woken.wait()
+        if not job.finished:  # this request leads a batch: every queued update like it
+            with self._lock:
                 pid = job.partnership.id
                 batch = [j for j in self._queue if j.partnership.id == pid]
                 self._queue = [j for j in self._queue if j.partnership.id != pid]
-        if not job.finished:
             try:
                 self._write(batch, client)
             except BaseException as error:
                 for other in batch:
                     other.error = error if other is job else _follower_error(error)
             finally:
-                with self._cond:
-                    for other in batch:
-                        other.finished = True
-                    self._writing = False
-                    self._cond.notify_all()
+                for other in batch:
+                    other.finished = True
+                with self._lock:
+                    following = self._queue[0] if self._queue else None
+                    self._writing = following is not None
+                for other in batch:
+                    other.woken.set()
+                if following is not None:
+                    following.woken.set()
         if job.error is not None:
             raise job.error
         assert job.outcome is not None

@@ -9,7 +9,10 @@ the same value. That query runs at most once per :data:`TTL_SECONDS` (a monotoni
 clock) per snapshot, and at once after any write committed in this process (every ORM
 commit that flushed bumps :func:`generation`), so a member who logs progress and then
 asks what is due always sees their update; changes made by another process are seen
-within :data:`TTL_SECONDS`.
+within :data:`TTL_SECONDS`. A batch of RAG and note updates saved under the write lock
+(:mod:`bot.plan.progress_batch`) installs the snapshot it committed instead
+(:func:`progress_logged`), and moves only the snapshot's generation: caches of things
+progress cannot change (members, the partnership) stay valid.
 
 The fingerprint changes whenever anything the snapshot holds changes:
 
@@ -168,7 +171,8 @@ def _forget_write(session: Session, *_args: Any) -> None:
 
 
 def generation() -> int:
-    """A number that moves on whenever a write commits in this process."""
+    """A number that moves on whenever a write commits in this process (except a batch
+    of progress, which moves only the snapshot's)."""
     return _current_generation
 
 
