@@ -138,6 +138,8 @@ _checked: dict[_CacheKey, Validity] = {}
 _cache_lock = threading.Lock()
 _installed = threading.Condition(_cache_lock)
 _committing = 0  # batches of progress between their commit and installing their snapshot
+_loaders: dict[tuple[int, int, int], threading.Lock] = {}  # one plan read at a time per key
+_last_read: dict[tuple[int, int, int], PlanSnapshot] = {}  # the latest read, for those waiting
 # Engines are told apart by a token, not id(): ids are reused once an engine is gone.
 _engine_tokens: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
 _next_token = itertools.count(1)
@@ -315,15 +317,32 @@ def plan_snapshot(
                 if _cache.get(key) is known and checked[1] == _plan_generation:
                     _checked[key] = checked
             return known
-    fresh = load_snapshot(session, partnership_id, plan_year, fingerprint)
-    with _cache_lock:
-        if checked[1] == _plan_generation:  # else a write committed meanwhile: not kept
-            if len(_cache) >= CACHE_LIMIT:
-                _cache.clear()
-                _checked.clear()
-            _cache[key] = fresh
-            _checked[key] = checked
+    with _loader(key):  # one thread reads the plan; the others take what it read
+        with _cache_lock:
+            read = (_cache.get(key), _last_read.get(key))
+        for known in read:  # the same fingerprint as just read: the plan as it stands
+            if known is not None and known.fingerprint == fingerprint:
+                return known
+        fresh = load_snapshot(session, partnership_id, plan_year, fingerprint)
+        with _cache_lock:
+            _last_read[key] = fresh
+            if checked[1] == _plan_generation:  # else a write committed meanwhile: not kept
+                if len(_cache) >= CACHE_LIMIT:
+                    _cache.clear()
+                    _checked.clear()
+                    _last_read.clear()
+                    _last_read[key] = fresh
+                _cache[key] = fresh
+                _checked[key] = checked
     return fresh
+
+
+def _loader(key: _CacheKey) -> threading.Lock:
+    with _cache_lock:
+        found = _loaders.get(key)
+        if found is None:
+            found = _loaders[key] = threading.Lock()
+        return found
 
 
 @contextmanager
@@ -390,3 +409,4 @@ def clear() -> None:
     with _cache_lock:
         _cache.clear()
         _checked.clear()
+        _last_read.clear()
