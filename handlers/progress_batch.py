@@ -89,8 +89,13 @@ class ProgressWriter:
             try:
                 self._write(batch, client)
             except BaseException as error:
-                for other in batch:
-                    other.error = error if other is job else _follower_error(error)
+                if all(other.outcome is not None for other in batch):
+                    # Committed: what failed afterwards is not the requests' to hear about.
+                    log.exception("a step after saving a batch of progress failed")
+                else:
+                    for other in batch:
+                        other.outcome = None
+                        other.error = error if other is job else _follower_error(error)
             finally:
                 for other in batch:
                     other.finished = True
