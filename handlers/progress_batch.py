@@ -11,9 +11,10 @@ one of their requests. Nothing is acked before its entry is committed.
 
 The leader's writes wait no longer than its request's budget
 (:func:`store.db.bounded_waits`): if the lock cannot be had in time, the whole batch
-is rolled back and every request in it is told that nothing was saved. A request
-repeated (its key already stored) or one the batch cannot answer (an objective not in
-this year's plan, an update saying nothing) is answered the one-at-a-time way. Only
+is rolled back and every request in it is told that nothing was saved. A repeated
+request (its key already stored) is answered from what the first one saved; one the
+batch cannot answer (an objective not in this year's plan, an update saying nothing, a
+repeat of a "done") is answered the one-at-a-time way. Only
 SQLite files, whose writers take turns anyway (:func:`store.db.has_write_gate`), are
 batched; on PostgreSQL each request saves its own.
 """
@@ -122,8 +123,8 @@ class ProgressWriter:
             outcomes = saving.save([j.update for j in batch])
             lines: list[tuple[int, str, str, str]] = []
             for job, outcome in zip(batch, outcomes, strict=True):
-                saved = isinstance(outcome, ProgressResult) and not outcome.repeated
-                if saved and isinstance(outcome, ProgressResult) and outcome.entry_id is not None:
+                if isinstance(outcome, ProgressResult) and not outcome.repeated:
+                    assert outcome.entry_id is not None
                     text, status = progress_channel_item(
                         outcome.summary,
                         user_id=job.user_id,

@@ -12,9 +12,11 @@ statements, and after the commit installs the snapshot with the new RAGs
 it. Each update is saved in the order given, as if one after another.
 
 An update whose request key is already stored (or claimed earlier in the batch) is
-``REPEATED``; one whose objective is not in this plan year's snapshot, or that says
-nothing, is ``ELSEWHERE``: neither is written, and the caller answers them the
-one-at-a-time way, which has the kind answers for those cases.
+not written: it is answered as :func:`bot.plan.progress.repeated_progress` would
+(``repeated`` set), or is ``REPEATED`` when the first was a "done" or is not in this
+year's plan. One whose objective is not in this plan year's snapshot, or that says
+nothing, is ``ELSEWHERE``. The caller answers those two the one-at-a-time way, which
+has the kind answers for them.
 """
 
 from __future__ import annotations
