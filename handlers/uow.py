@@ -29,9 +29,10 @@ from sqlalchemy.orm import Session
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.plan import readcache
-from bot.plan.members import Actor, ensure_partnership, resolve_actor
+from bot.plan.members import Actor, ensure_partnership, resolve_actor, stored_actors
 from bot.plan.reading import objective_choices
 from bot.plan.years import local_today
+from bot.settings import Settings
 from handlers.queries import partnership_by_id
 from store.db import bounded_waits, session_scope
 from store.models import Partnership
@@ -121,6 +122,11 @@ class Unit:
             if self._user_id:
                 key = (self._user_id, self._display_name)
                 cached = self._actors.get(key) if self._actors is not None else None
+                if cached is None and self._actors is not None and self._actors.lapsed(key):
+                    # The cache's time ran out: every member it holds read again at once.
+                    cached = self._actors.refresh(
+                        self.session, self.read_partnership, self.ctx.settings, key
+                    )
                 if cached is not None:
                     self._actor = cached
                 else:
@@ -203,6 +209,7 @@ class ActorCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
         self._found: dict[tuple[str, str | None], tuple[Actor, readcache.Validity]] = {}
 
     def get(self, key: tuple[str, str | None]) -> Actor | None:
@@ -215,6 +222,39 @@ class ActorCache:
             if len(self._found) >= self.LIMIT:
                 self._found.clear()
             self._found[key] = (actor, checked)
+
+    def lapsed(self, key: tuple[str, str | None]) -> bool:
+        """Whether ``key`` was cached and is no longer trusted."""
+        with self._lock:
+            return key in self._found
+
+    def refresh(
+        self,
+        session: Session,
+        partnership: Partnership,
+        settings: Settings,
+        key: tuple[str, str | None],
+    ) -> Actor | None:
+        """Read every cached member again with one query (those stored as they are stay
+        cached, checked now) and return ``key``'s actor if it is among them. One thread
+        reads; the others arriving meanwhile take what it read."""
+        with self._refreshing:
+            hit = self.get(key)
+            if hit is not None or readcache.has_pending_writes(session):
+                return hit
+            checked = readcache.validity()
+            with self._lock:
+                asking = dict(self._found)
+            names: dict[str, str | None] = {user: name for user, name in asking}
+            fresh = stored_actors(session, partnership, names, settings=settings)
+            with self._lock:
+                for wanted in asking:
+                    actor = fresh.get(wanted[0])
+                    if actor is not None and wanted[1] == names[wanted[0]]:
+                        self._found[wanted] = (actor, checked)
+                    else:
+                        self._found.pop(wanted, None)
+        return self.get(key)
 
 
 def read_only_copy(partnership: Partnership) -> Partnership:
