@@ -65,6 +65,7 @@ from handlers.progress import (
     repeated_answer,
     save_progress,
 )
+from handlers.progress_batch import batched_reply
 from handlers.referrals.listing import list_referrals
 from handlers.referrals.refer import open_referral_form
 from handlers.repeats import command_keys
@@ -313,6 +314,13 @@ def progress_reply(
             "status instead (see `/csp help progress`)."
         )
         return Reply(text, [section(f":information_source: {text}")])
+    batched = (
+        None
+        if done or action_number is not None  # an action named: saved one at a time
+        else batched_reply(unit, objective_id, rag=rag, note=note, keys=keys, client=client)
+    )
+    if batched is not None:  # saved with others typed at the same moment, and committed
+        return Reply(*batched)
     again = repeated_answer(unit, keys, note=note, done=done, rag=rag)
     if again is not None:  # the same command again: the same answer, nothing new saved
         return Reply(*again)

@@ -29,9 +29,10 @@ from sqlalchemy.orm import Session
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.plan import readcache
-from bot.plan.members import Actor, ensure_partnership, resolve_actor
+from bot.plan.members import Actor, ensure_partnership, resolve_actor, stored_actors
 from bot.plan.reading import ActionChoices, action_choices, objective_choices
 from bot.plan.years import local_today
+from bot.settings import Settings
 from handlers.queries import partnership_by_id
 from store.db import bounded_waits, session_scope
 from store.models import Partnership
@@ -125,6 +126,11 @@ class Unit:
             if self._user_id:
                 key = (self._user_id, self._display_name)
                 cached = self._actors.get(key) if self._actors is not None else None
+                if cached is None and self._actors is not None and self._actors.lapsed(key):
+                    # The cache's time ran out: every member it holds read again at once.
+                    cached = self._actors.refresh(
+                        self.session, self.read_partnership, self.ctx.settings, key
+                    )
                 if cached is not None:
                     self._actor = cached
                 else:
@@ -161,6 +167,18 @@ class Unit:
             raise UserError("I could not tell who you are. Please try again from Slack.")
         return actor
 
+    def has_pending_writes(self) -> bool:
+        """Whether this request's session holds changes not yet committed."""
+        return self._session is not None and readcache.has_pending_writes(self._session)
+
+    def save_member(self) -> None:
+        """Commit what resolving who is asking wrote (a new member's row, a changed
+        name) and nothing else yet, so the request's own save can be made by another
+        transaction. Nothing the person asked for is saved by it: :attr:`committed`
+        stays as it was."""
+        if self._session is not None:
+            self._session.commit()
+
     def commit(self) -> None:
         """Save this request's changes now (before answering, so a confirmation is
         never sent for a change that was not saved, and no lock is held while the
@@ -195,6 +213,7 @@ class ActorCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
         self._found: dict[tuple[str, str | None], tuple[Actor, readcache.Validity]] = {}
 
     def get(self, key: tuple[str, str | None]) -> Actor | None:
@@ -207,6 +226,39 @@ class ActorCache:
             if len(self._found) >= self.LIMIT:
                 self._found.clear()
             self._found[key] = (actor, checked)
+
+    def lapsed(self, key: tuple[str, str | None]) -> bool:
+        """Whether ``key`` was cached and is no longer trusted."""
+        with self._lock:
+            return key in self._found
+
+    def refresh(
+        self,
+        session: Session,
+        partnership: Partnership,
+        settings: Settings,
+        key: tuple[str, str | None],
+    ) -> Actor | None:
+        """Read every cached member again with one query (those stored as they are stay
+        cached, checked now) and return ``key``'s actor if it is among them. One thread
+        reads; the others arriving meanwhile take what it read."""
+        with self._refreshing:
+            hit = self.get(key)
+            if hit is not None or readcache.has_pending_writes(session):
+                return hit
+            checked = readcache.validity()
+            with self._lock:
+                asking = dict(self._found)
+            names: dict[str, str | None] = {user: name for user, name in asking}
+            fresh = stored_actors(session, partnership, names, settings=settings)
+            with self._lock:
+                for wanted in asking:
+                    actor = fresh.get(wanted[0])
+                    if actor is not None and wanted[1] == names[wanted[0]]:
+                        self._found[wanted] = (actor, checked)
+                    else:
+                        self._found.pop(wanted, None)
+        return self.get(key)
 
 
 def read_only_copy(partnership: Partnership) -> Partnership:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -152,6 +153,11 @@ class _WriteGate:
             raw.execute(f"PRAGMA busy_timeout = {busy_ms}")
             info["busy_ms"] = busy_ms
 
+    @property
+    def owner(self) -> int | None:
+        """The thread holding the gate, if any."""
+        return self._owner
+
     def release(self, connection: Any) -> None:
         if self._holder is not None and self._holder is _driver_connection(connection):
             self._holder = None
@@ -166,8 +172,26 @@ def _driver_connection(connection: Any) -> Any:
     return getattr(connection, "dbapi_connection", connection)
 
 
+_GATES: weakref.WeakKeyDictionary[Engine, _WriteGate] = weakref.WeakKeyDictionary()
+
+
+def has_write_gate(engine: Engine) -> bool:
+    """Whether ``engine``'s writers take turns through the in-process gate (a SQLite
+    file): a writer holding the gate and SQLite's lock is the only one, in this
+    process and any other."""
+    return engine in _GATES
+
+
+def holds_write_gate(engine: Engine) -> bool:
+    """Whether this thread holds ``engine``'s write gate (it has written in a
+    transaction not yet ended)."""
+    gate = _GATES.get(engine)
+    return gate is not None and gate.owner == threading.get_ident()
+
+
 def _install_write_gate(engine: Engine) -> None:
     gate = _WriteGate()
+    _GATES[engine] = gate
     dialect = engine.dialect
     commit, rollback = dialect.do_commit, dialect.do_rollback
 

@@ -32,6 +32,8 @@ from bot.plan.models import DueItem, ProgressFacts
 from bot.plan.queries import action_done_entry_times
 from bot.plan.reading import overdue_due_items, progress_facts, upcoming_due_items
 from bot.plan.schedule import partnership_calendar, reminder_policy
+from bot.plan.snapshot import ObjectiveSnap
+from bot.plan.snapshot import scopes as snapshot_scopes
 from bot.plan.standing import standings_of
 from bot.plan.years import local_date
 from bot.referrals.counts import referral_counts
@@ -51,7 +53,7 @@ def _referral_counts(
 
 
 def _facts(
-    session: Session, partnership: Partnership, objectives: Sequence[readcache.ObjectiveSnap]
+    session: Session, partnership: Partnership, objectives: Sequence[ObjectiveSnap]
 ) -> ProgressFacts:
     """The "done" days of each objective, and of each action of one with several (one
     action's "done" meets none of another's occurrences)."""
@@ -75,7 +77,7 @@ def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -
     overdue: list[DueItem] = []
     due_soon: list[DueItem] = []
     for whole in objectives:
-        for o in readcache.scopes(whole):
+        for o in snapshot_scopes(whole):
             overdue.extend(
                 overdue_due_items(
                     o, today, facts, policy, cal, action_id=o.action_id, action=o.action

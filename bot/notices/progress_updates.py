@@ -18,9 +18,10 @@ which keeps its post inside Slack's limits (50 blocks, 3,000 characters a sectio
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.deliveries import OutboundMessage
@@ -67,7 +68,7 @@ def queue_progress_update(
     if row is not None:
         items: list[dict[str, Any]] = list(row.payload.get("items") or [])
         chars = int(row.payload.get("chars") or 0)
-        if len(items) < MAX_ITEMS and chars + size <= MAX_CHARS:
+        if _has_room(len(items), chars, size):
             row.payload = {**row.payload, "items": [*items, item], "chars": chars + size}
             return row
     row = Delivery(
@@ -84,6 +85,85 @@ def queue_progress_update(
     session.add(row)
     session.flush()
     return row
+
+
+def queue_progress_updates(
+    session: Session,
+    partnership_id: int,
+    channel: str,
+    updates: Sequence[tuple[int, str, str, str]],
+    *,
+    now: dt.datetime,
+) -> None:
+    """:func:`queue_progress_update` for several updates at once, in order: each
+    (entry id, text, status, fallback) joins the channel's pending row while it has
+    room, then starts a new one. Plain statements, no ORM objects: one read of the
+    pending row and one write per row, for a batch saved in one transaction."""
+    if not updates:
+        return
+    table = cast(Table, Delivery.__table__)
+    pending = session.execute(
+        select(Delivery.id, Delivery.payload)
+        .where(
+            Delivery.partnership_id == partnership_id,
+            Delivery.kind == KIND,
+            Delivery.target == channel,
+            Delivery.status == DeliveryStatus.PENDING,
+        )
+        .order_by(Delivery.id.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+    row_id: int | None = None
+    base: dict[str, Any] = {}
+    items: list[dict[str, Any]] = []
+    chars = 0
+    if pending is not None:
+        row_id, base = pending[0], dict(pending[1] or {})
+        items, chars = list(base.get("items") or []), int(base.get("chars") or 0)
+    first_entry = 0
+    dirty = False
+
+    def write() -> None:
+        body = {**base, "items": items, "chars": chars}
+        if row_id is not None:
+            session.execute(update(table).where(table.c.id == row_id).values(payload=body))
+            return
+        session.execute(
+            insert(table).values(
+                partnership_id=partnership_id,
+                key=f"progress:{partnership_id}:{first_entry}",
+                kind=KIND,
+                target=channel,
+                occurrence=now,
+                status=DeliveryStatus.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                late=False,
+                payload=body,
+                created_at=now,
+            )
+        )
+
+    for entry_id, text, status, fallback in updates:
+        size = len(text) + len(status)
+        if not _has_room(len(items), chars, size):
+            if dirty:
+                write()
+            row_id, base, items, chars, dirty = None, {}, [], 0, False
+        if not items:
+            first_entry = entry_id
+        items.append({"entry": entry_id, "text": text, "status": status, "fallback": fallback})
+        chars += size
+        dirty = True
+    if dirty:
+        write()
+
+
+def _has_room(count: int, chars: int, size: int) -> bool:
+    """Whether a row holding ``count`` updates of ``chars`` characters takes one more of
+    ``size``."""
+    return count < MAX_ITEMS and chars + size <= MAX_CHARS
 
 
 def _items(delivery: Delivery) -> list[tuple[str, str, str]]:

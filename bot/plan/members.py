@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -152,10 +152,15 @@ def _ensure_member(
             return member
     if role is not None and member.role != role and role != Role.MEMBER:
         member.role = role
-    # A name read from Slack's users.info (display_name_at set) beats a request's handle.
-    if display_name and member.display_name != display_name and member.display_name_at is None:
+    if _takes_name(member.display_name, member.display_name_at, display_name):
         member.display_name = display_name
     return member
+
+
+def _takes_name(stored: str | None, read_at: dt.datetime | None, offered: str | None) -> bool:
+    """Whether a request's handle replaces the stored name: a name read from Slack's
+    users.info (``read_at`` set) beats it."""
+    return bool(offered) and stored != offered and read_at is None
 
 
 ensure_member = _ensure_member  # the member row for a Slack user, made on first use
@@ -180,6 +185,33 @@ def resolve_actor(
         bootstrap_lead=slack_user_id in leads,
         safeguarding_lead=bool(member.safeguarding_lead),
     )
+
+
+def stored_actors(
+    session: Session,
+    partnership: Partnership,
+    asking: Mapping[str, str | None],
+    *,
+    settings: Settings | None = None,
+) -> dict[str, Actor]:
+    """:func:`resolve_actor` for many people at once (Slack id -> the name their request
+    gave), with one plain query and nothing written: only those stored as they are
+    (someone new, or a changed name, is left out for :func:`resolve_actor`)."""
+    admins, leads = bootstrap_ids(partnership, settings)
+    found: dict[str, Actor] = {}
+    for user, role, name, read_at, lead in queries.member_facts(
+        session, partnership.id, list(asking)
+    ):
+        if not _takes_name(name, read_at, asking.get(user)):
+            found[user] = Actor(
+                slack_user_id=user,
+                role=Role(role),
+                display_name=name,
+                bootstrap_admin=user in admins,
+                bootstrap_lead=user in leads,
+                safeguarding_lead=lead,
+            )
+    return found
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,28 @@ def find_member(session: Session, partnership_id: int, slack_user_id: str) -> Me
     return session.scalars(_member_query(partnership_id, slack_user_id)).one_or_none()
 
 
+def member_facts(
+    session: Session, partnership_id: int, slack_user_ids: Sequence[str]
+) -> list[tuple[str, str, str | None, dt.datetime | None, bool]]:
+    """(Slack id, role, display name, when the name was read from Slack, lead flag) of
+    those members, read without loading the rows."""
+    if not slack_user_ids:
+        return []
+    rows = session.execute(
+        select(
+            Member.slack_user_id,
+            Member.role,
+            Member.display_name,
+            Member.display_name_at,
+            Member.safeguarding_lead,
+        ).where(
+            Member.partnership_id == partnership_id,
+            Member.slack_user_id.in_(list(slack_user_ids)),
+        )
+    ).all()
+    return [(r[0], str(r[1]), r[2], r[3], bool(r[4])) for r in rows]
+
+
 def the_member(session: Session, partnership_id: int, slack_user_id: str) -> Member:
     """The member row that must exist (another request has just committed it)."""
     return session.scalars(_member_query(partnership_id, slack_user_id)).one()

@@ -9,7 +9,10 @@ the same value. That query runs at most once per :data:`TTL_SECONDS` (a monotoni
 clock) per snapshot, and at once after any write committed in this process (every ORM
 commit that flushed bumps :func:`generation`), so a member who logs progress and then
 asks what is due always sees their update; changes made by another process are seen
-within :data:`TTL_SECONDS`.
+within :data:`TTL_SECONDS`. A batch of RAG and note updates saved under the write lock
+(:mod:`bot.plan.progress_batch`) installs the snapshot it committed instead
+(:func:`progress_logged`), and moves only the snapshot's generation: caches of things
+progress cannot change (members, the partnership) stay valid.
 
 The fingerprint changes whenever anything the snapshot holds changes:
 
@@ -34,14 +37,16 @@ import itertools
 import threading
 import time
 import weakref
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from bot.plan import snapshot_queries
+from bot.plan.snapshot import ActionSnap, ItemSnap, MeetingSnap, ObjectiveSnap, OwnerSnap
 from bot.plan.snapshot_queries import Fingerprint
 from store.models import Objective
 
@@ -50,88 +55,6 @@ T = TypeVar("T")
 TTL_SECONDS = 0.5  # how long a validated snapshot is trusted without asking the database
 MEMO_LIMIT = 32  # derived views kept per snapshot (one per day and horizon asked for)
 _WROTE = "csp_plan_wrote"
-
-
-@dataclass(frozen=True)
-class OwnerSnap:
-    label: str
-    slack_user_id: str | None
-    action_id: int | None = None
-
-
-@dataclass(frozen=True)
-class ItemSnap:
-    kind: str
-    due_on: dt.date | None
-    body: str | None
-    month_only: bool
-    rrule: str | None
-    source_text: str
-    done_at: dt.datetime | None
-    created_on: dt.date | None = None
-    action_id: int | None = None
-
-
-@dataclass(frozen=True)
-class MeetingSnap:
-    id: int
-    body: str
-    month: dt.date
-    meeting_date: dt.date | None
-
-
-@dataclass(frozen=True)
-class ActionSnap:
-    id: int
-    position: int
-    text: str
-    status: str
-    rag: str | None
-    needs_dating: bool
-    timescale_text: str
-
-
-@dataclass(frozen=True)
-class ObjectiveSnap:
-    """An objective (its roll-up, owners and schedule of all its actions), or, with
-    ``action_id``, one of its actions seen the same way (:func:`scopes`)."""
-
-    id: int
-    title: str
-    rag: str | None
-    status: str
-    needs_dating: bool
-    timescale_text: str
-    owners: tuple[OwnerSnap, ...]
-    schedule: tuple[ItemSnap, ...]
-    meetings: tuple[MeetingSnap, ...]
-    actions: tuple[ActionSnap, ...] = ()
-    action_id: int | None = None
-    action: str | None = None  # "2. Train staff" for an action of an objective with several
-
-
-def scopes(objective: ObjectiveSnap) -> tuple[ObjectiveSnap, ...]:
-    """What is due and overdue is worked out for: the objective when it has one action,
-    else each of its actions with its own owners, schedule, status and RAG (the
-    objective's meetings go with its first action)."""
-    if len(objective.actions) <= 1:
-        return (objective,)
-    return tuple(
-        ObjectiveSnap(
-            id=objective.id,
-            title=objective.title,
-            rag=a.rag,
-            status=a.status,
-            needs_dating=a.needs_dating,
-            timescale_text=a.timescale_text,
-            owners=tuple(o for o in objective.owners if o.action_id == a.id),
-            schedule=tuple(i for i in objective.schedule if i.action_id == a.id),
-            meetings=objective.meetings if a.position == 1 else (),
-            action_id=a.id,
-            action=f"{a.position}. {a.text}",
-        )
-        for a in objective.actions
-    )
 
 
 @dataclass(frozen=True)
@@ -168,9 +91,17 @@ Validity = tuple[float, int]  # (monotonic time it was checked, write generation
 monotonic: Callable[[], float] = time.monotonic
 _generation = itertools.count(1)
 _current_generation = 0
+# Moves on with every write that can change a snapshot: every write that
+# :func:`invalidate` counts, and progress saved in batches (:func:`progress_logged`),
+# which changes only the plan, so other caches keyed on :func:`validity` stay valid.
+_plan_generation = 0
 _cache: dict[_CacheKey, PlanSnapshot] = {}
 _checked: dict[_CacheKey, Validity] = {}
 _cache_lock = threading.Lock()
+_installed = threading.Condition(_cache_lock)
+_committing = 0  # batches of progress between their commit and installing their snapshot
+_loaders: dict[tuple[int, int, int], threading.Lock] = {}  # one plan read at a time per key
+_last_read: dict[tuple[int, int, int], PlanSnapshot] = {}  # the latest read, for those waiting
 # Engines are told apart by a token, not id(): ids are reused once an engine is gone.
 _engine_tokens: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
 _next_token = itertools.count(1)
@@ -204,15 +135,26 @@ def _forget_write(session: Session, *_args: Any) -> None:
 
 
 def generation() -> int:
-    """A number that moves on whenever a write commits in this process."""
+    """A number that moves on whenever a write commits in this process (except a batch
+    of progress, which moves only the snapshot's)."""
     return _current_generation
 
 
 def invalidate() -> None:
     """Make every cached view in this process check the database on its next use."""
-    global _current_generation
+    global _current_generation, _plan_generation
     with _cache_lock:
         _current_generation = next(_generation)
+        _plan_generation = _current_generation
+
+
+def _plan_checked() -> Validity:
+    return (monotonic(), _plan_generation)
+
+
+def _plan_still_valid(checked: Validity) -> bool:
+    at, gen = checked
+    return gen == _plan_generation and 0 <= monotonic() - at < TTL_SECONDS
 
 
 def validity() -> Validity:
@@ -308,36 +250,133 @@ def load_snapshot(
     return PlanSnapshot(partnership_id, plan_year, fingerprint, objectives, last)
 
 
-def plan_snapshot(session: Session, partnership_id: int, plan_year: int) -> PlanSnapshot:
+def plan_snapshot(
+    session: Session,
+    partnership_id: int,
+    plan_year: int,
+    *,
+    verify: bool = False,
+    fingerprint: Fingerprint | None = None,
+) -> PlanSnapshot:
     """The plan as this session sees it: the cached snapshot while it was checked under
     :data:`TTL_SECONDS` ago with no write committed in this process since, or when its
     fingerprint still matches; else a fresh one (cached unless this session has
-    uncommitted writes)."""
+    uncommitted writes). ``verify`` always checks the fingerprint (``fingerprint``, when
+    the caller has just read it): a writer holding the write lock gets the plan exactly
+    as stored."""
     if has_pending_writes(session):
         session.flush()
         fingerprint = snapshot_queries.plan_fingerprint(session, partnership_id, plan_year)
         return load_snapshot(session, partnership_id, plan_year, fingerprint)
     key = (_engine_token(session), partnership_id, plan_year)
-    checked = validity()  # taken before the query: a commit during it forces a re-check
+    checked = _plan_checked()  # taken before the query: a commit during it forces a re-check
     with _cache_lock:
         cached = _cache.get(key)
         last = _checked.get(key)
-    if cached is not None and last is not None and still_valid(last):
+    if not verify and cached is not None and last is not None and _plan_still_valid(last):
         return cached
-    fingerprint = snapshot_queries.plan_fingerprint(session, partnership_id, plan_year)
-    if cached is not None and cached.fingerprint == fingerprint:
-        with _cache_lock:
-            if _cache.get(key) is cached:
-                _checked[key] = checked
-        return cached
-    fresh = load_snapshot(session, partnership_id, plan_year, fingerprint)
+    if fingerprint is None or not verify:
+        fingerprint = snapshot_queries.plan_fingerprint(session, partnership_id, plan_year)
     with _cache_lock:
+        # A batch of progress committed but not yet installed: its snapshot is moments away.
+        _installed.wait_for(lambda: _committing == 0, timeout=0.1)
+        latest = _cache.get(key)
+    for known in (latest, cached):
+        if known is not None and known.fingerprint == fingerprint:
+            with _cache_lock:
+                if _cache.get(key) is known and checked[1] == _plan_generation:
+                    _checked[key] = checked
+            return known
+    with _loader(key):  # one thread reads the plan; the others take what it read
+        with _cache_lock:
+            read = (_cache.get(key), _last_read.get(key))
+        for known in read:  # the same fingerprint as just read: the plan as it stands
+            if known is not None and known.fingerprint == fingerprint:
+                return known
+        fresh = load_snapshot(session, partnership_id, plan_year, fingerprint)
+        with _cache_lock:
+            _last_read[key] = fresh
+            if checked[1] == _plan_generation:  # else a write committed meanwhile: not kept
+                if len(_cache) >= CACHE_LIMIT:
+                    _cache.clear()
+                    _checked.clear()
+                    _last_read.clear()
+                    _last_read[key] = fresh
+                _cache[key] = fresh
+                _checked[key] = checked
+    return fresh
+
+
+def _loader(key: _CacheKey) -> threading.Lock:
+    with _cache_lock:
+        found = _loaders.get(key)
+        if found is None:
+            found = _loaders[key] = threading.Lock()
+        return found
+
+
+@contextmanager
+def progress_committing() -> Iterator[None]:
+    """Around a batch's commit and :func:`progress_logged`: a reader that meanwhile finds
+    the new fingerprint waits for the new snapshot instead of reloading the plan."""
+    global _committing
+    with _cache_lock:
+        _committing += 1
+    try:
+        yield
+    finally:
+        with _cache_lock:
+            _committing -= 1
+            _installed.notify_all()
+
+
+# Views derived from a snapshot that a RAG or note update leaves as they were.
+_KEPT_BY_PROGRESS = frozenset({"progress_facts", "choices", "progress_summary"})
+
+
+def progress_logged(
+    session: Session,
+    base: PlanSnapshot,
+    fingerprint: Fingerprint,
+    rags: Mapping[int, str],
+    logged_at: Mapping[int, dt.datetime],
+) -> PlanSnapshot:
+    """The snapshot after a batch of RAG or note updates (no "done") was committed on
+    top of ``base``: ``base`` with the objectives' new RAGs and latest progress times,
+    under ``fingerprint`` (read in the batch's transaction after its writes). The
+    caller held the write lock from before it read ``base`` (verified) until the
+    commit, so nothing else changed in between, and it is installed as this process's
+    snapshot; caches that progress cannot change (members, the partnership) stay
+    valid."""
+    global _plan_generation
+    objectives = tuple(
+        replace(o, rag=rags[o.id], actions=tuple(replace(a, rag=rags[o.id]) for a in o.actions))
+        if o.id in rags
+        else o
+        for o in base.objectives
+    )
+    last = dict(base.last_progress)
+    for oid, at in logged_at.items():
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        last[oid] = max(at, last.get(oid, at))
+    after = PlanSnapshot(base.partnership_id, base.plan_year, fingerprint, objectives, last)
+    with base._lock:
+        kept = {
+            k: v
+            for k, v in base._memo.items()
+            if isinstance(k, tuple) and k[:1] and k[0] in _KEPT_BY_PROGRESS
+        }
+    after._memo.update(kept)
+    key = (_engine_token(session), base.partnership_id, base.plan_year)
+    with _cache_lock:
+        _plan_generation = next(_generation)
         if len(_cache) >= CACHE_LIMIT:
             _cache.clear()
             _checked.clear()
-        _cache[key] = fresh
-        _checked[key] = checked
-    return fresh
+        # The newest plan there is: nothing could be committed between ``base`` and it.
+        _cache[key] = after
+        _checked[key] = (monotonic(), _plan_generation)
+    return after
 
 
 def clear() -> None:
@@ -345,3 +384,4 @@ def clear() -> None:
     with _cache_lock:
         _cache.clear()
         _checked.clear()
+        _last_read.clear()

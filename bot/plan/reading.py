@@ -35,6 +35,8 @@ from bot.plan.schedule import (
     reminder_policy,
     upcoming_items,
 )
+from bot.plan.snapshot import ObjectiveSnap
+from bot.plan.snapshot import scopes as snapshot_scopes
 from bot.plan.years import local_date
 from bot.time.policy import ReminderPolicy
 from bot.time.workdays import WorkingCalendar
@@ -136,7 +138,7 @@ def list_objectives(
     session: Session, partnership: Partnership, today: dt.date
 ) -> list[ObjectiveSummary]:
     snap = _snapshot(session, partnership)
-    facts = _facts(session, partnership, snap)
+    facts = snapshot_facts(session, partnership, snap)
     policy = reminder_policy(partnership)
     cal = partnership_calendar(partnership)
 
@@ -156,7 +158,7 @@ def list_objectives(
     return list(snap.memo(("summaries", today, policy, cal), build))
 
 
-def _facts(
+def snapshot_facts(
     session: Session, partnership: Partnership, snap: readcache.PlanSnapshot
 ) -> ProgressFacts:
     # The snapshot's fingerprint moves with every progress entry and every snooze
@@ -194,7 +196,12 @@ def plan_memo(
 
 
 def objective_choices(session: Session, partnership: Partnership) -> list[tuple[int, str]]:
-    return queries.objective_titles(session, partnership)
+    """(id, title) of the plan year's objectives in plan order, from the snapshot (a
+    session with uncommitted writes reads them from the database)."""
+    if readcache.has_pending_writes(session):
+        return queries.objective_titles(session, partnership)
+    snap = _snapshot(session, partnership)
+    return list(snap.memo(("choices",), lambda: tuple((o.id, o.title) for o in snap.objectives)))
 
 
 ActionChoices = dict[int, tuple[tuple[int, str], ...]]
@@ -317,7 +324,7 @@ def due_items(
 ) -> list[DueItem]:
     """Overdue items first (oldest first), then dated items due within ``days``."""
     snap = _snapshot(session, partnership)
-    facts = _facts(session, partnership, snap)
+    facts = snapshot_facts(session, partnership, snap)
     policy = reminder_policy(partnership)
     cal = partnership_calendar(partnership)
     return list(
@@ -339,7 +346,7 @@ def overdue_due_items(
     action: str | None = None,
 ) -> list[DueItem]:
     """:func:`overdue_items` for one objective (or, with ``action_id``, one action seen
-    as one: ``bot.plan.readcache.scopes``) as :class:`DueItem` rows."""
+    as one: ``bot.plan.snapshot.scopes``) as :class:`DueItem` rows."""
     owners = tuple(o.slack_user_id for o in objective.owners if o.slack_user_id)
     snoozed = _active_snooze(facts, objective.id, today)
     done_days = (
@@ -396,7 +403,7 @@ def upcoming_due_items(
 
 
 def _due(
-    objectives: Iterable[readcache.ObjectiveSnap | Objective],
+    objectives: Iterable[ObjectiveSnap | Objective],
     today: dt.date,
     days: int,
     facts: ProgressFacts | None = None,
@@ -409,8 +416,8 @@ def _due(
     upcoming: list[DueItem] = []
     for whole in objectives:
         parts = (
-            readcache.scopes(whole)
-            if isinstance(whole, readcache.ObjectiveSnap)
+            snapshot_scopes(whole)
+            if isinstance(whole, ObjectiveSnap)
             else scopes(whole)  # ORM objectives (a session with uncommitted writes, tests)
         )
         for objective in parts:

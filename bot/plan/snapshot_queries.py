@@ -48,8 +48,28 @@ _FINGERPRINT = _fingerprint_query()  # built once; SQLAlchemy caches its compile
 
 def plan_fingerprint(session: Session, partnership_id: int, plan_year: int) -> Fingerprint:
     """One round trip of aggregates that changes whenever the snapshot would."""
+    return fingerprint_and_stamp(session, partnership_id, plan_year)[0]
+
+
+def fingerprint_and_stamp(
+    session: Session, partnership_id: int, plan_year: int
+) -> tuple[Fingerprint, dt.datetime | None]:
+    """:func:`plan_fingerprint`, and the latest ``Objective.updated_at`` of the
+    partnership as stored (the same round trip)."""
     row = session.execute(_FINGERPRINT, {"pid": partnership_id, "year": plan_year}).one()
-    return tuple(str(value) if isinstance(value, dt.datetime) else value for value in row)
+    fingerprint = tuple(str(value) if isinstance(value, dt.datetime) else value for value in row)
+    return fingerprint, row[1]
+
+
+def after_progress(
+    session: Session, fingerprint: Fingerprint, objective_id: int, entry_id: int
+) -> Fingerprint:
+    """The fingerprint after progress entries up to ``entry_id`` were added and
+    objectives stamped, ``objective_id``'s last and latest, when nothing else changed
+    (the caller has held the write lock since it read ``fingerprint``): the latest stamp
+    and the latest entry id move, and nothing else. Keep it in step with the query."""
+    stamp = session.scalar(select(Objective.updated_at).where(Objective.id == objective_id))
+    return (fingerprint[0], str(stamp), entry_id, *fingerprint[3:])
 
 
 def _current_ids(partnership_id: int, plan_year: int) -> Select[int]:

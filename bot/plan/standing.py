@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy.orm import Session
 
 from bot.plan import readcache
+from bot.plan.snapshot import ObjectiveSnap
 from store.models import Partnership
 
 
@@ -31,7 +32,7 @@ def how_actions_stand(actions: Sequence[tuple[str, str | None]]) -> str:
     return "; ".join(parts)
 
 
-def standings_of(objectives: Iterable[readcache.ObjectiveSnap]) -> dict[int, str]:
+def standings_of(objectives: Iterable[ObjectiveSnap]) -> dict[int, str]:
     """:func:`how_actions_stand` for each objective with several actions, by its id."""
     return {
         o.id: how_actions_stand([(a.status, a.rag) for a in o.actions])

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.plan import readcache
-from bot.plan.readcache import ObjectiveSnap
 from bot.plan.schedule import (
     item_label,
     occurrences,
@@ -22,6 +21,8 @@ from bot.plan.schedule import (
     partnership_calendar,
     reminder_policy,
 )
+from bot.plan.snapshot import ObjectiveSnap
+from bot.plan.snapshot import scopes as snapshot_scopes
 from bot.plan.years import local_date
 from bot.referrals.counts import period_referral_counts
 from bot.referrals.vocabulary import CATEGORY_LABELS, URGENCY_LABELS, Category, Urgency, label
@@ -158,7 +159,7 @@ def _actions(
     texts = {a.id: a.text for a in objective.actions}
     return tuple(
         _action(scope, texts[aid], by_action.get(aid, []), names, w)
-        for scope in readcache.scopes(objective)
+        for scope in snapshot_scopes(objective)
         if (aid := scope.action_id) is not None
     )
 

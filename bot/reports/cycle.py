@@ -11,8 +11,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from bot.plan.readcache import ItemSnap, MeetingSnap, ObjectiveSnap
 from bot.plan.schedule import DATED_KINDS, item_label, met_occurrences, occurrences
+from bot.plan.snapshot import ItemSnap, MeetingSnap, ObjectiveSnap
 from bot.plan.years import local_date
 from bot.reports.history import Entry
 from bot.reports.model import CycleLine, MeetingLine

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from bot.plan.readcache import ObjectiveSnap
+from bot.plan.snapshot import ObjectiveSnap
 from store.models import ObjectiveStatus
 
 

@@ -7,6 +7,7 @@ suggestions). Pure: the caller passes ``(id, title)`` pairs in plan order.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,12 +43,18 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+@functools.lru_cache(maxsize=8192)  # titles are matched against every request's words
 def _normal(text: str) -> str:
     return " ".join(_words(text))
 
 
 def initials(title: str) -> set[str]:
     """Acronyms a person might type: with and without small words ("dhr", "smopf")."""
+    return set(_initials(title))
+
+
+@functools.lru_cache(maxsize=8192)
+def _initials(title: str) -> frozenset[str]:
     words = _words(title)
     found = {"".join(w[0] for w in words)}
     content = [w for w in words if w not in _STOP]
@@ -55,7 +62,7 @@ def initials(title: str) -> set[str]:
         found.add("".join(w[0] for w in content))
     # An acronym written in the title itself, e.g. "Community Safety Partnership (CSP)".
     found.update(a.lower() for a in re.findall(r"\b[A-Z]{2,6}\b", title))
-    return {f for f in found if len(f) >= 2}
+    return frozenset(f for f in found if len(f) >= 2)
 
 
 def _word_prefix(query_words: list[str], title_words: list[str]) -> bool:
@@ -85,11 +92,13 @@ def match_objective(query: str, choices: Sequence[Choice]) -> Match:
     if exact:
         return Match("one", (exact[0],))
     compact = wanted.replace(" ", "")
-    by_initials = [c for c in choices if compact in initials(c[1])]
+    by_initials = [c for c in choices if compact in _initials(c[1])]
     if by_initials:
         return _result(by_initials)
     if 2 <= len(compact) <= 6 and " " not in wanted:
-        shuffled = [c for c in choices if any(sorted(compact) == sorted(i) for i in initials(c[1]))]
+        shuffled = [
+            c for c in choices if any(sorted(compact) == sorted(i) for i in _initials(c[1]))
+        ]
         if shuffled:
             return _result(shuffled)
     starts = [c for c in choices if _normal(c[1]).startswith(wanted)]

@@ -310,7 +310,10 @@ def test_failed_request_saves_nothing(
 ) -> None:
     import handlers.commands
     import handlers.progress
+    import handlers.progress_batch
 
+    # The unit of work's own rollback: saved one at a time (as on PostgreSQL, or "done").
+    monkeypatch.setattr(handlers.progress_batch, "writer_for", lambda ctx: None)
     real = handlers.progress.save_progress
 
     def save_then_fail(*args: Any, **kwargs: Any) -> Any:
@@ -412,11 +415,13 @@ def test_an_error_after_saving_does_not_claim_nothing_was_saved(
     slack_http: str, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import handlers.commands
+    import handlers.progress_batch
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the confirmation fell over")
 
     monkeypatch.setattr(handlers.commands, "build_progress_confirmation_blocks", broken)
+    monkeypatch.setattr(handlers.progress_batch, "build_progress_confirmation_blocks", broken)
     answer = csp(slack_http, fake_slack, "progress dhr amber Panel booked for 3 March")
     failure = str(answer.get("text", ""))  # the reply failed before the ack: said in the ack
     assert "Something went wrong" in failure

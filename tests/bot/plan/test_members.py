@@ -122,3 +122,18 @@ def test_role_changes_keep_lead_and_admin_separate(session: Session, seeded: Par
     # The last admin (a lead as well) cannot be made a member.
     with pytest.raises(UserError, match="only admin"):
         set_role(session, seeded, admin, "UADMIN", Role.MEMBER, now=NOW)
+
+
+def test_people_stored_as_they_are_are_read_at_once_without_writing(
+    session: Session, partnership: Partnership
+) -> None:
+    from bot.plan.members import stored_actors
+
+    made = resolve_actor(session, partnership, "U0NEW1", now=NOW, display_name="sam")
+    resolve_actor(session, partnership, "U0NEW2", now=NOW, display_name="kim")
+    session.flush()
+    found = stored_actors(
+        session, partnership, {"U0NEW1": "sam", "U0NEW2": "kimberley", "U0NOBODY": "x"}
+    )
+    # Someone new, or a new handle that would be stored, is left to resolve_actor.
+    assert found == {"U0NEW1": made}

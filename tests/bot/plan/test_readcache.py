@@ -299,3 +299,29 @@ def test_a_rolled_back_write_does_not_invalidate(
         session.close()
     assert readcache.generation() == before
     assert _snapshot(seeded_ctx) is first
+
+
+def test_many_first_reads_at_once_read_the_plan_once(
+    seeded_ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    real = readcache.load_snapshot
+    reads: list[int] = []
+
+    def slow_read(*args: object) -> readcache.PlanSnapshot:
+        reads.append(1)
+        time.sleep(0.05)  # long enough for every other reader to arrive meanwhile
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(readcache, "load_snapshot", slow_read)
+    readcache.clear()
+    got: list[readcache.PlanSnapshot] = []
+    readers = [threading.Thread(target=lambda: got.append(_snapshot(seeded_ctx))) for _ in range(8)]
+    for r in readers:
+        r.start()
+    for r in readers:
+        r.join()
+    assert len(got) == 8 and all(s is got[0] for s in got)
+    assert len(reads) == 1

@@ -1,0 +1,87 @@
+"""The SQL of saving progress in batches: the write lock, stored keys, the entries, the stamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from store.models import Action, Objective, ProgressEntry
+
+_ENTRY = cast(Table, ProgressEntry.__table__)
+_OBJECTIVE = cast(Table, Objective.__table__)
+_ACTION = cast(Table, Action.__table__)
+
+# Changes no row, but takes SQLite's write lock (and the process's write gate) now, so
+# everything read after it in the transaction stays as read until the commit.
+_TAKE_WRITE_LOCK = text("UPDATE objective SET id = id WHERE 1 = 0")
+
+_INSERT_ENTRIES = insert(_ENTRY).returning(_ENTRY.c.id, sort_by_parameter_order=True)
+
+_STAMP_OBJECTIVE = (
+    update(_OBJECTIVE)
+    .where(_OBJECTIVE.c.id == bindparam("objective"))
+    .values(
+        rag=func.coalesce(bindparam("new_rag", type_=_OBJECTIVE.c.rag.type), _OBJECTIVE.c.rag),
+        updated_at=bindparam("stamp", type_=_OBJECTIVE.c.updated_at.type),
+    )
+)
+
+
+# The objective's only action moves with it (its RAG is the objective's: see
+# bot.plan.actions.roll_up; batches take objectives with one action only).
+_STAMP_ACTION = (
+    update(_ACTION)
+    .where(_ACTION.c.objective_id == bindparam("objective"))
+    .values(
+        rag=func.coalesce(bindparam("new_rag", type_=_ACTION.c.rag.type), _ACTION.c.rag),
+        updated_at=bindparam("stamp", type_=_ACTION.c.updated_at.type),
+    )
+)
+
+
+def take_write_lock(session: Session) -> None:
+    """Begin writing now (SQLite): no other connection can write until this
+    transaction ends."""
+    session.execute(_TAKE_WRITE_LOCK)
+
+
+def stored_keys(
+    session: Session, keys: Sequence[str]
+) -> dict[str, tuple[int, int, bool, dt.datetime]]:
+    """Request key -> (entry id, objective id, done, logged at) of the entry already
+    stored with it, for those of ``keys`` found (the key is unique across the table)."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(
+            ProgressEntry.request_key,
+            ProgressEntry.id,
+            ProgressEntry.objective_id,
+            ProgressEntry.done,
+            ProgressEntry.created_at,
+        ).where(ProgressEntry.request_key.in_(list(keys)))
+    ).all()
+    return {key: (eid, oid, bool(done), at) for key, eid, oid, done, at in rows if key is not None}
+
+
+def insert_entries(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert progress entries (column values, in order); their ids, in the same order."""
+    if not rows:
+        return []
+    found = session.execute(_INSERT_ENTRIES, [dict(r) for r in rows]).all()
+    return [row[0] for row in found]
+
+
+def stamp_objectives(
+    session: Session, changes: Sequence[tuple[int, str | None, dt.datetime]]
+) -> None:
+    """For each (objective id, new RAG or None to keep it, stamp), in order: set the RAG
+    when given and ``updated_at`` to the stamp, on the objective and its one action."""
+    if changes:
+        params = [{"objective": oid, "new_rag": rag, "stamp": stamp} for oid, rag, stamp in changes]
+        session.execute(_STAMP_OBJECTIVE, params)
+        session.execute(_STAMP_ACTION, params)

@@ -1,0 +1,84 @@
+"""Typed progress saved in batches: answered as one at a time, saved once, none on a busy lock."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+import handlers.progress_batch as progress_batch
+from bot.context import AppContext
+from store.db import session_scope
+from store.models import ProgressEntry
+from tests.dbutil import on_postgres
+from tests.fakes.slack import FakeSlack, slash_command
+from tests.handlers.test_busy_database import held_lock
+from tests.handlers.test_http import post
+
+pytestmark = pytest.mark.skipif(on_postgres(), reason="batches are for SQLite's one writer")
+
+
+def _notes(ctx: AppContext, like: str) -> list[str]:
+    with session_scope(ctx.sessions) as session:
+        return list(
+            session.scalars(select(ProgressEntry.note).where(ProgressEntry.note.like(like))).all()
+        )
+
+
+def _at_once(url: str, texts: list[str]) -> list[tuple[int, dict[str, Any]]]:
+    """Each text typed by a different person at the same moment; the answers, in order."""
+    answers: list[tuple[int, dict[str, Any]]] = [(0, {})] * len(texts)
+    start = threading.Barrier(len(texts))
+
+    def person(n: int) -> None:
+        body = slash_command(texts[n], user_id=f"U0TYPIST{n}")
+        start.wait()
+        status, reply = post(url, body)
+        answers[n] = (status, json.loads(reply))
+
+    people = [threading.Thread(target=person, args=(n,)) for n in range(len(texts))]
+    for p in people:
+        p.start()
+    for p in people:
+        p.join()
+    return answers
+
+
+def test_many_people_logging_at_once_are_each_answered_and_saved_once(
+    slack_http: str, seeded_ctx: AppContext
+) -> None:
+    texts = [f"progress dhr green Panel met, update {n} of 12" for n in range(12)]
+    answers = _at_once(slack_http, texts)
+    assert all(status == 200 for status, _ in answers)
+    assert all("Progress logged" in reply["text"] for _, reply in answers)
+    assert sorted(_notes(seeded_ctx, "Panel met, update %")) == sorted(
+        f"Panel met, update {n} of 12" for n in range(12)
+    )
+
+
+def test_the_batched_answer_is_the_one_at_a_time_answer(
+    slack_http: str, seeded_ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, first = post(slack_http, slash_command("progress dhr amber Panel booked"))
+    monkeypatch.setattr(progress_batch, "writer_for", lambda ctx: None)  # one at a time
+    _, second = post(slack_http, slash_command("progress dhr amber Panel booked again"))
+    batched, single = json.loads(first), json.loads(second)
+    assert batched["text"] == single["text"]
+    assert json.dumps(batched["blocks"]).replace("Panel booked", "Panel booked again") == (
+        json.dumps(single["blocks"])
+    )
+
+
+def test_people_logging_at_once_on_a_locked_database_are_told_nothing_was_saved(
+    slack_http: str, fake_slack: FakeSlack, seeded_ctx: AppContext
+) -> None:
+    texts = [f"progress dhr red Locked out, try {n}" for n in range(6)]
+    with held_lock(seeded_ctx):
+        answers = _at_once(slack_http, texts)
+    for status, reply in answers:
+        assert status == 200
+        assert "nothing was saved" in reply["text"] and "try again in a minute" in reply["text"]
+    assert _notes(seeded_ctx, "Locked out, try %") == []
