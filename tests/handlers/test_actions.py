@@ -146,3 +146,17 @@ def test_owners_of_one_action_or_of_every_action(
     assert _owners(seeded_ctx, oid) == [["U0LEE"], ["U0LEE"]]
     wrong = words(csp(slack_http, fake_slack, "owner hate crime 3 add <@U0KHAN>"))
     assert "numbered 1 to 2" in wrong
+
+
+def test_a_batched_update_sets_the_rag_of_the_objective_and_of_its_one_action(
+    slack_http: str, fake_slack: FakeSlack, seeded_ctx: AppContext
+) -> None:
+    csp(slack_http, fake_slack, "progress dhr amber Panel booked")
+    with session_scope(seeded_ctx.sessions) as session:
+        (dhr,) = session.scalars(select(Objective).where(Objective.title.like("Domestic%")))
+        (action,) = dhr.actions
+        assert (dhr.rag, action.rag) == ("amber", "amber")
+        (entry,) = session.scalars(
+            select(ProgressEntry).where(ProgressEntry.objective_id == dhr.id)
+        )
+        assert entry.action_id == action.id and entry.note == "Panel booked"
