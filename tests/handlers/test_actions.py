@@ -153,7 +153,12 @@ def test_a_batched_update_sets_the_rag_of_the_objective_and_of_its_one_action(
 ) -> None:
     csp(slack_http, fake_slack, "progress dhr amber Panel booked")
     with session_scope(seeded_ctx.sessions) as session:
-        (dhr,) = session.scalars(select(Objective).where(Objective.title.like("Domestic%")))
+        dhr = session.scalars(
+            select(Objective)
+            .where(Objective.title.like("Domestic%"))
+            .order_by(Objective.plan_year.desc())
+        ).first()
+        assert dhr is not None
         (action,) = dhr.actions
         assert (dhr.rag, action.rag) == ("amber", "amber")
         (entry,) = session.scalars(
