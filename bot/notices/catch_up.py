@@ -80,6 +80,13 @@ def _digest_covers(session: Session, ctx: NoticeContext, since: dt.datetime) -> 
     ) or _digest_going_now(ctx)
 
 
+def _named(planned: PlannedDelivery) -> str:
+    """The objective's title, and the action's ("PREVENT, action 2. Train staff")."""
+    title = str(planned.payload.get("title", ""))
+    action = planned.payload.get("action")
+    return f"{title}, action {action}" if action else title
+
+
 def apply_catch_up(
     session: Session, ctx: NoticeContext, planned: Sequence[PlannedDelivery]
 ) -> list[PlannedDelivery]:
@@ -92,11 +99,12 @@ def apply_catch_up(
     )
     digest_day = _DigestDay(session, ctx)
     kept: list[PlannedDelivery] = []
-    caught: dict[tuple[int, str], PlannedDelivery] = {}
+    caught: dict[tuple[int, str, str], PlannedDelivery] = {}
     for p in planned:
         if p.kind == "overdue" and window_open and since is not None and p.occurrence <= since:
             if p.objective_id is not None:
-                caught.setdefault((p.objective_id, str(p.payload.get("due_on"))), p)
+                due, action = str(p.payload.get("due_on")), str(p.payload.get("action") or "")
+                caught.setdefault((p.objective_id, due, action), p)
             continue
         if p.kind == "overdue" and p.target == ctx.channel and digest_day.lists(p):
             continue  # the digest lists it
@@ -108,8 +116,8 @@ def apply_catch_up(
     if _digest_covers(session, ctx, since):
         return kept
     items = [
-        {"objective_id": oid, "due_on": due, "title": str(p.payload.get("title", ""))}
-        for (oid, due), p in sorted(caught.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+        {"objective_id": oid, "due_on": due, "title": _named(p)}
+        for (oid, due, _), p in sorted(caught.items(), key=lambda kv: (kv[0][1], kv[0][0]))
     ]
     stamp = since.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S")
     kept.append(

@@ -63,7 +63,11 @@ def _owner_targets(objective: Scope) -> list[str]:
 
 
 def _base_payload(objective: Scope, notice: Notice) -> dict[str, object]:
-    action = {"action_id": objective.action_id} if objective.action_id is not None else {}
+    action: dict[str, object] = (
+        {"action_id": objective.action_id, "action": objective.action}
+        if objective.action_id is not None
+        else {}
+    )
     return action | {
         "title": objective.title,
         "stage": notice.stage,

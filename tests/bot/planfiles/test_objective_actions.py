@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
-from bot.notices.reminder_sources import reminder_plans
+from bot.notices.reminder_sources import reminder_plans, reminder_source
 from bot.plan.members import Actor
 from bot.plan.progress import log_progress_result
 from bot.planfiles.exporter import export_plan
@@ -267,3 +267,21 @@ def test_rollover_carries_each_action_with_its_lead_and_moved_dates(
         [dt.date(2028, 3, 31)],
     ]
     assert all(a.rag is None and a.status == ObjectiveStatus.OPEN for a in prevent.actions)
+
+
+def test_the_catch_up_summary_names_each_overdue_action(
+    session: Session, partnership: Partnership
+) -> None:
+    partnership.partnership_channel = "C0PARTNER"
+    rows = [
+        HEADER,
+        ["PREVENT", "Train frontline staff", "<@U0SMITH>", "September 2026", "Amber"],
+        ["PREVENT", "Deliver WRAP workshops to schools", "<@U0JONES>", "October 2026", ""],
+    ]
+    _import(session, partnership, _csv(rows), "plan.csv")
+    planned = reminder_source(session, partnership, dt.datetime(2026, 12, 2, 12, tzinfo=dt.UTC))
+    (summary,) = [p for p in planned if p.kind == "overdue_summary"]
+    assert [i["title"] for i in summary.payload["items"]] == [
+        "PREVENT, action 1. Train frontline staff",
+        "PREVENT, action 2. Deliver WRAP workshops to schools",
+    ]
