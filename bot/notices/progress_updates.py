@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Select, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.deliveries import OutboundMessage
@@ -31,6 +31,24 @@ from store.models import Delivery, DeliveryStatus
 KIND = "progress_update"
 MAX_ITEMS = 100  # updates in one post
 MAX_CHARS = 30_000  # characters of update text in one post (Slack keeps 40,000)
+
+
+_Q = TypeVar("_Q", bound=Select[Any])
+
+
+def _pending(query: _Q, partnership_id: int, channel: str) -> _Q:
+    """``query`` narrowed to the channel's newest pending row of this kind, locked."""
+    return (
+        query.where(
+            Delivery.partnership_id == partnership_id,
+            Delivery.kind == KIND,
+            Delivery.target == channel,
+            Delivery.status == DeliveryStatus.PENDING,
+        )
+        .order_by(Delivery.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
 
 
 def queue_progress_update(
@@ -52,19 +70,7 @@ def queue_progress_update(
     """
     item = {"entry": entry_id, "text": text, "status": status, "fallback": fallback}
     size = len(text) + len(status)
-    query = (
-        select(Delivery)
-        .where(
-            Delivery.partnership_id == partnership_id,
-            Delivery.kind == KIND,
-            Delivery.target == channel,
-            Delivery.status == DeliveryStatus.PENDING,
-        )
-        .order_by(Delivery.id.desc())
-        .limit(1)
-        .with_for_update()
-    )
-    row = session.scalars(query).first()
+    row = session.scalars(_pending(select(Delivery), partnership_id, channel)).first()
     if row is not None:
         items: list[dict[str, Any]] = list(row.payload.get("items") or [])
         chars = int(row.payload.get("chars") or 0)
@@ -103,16 +109,7 @@ def queue_progress_updates(
         return
     table = cast(Table, Delivery.__table__)
     pending = session.execute(
-        select(Delivery.id, Delivery.payload)
-        .where(
-            Delivery.partnership_id == partnership_id,
-            Delivery.kind == KIND,
-            Delivery.target == channel,
-            Delivery.status == DeliveryStatus.PENDING,
-        )
-        .order_by(Delivery.id.desc())
-        .limit(1)
-        .with_for_update()
+        _pending(select(Delivery.id, Delivery.payload), partnership_id, channel)
     ).first()
     row_id: int | None = None
     base: dict[str, Any] = {}
