@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.plan import readcache
-from bot.plan.actions import add_action, numbered, roll_up
+from bot.plan.actions import add_action, roll_up
 from bot.plan.catch_up import mark_catch_up
 from bot.plan.years import current_plan_year, local_today
 from bot.planfiles.queries import has_objectives, objectives_to_import_into, plan_year_exists
@@ -287,21 +287,44 @@ def _update(
         objective.statutory_basis = basis
         changed.append(FIELD_LABELS["statutory_basis"])
     several = max(len(rows), len(objective.actions)) > 1
-    for number, row in enumerate(rows, start=1):
-        action = numbered(objective, number)
+    matched = _match_actions(objective.actions, rows)
+    kept = [a for a in objective.actions if a not in matched]
+    for number, (row, action) in enumerate(zip(rows, matched, strict=True), start=1):
         if action is None:
-            _new_action(session, partnership, objective, row, now, prepared)
+            action = _new_action(session, partnership, objective, row, now, prepared)
             changed.append(f"action {number} added")
-            continue
-        fields = _update_action(session, partnership, action, row, now, parsed, prepared)
-        changed.extend(f"{name} (action {number})" if several else name for name in fields)
-    changed.extend(
-        f"action {action.position} no longer in the file (kept)"
-        for action in objective.actions[len(rows) :]
-    )
+        else:
+            fields = _update_action(session, partnership, action, row, now, parsed, prepared)
+            if action.position != number:
+                fields.insert(0, f"moved from {action.position}")
+            changed.extend(f"{name} (action {number})" if several else name for name in fields)
+        action.position = number
+    for extra, action in enumerate(kept, start=len(rows) + 1):
+        action.position = extra
+        changed.append(f"action {extra} no longer in the file (kept)")
+    objective.actions.sort(key=lambda a: a.position)
     roll_up(objective)
     _link(session, objective, prepared, objective.plan_year)
     return changed
+
+
+def _match_actions(actions: Sequence[Action], rows: Sequence[PlanRow]) -> list[Action | None]:
+    """The stored action each row is (None: a new one): the one with the row's text,
+    else the one at the row's place that no other row took."""
+    free = list(actions)
+    found: list[Action | None] = []
+    for row in rows:
+        same = next((a for a in free if a.text == row.action), None)
+        if same is not None:
+            free.remove(same)
+        found.append(same)
+    for number, action in enumerate(found, start=1):
+        if action is None:
+            at = next((a for a in free if a.position == number), None)
+            if at is not None:
+                free.remove(at)
+                found[number - 1] = at
+    return found
 
 
 def _update_action(

@@ -285,3 +285,38 @@ def test_the_catch_up_summary_names_each_overdue_action(
         "PREVENT, action 1. Train frontline staff",
         "PREVENT, action 2. Deliver WRAP workshops to schools",
     ]
+
+
+def test_reimport_finds_each_action_by_its_text_when_rows_move(
+    session: Session, partnership: Partnership
+) -> None:
+    _import(session, partnership, _csv(REPEATED), "plan.csv")
+    prevent = _objectives(session)["PREVENT"]
+    wrap = prevent.actions[1]
+    log_progress_result(
+        session,
+        partnership,
+        ADMIN,
+        prevent.id,
+        rag=Rag.RED,
+        done=False,
+        note="x",
+        now=NOW,
+        action_number=2,
+    )
+    rows = [list(r) for r in REPEATED]
+    rows.insert(1, ["PREVENT", "Run a Channel panel audit", "<@U0KHAN>", "May 2027", ""])
+    lines = _import(session, partnership, _csv(rows), "plan.csv")
+    assert any(
+        line.startswith(
+            "Updated (1): PREVENT (action 1 added, moved from 1 (action 2), "
+            "moved from 2 (action 3))"
+        )
+        for line in lines
+    ), lines
+    assert [(a.position, a.text) for a in prevent.actions] == [
+        (1, "Run a Channel panel audit"),
+        (2, "Train frontline staff"),
+        (3, "Deliver WRAP workshops to schools"),
+    ]
+    assert prevent.actions[2] is wrap and wrap.rag == Rag.RED  # its history and RAG with it
