@@ -3,7 +3,7 @@
 The file is read whole (``bot.planfiles.read``) before any row is written, and the
 caller's session scope commits once. Re-importing the same file changes nothing; an
 edited file updates objectives in place (matched by title; their actions by their
-order under it) and keeps their progress history.
+text, then their place under it) and keeps their progress history.
 """
 
 from __future__ import annotations
