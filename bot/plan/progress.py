@@ -17,11 +17,17 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.plan import readcache
-from bot.plan.actions import numbered, roll_up
+from bot.plan.actions import numbered, roll_up, scope_of
 from bot.plan.members import Actor
 from bot.plan.models import ItemLike, ObjectiveSummary
 from bot.plan.queries import entry_with_request_key
-from bot.plan.reading import get_objective, progress_facts, summarise, summary_of
+from bot.plan.reading import (
+    action_done_days,
+    get_objective,
+    progress_facts,
+    summarise,
+    summary_of,
+)
 from bot.plan.schedule import DATED_KINDS, month_label, reminder_policy
 from bot.plan.years import local_today
 from bot.text.mrkdwn import esc, esc_code
@@ -51,8 +57,10 @@ class ProgressResult:
     entry_id: int | None = None  # the entry written (or, for a repeat, found)
     not_closed: str | None = None  # "done" was asked but could not be: why (the note was kept)
     entry_done: bool | None = None  # for a repeat: whether the saved entry was a "done"
-    # Which action it was logged against, when the objective has several: "2. Train staff".
+    # Which action it was logged against, when the objective has several: "2. Train staff",
+    # and that action as it now stands (the objective's ``summary`` is their roll-up).
     action_label: str | None = None
+    action_summary: ObjectiveSummary | None = None
 
 
 def request_key(*parts: str) -> str:
@@ -190,6 +198,7 @@ def log_progress_result(
     with session.no_autoflush:
         _ = (objective.owners, objective.schedule, objective.meetings)  # load them now
         facts = progress_facts(session, partnership, [objective.id])
+        action_days = action_done_days(session, partnership, [objective]).get(action.id, ())
         stamp = readcache.next_stamp(session, partnership.id, now)
     entry = ProgressEntry(
         objective_id=objective.id,
@@ -221,9 +230,14 @@ def log_progress_result(
     )
     done_days = facts.done_days.get(objective.id, ())
     if done:
-        done_days = (*done_days, now.astimezone(ZoneInfo(partnership.timezone)).date())
-    summary = summarise(
-        objective, today, now, done_days=done_days, policy=reminder_policy(partnership)
+        logged_on = now.astimezone(ZoneInfo(partnership.timezone)).date()
+        done_days, action_days = (*done_days, logged_on), (*action_days, logged_on)
+    policy = reminder_policy(partnership)
+    summary = summarise(objective, today, now, done_days=done_days, policy=policy)
+    action_summary = (
+        summarise(scope_of(objective, action.id), today, now, done_days=action_days, policy=policy)
+        if len(objective.actions) > 1
+        else None
     )
     session.flush()
     return ProgressResult(
@@ -234,6 +248,7 @@ def log_progress_result(
         entry_id=entry.id,
         not_closed=not_closed,
         action_label=action_label(objective, action),
+        action_summary=action_summary,
     )
 
 

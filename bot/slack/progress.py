@@ -64,6 +64,18 @@ def done_text(summary: ObjectiveSummary, result: ProgressResult | None) -> str:
     return " ".join(parts)
 
 
+def status_now(summary: ObjectiveSummary, result: ProgressResult | None) -> str:
+    """ "Status now: ..." of the objective; for an action of one with several, the
+    action's own line first, then the objective's roll-up."""
+    if result is None or result.action_summary is None or not result.action_label:
+        return f"Status now: {status_line(summary)}"
+    number = result.action_label.split(".", 1)[0]
+    return (
+        f"Action {esc(number)} now: {status_line(result.action_summary)}\n"
+        f"The objective now: {status_line(summary)}"
+    )
+
+
 def progress_details_text(as_of: dt.date | None, evidence_url: str | None) -> str:
     """The line "As of 3 Nov 2026. Evidence: <link>" for what the update said, or ""."""
     parts: list[str] = []
@@ -98,7 +110,7 @@ def build_progress_confirmation_blocks(
         text += f"\n:information_source: Not marked done: {result.not_closed}"
     return [
         section(text),
-        section(f"Status now: {status_line(summary)}"),
+        section(status_now(summary, result)),
         context(
             "Type `/csp show &lt;objective&gt;` to see its history, or `/csp due` for what is next."
         ),

@@ -53,7 +53,15 @@ def test_typed_progress_names_the_action_by_its_number(
     assert _entries(seeded_ctx, oid) == []
     saved = words(csp(slack_http, fake_slack, "progress hate crime 2 red Schools cancelled"))
     assert "action 2. Deliver awareness training to schools" in saved
-    assert _entries(seeded_ctx, oid) == [(2, "Schools cancelled")]
+    csp(slack_http, fake_slack, "progress hate crime 1 amber Guide with the printers")
+    later = words(csp(slack_http, fake_slack, "progress hate crime 2 green Schools rebooked"))
+    assert "Action 2 now: :large_green_circle: Green" in later  # the action's own line,
+    assert "The objective now: :large_orange_circle: Amber" in later  # then the roll-up
+    assert _entries(seeded_ctx, oid) == [
+        (2, "Schools cancelled"),
+        (1, "Guide with the printers"),
+        (2, "Schools rebooked"),
+    ]
     shown = words(csp(slack_http, fake_slack, "show hate crime"))
     assert "Actions (2)" in shown and "on action 2" in shown
     assert "<@U0JONES>" in shown
