@@ -31,13 +31,12 @@ from bot.slack.blocks import build_message_modal
 from bot.slack.progress import (
     DONE_VALUE,
     NO_CHANGE_VALUE,
-    ProgressFormState,
     build_progress_confirmation_blocks,
-    build_progress_modal,
     build_progress_saved_modal,
     progress_channel_item,
     progress_confirmation_text,
 )
+from bot.slack.progress_form import ProgressFormState, build_progress_modal
 from bot.slack.text_render import mrkdwn_to_text
 from bot.text.commands import NOTE_MAX
 from bot.text.matching import action_number_of, match_objective

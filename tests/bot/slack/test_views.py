@@ -30,13 +30,12 @@ from bot.slack.plan_views import (
 )
 from bot.slack.progress import (
     NO_CHANGE_VALUE,
-    ProgressFormState,
     build_pick_blocks,
     build_progress_confirmation_blocks,
-    build_progress_modal,
     build_progress_saved_modal,
     progress_channel_item,
 )
+from bot.slack.progress_form import ProgressFormState, build_progress_modal
 from bot.slack.text_render import buttons_in, mrkdwn_to_text, render_text
 
 TODAY = dt.date(2026, 11, 26)
