@@ -9,8 +9,6 @@ The read model is :mod:`bot.notices.digest_model`, its blocks :mod:`bot.notices.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -28,12 +26,8 @@ from bot.notices.notice_policy import policy_for
 from bot.notices.queries import partnership_by_id, progress_since
 from bot.plan import readcache
 from bot.plan.meetings import upcoming_meetings
-from bot.plan.models import DueItem, ProgressFacts
-from bot.plan.queries import action_done_entry_times
-from bot.plan.reading import overdue_due_items, progress_facts, upcoming_due_items
+from bot.plan.reading import due_list, facts_of
 from bot.plan.schedule import partnership_calendar, reminder_policy
-from bot.plan.snapshot import ObjectiveSnap
-from bot.plan.snapshot import scopes as snapshot_scopes
 from bot.plan.standing import standings_of
 from bot.plan.years import local_date
 from bot.referrals.counts import referral_counts
@@ -52,19 +46,6 @@ def _referral_counts(
     )
 
 
-def _facts(
-    session: Session, partnership: Partnership, objectives: Sequence[ObjectiveSnap]
-) -> ProgressFacts:
-    """The "done" days of each objective, and of each action of one with several (one
-    action's "done" meets none of another's occurrences)."""
-    facts = progress_facts(session, partnership, (o.id for o in objectives))
-    ids = [a.id for o in objectives if len(o.actions) > 1 for a in o.actions]
-    done: dict[int, list[dt.date]] = {}
-    for aid, at in action_done_entry_times(session, ids) if ids else ():
-        done.setdefault(aid, []).append(local_date(at, partnership.timezone))
-    return replace(facts, action_done_days={k: tuple(v) for k, v in done.items()})
-
-
 def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -> Digest:
     """Everything the weekly digest shows, as of ``now``."""
     zone = ZoneInfo(partnership.timezone)
@@ -72,20 +53,11 @@ def build_digest(session: Session, partnership: Partnership, now: dt.datetime) -
     # The plan snapshot `/csp due` reads (loaded once here), and the one overdue rule
     # (bot.plan.schedule.overdue_items) per action, as the views and the notices use it.
     objectives = readcache.plan_snapshot(session, partnership.id, partnership.plan_year).objectives
-    facts = _facts(session, partnership, objectives)
+    facts = facts_of(session, partnership, objectives)
     policy, cal = reminder_policy(partnership), partnership_calendar(partnership)
-    overdue: list[DueItem] = []
-    due_soon: list[DueItem] = []
-    for whole in objectives:
-        for o in snapshot_scopes(whole):
-            overdue.extend(
-                overdue_due_items(
-                    o, today, facts, policy, cal, action_id=o.action_id, action=o.action
-                )
-            )
-            due_soon.extend(upcoming_due_items(o, today, DUE_DAYS, cal, action=o.action))
-    overdue.sort(key=lambda d: (d.due_on, d.title))
-    due_soon.sort(key=lambda d: (d.due_on, d.title))
+    items = due_list(objectives, today, DUE_DAYS, facts, policy, cal)
+    overdue = [i for i in items if i.overdue]
+    due_soon = [i for i in items if not i.overdue]
     rag_counts = {"red": 0, "amber": 0, "green": 0, "none": 0, "done": 0}
     for objective in objectives:  # objectives counted by their roll-up
         if objective.status != ObjectiveStatus.OPEN:

@@ -14,11 +14,11 @@ from bot.deliveries import OutboundMessage
 from bot.notices.notice_policy import policy_for
 from bot.notices.queries import objective_by_id
 from bot.notices.reminder_sources import DATED
-from bot.plan.actions import Scope, scope_of
+from bot.plan.actions import Scope, number_of, scope_of
 from bot.plan.reading import action_done_days, progress_facts
 from bot.plan.schedule import overdue_items, partnership_calendar
 from bot.plan.years import local_date
-from store.models import Delivery, Objective, ObjectiveStatus, ScheduleItem, ScheduleKind
+from store.models import Delivery, ObjectiveStatus, ScheduleItem, ScheduleKind
 
 
 def _item_for(objective: Scope, due: dt.date | None, item: object) -> ScheduleItem | None:
@@ -32,10 +32,6 @@ def _item_for(objective: Scope, due: dt.date | None, item: object) -> ScheduleIt
     if item == ScheduleKind.RECURRING:
         return next((i for i in objective.schedule if i.kind == ScheduleKind.RECURRING), None)
     return None
-
-
-def _number(objective: Objective, action_id: int | None) -> int | None:
-    return next((a.position for a in objective.actions if a.id == action_id), None)
 
 
 def _date(value: object) -> dt.date | None:
@@ -107,6 +103,6 @@ def render_reminder(
         ),
         statutory_basis=objective.statutory_basis,
         item_id=item.id if item is not None else None,
-        action_number=_number(objective, scope.action_id),
+        action_number=number_of(objective, scope.action_id),
     )
     return OutboundMessage(text=reminder_text(view), blocks=build_reminder_blocks(view))

@@ -103,9 +103,12 @@ def numbered(objective: Objective, number: int) -> Action | None:
     return None
 
 
-def sole_action(objective: Objective) -> Action | None:
-    """The objective's action when it has just one (the seed's case), else None."""
-    return objective.actions[0] if len(objective.actions) == 1 else None
+def number_of(objective: Objective, action_id: int | None) -> int | None:
+    """The number of the action with this id, when the objective has several (None for
+    one action, no id, or an id not among its actions)."""
+    if len(objective.actions) < 2:
+        return None
+    return next((a.position for a in objective.actions if a.id == action_id), None)
 
 
 def action_for_item(objective: Objective, action_id: int | None) -> Action | None:

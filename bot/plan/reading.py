@@ -7,7 +7,7 @@ one objective is read through the ORM.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import replace
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import NotFound
 from bot.plan import queries, readcache
-from bot.plan.actions import scopes
+from bot.plan.actions import number_of, scopes
 from bot.plan.models import (
     ActionDetail,
     DueItem,
@@ -93,7 +93,9 @@ def progress_facts(
 
 
 def action_done_days(
-    session: Session, partnership: Partnership, objectives: Iterable[Objective]
+    session: Session,
+    partnership: Partnership,
+    objectives: Iterable[Objective | ObjectiveSnap],
 ) -> dict[int, tuple[dt.date, ...]]:
     """The local days of each action's "done" entries, for the objectives with several
     actions (one action's "done" meets none of another's occurrences)."""
@@ -165,25 +167,18 @@ def snapshot_facts(
     # (snooze stamps the objective), so these facts live as long as the snapshot.
     return snap.memo(
         ("progress_facts", partnership.timezone),
-        lambda: _with_action_days(
-            session,
-            partnership,
-            progress_facts(session, partnership, (o.id for o in snap.objectives)),
-            [a.id for o in snap.objectives if len(o.actions) > 1 for a in o.actions],
-        ),
+        lambda: facts_of(session, partnership, snap.objectives),
     )
 
 
-def _with_action_days(
-    session: Session, partnership: Partnership, facts: ProgressFacts, action_ids: list[int]
+def facts_of(
+    session: Session, partnership: Partnership, objectives: Sequence[ObjectiveSnap]
 ) -> ProgressFacts:
-    if not action_ids:
-        return facts
-    zone = ZoneInfo(partnership.timezone)
-    done: dict[int, list[dt.date]] = {}
-    for aid, at in queries.action_done_entry_times(session, action_ids):
-        done.setdefault(aid, []).append(local_date(at, zone))
-    return replace(facts, action_done_days={k: tuple(v) for k, v in done.items()})
+    """The "done" days and snoozes of each objective, and the "done" days of each action
+    of one with several."""
+    facts = progress_facts(session, partnership, (o.id for o in objectives))
+    by_action = action_done_days(session, partnership, objectives)
+    return replace(facts, action_done_days=by_action) if by_action else facts
 
 
 def plan_memo(
@@ -281,15 +276,8 @@ def objective_detail(
         schedule=tuple(schedule),
         recent_progress=tuple(progress_view(e) for e in recent),
         actions=_action_details(session, partnership, objective, today),
-        recent_actions=tuple(_number_of(objective, e.action_id) for e in recent),
+        recent_actions=tuple(number_of(objective, e.action_id) for e in recent),
     )
-
-
-def _number_of(objective: Objective, action_id: int) -> int | None:
-    """The number of the action an entry was logged against, when there are several."""
-    if len(objective.actions) < 2:
-        return None
-    return next((a.position for a in objective.actions if a.id == action_id), None)
 
 
 def _action_details(
@@ -330,7 +318,7 @@ def due_items(
     return list(
         snap.memo(
             ("due", today, days, policy, cal),
-            lambda: tuple(_due(snap.objectives, today, days, facts, policy, cal)),
+            lambda: tuple(due_list(snap.objectives, today, days, facts, policy, cal)),
         )
     )
 
@@ -402,7 +390,7 @@ def upcoming_due_items(
     ]
 
 
-def _due(
+def due_list(
     objectives: Iterable[ObjectiveSnap | Objective],
     today: dt.date,
     days: int,

@@ -18,7 +18,7 @@ from bot.plan.members import Actor, ensure_partnership, resolve_actor
 from bot.plan.owners import set_owner
 from bot.plan.progress import log_progress
 from bot.plan.queries import current_objectives, last_progress_at
-from bot.plan.reading import _due, due_items, list_objectives, summarise
+from bot.plan.reading import due_items, due_list, list_objectives, summarise
 from bot.planfiles.importer import import_plan_bytes
 from bot.planfiles.rollover import rollover
 from bot.planfiles.seed import load_seed_if_empty
@@ -55,7 +55,7 @@ def _uncached(
     objectives = current_objectives(session, p)
     last = last_progress_at(session, (o.id for o in objectives))
     summaries: list[object] = [summarise(o, TODAY, last.get(o.id)) for o in objectives]
-    due: list[object] = list(_due(objectives, TODAY, days))
+    due: list[object] = list(due_list(objectives, TODAY, days))
     return summaries, due
 
 
