@@ -48,20 +48,20 @@ def _action_blocks(
     if known is not None:
         meta["action_number"] = known[0]
         return [section(f"*Action*\n{known[0]}. {esc(clip(known[1], 500))}")]
-    return [
-        InputBlock(
-            block_id=Ids.PROGRESS_ACTION,
-            label="Action",
-            element=StaticSelectElement(
-                action_id=Ids.PROGRESS_ACTION,
-                placeholder="Choose the action this update is about",
-                options=[
-                    Option(value=str(n), text=clip(f"{n}. {text}", 75))
-                    for n, text in several[:MAX_SELECT_OPTIONS]
-                ],
-            ),
-        )
+    options = [
+        Option(value=str(n), text=clip(f"{n}. {text}", 75))
+        for n, text in several[:MAX_SELECT_OPTIONS]
     ]
+    return [_menu(Ids.PROGRESS_ACTION, "Action", "Choose the action this update is about", options)]
+
+
+def _menu(block_id: str, label: str, placeholder: str, options: list[Option]) -> InputBlock:
+    """A required menu whose block and action share one id (as the submit handler reads)."""
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        element=StaticSelectElement(action_id=block_id, placeholder=placeholder, options=options),
+    )
 
 
 def _rag_options() -> list[Option]:
@@ -113,17 +113,7 @@ def build_progress_modal(
         blocks.append(section(f"*Objective*\n{esc(chosen[1])}"))
         blocks.extend(_action_blocks(actions.get(chosen[0], ()), state, meta))
     elif len(options) <= MAX_SELECT_OPTIONS and options:
-        blocks.append(
-            InputBlock(
-                block_id=Ids.PROGRESS_OBJECTIVE,
-                label="Objective",
-                element=StaticSelectElement(
-                    action_id=Ids.PROGRESS_OBJECTIVE,
-                    placeholder="Choose an objective",
-                    options=options,
-                ),
-            )
-        )
+        blocks.append(_menu(Ids.PROGRESS_OBJECTIVE, "Objective", "Choose an objective", options))
     else:
         blocks.append(
             InputBlock(
