@@ -30,10 +30,11 @@ def announcer_of(ctx: AppContext) -> Announcer | None:
     return _ANNOUNCERS.get(ctx)
 
 
-def wake_announcer(ctx: AppContext, client: WebClient) -> None:
-    """Queued channel posts were just committed: have them posted (never blocks, never
-    raises: the rows are saved, and the next sweep posts them if this fails)."""
+def wake_announcer(ctx: AppContext, client: WebClient, channel: str | None = None) -> None:
+    """Queued channel posts (for ``channel``, when given) were just committed: have them
+    posted (never blocks, never raises: the rows are saved, and the next sweep posts them
+    if this fails)."""
     try:
-        install_announcer(ctx, client).poke()
+        install_announcer(ctx, client).poke(channel)
     except Exception:
         log.exception("could not wake the announcer; the next sweep posts the queued updates")

@@ -49,6 +49,7 @@ from bot.slack.progress import (
     picked_note,
     progress_confirmation_text,
 )
+from bot.slack.wire import to_wire
 from bot.text import commands as cmd
 from bot.text.dates import day_off_note
 from bot.text.due_words import DueWords, due_horizon
@@ -92,7 +93,7 @@ def handle_csp(
     if reply is None:
         return  # the command answered itself (a modal, or the referrals module)
     unit.commit()
-    ack(text=reply.text, blocks=list(reply.blocks), response_type="ephemeral")
+    ack(text=reply.text, blocks=to_wire(reply.blocks), response_type="ephemeral")
     for step in reply.after:
         step()
 

@@ -157,7 +157,7 @@ class ProgressWriter:
         finally:
             session.close()
         if lines:
-            wake_announcer(self.ctx, client)
+            wake_announcer(self.ctx, client, channel)
 
 
 def _follower_error(error: BaseException) -> BaseException:

@@ -19,7 +19,7 @@ import inspect
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from slack_bolt import App, BoltContext
@@ -79,7 +79,7 @@ class Unit:
         self._actor: Actor | None = None
         self._resolved = False
         self.committed = False  # set once this request saved something
-        self._choices: list[tuple[int, str]] | None = None
+        self._choices: Sequence[tuple[int, str]] | None = None
 
     @property
     def session(self) -> Session:
@@ -93,7 +93,7 @@ class Unit:
         """(number, text) of the actions of each objective that has several, by id."""
         return action_choices(self.session, self.read_partnership)
 
-    def objective_choices(self) -> list[tuple[int, str]]:
+    def objective_choices(self) -> Sequence[tuple[int, str]]:
         """(id, title) of this plan year's objectives, read once a request (matching a
         typed objective asks for them more than once)."""
         if self._choices is None:
@@ -184,7 +184,8 @@ class Unit:
         never sent for a change that was not saved, and no lock is held while the
         listener goes on to call Slack)."""
         if self._session is not None:
-            self._session.commit()
+            if _has_work(self._session):
+                self._session.commit()
             self.committed = True
 
     def finish(self, *, failed: bool) -> None:
@@ -195,7 +196,7 @@ class Unit:
         try:
             if failed:
                 session.rollback()
-            else:
+            elif _has_work(session):
                 session.commit()
         except Exception:
             reference = secrets.token_hex(3)
@@ -203,6 +204,13 @@ class Unit:
             session.rollback()
         finally:
             session.close()
+
+
+def _has_work(session: Session) -> bool:
+    """Whether committing ``session`` would do anything: it began a transaction (it read
+    or wrote) or holds objects not yet flushed. Committing a session that did neither
+    would only begin a transaction to end it."""
+    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
 class ActorCache:
@@ -278,6 +286,7 @@ class Units:
         self._partnership_id: int | None = None
         self._first_use = threading.Lock()
         self._read_copy: tuple[Partnership, readcache.Validity] | None = None
+        self._reading = threading.Lock()  # one request reads the partnership again at a time
         self.actors = ActorCache()
 
     def open(self, context: BoltContext, body: dict[str, Any]) -> Unit:
@@ -311,10 +320,22 @@ class Units:
         hit = self._read_copy
         if hit is not None and readcache.still_valid(hit[1]):
             return hit[0]
-        checked = readcache.validity()
-        fresh = read_only_copy(unit.partnership)
-        self._read_copy = (fresh, checked)
-        return fresh
+        # Only its time ran out (nothing was written here since): while one request
+        # reads it again, the others keep the copy they had instead of all reading it.
+        timed_out = hit is not None and hit[1][1] == readcache.generation()
+        if not self._reading.acquire(blocking=not timed_out):
+            assert hit is not None
+            return hit[0]
+        try:
+            again = self._read_copy
+            if again is not None and again is not hit and readcache.still_valid(again[1]):
+                return again[0]
+            checked = readcache.validity()
+            fresh = read_only_copy(unit.partnership)
+            self._read_copy = (fresh, checked)
+            return fresh
+        finally:
+            self._reading.release()
 
 
 def install_units(app: App, ctx: AppContext) -> None:

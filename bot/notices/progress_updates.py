@@ -18,10 +18,12 @@ which keeps its post inside Slack's limits (50 blocks, 3,000 characters a sectio
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from collections.abc import Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, Table, insert, select, update
+from sqlalchemy import Select, Table, TextClause, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from bot.deliveries import OutboundMessage
@@ -101,35 +103,58 @@ def queue_progress_updates(
     *,
     now: dt.datetime,
 ) -> None:
-    """:func:`queue_progress_update` for several updates at once, in order: each
-    (entry id, text, status, fallback) joins the channel's pending row while it has
-    room, then starts a new one. Plain statements, no ORM objects: one read of the
-    pending row and one write per row, for a batch saved in one transaction."""
+    """:func:`queue_progress_update` for several updates at once, in order, on SQLite
+    (batches are saved there only): each (entry id, text, status, fallback) joins the
+    channel's pending row while it has room, then starts a new one. The pending row is
+    read as its id, count and size, and updates are appended by SQLite's JSON functions,
+    so a row holding a hundred updates is not decoded and written out again for each
+    batch."""
     if not updates:
         return
-    table = cast(Table, Delivery.__table__)
+    if session.get_bind().dialect.name != "sqlite":
+        raise RuntimeError("progress updates are queued in batches on SQLite only")
     pending = session.execute(
-        _pending(select(Delivery.id, Delivery.payload), partnership_id, channel)
+        _PENDING_SIZE, {"pid": partnership_id, "kind": KIND, "target": channel}
     ).first()
     row_id: int | None = None
-    base: dict[str, Any] = {}
-    items: list[dict[str, Any]] = []
-    chars = 0
+    count = chars = 0
     if pending is not None:
-        row_id, base = pending[0], dict(pending[1] or {})
-        items, chars = list(base.get("items") or []), int(base.get("chars") or 0)
-    first_entry = 0
-    dirty = False
-
-    def write() -> None:
-        body = {**base, "items": items, "chars": chars}
+        row_id, count, chars = pending[0], int(pending[1] or 0), int(pending[2] or 0)
+    joining: list[dict[str, Any]] = []  # appended to the pending row
+    fresh: list[list[dict[str, Any]]] = []  # each a new row's items
+    fresh_chars: list[int] = []
+    for entry_id, text_, status, fallback in updates:
+        item = {"entry": entry_id, "text": text_, "status": status, "fallback": fallback}
+        size = len(text_) + len(status)
+        if not _has_room(count, chars, size):
+            row_id = None  # full (or none pending): a new row from here on
+            fresh.append([])
+            fresh_chars.append(0)
+            count = chars = 0
         if row_id is not None:
-            session.execute(update(table).where(table.c.id == row_id).values(payload=body))
-            return
+            joining.append(item)
+        else:
+            if not fresh:
+                fresh.append([])
+                fresh_chars.append(0)
+            fresh[-1].append(item)
+            fresh_chars[-1] += size
+        count += 1
+        chars += size
+    if joining:
+        assert pending is not None
+        params: dict[str, Any] = {f"item{n}": json.dumps(item) for n, item in enumerate(joining)}
+        params["id"] = pending[0]
+        params["size"] = sum(len(i["text"]) + len(i["status"]) for i in joining)
+        session.execute(_append(len(joining)), params)
+    table = cast(Table, Delivery.__table__)
+    for items, size in zip(fresh, fresh_chars, strict=True):
+        if not items:
+            continue
         session.execute(
             insert(table).values(
                 partnership_id=partnership_id,
-                key=f"progress:{partnership_id}:{first_entry}",
+                key=f"progress:{partnership_id}:{items[0]['entry']}",
                 kind=KIND,
                 target=channel,
                 occurrence=now,
@@ -137,24 +162,39 @@ def queue_progress_updates(
                 attempts=0,
                 next_attempt_at=now,
                 late=False,
-                payload=body,
+                payload={"items": items, "chars": size},
                 created_at=now,
             )
         )
 
-    for entry_id, text, status, fallback in updates:
-        size = len(text) + len(status)
-        if not _has_room(len(items), chars, size):
-            if dirty:
-                write()
-            row_id, base, items, chars, dirty = None, {}, [], 0, False
-        if not items:
-            first_entry = entry_id
-        items.append({"entry": entry_id, "text": text, "status": status, "fallback": fallback})
-        chars += size
-        dirty = True
-    if dirty:
-        write()
+
+# The channel's newest pending row as (id, updates, characters), built once.
+_PENDING_SIZE = (
+    select(
+        Delivery.id,
+        func.json_array_length(Delivery.payload, "$.items"),
+        func.json_extract(Delivery.payload, "$.chars"),
+    )
+    .where(
+        Delivery.partnership_id == bindparam("pid"),
+        Delivery.kind == bindparam("kind"),
+        Delivery.target == bindparam("target"),
+        Delivery.status == DeliveryStatus.PENDING,
+    )
+    .order_by(Delivery.id.desc())
+    .limit(1)
+)
+
+
+@functools.lru_cache(maxsize=MAX_ITEMS)
+def _append(count: int) -> TextClause:
+    """``count`` updates joining a pending row, in SQLite: appended to its items and
+    their size added, in one statement (each JSON function call reads the whole row)."""
+    paths = ", ".join(f"'$.items[#]', json(:item{n})" for n in range(count))
+    return text(
+        f"UPDATE delivery SET payload = json_set(payload, {paths}, "
+        "'$.chars', coalesce(json_extract(payload, '$.chars'), 0) + :size) WHERE id = :id"
+    )
 
 
 def _has_room(count: int, chars: int, size: int) -> bool:

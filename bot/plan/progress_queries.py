@@ -20,6 +20,9 @@ _ACTION = cast(Table, Action.__table__)
 _TAKE_WRITE_LOCK = text("UPDATE objective SET id = id WHERE 1 = 0")
 
 _INSERT_ENTRIES = insert(_ENTRY).returning(_ENTRY.c.id, sort_by_parameter_order=True)
+# Every row keyed: one multi-row statement, each id told apart by its row's request key
+# (SQLite returns the rows of a multi-row insert in no promised order).
+_INSERT_KEYED = insert(_ENTRY).returning(_ENTRY.c.id, _ENTRY.c.request_key)
 
 _STORED_KEYS = select(  # built once, on the table: no ORM work per batch
     _ENTRY.c.request_key,
@@ -72,6 +75,10 @@ def insert_entries(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[
     """Insert progress entries (column values, in order); their ids, in the same order."""
     if not rows:
         return []
+    keys = [r.get("request_key") for r in rows]
+    if None not in keys and len(set(keys)) == len(keys):
+        by_key = {key: eid for eid, key in session.execute(_INSERT_KEYED, list(rows)).all()}
+        return [by_key[key] for key in keys]
     found = session.execute(_INSERT_ENTRIES, [dict(r) for r in rows]).all()
     return [row[0] for row in found]
 

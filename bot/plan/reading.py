@@ -190,13 +190,14 @@ def plan_memo(
     return _snapshot(session, partnership).memo(key, build)
 
 
-def objective_choices(session: Session, partnership: Partnership) -> list[tuple[int, str]]:
-    """(id, title) of the plan year's objectives in plan order, from the snapshot (a
-    session with uncommitted writes reads them from the database)."""
+def objective_choices(session: Session, partnership: Partnership) -> Sequence[tuple[int, str]]:
+    """(id, title) of the plan year's objectives in plan order, from the snapshot (the
+    same tuple while the plan is unchanged; a session with uncommitted writes reads them
+    from the database, as a list)."""
     if readcache.has_pending_writes(session):
         return queries.objective_titles(session, partnership)
     snap = _snapshot(session, partnership)
-    return list(snap.memo(("choices",), lambda: tuple((o.id, o.title) for o in snap.objectives)))
+    return snap.memo(("choices",), lambda: tuple((o.id, o.title) for o in snap.objectives))
 
 
 ActionChoices = dict[int, tuple[tuple[int, str], ...]]

@@ -68,8 +68,11 @@ def after_progress(
     objectives stamped, ``objective_id``'s last and latest, when nothing else changed
     (the caller has held the write lock since it read ``fingerprint``): the latest stamp
     and the latest entry id move, and nothing else. Keep it in step with the query."""
-    stamp = session.scalar(select(Objective.updated_at).where(Objective.id == objective_id))
+    stamp = session.execute(_STAMP_OF, {"oid": objective_id}).scalar()
     return (fingerprint[0], str(stamp), entry_id, *fingerprint[3:])
+
+
+_STAMP_OF = select(Objective.updated_at).where(Objective.id == bindparam("oid"))
 
 
 def _current_ids(partnership_id: int, plan_year: int) -> Select[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -77,8 +78,34 @@ def _word_prefix(query_words: list[str], title_words: list[str]) -> bool:
     return True
 
 
+# Answers for choices passed as a tuple (the plan snapshot's, the same object until the
+# plan changes), by (query, the tuple's id); the tuple is kept with its answers, so an id
+# is never mistaken for a later tuple's.
+_ANSWERS: dict[tuple[str, int], tuple[tuple[Choice, ...], Match]] = {}
+_ANSWERS_LOCK = threading.Lock()
+ANSWERS_LIMIT = 4096
+
+
 def match_objective(query: str, choices: Sequence[Choice]) -> Match:
-    """Find the objective(s) ``query`` means among ``choices``."""
+    """Find the objective(s) ``query`` means among ``choices``.
+
+    Pure, so answers for a tuple of choices (which cannot change) are remembered: many
+    people typing the same objective cost one search."""
+    if not isinstance(choices, tuple):
+        return _match(query, choices)
+    key = (query, id(choices))
+    hit = _ANSWERS.get(key)
+    if hit is not None and hit[0] is choices:
+        return hit[1]
+    found = _match(query, choices)
+    with _ANSWERS_LOCK:
+        if len(_ANSWERS) >= ANSWERS_LIMIT:
+            _ANSWERS.clear()
+        _ANSWERS[key] = (choices, found)
+    return found
+
+
+def _match(query: str, choices: Sequence[Choice]) -> Match:
     wanted = _normal(query)
     if not wanted or not choices:
         return Match("none", (), _closest(wanted, choices))

@@ -5,7 +5,9 @@ and calls :meth:`Announcer.poke`; the announcer's own thread then runs the outbo
 those kinds only, paced by the shared :data:`scheduler.delivery.lanes.PACER` (one
 message a second per channel, from Slack's last answer) and by each row's
 ``next_attempt_at`` (a 429's ``Retry-After``). While a channel waits for its turn, the
-row stays pending and later updates join it, so a burst becomes one post.
+row stays pending and later updates join it, so a burst becomes one post. A poke naming
+a channel whose pending row is already waiting for its turn costs nothing: the thread
+is already sleeping until that turn, and the update joined that row.
 
 No listener thread ever waits on Slack for these posts, and nothing here is lost if
 the process stops: the rows are in the outbox, and the next sweep (or the next
@@ -43,9 +45,10 @@ LONGEST_WAIT = 60.0  # never sleep longer than this while rows are waiting
 
 def waiting_rows(
     sessions: sessionmaker[Session], kinds: Sequence[str]
-) -> list[tuple[str, dt.datetime]]:
-    """(target, when its next row is due) for each target with rows of ``kinds`` to post:
-    pending rows at ``next_attempt_at``, rows in flight when their lease runs out."""
+) -> list[tuple[str, dt.datetime, bool]]:
+    """(target, when its next row is due, whether all it has are pending rows) for each
+    target with rows of ``kinds`` to post: pending rows at ``next_attempt_at``, rows in
+    flight when their lease runs out."""
     with session_scope(sessions) as session:
         pending = session.execute(
             select(Delivery.target, func.min(Delivery.next_attempt_at))
@@ -63,7 +66,8 @@ def waiting_rows(
             continue
         at = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
         found[target] = min(found.get(target, at), at)
-    return sorted(found.items())
+    in_flight = {target for target, _ in flying}
+    return [(target, at, target not in in_flight) for target, at in sorted(found.items())]
 
 
 class Announcer:
@@ -95,11 +99,18 @@ class Announcer:
         self._cond = threading.Condition()
         self._poked = False
         self._idle = True
+        # Channels whose pending row was waiting for its turn at the last round: a poke
+        # for one of them needs no round (the update joined that row, or queued behind it).
+        self._paced: frozenset[str] = frozenset()
         self._thread: threading.Thread | None = None
 
-    def poke(self) -> None:
-        """Something was queued: look now (starts the thread if it is not running)."""
+    def poke(self, target: str | None = None) -> None:
+        """Something was queued (for ``target``, when given): look now (starts the thread
+        if it is not running), unless ``target`` is already waiting for its turn."""
         with self._cond:
+            alive = self._thread is not None and self._thread.is_alive()
+            if target is not None and target in self._paced and alive:
+                return  # the thread wakes for that turn anyway
             self._poked = True
             self._idle = False
             if self._thread is None or not self._thread.is_alive():
@@ -137,8 +148,12 @@ class Announcer:
             except Exception:  # the rows stay queued; the sweep posts them
                 log.exception("could not post queued channel updates; the next sweep will")
                 delay = LONGEST_WAIT
+                with self._cond:
+                    self._paced = frozenset()
             with self._cond:
                 self._idle = delay is None and not self._poked
+                if delay is None:
+                    self._paced = frozenset()
                 self._cond.notify_all()
 
     def _round(self) -> float | None:
@@ -153,10 +168,13 @@ class Announcer:
             turn = self.pacer.ready_at(target, self.interval) - mono
             return max((at - now).total_seconds(), turn, 0.0)
 
-        if any(wait_for(target, at) <= 0 for target, at in waiting):
+        if any(wait_for(target, at) <= 0 for target, at, _ in waiting):
             self.outbox.run(kinds=self.kinds, max_rounds=1)
             waiting = waiting_rows(self.sessions, self.kinds)
             if not waiting:
                 return None
             now, mono = self.outbox.now(), time.monotonic()
-        return min(LONGEST_WAIT, max(0.02, min(wait_for(t, at) for t, at in waiting)))
+        paced = frozenset(t for t, at, pending in waiting if pending and wait_for(t, at) > 0)
+        with self._cond:
+            self._paced = paced
+        return min(LONGEST_WAIT, max(0.02, min(wait_for(t, at) for t, at, _ in waiting)))

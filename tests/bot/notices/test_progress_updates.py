@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.notices import progress_updates
 from bot.notices.progress_updates import queue_progress_update, render_progress_update
 from store.models import Delivery, DeliveryStatus, Partnership
+from tests.dbutil import on_postgres
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 
@@ -77,3 +79,70 @@ def test_long_notes_stay_inside_slacks_limits(session: Session, partnership: Par
         for block in message.blocks:
             assert len(block.to_dict()["text"]["text"]) <= 3000  # type: ignore[union-attr]
         assert len(message.text) <= 3000
+
+
+HOSTILE = 'it\'s "done" & <b>bold</b> — naïve $.items[0] \\ end'
+
+
+def _batch(session: Session, partnership: Partnership, numbers: range, text: str = "") -> None:
+    progress_updates.queue_progress_updates(
+        session,
+        partnership.id,
+        "C0PARTNER",
+        [
+            (n, text or f"<@U{n}> rated *Item {n}* Green.", f"Green · {n}", f"Item {n}: Green.")
+            for n in numbers
+        ],
+        now=NOW,
+    )
+    session.flush()
+    session.expire_all()
+
+
+@pytest.mark.skipif(on_postgres(), reason="batches are saved on SQLite only")
+def test_a_batch_joins_the_pending_row_in_order_and_keeps_its_text_exactly(
+    session: Session, partnership: Partnership
+) -> None:
+    first = _queue(session, partnership, 0)
+    session.flush()
+    _batch(session, partnership, range(1, 4), text=HOSTILE)
+    _batch(session, partnership, range(4, 6))
+    (row,) = _rows(session)
+    assert row.id == first.id
+    items = row.payload["items"]
+    assert [i["entry"] for i in items] == list(range(6))
+    assert [i["text"] for i in items[1:4]] == [HOSTILE] * 3
+    assert items[4] == {
+        "entry": 4,
+        "text": "<@U4> rated *Item 4* Green.",
+        "status": "Green · 4",
+        "fallback": "Item 4: Green.",
+    }
+    assert row.payload["chars"] == sum(len(i["text"]) + len(i["status"]) for i in items)
+
+
+@pytest.mark.skipif(on_postgres(), reason="batches are saved on SQLite only")
+def test_a_batch_fills_the_pending_row_then_starts_others(
+    session: Session, partnership: Partnership
+) -> None:
+    _batch(session, partnership, range(0, 60))
+    _batch(session, partnership, range(60, 250))
+    rows = _rows(session)
+    assert [len(r.payload["items"]) for r in rows] == [100, 100, 50]
+    assert [i["entry"] for r in rows for i in r.payload["items"]] == list(range(250))
+    assert [r.key for r in rows] == [f"progress:{partnership.id}:{n}" for n in (0, 100, 200)]
+    for row in rows:
+        message = render_progress_update(session, row, NOW)
+        assert message is not None and message.text.startswith(
+            f"{len(row.payload['items'])} progress updates: "
+        )
+
+
+@pytest.mark.skipif(on_postgres(), reason="batches are saved on SQLite only")
+def test_a_batch_never_joins_a_claimed_row(session: Session, partnership: Partnership) -> None:
+    _batch(session, partnership, range(0, 2))
+    (claimed,) = _rows(session)
+    claimed.status = DeliveryStatus.IN_FLIGHT
+    session.flush()
+    _batch(session, partnership, range(2, 4))
+    assert [[i["entry"] for i in r.payload["items"]] for r in _rows(session)] == [[0, 1], [2, 3]]

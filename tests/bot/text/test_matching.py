@@ -139,3 +139,23 @@ def test_split_objective_finds_where_the_name_ends() -> None:
     )
     assert split_objective("dhr", plan) is None
     assert split_objective("qqq zzz", plan) is None
+
+
+def test_answers_for_a_tuple_of_choices_are_remembered_and_never_cross_tuples() -> None:
+    from bot.text import matching
+
+    first = ((1, "Domestic Homicide Reviews"), (2, "Prevent duty"))
+    assert matching.match_objective("dhr", first) is matching.match_objective("dhr", first)
+    # A list is matched afresh every time (it could change between calls).
+    as_list = list(first)
+    assert matching.match_objective("dhr", as_list) == matching.match_objective("dhr", first)
+    # Another tuple (here: the plan after an edit) is never answered from the first's.
+    for _ in range(50):
+        edited = ((1, "Serious violence duty"), (2, "Prevent duty"))
+        assert matching.match_objective("dhr", edited).kind != "one"
+        assert matching.match_objective("prevent", edited).single == (2, "Prevent duty")
+    matching._ANSWERS.clear()
+    many = tuple((n, f"Objective {n}") for n in range(matching.ANSWERS_LIMIT + 10))
+    for n in range(0, len(many), 97):
+        assert matching.match_objective(f"objective {n}", many).single == many[n]
+    assert len(matching._ANSWERS) <= matching.ANSWERS_LIMIT
