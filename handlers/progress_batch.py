@@ -29,12 +29,13 @@ from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
+from sqlalchemy import Connection
 
 from bot.context import AppContext
 from bot.notices.progress_updates import queue_progress_updates
 from bot.plan import readcache
 from bot.plan.progress import ProgressResult
-from bot.plan.progress_batch import ELSEWHERE, REPEATED, ProgressBatch, Skipped, Update
+from bot.plan.progress_batch import ELSEWHERE, REPEATED, Left, ProgressBatch, Skipped, Update
 from bot.slack.progress import (
     build_progress_confirmation_blocks,
     progress_channel_item,
@@ -73,6 +74,10 @@ class ProgressWriter:
         self._lock = threading.Lock()
         self._queue: list[_Job] = []
         self._writing = False
+        # Batches are saved on a connection of their own, one batch at a time, so each can
+        # tell from SQLite whether anything else was committed since the last one.
+        self._conn: Connection | None = None
+        self._left: Left | None = None
 
     def save(self, job: _Job, client: WebClient) -> ProgressResult | Skipped:
         """Queue ``job`` and wait until a batch holding it is committed or failed."""
@@ -116,10 +121,13 @@ class ProgressWriter:
         partnership = batch[0].partnership
         settings = self.ctx.settings
         channel = partnership.partnership_channel
-        session = self.ctx.sessions()
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn, self._left = self.ctx.engine.connect(), None
+        conn, left, self._left = self._conn, self._left, None  # kept again once committed
+        session = self.ctx.sessions(bind=conn)
         session.info["clock"] = self.ctx.clock
         try:
-            saving = ProgressBatch(session, partnership)
+            saving = ProgressBatch(session, partnership, left=left)
             outcomes = saving.save([j.update for j in batch])
             lines: list[tuple[int, str, str, str]] = []
             for job, outcome in zip(batch, outcomes, strict=True):
@@ -146,13 +154,18 @@ class ProgressWriter:
                     job.outcome = outcome
                 # Saved: nothing from here on may fail the requests.
                 try:
-                    saving.committed()
+                    self._left = saving.committed()
                 except Exception:
                     log.exception("could not refresh the plan snapshot after saving progress")
                     readcache.invalidate()
         except BaseException:
-            if batch[0].outcome is None:
-                session.rollback()
+            try:
+                if batch[0].outcome is None:
+                    session.rollback()
+            finally:
+                session.close()
+                self._conn = None
+                conn.close()  # back to the pool (letting go of the write gate if held)
             raise
         finally:
             session.close()

@@ -31,7 +31,13 @@ from sqlalchemy.orm import Session
 from bot.plan import readcache
 from bot.plan.models import ObjectiveSummary, ProgressFacts
 from bot.plan.progress import ProgressResult, _open_label
-from bot.plan.progress_queries import insert_entries, stamp_objectives, stored_keys, take_write_lock
+from bot.plan.progress_queries import (
+    data_version,
+    insert_entries,
+    stamp_objectives,
+    stored_keys,
+    take_write_lock,
+)
 from bot.plan.reading import snapshot_facts, summarise
 from bot.plan.schedule import DATED_KINDS, partnership_calendar, reminder_policy
 from bot.plan.snapshot import ObjectiveSnap
@@ -59,21 +65,54 @@ class Update:
     keys: tuple[str, ...] = ()  # the request's keys; the first is stored
 
 
+@dataclass(frozen=True)
+class Left:
+    """What a committed batch left, for the next batch on the same connection: SQLite's
+    ``data_version`` as that connection read it under the write lock, the plan as the
+    batch left it, and the latest stamp then stored."""
+
+    data_version: int
+    partnership_id: int
+    plan_year: int
+    snap: readcache.PlanSnapshot
+    latest: dt.datetime | None
+
+
 class ProgressBatch:
     """One transaction of updates: made once the session may write (it takes the write
     lock at once), then :meth:`save`, the caller's other writes and commit, then
-    :meth:`committed`."""
+    :meth:`committed`.
 
-    def __init__(self, session: Session, partnership: Partnership) -> None:
+    ``left`` is what the previous batch committed on this session's connection left
+    (see :meth:`committed`): when SQLite says no other connection has committed since
+    (``PRAGMA data_version`` unchanged), the database is exactly as that batch left it,
+    so its plan is used without reading the fingerprint again."""
+
+    def __init__(
+        self, session: Session, partnership: Partnership, *, left: Left | None = None
+    ) -> None:
         self.session = session
         self.partnership = partnership
         take_write_lock(session)
-        self._before, self._latest = fingerprint_and_stamp(
-            session, partnership.id, partnership.plan_year
-        )
-        self.snap = readcache.plan_snapshot(
-            session, partnership.id, partnership.plan_year, verify=True, fingerprint=self._before
-        )
+        self.data_version = data_version(session)
+        if (
+            left is not None
+            and left.data_version == self.data_version
+            and (left.partnership_id, left.plan_year) == (partnership.id, partnership.plan_year)
+        ):
+            self._before, self._latest = left.snap.fingerprint, left.latest
+            self.snap = left.snap
+        else:
+            self._before, self._latest = fingerprint_and_stamp(
+                session, partnership.id, partnership.plan_year
+            )
+            self.snap = readcache.plan_snapshot(
+                session,
+                partnership.id,
+                partnership.plan_year,
+                verify=True,
+                fingerprint=self._before,
+            )
         self._rags: dict[int, str] = {}
         self._logged: dict[int, dt.datetime] = {}
         self._fingerprint: Fingerprint | None = None
@@ -151,6 +190,7 @@ class ProgressBatch:
             )
         ids = insert_entries(session, rows)
         stamp_objectives(session, stamps)
+        self._latest = latest  # what the stored latest stamp is once this batch commits
         for position, entry_id in zip(written, ids, strict=True):
             saved = outcomes[position]
             assert not isinstance(saved, str)
@@ -209,9 +249,13 @@ class ProgressBatch:
         summary = replace(base, rag=rag, last_progress_at=logged_at)
         return ProgressResult(summary=summary, still_open=still_open)
 
-    def committed(self) -> None:
-        """After the commit: the snapshot with this batch's changes becomes the process's."""
+    def committed(self) -> Left:
+        """After the commit: the snapshot with this batch's changes becomes the process's.
+        What the batch left, for the next one on the same connection."""
+        snap = self.snap
         if self._fingerprint is not None and (self._rags or self._logged):
-            readcache.progress_logged(
+            snap = readcache.progress_logged(
                 self.session, self.snap, self._fingerprint, self._rags, self._logged
             )
+        partnership = self.partnership
+        return Left(self.data_version, partnership.id, partnership.plan_year, snap, self._latest)

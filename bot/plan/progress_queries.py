@@ -18,6 +18,7 @@ _ACTION = cast(Table, Action.__table__)
 # Changes no row, but takes SQLite's write lock (and the process's write gate) now, so
 # everything read after it in the transaction stays as read until the commit.
 _TAKE_WRITE_LOCK = text("UPDATE objective SET id = id WHERE 1 = 0")
+_DATA_VERSION = text("PRAGMA data_version")
 
 _INSERT_ENTRIES = insert(_ENTRY).returning(_ENTRY.c.id, sort_by_parameter_order=True)
 # Every row keyed: one multi-row statement, each id told apart by its row's request key
@@ -58,6 +59,12 @@ def take_write_lock(session: Session) -> None:
     """Begin writing now (SQLite): no other connection can write until this
     transaction ends."""
     session.execute(_TAKE_WRITE_LOCK)
+
+
+def data_version(session: Session) -> int:
+    """SQLite's ``PRAGMA data_version`` on this session's connection: it moves whenever
+    another connection (in this process or any other) commits a change to the file."""
+    return int(session.execute(_DATA_VERSION).scalar_one())
 
 
 def stored_keys(
