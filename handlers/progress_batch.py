@@ -216,11 +216,17 @@ def batched_reply(
         return None
     if unit.has_pending_writes() or holds_write_gate(unit.ctx.engine):
         return None  # this request has written already: it holds the lock
-    me, partnership = unit.me, unit.read_partnership
-    if unit.has_pending_writes() or holds_write_gate(unit.ctx.engine):
-        unit.save_member()  # a new member (or name): saved first, the lock let go
+    # Someone new is made a member by the batch, with their entry: nothing is written
+    # before it, and a burst of newcomers does not queue for the write lock one by one.
+    asking = unit.actor_unwritten()
+    if asking is None:
+        me, new = unit.me, False  # a changed name: written now, the lock let go
+        if unit.has_pending_writes() or holds_write_gate(unit.ctx.engine):
+            unit.save_member()
+    else:
+        me, new = asking
     job = _Job(
-        partnership=partnership,
+        partnership=unit.read_partnership,
         update=Update(
             objective_id=objective_id,
             slack_user_id=me.slack_user_id,
@@ -229,6 +235,8 @@ def batched_reply(
             note=note,
             now=unit.now,
             keys=tuple(keys),
+            new_member=new,
+            display_name=me.display_name,
         ),
         user_id=me.slack_user_id,
         rag=rag,

@@ -31,7 +31,13 @@ from sqlalchemy.orm import Session
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.plan import readcache
-from bot.plan.members import Actor, ensure_partnership, resolve_actor, stored_actors
+from bot.plan.members import (
+    Actor,
+    ensure_partnership,
+    resolve_actor,
+    stored_actors,
+    unstored_actor,
+)
 from bot.plan.reading import ActionChoices, action_choices, objective_choices
 from bot.plan.years import local_today
 from bot.settings import Settings
@@ -151,6 +157,35 @@ class Unit:
                         self._actors.put(key, self._actor, checked)
             self._resolved = True
         return self._actor
+
+    def actor_unwritten(self) -> tuple[Actor, bool] | None:
+        """Who is asking without writing anything: (their actor, whether they are new
+        to the partnership, so their member row is still to be made), or None when
+        resolving them must write (their stored name changes) or they cannot be told."""
+        if self._resolved or not self._user_id:
+            return (self._actor, False) if self._actor is not None else None
+        key = (self._user_id, self._display_name)
+        cached = self._actors.get(key) if self._actors is not None else None
+        if cached is None and self._actors is not None and self._actors.lapsed(key):
+            cached = self._actors.refresh(
+                self.session, self.read_partnership, self.ctx.settings, key
+            )
+        if cached is not None:
+            self._actor, self._resolved = cached, True
+            return cached, False
+        checked = readcache.validity()
+        found = unstored_actor(
+            self.session,
+            self.read_partnership,
+            self._user_id,
+            self._display_name,
+            settings=self.ctx.settings,
+        )
+        if found is not None and not found[1]:
+            self._actor, self._resolved = found[0], True
+            if self._actors is not None:
+                self._actors.put(key, found[0], checked)
+        return found
 
     @property
     def today(self) -> dt.date:

@@ -147,7 +147,9 @@ class _WriteGate:
             raise DatabaseBusy("another writer held the database past this request's budget")
         # Another process may hold SQLite's own lock: wait for it no longer than is left.
         left = _budget_left()
-        busy_ms = SQLITE_BUSY_MS if left is None else max(1, int(left * 1000))
+        # Rounded down to a tenth of a second, so a steady budget sets it once, not at
+        # every transaction.
+        busy_ms = SQLITE_BUSY_MS if left is None else max(1, int(left * 10) * 100)
         info = conn.connection.info  # kept with this driver connection while pooled
         if info.get("busy_ms", SQLITE_BUSY_MS) != busy_ms:
             raw.execute(f"PRAGMA busy_timeout = {busy_ms}")

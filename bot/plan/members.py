@@ -214,6 +214,34 @@ def stored_actors(
     return found
 
 
+def unstored_actor(
+    session: Session,
+    partnership: Partnership,
+    slack_user_id: str,
+    display_name: str | None,
+    *,
+    settings: Settings | None = None,
+) -> tuple[Actor, bool] | None:
+    """Who is asking, read without writing: (their actor, whether they are new, so their
+    member row is still to be made), or None when their stored name is to change (then
+    :func:`resolve_actor` writes it). A new member is what :func:`resolve_actor` would
+    make: a member, with the settings' roles."""
+    stored = stored_actors(session, partnership, {slack_user_id: display_name}, settings=settings)
+    if slack_user_id in stored:
+        return stored[slack_user_id], False
+    if queries.member_facts(session, partnership.id, [slack_user_id]):
+        return None  # stored, with a name this request changes
+    admins, leads = bootstrap_ids(partnership, settings)
+    actor = Actor(
+        slack_user_id=slack_user_id,
+        role=Role.MEMBER,
+        display_name=display_name,
+        bootstrap_admin=slack_user_id in admins,
+        bootstrap_lead=slack_user_id in leads,
+    )
+    return actor, True
+
+
 @dataclass(frozen=True)
 class RoleChange:
     """What `/csp role` did: the person's role and lead flag now (before the settings

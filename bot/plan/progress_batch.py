@@ -34,6 +34,7 @@ from bot.plan.progress import ProgressResult, _open_label
 from bot.plan.progress_queries import (
     data_version,
     insert_entries,
+    insert_members,
     stamp_objectives,
     stored_keys,
     take_write_lock,
@@ -43,7 +44,7 @@ from bot.plan.schedule import DATED_KINDS, partnership_calendar, reminder_policy
 from bot.plan.snapshot import ObjectiveSnap
 from bot.plan.snapshot_queries import Fingerprint, after_progress, fingerprint_and_stamp
 from bot.plan.years import local_today
-from store.models import Partnership, Rag
+from store.models import Partnership, Rag, Role
 
 Skipped = Literal["repeated", "elsewhere"]
 REPEATED: Skipped = "repeated"
@@ -63,6 +64,8 @@ class Update:
     as_of: dt.date | None = None
     evidence_url: str | None = None
     keys: tuple[str, ...] = ()  # the request's keys; the first is stored
+    new_member: bool = False  # the person has no member row yet: it is made with the entry
+    display_name: str | None = None  # the name their request gave (for that row)
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,26 @@ class ProgressBatch:
                     "request_key": update.keys[0] if update.keys else None,
                 }
             )
+        writing = set(written)  # an update's position is its outcome's
+        newcomers = {
+            u.slack_user_id: u
+            for position, u in enumerate(updates)
+            if u.new_member and u.slack_user_id and position in writing
+        }
+        insert_members(  # as bot.plan.members.resolve_actor makes them, in this transaction
+            session,
+            [
+                {
+                    "partnership_id": partnership.id,
+                    "slack_user_id": user,
+                    "display_name": u.display_name,
+                    "role": Role.MEMBER,
+                    "safeguarding_lead": False,
+                    "created_at": u.now,
+                }
+                for user, u in newcomers.items()
+            ],
+        )
         ids = insert_entries(session, rows)
         stamp_objectives(session, stamps)
         self._latest = latest  # what the stored latest stamp is once this batch commits

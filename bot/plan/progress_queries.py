@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from store.models import Action, Objective, ProgressEntry
+from store.models import Action, Member, Objective, ProgressEntry
 
 _ENTRY = cast(Table, ProgressEntry.__table__)
 _OBJECTIVE = cast(Table, Objective.__table__)
@@ -19,6 +20,10 @@ _ACTION = cast(Table, Action.__table__)
 # everything read after it in the transaction stays as read until the commit.
 _TAKE_WRITE_LOCK = text("UPDATE objective SET id = id WHERE 1 = 0")
 _DATA_VERSION = text("PRAGMA data_version")
+# Batches are saved on SQLite only (bot.plan.progress_batch).
+_INSERT_MEMBERS = sqlite_insert(cast(Table, Member.__table__)).on_conflict_do_nothing(
+    index_elements=["partnership_id", "slack_user_id"]
+)
 
 _INSERT_ENTRIES = insert(_ENTRY).returning(_ENTRY.c.id, sort_by_parameter_order=True)
 # Every row keyed: one multi-row statement, each id told apart by its row's request key
@@ -88,6 +93,13 @@ def insert_entries(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[
         return [by_key[key] for key in keys]
     found = session.execute(_INSERT_ENTRIES, [dict(r) for r in rows]).all()
     return [row[0] for row in found]
+
+
+def insert_members(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Make the member rows of people new to the partnership (column values); a row
+    another connection has just made for the same person is kept as it is."""
+    if rows:
+        session.execute(_INSERT_MEMBERS, list(rows))
 
 
 def stamp_objectives(

@@ -82,3 +82,52 @@ def test_people_logging_at_once_on_a_locked_database_are_told_nothing_was_saved(
         assert status == 200
         assert "nothing was saved" in reply["text"] and "try again in a minute" in reply["text"]
     assert _notes(seeded_ctx, "Locked out, try %") == []
+
+
+def test_people_new_to_the_partnership_are_made_members_with_their_entries(
+    slack_http: str, seeded_ctx: AppContext
+) -> None:
+    from sqlalchemy import event
+
+    from store.models import Member
+
+    member_writes: list[str] = []
+
+    @event.listens_for(seeded_ctx.engine, "before_cursor_execute")
+    def _seen(_c: object, _cur: object, statement: str, *_a: object) -> None:
+        if statement.lstrip().upper().startswith(("INSERT INTO MEMBER", "UPDATE MEMBER")):
+            member_writes.append(statement)
+
+    try:
+        texts = [f"progress prevent amber First time here, {n}" for n in range(12)]
+        answers = _at_once(slack_http, texts)
+    finally:
+        event.remove(seeded_ctx.engine, "before_cursor_execute", _seen)
+    assert all(status == 200 and "Progress logged" in r["text"] for status, r in answers)
+    with session_scope(seeded_ctx.sessions) as session:
+        members = {
+            m.slack_user_id: m
+            for m in session.scalars(
+                select(Member).where(Member.slack_user_id.like("U0TYPIST%"))
+            ).all()
+        }
+        entries = session.scalars(
+            select(ProgressEntry).where(ProgressEntry.note.like("First time here, %"))
+        ).all()
+    assert sorted(members) == sorted(f"U0TYPIST{n}" for n in range(12))
+    assert all(
+        m.role == "member" and m.display_name == m.slack_user_id.lower() for m in members.values()
+    )
+    assert sorted(e.slack_user_id or "" for e in entries) == sorted(members)
+    # Made by the batches that saved the entries (a few statements), not one by one.
+    assert 1 <= len(member_writes) < 12
+    # Once members, they are answered as before, and nothing is made twice.
+    status, reply = post(
+        slack_http, slash_command("progress prevent green Again", user_id="U0TYPIST3")
+    )
+    assert status == 200 and "Progress logged" in json.loads(reply)["text"]
+    with session_scope(seeded_ctx.sessions) as session:
+        count = len(
+            session.scalars(select(Member).where(Member.slack_user_id == "U0TYPIST3")).all()
+        )
+    assert count == 1
