@@ -9,6 +9,11 @@ channel lines joined to the channel's pending outbox row), commits, and wakes th
 others with what each saved; updates queued meanwhile make the next batch, led by
 one of their requests. Nothing is acked before its entry is committed.
 
+Batches are saved one at a time on the writer's own connection, so each can tell from
+SQLite whether anything else was committed since the one before
+(:class:`bot.plan.progress_batch.Left`). A person new to the partnership is made a
+member by the batch that saves their update, not by a transaction of their own first.
+
 The leader's writes wait no longer than its request's budget
 (:func:`store.db.bounded_waits`): if the lock cannot be had in time, the whole batch
 is rolled back and every request in it is told that nothing was saved. A repeated

@@ -10,7 +10,7 @@ from bot.context import AppContext
 from bot.plan import readcache
 from bot.plan.members import resolve_actor
 from bot.settings import Settings
-from handlers.uow import ActorCache
+from handlers.actor_cache import ActorCache
 from store.db import session_scope
 from store.models import Member, Partnership, Role
 from tests.conftest import NOW
