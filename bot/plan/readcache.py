@@ -6,10 +6,12 @@ keeps one :class:`PlanSnapshot` (plain frozen dataclasses, no ORM objects) per
 (database, partnership, plan year) and reuses it while the fingerprint
 (``bot.plan.snapshot_queries.plan_fingerprint``), one cheap aggregate query, returns
 the same value. That query runs at most once per :data:`TTL_SECONDS` (a monotonic
-clock) per snapshot, and at once after any write committed in this process (every ORM
-commit that flushed bumps :func:`generation`), so a member who logs progress and then
-asks what is due always sees their update; changes made by another process are seen
-within :data:`TTL_SECONDS`. A batch of RAG and note updates saved under the write lock
+clock) per snapshot, by one reader while the others keep the snapshot they have, and at
+once after any write committed in this process (every ORM commit that flushed bumps
+:func:`generation`, except one that changed only outbox rows, which no cached view
+reads), so a member who logs progress and then asks what is due always sees their
+update; changes made by another process are seen within :data:`TTL_SECONDS`. A batch
+of RAG and note updates saved under the write lock
 (:mod:`bot.plan.progress_batch`) installs the snapshot it committed instead
 (:func:`progress_logged`), and moves only the snapshot's generation: caches of things
 progress cannot change (members, the partnership) stay valid.
@@ -48,7 +50,7 @@ from sqlalchemy.orm import Session
 from bot.plan import snapshot_queries
 from bot.plan.snapshot import ActionSnap, ItemSnap, MeetingSnap, ObjectiveSnap, OwnerSnap
 from bot.plan.snapshot_queries import Fingerprint
-from store.models import Objective
+from store.models import Delivery, Objective
 
 T = TypeVar("T")
 
@@ -101,6 +103,7 @@ _cache_lock = threading.Lock()
 _installed = threading.Condition(_cache_lock)
 _committing = 0  # batches of progress between their commit and installing their snapshot
 _loaders: dict[tuple[int, int, int], threading.Lock] = {}  # one plan read at a time per key
+_checkers: dict[tuple[int, int, int], threading.Lock] = {}  # one TTL check at a time per key
 _last_read: dict[tuple[int, int, int], PlanSnapshot] = {}  # the latest read, for those waiting
 # Engines are told apart by a token, not id(): ids are reused once an engine is gone.
 _engine_tokens: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
@@ -118,9 +121,16 @@ def _engine_token(session: Session) -> int:
         return found
 
 
+# Rows no cached view reads: the outbox's. A transaction that changed only these (the
+# announcer's and the sweep's claims and results) leaves every cache valid.
+_UNSEEN: tuple[type, ...] = (Delivery,)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_write(session: Session, _context: Any) -> None:
-    session.info[_WROTE] = True
+    changed = [*session.new, *session.dirty, *session.deleted]  # as flushed, still listed
+    if not changed or not all(isinstance(obj, _UNSEEN) for obj in changed):
+        session.info[_WROTE] = True
 
 
 @event.listens_for(Session, "after_commit")
@@ -275,6 +285,31 @@ def plan_snapshot(
         last = _checked.get(key)
     if not verify and cached is not None and last is not None and _plan_still_valid(last):
         return cached
+    if not verify and cached is not None and last is not None and last[1] == _plan_generation:
+        # Only its time ran out: one reader asks the database again while the others
+        # keep the snapshot they had (as stale as the TTL already allows, no more).
+        checking = _checker(key)
+        if not checking.acquire(blocking=False):
+            return cached
+        try:
+            return _checked_snapshot(session, key, cached, checked)
+        finally:
+            checking.release()
+    return _checked_snapshot(session, key, cached, checked, verify=verify, fingerprint=fingerprint)
+
+
+def _checked_snapshot(
+    session: Session,
+    key: _CacheKey,
+    cached: PlanSnapshot | None,
+    checked: Validity,
+    *,
+    verify: bool = False,
+    fingerprint: Fingerprint | None = None,
+) -> PlanSnapshot:
+    """The snapshot after asking the database for the fingerprint (unless ``verify``
+    gave it): ``cached`` or the latest installed one when it matches, else read."""
+    _, partnership_id, plan_year = key
     if fingerprint is None or not verify:
         fingerprint = snapshot_queries.plan_fingerprint(session, partnership_id, plan_year)
     with _cache_lock:
@@ -305,6 +340,14 @@ def plan_snapshot(
                 _cache[key] = fresh
                 _checked[key] = checked
     return fresh
+
+
+def _checker(key: _CacheKey) -> threading.Lock:
+    with _cache_lock:
+        found = _checkers.get(key)
+        if found is None:
+            found = _checkers[key] = threading.Lock()
+        return found
 
 
 def _loader(key: _CacheKey) -> threading.Lock:

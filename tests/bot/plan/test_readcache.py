@@ -325,3 +325,75 @@ def test_many_first_reads_at_once_read_the_plan_once(
         r.join()
     assert len(got) == 8 and all(s is got[0] for s in got)
     assert len(reads) == 1
+
+
+def test_when_the_ttl_runs_out_one_reader_checks_and_the_others_keep_the_snapshot(
+    seeded_ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(readcache, "monotonic", clock)
+    seen = _count_fingerprints(seeded_ctx)
+    first = _snapshot(seeded_ctx)
+    with session_scope(seeded_ctx.sessions) as session:
+        p = _partnership(session)
+        key = (readcache._engine_token(session), p.id, p.plan_year)
+    clock.at += readcache.TTL_SECONDS + 0.1
+    checking = readcache._checker(key)
+    assert checking.acquire()  # another reader is asking the database just now
+    try:
+        assert _snapshot(seeded_ctx) is first
+        assert len(seen) == 1  # not asked again meanwhile
+    finally:
+        checking.release()
+    assert _snapshot(seeded_ctx) is first
+    assert len(seen) == 2
+    # After a write in this process nobody is given the old snapshot, checker or not.
+    with session_scope(seeded_ctx.sessions) as session:
+        log_progress(
+            session,
+            _partnership(session),
+            ADMIN,
+            first.objectives[0].id,
+            rag=Rag.AMBER,
+            done=False,
+            note="y",
+            now=NOW,
+        )
+    assert checking.acquire()
+    try:
+        after = _snapshot(seeded_ctx)
+    finally:
+        checking.release()
+    assert after is not first and after.objectives[0].rag == Rag.AMBER
+
+
+def test_a_commit_that_changed_only_outbox_rows_leaves_the_caches_valid(
+    seeded_ctx: AppContext,
+) -> None:
+    from store.models import Delivery, DeliveryStatus
+
+    with session_scope(seeded_ctx.sessions) as session:
+        p = _partnership(session)
+        session.add(
+            Delivery(
+                partnership_id=p.id,
+                key="test:outbox-only",
+                kind="progress_update",
+                target="C0PARTNER",
+                occurrence=NOW,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=NOW,
+                payload={"items": []},
+                created_at=NOW,
+            )
+        )
+    before = readcache.generation()
+    with session_scope(seeded_ctx.sessions) as session:
+        row = session.scalars(select(Delivery).where(Delivery.key == "test:outbox-only")).one()
+        row.status = DeliveryStatus.SENT  # what the outbox does after a post
+    assert readcache.generation() == before
+    with session_scope(seeded_ctx.sessions) as session:
+        member = session.scalars(select(Member)).first()
+        assert member is not None
+        member.display_name = "Renamed"  # a cached view reads this: caches are checked
+    assert readcache.generation() != before
