@@ -147,26 +147,28 @@ def queue_progress_updates(
         params["id"] = pending[0]
         params["size"] = sum(len(i["text"]) + len(i["status"]) for i in joining)
         session.execute(_append(len(joining)), params)
-    table = cast(Table, Delivery.__table__)
     for items, size in zip(fresh, fresh_chars, strict=True):
         if not items:
             continue
         session.execute(
-            insert(table).values(
-                partnership_id=partnership_id,
-                key=f"progress:{partnership_id}:{items[0]['entry']}",
-                kind=KIND,
-                target=channel,
-                occurrence=now,
-                status=DeliveryStatus.PENDING,
-                attempts=0,
-                next_attempt_at=now,
-                late=False,
-                payload={"items": items, "chars": size},
-                created_at=now,
-            )
+            _NEW_ROW,
+            {
+                "partnership_id": partnership_id,
+                "key": f"progress:{partnership_id}:{items[0]['entry']}",
+                "kind": KIND,
+                "target": channel,
+                "occurrence": now,
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "late": False,
+                "payload": {"items": items, "chars": size},
+                "created_at": now,
+            },
         )
 
+
+_NEW_ROW = insert(cast(Table, Delivery.__table__))  # built once; values given per row
 
 # The channel's newest pending row as (id, updates, characters), built once.
 _PENDING_SIZE = (
