@@ -127,12 +127,7 @@ class Unit:
         if not self._resolved:
             if self._user_id:
                 key = (self._user_id, self._display_name)
-                cached = self._actors.get(key) if self._actors is not None else None
-                if cached is None and self._actors is not None and self._actors.lapsed(key):
-                    # The cache's time ran out: every member it holds read again at once.
-                    cached = self._actors.refresh(
-                        self.session, self.read_partnership, self.ctx.settings, key
-                    )
+                cached = self._cached_actor(key)
                 if cached is not None:
                     self._actor = cached
                 else:
@@ -152,6 +147,18 @@ class Unit:
             self._resolved = True
         return self._actor
 
+    def _cached_actor(self, key: tuple[str, str | None]) -> Actor | None:
+        """The app's cached actor for ``key``; when the cache's time ran out, every
+        member it holds is read again at once."""
+        if self._actors is None:
+            return None
+        cached = self._actors.get(key)
+        if cached is None and self._actors.lapsed(key):
+            cached = self._actors.refresh(
+                self.session, self.read_partnership, self.ctx.settings, key
+            )
+        return cached
+
     def actor_unwritten(self) -> tuple[Actor, bool] | None:
         """Who is asking without writing anything: (their actor, whether they are new
         to the partnership, so their member row is still to be made), or None when
@@ -159,11 +166,7 @@ class Unit:
         if self._resolved or not self._user_id:
             return (self._actor, False) if self._actor is not None else None
         key = (self._user_id, self._display_name)
-        cached = self._actors.get(key) if self._actors is not None else None
-        if cached is None and self._actors is not None and self._actors.lapsed(key):
-            cached = self._actors.refresh(
-                self.session, self.read_partnership, self.ctx.settings, key
-            )
+        cached = self._cached_actor(key)
         if cached is not None:
             self._actor, self._resolved = cached, True
             return cached, False

@@ -342,20 +342,22 @@ def _checked_snapshot(
     return fresh
 
 
-def _checker(key: _CacheKey) -> threading.Lock:
+def _lock_in(locks: dict[_CacheKey, threading.Lock], key: _CacheKey) -> threading.Lock:
     with _cache_lock:
-        found = _checkers.get(key)
+        found = locks.get(key)
         if found is None:
-            found = _checkers[key] = threading.Lock()
+            found = locks[key] = threading.Lock()
         return found
+
+
+def _checker(key: _CacheKey) -> threading.Lock:
+    """Held by the one reader checking ``key``'s snapshot once its time ran out."""
+    return _lock_in(_checkers, key)
 
 
 def _loader(key: _CacheKey) -> threading.Lock:
-    with _cache_lock:
-        found = _loaders.get(key)
-        if found is None:
-            found = _loaders[key] = threading.Lock()
-        return found
+    """Held by the one reader reading ``key``'s plan."""
+    return _lock_in(_loaders, key)
 
 
 @contextmanager

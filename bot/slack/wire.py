@@ -40,21 +40,20 @@ def to_wire(blocks: Iterable[Block | dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _mrkdwn(obj: object, limit: int) -> dict[str, Any] | None:
-    if type(obj) is not MarkdownTextObject or obj.verbatim is not None:
-        return None
-    text = obj.text
-    if not isinstance(text, str) or not text or len(text) > limit:
-        return None
-    return {"type": "mrkdwn", "text": text}
+    ok = type(obj) is MarkdownTextObject and obj.verbatim is None
+    return _text(obj, "mrkdwn", limit) if ok else None
 
 
 def _plain(obj: object, limit: int) -> dict[str, Any] | None:
-    if type(obj) is not PlainTextObject or obj.emoji is not None:
-        return None
-    text = obj.text
+    ok = type(obj) is PlainTextObject and obj.emoji is None
+    return _text(obj, "plain_text", limit) if ok else None
+
+
+def _text(obj: object, kind: str, limit: int) -> dict[str, Any] | None:
+    text = getattr(obj, "text", None)
     if not isinstance(text, str) or not text or len(text) > limit:
         return None
-    return {"type": "plain_text", "text": text}
+    return {"type": kind, "text": text}
 
 
 def _button(obj: object) -> dict[str, Any] | None:
