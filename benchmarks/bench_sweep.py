@@ -16,7 +16,7 @@ from benchmarks._common import NOW, make_ctx
 from scheduler.gate import reset_gate
 from scheduler.sweep import run_sweep
 from store.db import session_scope
-from store.models import Delivery, Objective, ObjectiveOwner, Partnership, ScheduleItem
+from store.models import Action, Delivery, Objective, ObjectiveOwner, Partnership, ScheduleItem
 from tests.fakes.slack import FakeSlack
 
 PARTNERSHIPS, OBJECTIVES, HISTORY = 300, 50, 10
@@ -43,7 +43,7 @@ def populate(ctx: object) -> None:
                 for p in range(PARTNERSHIPS)
             ],
         )
-        objs, items, owners, history = [], [], [], []
+        objs, actions, items, owners, history = [], [], [], [], []
         oid = 0
         for p in range(PARTNERSHIPS):
             for i in range(OBJECTIVES):
@@ -63,10 +63,24 @@ def populate(ctx: object) -> None:
                         "updated_at": NOW,
                     }
                 )
+                actions.append(  # one action each, as the seed's objectives have
+                    {
+                        "id": oid,
+                        "objective_id": oid,
+                        "position": 1,
+                        "text": "",
+                        "timescale_text": "",
+                        "status": "open",
+                        "needs_dating": False,
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    }
+                )
                 # dated far from today, so nothing is due now
                 items.append(
                     {
                         "objective_id": oid,
+                        "action_id": oid,
                         "position": 0,
                         "kind": "deadline",
                         "due_on": dt.date(2027, 2, 1 + i % 27),
@@ -74,7 +88,14 @@ def populate(ctx: object) -> None:
                         "source_text": "x",
                     }
                 )
-                owners.append({"objective_id": oid, "label": f"U{oid}", "slack_user_id": f"U{oid}"})
+                owners.append(
+                    {
+                        "objective_id": oid,
+                        "action_id": oid,
+                        "label": f"U{oid}",
+                        "slack_user_id": f"U{oid}",
+                    }
+                )
                 for h in range(HISTORY):
                     at = NOW - dt.timedelta(days=36 * h + 1)
                     history.append(
@@ -96,6 +117,7 @@ def populate(ctx: object) -> None:
                         }
                     )
         s.execute(insert(Objective), objs)
+        s.execute(insert(Action), actions)
         s.execute(insert(ScheduleItem), items)
         s.execute(insert(ObjectiveOwner), owners)
         for i in range(0, len(history), 5000):
