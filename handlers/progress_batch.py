@@ -75,7 +75,9 @@ class ProgressWriter:
     request still queued, which leads the next batch."""
 
     def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
+        # Held weakly: the writer is kept per context (``writer_for``) and must not keep
+        # its context, nor so its engine and database file, alive.
+        self._ctx = weakref.ref(ctx)
         self._lock = threading.Lock()
         self._queue: list[_Job] = []
         self._writing = False
@@ -83,6 +85,13 @@ class ProgressWriter:
         # tell from SQLite whether anything else was committed since the last one.
         self._conn: Connection | None = None
         self._left: Left | None = None
+
+    @property
+    def ctx(self) -> AppContext:
+        ctx = self._ctx()
+        if ctx is None:
+            raise RuntimeError("the app this writer saved progress for has gone")
+        return ctx
 
     def save(self, job: _Job, client: WebClient) -> ProgressResult | Skipped:
         """Queue ``job`` and wait until a batch holding it is committed or failed."""
@@ -128,6 +137,7 @@ class ProgressWriter:
         channel = partnership.partnership_channel
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._conn, self._left = self.ctx.engine.connect(), None
+            weakref.finalize(self, self._conn.close)  # back to the pool with the writer
         conn, left, self._left = self._conn, self._left, None  # kept again once committed
         session = self.ctx.sessions(bind=conn)
         session.info["clock"] = self.ctx.clock

@@ -33,6 +33,9 @@ from store.models import Delivery, DeliveryStatus
 KIND = "progress_update"
 MAX_ITEMS = 100  # updates in one post
 MAX_CHARS = 30_000  # characters of update text in one post (Slack keeps 40,000)
+# Updates appended by one statement: SQLite takes at most 127 arguments to a function,
+# and each update is two of json_set's.
+APPEND_AT_ONCE = 50
 
 
 _Q = TypeVar("_Q", bound=Select[Any])
@@ -141,12 +144,13 @@ def queue_progress_updates(
             fresh_chars[-1] += size
         count += 1
         chars += size
-    if joining:
+    for start in range(0, len(joining), APPEND_AT_ONCE):
         assert pending is not None
-        params: dict[str, Any] = {f"item{n}": json.dumps(item) for n, item in enumerate(joining)}
+        part = joining[start : start + APPEND_AT_ONCE]
+        params: dict[str, Any] = {f"item{n}": json.dumps(item) for n, item in enumerate(part)}
         params["id"] = pending[0]
-        params["size"] = sum(len(i["text"]) + len(i["status"]) for i in joining)
-        session.execute(_append(len(joining)), params)
+        params["size"] = sum(len(i["text"]) + len(i["status"]) for i in part)
+        session.execute(_append(len(part)), params)
     for items, size in zip(fresh, fresh_chars, strict=True):
         if not items:
             continue
@@ -188,7 +192,7 @@ _PENDING_SIZE = (
 )
 
 
-@functools.lru_cache(maxsize=MAX_ITEMS)
+@functools.lru_cache(maxsize=APPEND_AT_ONCE)
 def _append(count: int) -> TextClause:
     """``count`` updates joining a pending row, in SQLite: appended to its items and
     their size added, in one statement (each JSON function call reads the whole row)."""

@@ -392,7 +392,8 @@ def progress_logged(
     caller held the write lock from before it read ``base`` (verified) until the
     commit, so nothing else changed in between, and it is installed as this process's
     snapshot; caches that progress cannot change (members, the partnership) stay
-    valid."""
+    valid. (A batch may also have made members of people new to the partnership: new
+    rows, which no cache holds; nothing may cache that someone is not a member.)"""
     global _plan_generation
     objectives = tuple(
         replace(o, rag=rags[o.id], actions=tuple(replace(a, rag=rags[o.id]) for a in o.actions))

@@ -143,6 +143,9 @@ class Announcer:
                     self._cond.notify_all()
                     return  # nothing happened for a while; a poke starts a new thread
                 self._poked = False
+                # Until this round says again which channels wait for their turn, every
+                # poke is heard (a row queued while the round posts is not missed).
+                self._paced = frozenset()
             try:
                 delay = self._round()
             except Exception:  # the rows stay queued; the sweep posts them

@@ -146,3 +146,16 @@ def test_a_batch_never_joins_a_claimed_row(session: Session, partnership: Partne
     session.flush()
     _batch(session, partnership, range(2, 4))
     assert [[i["entry"] for i in r.payload["items"]] for r in _rows(session)] == [[0, 1], [2, 3]]
+
+
+@pytest.mark.skipif(on_postgres(), reason="batches are saved on SQLite only")
+def test_a_batch_of_a_hundred_joins_the_pending_row_whatever_sqlites_argument_limit(
+    session: Session, partnership: Partnership
+) -> None:
+    _batch(session, partnership, range(0, 1))
+    _batch(session, partnership, range(1, 100), text=HOSTILE)  # 99 join one row at once
+    (row,) = _rows(session)
+    assert [i["entry"] for i in row.payload["items"]] == list(range(100))
+    assert row.payload["chars"] == sum(
+        len(i["text"]) + len(i["status"]) for i in row.payload["items"]
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bot.context import AppContext
 from bot.notices.progress_updates import queue_progress_update
 from handlers.app import make_client
@@ -69,3 +71,30 @@ def test_updates_joining_a_row_that_waits_for_its_turn_cost_no_round(
     assert sorted(call.args["channel"] for call in posts) == ["C0OTHER", CHANNEL]
     text = " ".join(str(call.args.get("blocks")) for call in posts)
     assert all(f"<@U{n}>" in text for n in [*range(1, 12), 50])
+
+
+def test_an_update_queued_while_a_round_posts_is_not_missed(
+    ctx: AppContext, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scheduler.delivery.announcer as announcer_module
+
+    pacer = ChannelPacer()
+    pacer.answered(CHANNEL, time.monotonic() - 0.8)  # the channel's turn comes in 0.2 s
+    announcer = Announcer(ctx.sessions, make_client(ctx.settings), clock=ctx.clock, pacer=pacer)
+    real = announcer_module.waiting_rows
+    calls: list[int] = []
+
+    def racing(*args: object, **kwargs: object) -> object:
+        found = real(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(len(found))
+        if len(calls) == 3:  # the read after the round's post: an update lands just after
+            _queue(ctx, 99)
+            announcer.poke(CHANNEL)
+        return found
+
+    monkeypatch.setattr(announcer_module, "waiting_rows", racing)
+    _queue(ctx, 1)
+    announcer.poke(CHANNEL)  # round 1: the row waits for the channel's turn
+    assert announcer.wait_idle(timeout=10)
+    text = " ".join(str(c.args.get("blocks")) for c in fake_slack.calls_to("chat.postMessage"))
+    assert "<@U1>" in text and "<@U99>" in text
