@@ -176,14 +176,28 @@ def resolve_actor(
     settings: Settings | None = None,
 ) -> Actor:
     member = _ensure_member(session, partnership, slack_user_id, now=now, display_name=display_name)
-    admins, leads = bootstrap_ids(partnership, settings)
+    roles = bootstrap_ids(partnership, settings)
+    return _actor(
+        slack_user_id, member.role, member.display_name, bool(member.safeguarding_lead), roles
+    )
+
+
+def _actor(
+    user: str,
+    role: str,
+    name: str | None,
+    lead: bool,
+    bootstrap: tuple[Collection[str], Collection[str]],
+) -> Actor:
+    """The actor of a member as stored (or about to be), with the settings' roles."""
+    admins, leads = bootstrap
     return Actor(
-        slack_user_id=slack_user_id,
-        role=Role(member.role),
-        display_name=member.display_name,
-        bootstrap_admin=slack_user_id in admins,
-        bootstrap_lead=slack_user_id in leads,
-        safeguarding_lead=bool(member.safeguarding_lead),
+        slack_user_id=user,
+        role=Role(role),
+        display_name=name,
+        bootstrap_admin=user in admins,
+        bootstrap_lead=user in leads,
+        safeguarding_lead=lead,
     )
 
 
@@ -197,21 +211,14 @@ def stored_actors(
     """:func:`resolve_actor` for many people at once (Slack id -> the name their request
     gave), with one plain query and nothing written: only those stored as they are
     (someone new, or a changed name, is left out for :func:`resolve_actor`)."""
-    admins, leads = bootstrap_ids(partnership, settings)
-    found: dict[str, Actor] = {}
-    for user, role, name, read_at, lead in queries.member_facts(
-        session, partnership.id, list(asking)
-    ):
-        if not _takes_name(name, read_at, asking.get(user)):
-            found[user] = Actor(
-                slack_user_id=user,
-                role=Role(role),
-                display_name=name,
-                bootstrap_admin=user in admins,
-                bootstrap_lead=user in leads,
-                safeguarding_lead=lead,
-            )
-    return found
+    roles = bootstrap_ids(partnership, settings)
+    return {
+        user: _actor(user, role, name, lead, roles)
+        for user, role, name, read_at, lead in queries.member_facts(
+            session, partnership.id, list(asking)
+        )
+        if not _takes_name(name, read_at, asking.get(user))
+    }
 
 
 def unstored_actor(
@@ -226,20 +233,14 @@ def unstored_actor(
     member row is still to be made), or None when their stored name is to change (then
     :func:`resolve_actor` writes it). A new member is what :func:`resolve_actor` would
     make: a member, with the settings' roles."""
-    stored = stored_actors(session, partnership, {slack_user_id: display_name}, settings=settings)
-    if slack_user_id in stored:
-        return stored[slack_user_id], False
-    if queries.member_facts(session, partnership.id, [slack_user_id]):
-        return None  # stored, with a name this request changes
-    admins, leads = bootstrap_ids(partnership, settings)
-    actor = Actor(
-        slack_user_id=slack_user_id,
-        role=Role.MEMBER,
-        display_name=display_name,
-        bootstrap_admin=slack_user_id in admins,
-        bootstrap_lead=slack_user_id in leads,
-    )
-    return actor, True
+    roles = bootstrap_ids(partnership, settings)
+    for user, role, name, read_at, lead in queries.member_facts(
+        session, partnership.id, [slack_user_id]
+    ):
+        if _takes_name(name, read_at, display_name):
+            return None  # stored, with a name this request changes
+        return _actor(user, role, name, lead, roles), False
+    return _actor(slack_user_id, Role.MEMBER, display_name, False, roles), True
 
 
 @dataclass(frozen=True)

@@ -189,27 +189,17 @@ def last_progress_at(session: Session, objective_ids: Iterable[int]) -> dict[int
     return result
 
 
-def done_entry_times(session: Session, ids: Sequence[int]) -> list[tuple[int, dt.datetime]]:
-    """(objective id, logged at) of every "done" progress entry of ``ids``, oldest first."""
-    return [
-        (oid, at)
-        for oid, at in session.execute(
-            select(ProgressEntry.objective_id, ProgressEntry.created_at)
-            .where(ProgressEntry.objective_id.in_(ids), ProgressEntry.done.is_(True))
-            .order_by(ProgressEntry.created_at)
-        )
-    ]
-
-
-def action_done_entry_times(
-    session: Session, action_ids: Sequence[int]
+def done_entry_times(
+    session: Session, ids: Sequence[int], *, by_action: bool = False
 ) -> list[tuple[int, dt.datetime]]:
-    """(action id, logged at) of every "done" progress entry of ``action_ids``, oldest first."""
+    """(objective id, logged at) of every "done" progress entry of the objectives
+    ``ids``, oldest first; with ``by_action``, (action id, logged at) of the actions'."""
+    column = ProgressEntry.action_id if by_action else ProgressEntry.objective_id
     return [
-        (aid, at)
-        for aid, at in session.execute(
-            select(ProgressEntry.action_id, ProgressEntry.created_at)
-            .where(ProgressEntry.action_id.in_(action_ids), ProgressEntry.done.is_(True))
+        (owner, at)
+        for owner, at in session.execute(
+            select(column, ProgressEntry.created_at)
+            .where(column.in_(ids), ProgressEntry.done.is_(True))
             .order_by(ProgressEntry.created_at)
         )
     ]

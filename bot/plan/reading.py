@@ -82,14 +82,12 @@ def progress_facts(
 ) -> ProgressFacts:
     ids = list(objective_ids)
     zone = ZoneInfo(partnership.timezone)
-    done: dict[int, list[dt.date]] = {}
     snoozed: dict[int, dt.datetime] = {}
     if ids:
-        for oid, at in queries.done_entry_times(session, ids):
-            done.setdefault(oid, []).append(local_date(at, zone))
         for oid, until in queries.objective_snoozes(session, ids):
             snoozed[oid] = until if until.tzinfo else until.replace(tzinfo=dt.UTC)
-    return ProgressFacts({k: tuple(v) for k, v in done.items()}, snoozed, partnership.timezone)
+    done = _done_days(session, ids, zone, by_action=False)
+    return ProgressFacts(done, snoozed, partnership.timezone)
 
 
 def action_done_days(
@@ -100,11 +98,17 @@ def action_done_days(
     """The local days of each action's "done" entries, for the objectives with several
     actions (one action's "done" meets none of another's occurrences)."""
     ids = [a.id for o in objectives if len(o.actions) > 1 for a in o.actions]
-    zone = ZoneInfo(partnership.timezone)
+    return _done_days(session, ids, ZoneInfo(partnership.timezone), by_action=True)
+
+
+def _done_days(
+    session: Session, ids: Sequence[int], zone: ZoneInfo, *, by_action: bool
+) -> dict[int, tuple[dt.date, ...]]:
+    """The local days of the "done" entries of objectives (or actions) ``ids``, by id."""
     done: dict[int, list[dt.date]] = {}
     if ids:
-        for aid, at in queries.action_done_entry_times(session, ids):
-            done.setdefault(aid, []).append(local_date(at, zone))
+        for owner, at in queries.done_entry_times(session, ids, by_action=by_action):
+            done.setdefault(owner, []).append(local_date(at, zone))
     return {k: tuple(v) for k, v in done.items()}
 
 
