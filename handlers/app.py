@@ -18,6 +18,7 @@ from bot.settings import Settings
 from handlers import listeners
 from handlers.announce import install_announcer
 from handlers.errors import install_error_handler
+from handlers.inline import CspApp
 from handlers.uow import install_units
 from handlers.workspace import Workspace, install_workspace_guard
 
@@ -82,7 +83,7 @@ def build_app(
     client = client or make_client(settings)
     if signing_secret is None and settings.slack_signing_secret is not None:
         signing_secret = settings.slack_signing_secret.get_secret_value()
-    app = App(
+    app = CspApp(
         client=client,
         signing_secret=signing_secret or "",
         request_verification_enabled=True,

@@ -1,8 +1,10 @@
 """`/csp`: one listener that parses, calls the core, and answers within 3 seconds.
 
 Answers go in the ack (ephemeral). Database work is done and committed before
-``ack()``; after it only Slack calls (opening a modal, the partnership channel
-update), so no database lock is held while Slack answers.
+``ack()``, so no database lock is held while Slack answers. A command answered in
+its ack does nothing after it and runs in the request's own thread
+(:func:`answered_in_ack`, :mod:`handlers.inline`); the few that ack and then open a
+modal or send a file run on Bolt's executor, so Slack has its answer first.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from bot.text.mrkdwn import esc, esc_code
 from bot.text.numbers import plural
 from handlers.announce import wake_announcer
 from handlers.calendar import calendar_reply
+from handlers.inline import in_ack
 from handlers.people import owner_reply, role_reply
 from handlers.progress import (
     already_done,
@@ -80,7 +83,7 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, ctx: AppContext) -> None:
-    app.command("/csp")(unit_of_work(handle_csp))
+    app.command("/csp")(in_ack(answered_in_ack)(unit_of_work(handle_csp)))
     app.action(re.compile(rf"^{Ids.PICK_OBJECTIVE}(:\d+)?$"))(unit_of_work(handle_pick))
 
 
@@ -94,8 +97,25 @@ def handle_csp(
         return  # the command answered itself (a modal, or the referrals module)
     unit.commit()
     ack(text=reply.text, blocks=to_wire(reply.blocks), response_type="ephemeral")
-    for step in reply.after:
-        step()
+
+
+def answered_in_ack(body: dict[str, Any]) -> bool:
+    """Whether `/csp` with this text is answered in its ack with nothing after it (so
+    it runs in the request's thread, see :mod:`handlers.inline`): every command but
+    those that ack and then open a form or send a file."""
+    try:
+        parsed = cmd.parse_command(str(body.get("text") or ""))
+    except UsageError:
+        return True  # its usage is the answer
+    except Exception:  # the listener, on the executor, will say what went wrong
+        return False
+    match parsed:
+        case cmd.ProgressForm() | cmd.Setup() | cmd.Refer() | cmd.Report():
+            return False
+        case cmd.Progress():
+            # An objective's name alone opens the form, which needs the plan to tell.
+            return bool(parsed.rag or parsed.done or parsed.note)
+    return True
 
 
 def dispatch(
@@ -395,8 +415,6 @@ def handle_pick(
         response_type="ephemeral",
         replace_original=True,
     )
-    for step in reply.after:
-        step()
 
 
 def _referrals(

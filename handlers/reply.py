@@ -1,9 +1,14 @@
-"""The answer to a typed `/csp` command: text, blocks, and the Slack calls to make after the ack."""
+"""The answer to a typed `/csp` command: its text and blocks, given in the ack.
+
+Nothing is done after that ack (so such commands can be answered in the request's
+own thread, see :mod:`handlers.inline`); a command that must call Slack after acking
+(opening a form, sending a file) acks itself and returns no Reply.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -13,4 +18,3 @@ from slack_sdk.models.blocks import Block
 class Reply:
     text: str
     blocks: Sequence[Block | dict[str, Any]] = ()  # dicts: already rendered (cached)
-    after: list[Callable[[], None]] = field(default_factory=list)  # Slack calls after ack
