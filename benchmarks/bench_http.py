@@ -85,6 +85,7 @@ def serve(kind: str, db_url: str, api_url: str, objectives: int, ready: Any) -> 
         from bot.planfiles.importer import import_plan_bytes
         from bot.settings import Settings
         from handlers.app import build_app, make_client
+        from handlers.units import warm_up
         from store.db import session_scope
 
         settings = Settings.model_validate(
@@ -102,7 +103,9 @@ def serve(kind: str, db_url: str, api_url: str, objectives: int, ready: Any) -> 
         with session_scope(ctx.sessions) as session:
             partnership = ensure_partnership(session, settings, now=now)
             import_plan_bytes(session, partnership, plan_text(objectives), "plan.txt", now=now)
-        server = start_http_server(build_app(ctx, client=make_client(settings)))
+        app = build_app(ctx, client=make_client(settings))
+        warm_up(app)  # as `csp-bot serve` and `csp-bot run` do before serving
+        server = start_http_server(app)
     ready.put(server.url)
     threading.Event().wait()
 

@@ -19,7 +19,7 @@ from handlers import listeners
 from handlers.announce import install_announcer
 from handlers.errors import install_error_handler
 from handlers.inline import CspApp
-from handlers.uow import install_units
+from handlers.units import install_units
 from handlers.workspace import Workspace, install_workspace_guard
 
 LISTENER_THREADS = 32

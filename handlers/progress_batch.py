@@ -263,6 +263,8 @@ def batched_reply(
         return None
     if not outcome.repeated:  # a repeat is answered from what the first one saved
         unit.committed = True
+        if new:
+            unit.member_saved()
     return (
         progress_confirmation_text(outcome.summary, done=False, result=outcome),
         build_progress_confirmation_blocks(

@@ -1,47 +1,42 @@
 """The request's unit of work: one lazy session, the partnership and who is asking.
 
-Every request gets a :class:`Unit` from a global middleware (which touches no
-database), and listeners read it with :func:`unit_of`. The unit opens its session,
+Every request gets a :class:`Unit` from a global middleware (see
+:mod:`handlers.units`; it touches no database), and listeners read it with
+:func:`unit_of`. The unit opens its session,
 loads the partnership and resolves the acting member only when a listener first
 asks, so a request that needs none of them costs no database work, and resolving a
 member writes only when the member is new or their name changed. Each listener is
 registered through :func:`unit_of_work`, which commits the session when the
-listener has finished (after the ack when Bolt runs listeners in the background)
-and rolls it back if the listener failed, before Bolt's error handler answers.
+listener has finished (after the ack when it runs on Bolt's executor) and rolls it
+back if the listener failed, before Bolt's error handler answers.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import functools
 import inspect
 import logging
 import secrets
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
-from slack_bolt import App, BoltContext, BoltResponse
-from slack_bolt.middleware import Middleware
-from slack_bolt.request import BoltRequest
-from sqlalchemy import inspect as sa_inspect
+from slack_bolt import BoltContext
 from sqlalchemy.orm import Session
 
 from bot.context import AppContext
 from bot.errors import UserError
 from bot.plan import readcache
-from bot.plan.members import Actor, ensure_partnership, resolve_actor, unstored_actor
+from bot.plan.members import Actor, resolve_actor, unstored_actor
 from bot.plan.reading import ActionChoices, action_choices, objective_choices
 from bot.plan.years import local_today
 from handlers.actor_cache import ActorCache
-from handlers.queries import partnership_by_id
-from store.db import bounded_waits, session_scope
+from store.db import bounded_waits
 from store.models import Partnership
 
 log = logging.getLogger(__name__)
 
-_UNIT = "csp_unit"
+UNIT_KEY = "csp_unit"  # where the request context holds its unit
 # How long a listener's writes may wait for the database's lock: Slack wants an answer
 # within 3 seconds, and the reply still has to be built and sent after the wait.
 WRITE_WAIT_SECONDS = 1.5
@@ -75,6 +70,8 @@ class Unit:
         self._actors = actors
         self._user_id = user_id
         self._display_name = display_name
+        # Someone new found by actor_unwritten: (cache key, actor, when read).
+        self._newcomer: tuple[tuple[str, str | None], Actor, readcache.Validity] | None = None
         self._session: Session | None = None
         self._partnership: Partnership | None = None
         self._read_partnership: Partnership | None = None
@@ -182,7 +179,21 @@ class Unit:
             self._actor, self._resolved = found[0], True
             if self._actors is not None:
                 self._actors.put(key, found[0], checked)
+        elif found is not None:
+            self._newcomer = (key, found[0], checked)
         return found
+
+    def member_saved(self) -> None:
+        """The newcomer :meth:`actor_unwritten` found has been made a member (by the
+        batch that saved their update, committed): their next request finds them in
+        the app's cache instead of asking the database again."""
+        if self._newcomer is None:
+            return
+        key, actor, checked = self._newcomer
+        self._newcomer = None
+        self._actor, self._resolved = actor, True
+        if self._actors is not None:
+            self._actors.put(key, actor, checked)
 
     @property
     def today(self) -> dt.date:
@@ -247,99 +258,9 @@ def _has_work(session: Session) -> bool:
     return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
-def read_only_copy(partnership: Partnership) -> Partnership:
-    """A copy of ``partnership``'s columns attached to no session (nothing is saved
-    from it)."""
-    columns = sa_inspect(Partnership).column_attrs
-    return Partnership(**{c.key: copy.deepcopy(getattr(partnership, c.key)) for c in columns})
-
-
-class Units:
-    """Makes each request's :class:`Unit` for one app, sharing what the app's requests
-    may share: the partnership's id (its settings bootstrap is written once, by one
-    request), a read-only copy of it and recently resolved actors."""
-
-    def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
-        self._partnership_id: int | None = None
-        self._first_use = threading.Lock()
-        self._read_copy: tuple[Partnership, readcache.Validity] | None = None
-        self._reading = threading.Lock()  # one request reads the partnership again at a time
-        self.actors = ActorCache()
-
-    def open(self, context: BoltContext, body: dict[str, Any]) -> Unit:
-        """A unit for this request; no database work happens here."""
-        return Unit(
-            self.ctx,
-            self.ctx.clock.now(),
-            self._partnership,
-            requester_id(body, context),
-            _display_name(body),
-            read_partnership=self._read_partnership,
-            actors=self.actors,
-        )
-
-    def _partnership(self, session: Session, now: dt.datetime) -> Partnership:
-        if self._partnership_id is not None:
-            found = partnership_by_id(session, self._partnership_id)
-            if found is not None:
-                return found
-        # The settings bootstrap is written once, by one request, in its own unit.
-        with self._first_use, session_scope(self.ctx.sessions) as setup:
-            setup.info["clock"] = self.ctx.clock
-            if self._partnership_id is None:
-                self._partnership_id = ensure_partnership(setup, self.ctx.settings, now=now).id
-        found = partnership_by_id(session, self._partnership_id)
-        if found is None:
-            raise RuntimeError("the partnership vanished while starting up")
-        return found
-
-    def _read_partnership(self, unit: Unit) -> Partnership:
-        hit = self._read_copy
-        if hit is not None and readcache.still_valid(hit[1]):
-            return hit[0]
-        # Only its time ran out (nothing was written here since): while one request
-        # reads it again, the others keep the copy they had instead of all reading it.
-        timed_out = hit is not None and hit[1][1] == readcache.generation()
-        if not self._reading.acquire(blocking=not timed_out):
-            assert hit is not None
-            return hit[0]
-        try:
-            again = self._read_copy
-            if again is not None and again is not hit and readcache.still_valid(again[1]):
-                return again[0]
-            checked = readcache.validity()
-            fresh = read_only_copy(unit.partnership)
-            self._read_copy = (fresh, checked)
-            return fresh
-        finally:
-            self._reading.release()
-
-
-def install_units(app: App, ctx: AppContext) -> None:
-    """Give every request on ``app`` its unit of work (a global middleware that
-    touches no database: the unit opens its session when a listener first needs it,
-    and :func:`unit_of_work` ends it)."""
-    app.use(_OpenUnits(Units(ctx)))
-
-
-class _OpenUnits(Middleware):
-    """Opens each request's unit (a Bolt middleware object: called with the request
-    itself, so it costs no argument matching on every request)."""
-
-    def __init__(self, units: Units) -> None:
-        self.units = units
-
-    def process(
-        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
-    ) -> BoltResponse | None:
-        req.context[_UNIT] = self.units.open(req.context, req.body)
-        return next()
-
-
 def unit_of(context: BoltContext) -> Unit:
     """The unit of work the middleware opened for this request."""
-    unit = context.get(_UNIT)
+    unit = context.get(UNIT_KEY)
     if not isinstance(unit, Unit):
         raise RuntimeError("no unit of work: was the app built with build_app()?")
     return unit
@@ -347,7 +268,7 @@ def unit_of(context: BoltContext) -> Unit:
 
 def request_unit(context: BoltContext) -> Unit | None:
     """This request's unit of work, if it has one (for the error handler)."""
-    unit = context.get(_UNIT)
+    unit = context.get(UNIT_KEY)
     return unit if isinstance(unit, Unit) else None
 
 
@@ -389,7 +310,7 @@ def requester_id(body: dict[str, Any], context: BoltContext) -> str | None:
     return None
 
 
-def _display_name(body: dict[str, Any]) -> str | None:
+def display_name(body: dict[str, Any]) -> str | None:
     if "user_name" in body:
         return str(body["user_name"])
     user = body.get("user")

@@ -94,6 +94,7 @@ def _run_socket_mode(ctx: AppContext, *, scheduler: bool) -> None:
     # slack_bolt, slack_sdk and websocket-client, for this transport only.
     from handlers.app import build_app, make_client
     from handlers.socket_mode import socket_mode_handler
+    from handlers.units import warm_up
 
     settings = ctx.settings
     app_token = settings.slack_app_token
@@ -110,6 +111,7 @@ def _run_socket_mode(ctx: AppContext, *, scheduler: bool) -> None:
     _warn_channel(ctx)
     _warn_readiness(ctx)
     app = build_app(ctx, client=client, workspace=workspace)
+    warm_up(app)
     jobs = _start_scheduler(ctx, client) if scheduler else None
     handler = socket_mode_handler(app, app_token.get_secret_value())
     handler.client.wss_uri = url  # the link just opened: connect() uses it
@@ -241,6 +243,7 @@ def register(app: typer.Typer) -> None:
         from handlers.app import build_app, make_client
         from handlers.calendar import feed_responder
         from handlers.server import make_server, serve_forever
+        from handlers.units import warm_up
 
         with cli_context() as ctx:
             if ctx.settings.slack_signing_secret is None:
@@ -250,6 +253,7 @@ def register(app: typer.Typer) -> None:
             _warn_channel(ctx)
             _warn_readiness(ctx)
             slack_app = build_app(ctx, client=client, workspace=workspace)
+            warm_up(slack_app)
 
             def healthy() -> bool:
                 ping(ctx.engine)

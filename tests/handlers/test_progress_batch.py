@@ -131,3 +131,28 @@ def test_people_new_to_the_partnership_are_made_members_with_their_entries(
             session.scalars(select(Member).where(Member.slack_user_id == "U0TYPIST3")).all()
         )
     assert count == 1
+
+
+def test_someone_made_a_member_by_a_batch_is_known_on_their_next_update(
+    slack_http: str, seeded_ctx: AppContext
+) -> None:
+    from sqlalchemy import event
+
+    first = slash_command("progress prevent amber My first update", user_id="U0NEWCOMER")
+    status, reply = post(slack_http, first)
+    assert status == 200 and "Progress logged" in json.loads(reply)["text"]
+    member_reads: list[str] = []
+
+    @event.listens_for(seeded_ctx.engine, "before_cursor_execute")
+    def _seen(_c: object, _cur: object, statement: str, *_a: object) -> None:
+        if " member" in statement.lower() and statement.lstrip().upper().startswith("SELECT"):
+            member_reads.append(statement)
+
+    try:
+        again = slash_command("progress prevent green My second update", user_id="U0NEWCOMER")
+        status, reply = post(slack_http, again)
+    finally:
+        event.remove(seeded_ctx.engine, "before_cursor_execute", _seen)
+    assert status == 200 and "Progress logged" in json.loads(reply)["text"]
+    assert member_reads == []  # the batch that made them a member said who they are
+    assert sorted(_notes(seeded_ctx, "My % update")) == ["My first update", "My second update"]

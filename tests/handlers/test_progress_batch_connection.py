@@ -14,7 +14,7 @@ from bot.plan.progress import ProgressResult
 from bot.plan.progress_batch import ELSEWHERE, Update
 from handlers.app import make_client
 from handlers.progress_batch import ProgressWriter, _Job
-from handlers.uow import read_only_copy
+from handlers.units import read_only_copy
 from store.db import session_scope
 from store.models import Objective, Partnership, ProgressEntry, Rag
 from tests.dbutil import on_postgres

@@ -68,7 +68,7 @@ def test_when_the_partnership_copy_times_out_one_request_reads_it_and_the_rest_w
     import threading
     from typing import Any
 
-    from handlers.uow import Units
+    from handlers.units import Units
 
     session.commit()
     clock = _Clock()
