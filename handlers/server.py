@@ -139,6 +139,9 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out as separate writes; without TCP_NODELAY each reply with
     # a body waits ~40 ms for the client's delayed ACK.
     disable_nagle_algorithm = True
+    # Writes are buffered and sent when the request is done (the base class flushes
+    # after each request): headers and a short body go out in one system call.
+    wbufsize = 64 * 1024
     server_version = "csp-bot"
     sys_version = ""
 
@@ -175,6 +178,8 @@ class _Handler(BaseHTTPRequestHandler):
         return b"".join(chunks)
 
     def log_message(self, format: str, *args: Any) -> None:
+        if not log.isEnabledFor(logging.DEBUG):
+            return  # every request passes here: nothing to build when nobody reads it
         shown = [
             _CALENDAR_IN_LOG.sub("/calendar/...", a) if isinstance(a, str) else a for a in args
         ]
