@@ -58,15 +58,7 @@ class InlineRunner(ThreadListenerRunner):
 
     @classmethod
     def taking_over(cls, runner: ThreadListenerRunner) -> InlineRunner:
-        return cls(
-            logger=runner.logger,
-            process_before_response=runner.process_before_response,
-            listener_error_handler=runner.listener_error_handler,
-            listener_start_handler=runner.listener_start_handler,
-            listener_completion_handler=runner.listener_completion_handler,
-            listener_executor=runner.listener_executor,
-            lazy_listener_runner=runner.lazy_listener_runner,
-        )
+        return _like(runner, cls, before_response=runner.process_before_response)
 
     def run(
         self,
@@ -78,17 +70,25 @@ class InlineRunner(ThreadListenerRunner):
     ) -> BoltResponse | None:
         if self.process_before_response or not answered_here(listener, request):
             return super().run(request, response, listener_name, listener, starting_time)
-        here = ThreadListenerRunner(
-            logger=self.logger,
-            process_before_response=True,
-            # Read now: the app's error handler is set on this runner after it is made.
-            listener_error_handler=self.listener_error_handler,
-            listener_start_handler=self.listener_start_handler,
-            listener_completion_handler=self.listener_completion_handler,
-            listener_executor=self.listener_executor,
-            lazy_listener_runner=self.lazy_listener_runner,
-        )
+        # Made now: the app's error handler is set on this runner after it is made.
+        here = _like(self, ThreadListenerRunner, before_response=True)
         return here.run(request, response, listener_name, listener, starting_time)
+
+
+R = TypeVar("R", bound=ThreadListenerRunner)
+
+
+def _like(runner: ThreadListenerRunner, kind: type[R], *, before_response: bool) -> R:
+    """A runner of ``kind`` with ``runner``'s logger, handlers, executor and lazy runner."""
+    return kind(
+        logger=runner.logger,
+        process_before_response=before_response,
+        listener_error_handler=runner.listener_error_handler,
+        listener_start_handler=runner.listener_start_handler,
+        listener_completion_handler=runner.listener_completion_handler,
+        listener_executor=runner.listener_executor,
+        lazy_listener_runner=runner.lazy_listener_runner,
+    )
 
 
 class CspApp(App):
