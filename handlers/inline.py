@@ -26,6 +26,7 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R", bound=ThreadListenerRunner)
 Answers = Callable[[dict[str, Any]], bool]  # a request's body -> answered in the ack?
 
 _IN_ACK = "__csp_in_ack__"
@@ -73,9 +74,6 @@ class InlineRunner(ThreadListenerRunner):
         # Made now: the app's error handler is set on this runner after it is made.
         here = _like(self, ThreadListenerRunner, before_response=True)
         return here.run(request, response, listener_name, listener, starting_time)
-
-
-R = TypeVar("R", bound=ThreadListenerRunner)
 
 
 def _like(runner: ThreadListenerRunner, kind: type[R], *, before_response: bool) -> R:

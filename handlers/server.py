@@ -136,8 +136,8 @@ def _hang_up(sock: Any) -> None:
 class _Handler(BaseHTTPRequestHandler):
     server: SlackHTTPServer
     protocol_version = "HTTP/1.1"
-    # Headers and body go out as separate writes; without TCP_NODELAY each reply with
-    # a body waits ~40 ms for the client's delayed ACK.
+    # A reply longer than the write buffer (a calendar feed) goes out in several writes;
+    # without TCP_NODELAY each of those waits ~40 ms for the client's delayed ACK.
     disable_nagle_algorithm = True
     # Writes are buffered and sent when the request is done (the base class flushes
     # after each request): headers and a short body go out in one system call.
