@@ -25,6 +25,7 @@ from bot.ids import Ids
 from bot.plan.done import mark_done_result, snooze
 from bot.slack.reminders import DoneTarget, build_resolved_blocks, parse_done_value
 from bot.text.mrkdwn import esc
+from bot.time.words import short_date
 from handlers.uow import unit_of, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def on_snooze(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebC
     _update_message(
         client,
         body,
-        f":zzz: Snoozed by <@{unit.me.slack_user_id}> until {local.strftime('%a %-d %b')}. "
+        f":zzz: Snoozed by <@{unit.me.slack_user_id}> until {short_date(local, with_year=False)}. "
         "Reminders start again then.",
     )
 

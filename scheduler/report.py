@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from bot.time.words import day_month, short_date
 from scheduler.delivery.stats import DeliveryStats
 
 
@@ -35,14 +36,16 @@ class SweepReport:
     def lines(self, zone: ZoneInfo | None = None) -> list[str]:
         """A readable account for people (the CLI prints this)."""
         zone = zone or ZoneInfo("Europe/London")
-        when = self.now.astimezone(zone).strftime("%a %-d %b %Y %H:%M %Z")
+        local = self.now.astimezone(zone)
+        when = f"{short_date(local)} {local:%H:%M %Z}"
         out: list[str] = []
         if self.dry_run:
             out.append(f"Dry run at {when}: nothing was sent or written.")
             if not self.would_send:
                 out.append("Nothing would be sent.")
             for w in self.would_send:
-                at = w.occurrence.astimezone(zone).strftime("%-d %b %H:%M")
+                due = w.occurrence.astimezone(zone)
+                at = f"{day_month(due)} {due:%H:%M}"
                 late = " (late)" if w.late else ""
                 out.append(f"  would send {w.kind} to {w.target} (due {at}{late}): {w.text}")
             out.append(f"{len(self.would_send)} message(s) would be sent.")

@@ -18,13 +18,14 @@ from bot.plan.models import DueItem, MeetingView
 from bot.plan.years import local_date
 from bot.text.mrkdwn import esc
 from bot.text.numbers import plural
+from bot.time.words import month_year, short_date
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
 
 
 def _day(d: dt.date) -> str:
-    return d.strftime("%a %-d %b")
+    return short_date(d, with_year=False)
 
 
 def _who(ids: tuple[str, ...]) -> str:
@@ -67,7 +68,7 @@ def _progress_line(p: ProgressLine, zone: str) -> str:
 
 def _meeting_line(m: MeetingView) -> str:
     if m.meeting_date is None:
-        return f"• {esc(m.body)}: {m.month.strftime('%B %Y')}, _date to be set by an admin_"
+        return f"• {esc(m.body)}: {month_year(m.month)}, _date to be set by an admin_"
     at = f" {m.start_time.strftime('%H:%M')}" if m.start_time else ""
     where = f", {esc(m.place)}" if m.place else ""
     papers = f" (papers due {_day(m.papers_due)})" if m.papers_due else ""
@@ -77,11 +78,7 @@ def _meeting_line(m: MeetingView) -> str:
 def _overdue_when(d: DueItem) -> str:
     """ "due 31 March 2026" for a dated item, "due in March 2026" for a month-only one,
     with the body or rule when the label adds one."""
-    when = (
-        f"due in {d.due_on.strftime('%B %Y')}"
-        if d.month_only
-        else f"due {d.due_on.strftime('%a %-d %b %Y')}"
-    )
+    when = f"due in {month_year(d.due_on)}" if d.month_only else f"due {short_date(d.due_on)}"
     extra = d.body or (d.label if d.kind == "recurring" else None)
     return f"{when} ({esc(extra)})" if extra else when
 

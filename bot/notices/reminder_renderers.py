@@ -18,6 +18,7 @@ from bot.plan.actions import Scope, number_of, scope_of
 from bot.plan.reading import action_done_days, progress_facts
 from bot.plan.schedule import overdue_items, partnership_calendar
 from bot.plan.years import local_date
+from bot.time.words import long_date, month_year
 from store.models import Delivery, ObjectiveStatus, ScheduleItem, ScheduleKind
 
 
@@ -79,7 +80,7 @@ def render_reminder(
     has_slack_owner = any(o.slack_user_id for o in scope.owners)
     label = payload.get("label")
     if due is not None and payload.get("month_only"):
-        label = f"by {due.strftime('%-d %B %Y')} ({due.strftime('%B %Y')})"
+        label = f"by {long_date(due)} ({month_year(due)})"
     last = payload.get("last_progress")
     item = _item_for(scope, due, payload.get("item"))
     zone = objective.partnership.timezone

@@ -17,6 +17,7 @@ from bot.plan.progress import log_progress_result, open_dated, short_name
 from bot.plan.reading import get_objective, summary_of
 from bot.plan.years import local_date, local_today
 from bot.text.mrkdwn import esc, esc_code
+from bot.time.words import day_month
 from store.models import ObjectiveStatus, Partnership
 
 
@@ -73,7 +74,7 @@ class DoneResult:
         if by and not who:
             who = f" by {esc(by)}"  # an author's name is data (mrkdwn escaped)
         day = self.already_done_on
-        return f"already marked done{who} on {day.day} {day.strftime('%b')}"
+        return f"already marked done{who} on {day_month(day)}"
 
 
 def mark_done(

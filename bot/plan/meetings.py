@@ -17,6 +17,7 @@ from bot.plan.schedule import month_label
 from bot.plan.years import local_today
 from bot.text.matching import match_body
 from bot.text.mrkdwn import esc
+from bot.time.words import long_date, short_date
 from store.models import Meeting, Partnership
 
 
@@ -82,7 +83,7 @@ def set_meeting(
         meeting = min(near, key=distance, default=None)
         if meeting is not None:
             moved_from = (
-                meeting.meeting_date.strftime("%a %-d %b %Y")
+                short_date(meeting.meeting_date)
                 if meeting.meeting_date
                 else f"{month_label(meeting.month)} (date to be set)"
             )
@@ -111,7 +112,7 @@ def refuse_past_meeting(
     today = local_today(partnership, now)
     if when < today:
         raise UserError(
-            f"{when.strftime('%-d %B %Y')} is in the past, so I have not changed anything. "
+            f"{long_date(when)} is in the past, so I have not changed anything. "
             "Give the date of the body's next meeting, today or later, e.g. "
             f"`/csp meeting {_quoted(body)} {(today + dt.timedelta(days=14)).isoformat()}`."
         )

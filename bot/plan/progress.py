@@ -31,6 +31,7 @@ from bot.plan.reading import (
 from bot.plan.schedule import DATED_KINDS, month_label, reminder_policy
 from bot.plan.years import local_today
 from bot.text.mrkdwn import esc, esc_code
+from bot.time.words import day_month, long_date
 from store.models import (
     Action,
     Objective,
@@ -317,7 +318,7 @@ def open_dated(scope: Objective | Action) -> list[ScheduleItem]:
 
 def _when_text(item: ItemLike) -> str:
     assert item.due_on is not None
-    return month_label(item.due_on) if item.month_only else item.due_on.strftime("%-d %B %Y")
+    return month_label(item.due_on) if item.month_only else long_date(item.due_on)
 
 
 def _closed_label(item: ItemLike) -> str:
@@ -329,11 +330,7 @@ def _closed_label(item: ItemLike) -> str:
 def _open_label(item: ItemLike, today: dt.date) -> str:
     assert item.due_on is not None
     body = f", {item.body}" if item.body else ""
-    late = (
-        f" (overdue since {item.due_on.day} {item.due_on.strftime('%b')})"
-        if item.due_on < today
-        else ""
-    )
+    late = f" (overdue since {day_month(item.due_on)})" if item.due_on < today else ""
     return f"{_when_text(item)}{body}{late}"
 
 

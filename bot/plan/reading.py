@@ -39,6 +39,7 @@ from bot.plan.snapshot import ObjectiveSnap
 from bot.plan.snapshot import scopes as snapshot_scopes
 from bot.plan.years import local_date
 from bot.time.policy import ReminderPolicy
+from bot.time.words import long_date
 from bot.time.workdays import WorkingCalendar
 from store.models import Objective, ObjectiveStatus, Partnership, ProgressEntry, ScheduleKind
 
@@ -266,7 +267,7 @@ def objective_detail(
                 due_on=meeting.meeting_date,
                 body=meeting.body,
                 label=(
-                    f"{meeting.body}: {meeting.meeting_date.strftime('%-d %B %Y')}"
+                    f"{meeting.body}: {long_date(meeting.meeting_date)}"
                     if meeting.meeting_date
                     else f"{meeting.body}: {month_label(meeting.month)} (date to be set)"
                 ),

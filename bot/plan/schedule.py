@@ -10,6 +10,7 @@ from functools import lru_cache
 from bot.plan.models import ItemLike, ObjectiveLike
 from bot.time.policy import ReminderPolicy, first_notice_day
 from bot.time.recurrence import dates_between, rule_dates
+from bot.time.words import long_date, month_year
 from bot.time.workdays import WorkingCalendar, default_calendar
 from store.models import ObjectiveStatus, Partnership, ScheduleKind
 
@@ -17,7 +18,7 @@ DATED_KINDS = (ScheduleKind.DEADLINE, ScheduleKind.MILESTONE)
 
 
 def month_label(day: dt.date) -> str:
-    return day.strftime("%B %Y")
+    return month_year(day)
 
 
 def item_label(item: ItemLike) -> str:
@@ -29,7 +30,7 @@ def item_label(item: ItemLike) -> str:
         return f"needs a date: {item.source_text}"
     if item.due_on is None:
         return item.source_text
-    text = month_label(item.due_on) if item.month_only else item.due_on.strftime("%-d %B %Y")
+    text = month_label(item.due_on) if item.month_only else long_date(item.due_on)
     return f"{text} ({item.body})" if item.body else text
 
 
@@ -126,7 +127,7 @@ def upcoming_items(
         when = meeting.meeting_date or meeting.month
         if (meeting.meeting_date or _month_end(meeting.month)) >= today:
             label = (
-                f"{meeting.body} meeting {meeting.meeting_date.strftime('%-d %B %Y')}"
+                f"{meeting.body} meeting {long_date(meeting.meeting_date)}"
                 if meeting.meeting_date
                 else f"{meeting.body} meeting, {month_label(meeting.month)} (date to be set)"
             )

@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.text.mrkdwn import esc
+from bot.time.words import short_date
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -38,7 +39,7 @@ def clip(text: str, limit: int) -> str:
 def fmt_date(day: dt.date | None) -> str:
     if day is None:
         return "no date"
-    return f"{day.strftime('%a')} {day.day} {day.strftime('%b %Y')}"
+    return short_date(day)
 
 
 def fmt_time(at: dt.time | None) -> str:

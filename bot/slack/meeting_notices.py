@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 from bot.ids import Ids
 from bot.slack.notice_text import clip, late_line, long_day, relative_due
 from bot.text.mrkdwn import esc, esc_code
+from bot.time.words import month_year
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,11 @@ def build_meeting_notice_blocks(view: MeetingNoticeView) -> list[Block]:
 
 
 def set_date_text(view: SetDatePromptView) -> str:
-    return f"Please set the date of the {esc(view.body)} meeting in {view.month.strftime('%B %Y')}."
+    return f"Please set the date of the {esc(view.body)} meeting in {month_year(view.month)}."
 
 
 def build_set_date_blocks(view: SetDatePromptView) -> list[Block]:
-    month = view.month.strftime("%B %Y")
+    month = month_year(view.month)
     example = view.month.replace(day=min(10, view.month.day + 9)).isoformat()
     text = (
         f":spiral_calendar_pad: *The {esc(view.body)} meeting in {month} has no date yet.*\n"

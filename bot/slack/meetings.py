@@ -18,11 +18,12 @@ from bot.slack.blocks import (
     section,
 )
 from bot.text.mrkdwn import esc
+from bot.time.words import month_year
 
 
 def meeting_line(meeting: MeetingView) -> str:
     if meeting.meeting_date is None:
-        when = f"{meeting.month.strftime('%B %Y')}, date to be set"
+        when = f"{month_year(meeting.month)}, date to be set"
     else:
         when = fmt_date(meeting.meeting_date)
         if meeting.start_time:

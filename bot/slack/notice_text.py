@@ -6,12 +6,14 @@ import datetime as dt
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 
+from bot.time.words import short_date
+
 SECTION_LIMIT = 3000
 
 
 def long_day(d: dt.date) -> str:
     """ "Thu 26 Nov 2026"."""
-    return d.strftime("%a %-d %b %Y")
+    return short_date(d)
 
 
 def clip(text: str, limit: int = SECTION_LIMIT) -> str:

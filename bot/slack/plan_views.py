@@ -23,6 +23,7 @@ from bot.slack.blocks import (
 )
 from bot.text.mrkdwn import esc
 from bot.text.numbers import plural
+from bot.time.words import short_date
 
 PLAN_PAGE_SIZE = 20
 
@@ -170,9 +171,7 @@ def build_objective_blocks(detail: ObjectiveDetail) -> list[Block]:
             rag = "done" if entry.done else (entry.rag or "no RAG")
             note = esc(clip(entry.note, 500)) if entry.note else "_no note_"
             link = f" <{esc(entry.evidence_url)}|evidence>" if entry.evidence_url else ""
-            as_of = (
-                f", as of {entry.as_of.day} {entry.as_of.strftime('%b %Y')}" if entry.as_of else ""
-            )
+            as_of = f", as of {short_date(entry.as_of, with_weekday=False)}" if entry.as_of else ""
             day = fmt_date(local_date(entry.at, DEFAULT_ZONE))  # the partnership's default zone
             on = f" on action {number}" if number is not None else ""
             lines.append(f"• {day}, {who}{on} ({rag}{as_of}): {note}{link}")

@@ -21,6 +21,7 @@ from bot.plan.progress import ProgressResult
 from bot.slack.blocks import button, clip, context, section
 from bot.slack.plan_views import RAG_WORD, next_text, status_line
 from bot.text.mrkdwn import esc
+from bot.time.words import short_date
 
 NOTE_MAX = 3000
 DONE_VALUE = "done"
@@ -73,7 +74,7 @@ def progress_details_text(as_of: dt.date | None, evidence_url: str | None) -> st
     """The line "As of 3 Nov 2026. Evidence: <link>" for what the update said, or ""."""
     parts: list[str] = []
     if as_of is not None:
-        parts.append(f"As of {as_of.day} {as_of.strftime('%b %Y')}.")
+        parts.append(f"As of {short_date(as_of, with_weekday=False)}.")
     if evidence_url:
         parts.append(f"Evidence: <{esc(evidence_url)}|{esc(clip(evidence_url, 80))}>")
     return " ".join(parts)
