@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session
 from bot.context import AppContext
 from bot.plan import readcache
 from bot.plan.members import ensure_partnership
+from bot.plan.progress_batch import prepare as prepare_batches
 from handlers.actor_cache import ActorCache
 from handlers.queries import partnership_by_id
 from handlers.uow import UNIT_KEY, Unit, display_name, requester_id
-from store.db import session_scope
+from store.db import has_write_gate, open_pool, session_scope
 from store.models import Partnership
 
 log = logging.getLogger(__name__)
@@ -67,10 +68,11 @@ class Units:
         )
 
     def warm(self) -> None:
-        """Read now what every request reads first: the partnership (its settings
-        written once), its read copy and its plan. Called at start-up, so the first
-        people to ask are answered as quickly as those after them, not made to wait
-        together for one request reading the plan."""
+        """Open the database's pooled connections, and read now what every request
+        reads first: the partnership (its settings written once), its read copy and its
+        plan, and what the first batch of progress updates reads before it writes.
+        Called at start-up, so the first people to ask are answered as quickly as those
+        after them, not made to wait together for one request reading the plan."""
         unit = Unit(
             self.ctx,
             self.ctx.clock.now(),
@@ -80,8 +82,11 @@ class Units:
             read_partnership=self._read_partnership,
             actors=self.actors,
         )
+        open_pool(self.ctx.engine)
         try:
             unit.objective_choices()
+            if has_write_gate(self.ctx.engine):  # updates are saved in batches (SQLite)
+                prepare_batches(unit.session, unit.read_partnership)
         except BaseException:
             unit.finish(failed=True)
             raise

@@ -27,10 +27,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # timeout is SQLite's busy timeout: writers queue for the lock instead of failing.
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
-            # Enough pooled connections for the listener threads (32) without opening
-            # and closing a connection per request once warm.
+            # Enough pooled connections for a burst of requests at once (Slack's retries
+            # and a busy meeting: 16) without opening and closing one per request; the
+            # overflow covers the rest of the listener threads (32) when all are busy.
             kwargs.setdefault("poolclass", QueuePool)
-            kwargs.setdefault("pool_size", 10)
+            kwargs.setdefault("pool_size", 16)
             kwargs.setdefault("max_overflow", 30)
             kwargs.setdefault("pool_timeout", 30)
         engine = create_engine(url, **kwargs)
@@ -239,3 +240,28 @@ def ping(engine: Engine) -> None:
     """Ask the database for one row (a health check); raises if it cannot answer."""
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+def open_pool(engine: Engine) -> int:
+    """Before serving: open as many connections as the pool keeps, each having read the
+    schema, so the first requests at once do not each open their own (for SQLite a
+    connection's set-up and first read of the schema cost more than the request).
+    How many were opened."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return 0  # an in-memory database: one connection, already open
+    opened: list[Connection] = []
+    try:
+        for _ in range(pool.size() - pool.checkedin()):
+            conn = engine.connect()
+            opened.append(conn)
+            conn.execute(_SCHEMA_READ).all()
+            conn.rollback()
+    finally:
+        for conn in opened:
+            conn.close()
+    return len(opened)
+
+
+# Reads no row, but needs the schema (a bare SELECT 1 does not).
+_SCHEMA_READ = text("SELECT 1 FROM partnership WHERE 1 = 0")

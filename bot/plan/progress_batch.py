@@ -39,6 +39,7 @@ from bot.plan.progress_queries import (
     stored_keys,
     take_write_lock,
 )
+from bot.plan.queries import member_facts
 from bot.plan.reading import snapshot_facts, summarise
 from bot.plan.schedule import DATED_KINDS, partnership_calendar, reminder_policy
 from bot.plan.snapshot import ObjectiveSnap
@@ -79,6 +80,20 @@ class Left:
     plan_year: int
     snap: readcache.PlanSnapshot
     latest: dt.datetime | None
+
+
+def prepare(session: Session, partnership: Partnership) -> None:
+    """Before serving: read what the first batch reads before it writes (the plan's
+    progress facts, kept with its snapshot; its stored keys; who is a member), so the
+    first people to log progress do not pay for working it out and for preparing each
+    statement the first time. Reads only."""
+    snap = readcache.plan_snapshot(session, partnership.id, partnership.plan_year)
+    snapshot_facts(session, partnership, snap)
+    snap.memo(("by_id",), lambda: {o.id: o for o in snap.objectives})
+    data_version(session)
+    fingerprint_and_stamp(session, partnership.id, partnership.plan_year)
+    stored_keys(session, [""])
+    member_facts(session, partnership.id, [""])
 
 
 class ProgressBatch:

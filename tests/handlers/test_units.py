@@ -8,11 +8,14 @@ from typing import Any
 
 import pytest
 from slack_bolt.request import BoltRequest
+from sqlalchemy import event
+from sqlalchemy.pool import QueuePool
 
 import bot.plan.readcache as readcache
 from bot.context import AppContext
 from handlers.app import build_app, make_client
 from handlers.units import Units, warm_up
+from store.db import make_engine, open_pool
 from tests.fakes.slack import signed_request, slash_command
 
 
@@ -56,3 +59,52 @@ def test_warming_up_that_fails_is_logged_and_the_app_still_answers(
     assert "secret detail" not in caplog.text
     response = app.dispatch(_request("due", "U0FIRST"))
     assert response.status == 200
+
+
+def test_a_warmed_up_app_has_its_connections_open_and_its_progress_facts_read(
+    seeded_ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.plan.reading as reading
+
+    readcache.clear()
+    facts: list[Any] = []
+    real_facts = reading.facts_of
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        facts.append(args)
+        return real_facts(*args, **kwargs)
+
+    monkeypatch.setattr(reading, "facts_of", counted)
+    engine = seeded_ctx.engine
+    app = build_app(seeded_ctx, client=make_client(seeded_ctx.settings))
+    warm_up(app)
+    pool = engine.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.checkedin() == pool.size() == 16
+    assert len(facts) == 1
+    opened: list[Any] = []
+
+    def connected(*args: Any) -> None:
+        opened.append(args)
+
+    event.listen(engine, "connect", connected)
+    try:
+        response = app.dispatch(_request("progress dhr amber First after a start", "U0FIRST"))
+    finally:
+        event.remove(engine, "connect", connected)
+    assert response.status == 200
+    assert "Progress logged" in json.loads(response.body)["text"]
+    assert len(facts) == 1  # the first update's batch used what was read at the start
+    assert opened == []  # nor opened a connection of its own
+
+
+def test_opening_the_pool_twice_opens_nothing_more(seeded_ctx: AppContext) -> None:
+    pool = seeded_ctx.engine.pool
+    assert isinstance(pool, QueuePool)
+    first = open_pool(seeded_ctx.engine)
+    assert pool.checkedin() == pool.size()
+    assert open_pool(seeded_ctx.engine) == 0
+    assert first <= pool.size()
+    memory = make_engine("sqlite://")
+    assert open_pool(memory) == 0
+    memory.dispose()
