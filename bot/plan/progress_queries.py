@@ -97,17 +97,29 @@ def insert_entries(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[
 
 def insert_members(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     """Make the member rows of people new to the partnership (column values); a row
-    another connection has just made for the same person is kept as it is."""
+    another connection has just made for the same person is kept as it is. One
+    statement of many rows, not one step per person."""
     if rows:
-        session.execute(_INSERT_MEMBERS, list(rows))
+        session.execute(_INSERT_MEMBERS.values([dict(r) for r in rows]))
 
 
 def stamp_objectives(
     session: Session, changes: Sequence[tuple[int, str | None, dt.datetime]]
 ) -> None:
     """For each (objective id, new RAG or None to keep it, stamp), in order: set the RAG
-    when given and ``updated_at`` to the stamp, on the objective and its one action."""
-    if changes:
-        params = [{"objective": oid, "new_rag": rag, "stamp": stamp} for oid, rag, stamp in changes]
+    when given and ``updated_at`` to the stamp, on the objective and its one action.
+
+    Applied in order, an objective's changes leave its last RAG given and its last
+    stamp, so each objective is written once with those: a burst of updates to one
+    objective is one row changed, not one statement step per update (each step lets
+    go of the interpreter while SQLite works, and the batch waits to have it back)."""
+    last: dict[int, tuple[str | None, dt.datetime]] = {}
+    for oid, rag, stamp in changes:
+        kept = last.get(oid)
+        last[oid] = (rag if rag is not None else (kept[0] if kept else None), stamp)
+    if last:
+        params = [
+            {"objective": oid, "new_rag": rag, "stamp": stamp} for oid, (rag, stamp) in last.items()
+        ]
         session.execute(_STAMP_OBJECTIVE, params)
         session.execute(_STAMP_ACTION, params)

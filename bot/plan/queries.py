@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import cast
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.plan.actions import with_actions
@@ -51,18 +52,24 @@ def member_facts(
     if not slack_user_ids:
         return []
     rows = session.execute(
-        select(
-            Member.slack_user_id,
-            Member.role,
-            Member.display_name,
-            Member.display_name_at,
-            Member.safeguarding_lead,
-        ).where(
-            Member.partnership_id == partnership_id,
-            Member.slack_user_id.in_(list(slack_user_ids)),
-        )
+        _MEMBER_FACTS, {"pid": partnership_id, "users": list(slack_user_ids)}
     ).all()
     return [(r[0], str(r[1]), r[2], r[3], bool(r[4])) for r in rows]
+
+
+# Built once, on the table: asked for each person the app has not seen lately, so a
+# burst of newcomers costs no statement building (or ORM work) each.
+_MEMBER = cast(Table, Member.__table__)
+_MEMBER_FACTS = select(
+    _MEMBER.c.slack_user_id,
+    _MEMBER.c.role,
+    _MEMBER.c.display_name,
+    _MEMBER.c.display_name_at,
+    _MEMBER.c.safeguarding_lead,
+).where(
+    _MEMBER.c.partnership_id == bindparam("pid"),
+    _MEMBER.c.slack_user_id.in_(bindparam("users", expanding=True)),
+)
 
 
 def the_member(session: Session, partnership_id: int, slack_user_id: str) -> Member:

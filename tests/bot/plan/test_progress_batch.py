@@ -189,3 +189,37 @@ def test_a_repeat_is_answered_as_repeated_progress_answers_it(seeded_ctx: AppCon
         )
     assert expected is not None and again == expected
     assert again.summary.rag == "red"  # the objective as it stands now
+
+
+def test_an_objective_updated_several_times_in_a_batch_ends_with_its_last_rag_and_stamp(
+    seeded_ctx: AppContext,
+) -> None:
+    from store.models import Action
+
+    first, second = _two_objectives(seeded_ctx)
+    _save(
+        seeded_ctx,
+        [
+            _update(first, Rag.RED, "Panel cancelled", "a"),
+            _update(first, None, "Chasing the chair", "b", minutes=1),
+            _update(second, Rag.GREEN, "On track", "c", minutes=1),
+            _update(first, None, "New date offered", "d", minutes=2),
+        ],
+    )
+    with session_scope(seeded_ctx.sessions) as session:
+        p = _partnership(session)
+        for oid, rag, minutes in ((first, "red", 2), (second, "green", 1)):
+            objective = session.get(Objective, oid)
+            assert objective is not None
+            assert objective.rag == rag
+            stamp = objective.updated_at
+            stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+            # Its last update's time (a stamp is just after the one before when it would
+            # not be later: the second objective's follows the first's at the same minute).
+            expected = NOW + dt.timedelta(minutes=minutes)
+            assert expected <= stamp < expected + dt.timedelta(milliseconds=1)
+            actions = session.scalars(select(Action).where(Action.objective_id == oid)).all()
+            assert [a.rag for a in actions] == [rag]
+            assert [a.updated_at for a in actions] == [objective.updated_at]
+        kept = readcache.plan_snapshot(session, p.id, p.plan_year)
+        assert kept.fingerprint == plan_fingerprint(session, p.id, p.plan_year)
