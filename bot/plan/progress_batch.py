@@ -241,9 +241,8 @@ class ProgressBatch:
                 outcomes[position] = replace(
                     answer, repeated=True, entry_id=saved.entry_id, entry_done=False
                 )
-        if ids:
-            last_stamped = stamps[-1][0]
-            self._fingerprint = after_progress(session, self._before, last_stamped, max(ids))
+        if ids and latest is not None:
+            self._fingerprint = after_progress(self._before, latest, max(ids))
         return outcomes
 
     def _result(

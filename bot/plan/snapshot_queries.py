@@ -61,18 +61,14 @@ def fingerprint_and_stamp(
     return fingerprint, row[1]
 
 
-def after_progress(
-    session: Session, fingerprint: Fingerprint, objective_id: int, entry_id: int
-) -> Fingerprint:
+def after_progress(fingerprint: Fingerprint, stamp: dt.datetime, entry_id: int) -> Fingerprint:
     """The fingerprint after progress entries up to ``entry_id`` were added and
-    objectives stamped, ``objective_id``'s last and latest, when nothing else changed
-    (the caller has held the write lock since it read ``fingerprint``): the latest stamp
-    and the latest entry id move, and nothing else. Keep it in step with the query."""
-    stamp = session.execute(_STAMP_OF, {"oid": objective_id}).scalar()
-    return (fingerprint[0], str(stamp), entry_id, *fingerprint[3:])
-
-
-_STAMP_OF = select(Objective.updated_at).where(Objective.id == bindparam("oid"))
+    objectives stamped, the last with ``stamp``, the latest of all, when nothing else
+    changed (the caller has held the write lock since it read ``fingerprint``): the
+    latest stamp and the latest entry id move, and nothing else. The stamp reads back
+    from the store as the same instant in UTC, which is how the query shows it. Keep it
+    in step with the query."""
+    return (fingerprint[0], str(stamp.astimezone(dt.UTC)), entry_id, *fingerprint[3:])
 
 
 def _current_ids(partnership_id: int, plan_year: int) -> Select[int]:
