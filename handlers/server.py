@@ -1,7 +1,8 @@
 """HTTP transport: Bolt's ``POST /slack/events``, ``GET /healthz`` and the calendar feed.
 
 A threading HTTP/1.1 server from the standard library around ``app.dispatch``:
-each connection gets its own thread. The endpoint is public, so:
+each connection is served by its own thread, taken from threads kept waiting
+(:mod:`handlers.http_pool`). The endpoint is public, so:
 
 - every read has a timeout (:data:`READ_TIMEOUT`) and a whole body must arrive
   within it; at most :data:`MAX_CONNECTIONS` are open at once, and a connection
@@ -29,7 +30,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
-from http.client import HTTPMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +39,8 @@ from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from handlers.app import signing_secret_of
+from handlers.http_head import read_headers
+from handlers.http_pool import ConnectionPool
 from handlers.payloads import malformed
 
 log = logging.getLogger(__name__)
@@ -79,7 +81,10 @@ class SlackHTTPServer(ThreadingHTTPServer):
         # No secret, no way to tell Slack from anyone else: every POST gets a 401.
         self.verifier = SignatureVerifier(secret) if secret else None
         self._thread: threading.Thread | None = None
+        # Each connection is served by a thread kept waiting for it (handlers.http_pool).
+        self._pool = ConnectionPool(self.process_request_thread)
         super().__init__(address, _Handler)
+        self._pool.start()
 
     @property
     def url(self) -> str:
@@ -109,7 +114,16 @@ class SlackHTTPServer(ThreadingHTTPServer):
                 del self._connections[victim]
                 _hang_up(victim)  # its thread reads end-of-file and finishes
             self._connections[request] = True
-        super().process_request(request, client_address)
+        self._pool.hand_over(request, client_address)
+
+    @property
+    def threads(self) -> int:
+        """How many threads serve connections now (serving one or waiting)."""
+        return self._pool.threads
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.close()
 
     def shutdown_request(self, request: Any) -> None:
         with self._conn_lock:
@@ -128,44 +142,6 @@ class SlackHTTPServer(ThreadingHTTPServer):
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-
-
-_MAX_LINE = 65536  # as the standard library bounds a request's lines and headers
-_MAX_HEADERS = 100
-
-
-def _read_headers(rfile: Any) -> HTTPMessage | str | None:
-    """The header block up to its blank line: the headers, None when a line is not a
-    header, or why the block is too large."""
-    found = HTTPMessage()
-    name: str | None = None
-    value = ""
-    count = 0
-    while True:
-        line = rfile.readline(_MAX_LINE + 1)
-        if len(line) > _MAX_LINE:
-            return "Line too long"
-        if line in (b"\r\n", b"\n", b""):
-            break
-        text = str(line, "iso-8859-1").rstrip("\r\n")
-        if text[:1] in (" ", "\t"):  # a folded line carries on the header before it
-            if name is None:
-                return None
-            value = f"{value} {text.strip()}"
-            continue
-        if name is not None:
-            found[name] = value
-        count += 1
-        if count > _MAX_HEADERS:
-            return "Too many headers"
-        name, colon, rest = text.partition(":")
-        name = name.strip()
-        if not colon or not name:
-            return None
-        value = rest.strip()
-    if name is not None:
-        found[name] = value
-    return found
 
 
 def _hang_up(sock: Any) -> None:
@@ -212,7 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._refuse(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP/1.0 or 1.1 only")
         self.command, self.path, self.request_version = command, path, version
         self.close_connection = version == "HTTP/1.0"
-        headers = _read_headers(self.rfile)
+        headers = read_headers(self.rfile)
         if isinstance(headers, str):
             return self._refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, headers)
         if headers is None:
