@@ -5,21 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-_BY_PREFIX = {name[:3].casefold(): name for name in _MONTH_NAMES}
+from bot.time.words import MONTHS
+
+_BY_PREFIX = {name[:3].casefold(): name for name in MONTHS}
 _MONTH_WORD = r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
 _MONTH_WORD += r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 # "Mar-27", "Sept-2026": a month and a two- or four-digit year, as Excel shows a date
@@ -53,8 +41,8 @@ def date_cell_text(value: dt.date | dt.datetime, number_format: str = "") -> str
     """An Excel date cell as the words a timescale uses: "30 June 2027", or "March 2027"
     for a cell formatted to show only the month and year ("Mar-27")."""
     if number_format and not shows_day(number_format):
-        return f"{_MONTH_NAMES[value.month - 1]} {value.year}"
-    text = f"{value.day} {_MONTH_NAMES[value.month - 1]} {value.year}"
+        return f"{MONTHS[value.month - 1]} {value.year}"
+    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
     if isinstance(value, dt.datetime) and value.time() != dt.time():
         text += f" {value:%H:%M}"
     return text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = (
+MONTHS = (  # the months' English names, January first
     "January",
     "February",
     "March",
@@ -34,23 +34,23 @@ def weekday(day: dt.date) -> str:
 
 def month_name(day: dt.date, *, short: bool = False) -> str:
     """``March``, or ``Mar`` when ``short``."""
-    name = _MONTHS[day.month - 1]
+    name = MONTHS[day.month - 1]
     return name[:3] if short else name
 
 
 def month_year(day: dt.date) -> str:
     """``March 2027``."""
-    return f"{_MONTHS[day.month - 1]} {day.year}"
+    return f"{MONTHS[day.month - 1]} {day.year}"
 
 
 def long_date(day: dt.date) -> str:
     """``31 March 2027``."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def day_month(day: dt.date) -> str:
     """``31 Mar``."""
-    return f"{day.day} {_MONTHS[day.month - 1][:3]}"
+    return f"{day.day} {MONTHS[day.month - 1][:3]}"
 
 
 def short_date(day: dt.date, *, with_weekday: bool = True, with_year: bool = True) -> str:
