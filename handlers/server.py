@@ -55,7 +55,8 @@ _CALENDAR_IN_LOG = re.compile(r"/calendar/[^ ]*")
 
 
 class SlackHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
+    # ThreadingMixIn gives process_request_thread (one connection, then its socket
+    # closed); the threads are the pool's, so its daemon_threads setting is not used.
     allow_reuse_address = True
     request_queue_size = 256
 
